@@ -1,0 +1,67 @@
+import { getRuntime } from '../sdk/runtime.js';
+import type { StageContext } from './context-attributes.js';
+import type { StageHandle } from './handles.js';
+import { describeValue } from './levels.js';
+import { openNamedStage } from './progress.js';
+import { runInScope } from './run-in-scope.js';
+
+/** Options of {@link traceStage} and {@link startStage}. */
+export interface StageOptions {
+  /** Caller context, recorded as span attributes and in the audit records. */
+  context?: StageContext;
+  /** Seconds after which this call counts as slow; overrides `stageThresholds`. */
+  warnAfterSeconds?: number;
+}
+
+const MAX_STAGE_NAME = 200;
+
+function checkName(name: unknown, fn: string): asserts name is string {
+  if (typeof name !== 'string' || name.length === 0 || name.length > MAX_STAGE_NAME) {
+    throw new TypeError(
+      `stagetrace: ${fn}(name) expects a non-empty stage name of at most ${MAX_STAGE_NAME} characters, such as 'download'; got ${describeValue(name)}.`,
+    );
+  }
+}
+
+function checkThreshold(options: StageOptions | undefined, fn: string): number | undefined {
+  const seconds = options?.warnAfterSeconds;
+  if (seconds === undefined) return undefined;
+  if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds <= 0) {
+    throw new TypeError(`stagetrace: ${fn} option warnAfterSeconds must be a number of seconds greater than 0; got ${describeValue(seconds)}.`);
+  }
+  return seconds;
+}
+
+/**
+ * Runs `fn` as a stage: a child span of the active month (or of the active
+ * stage, for nested stages) with duration, outcome and memory. Returns what
+ * `fn` returns — synchronously for a sync `fn`, as a Promise for an async one.
+ * If `fn` throws or rejects, the span is marked ERROR with the exception and
+ * the error is rethrown unchanged.
+ *
+ * Outside any month, the stage is a root span of its own trace and is
+ * counted in the stage statistics without a month.
+ *
+ * @example
+ * const rows = await traceStage('download', () => download(key), { context: { file_key: key } });
+ */
+export function traceStage<T>(name: string, fn: (stage: StageHandle) => T, options?: StageOptions): T {
+  checkName(name, 'traceStage');
+  if (typeof fn !== 'function') {
+    throw new TypeError(`stagetrace: traceStage(name, fn) expects fn to be a function; got ${describeValue(fn)}.`);
+  }
+  const thresholdS = checkThreshold(options, 'traceStage');
+  const scope = getRuntime().openStage(name, options?.context, thresholdS);
+  return runInScope<StageHandle, T>(scope, fn);
+}
+
+/**
+ * Starts a stage for code that cannot be wrapped in a function; end it with
+ * `handle.end()`. The stage is a child of whatever month or stage is active
+ * where `startStage` is called, and `handle.run(fn)` runs code inside it.
+ */
+export function startStage(name: string, options?: StageOptions): StageHandle {
+  checkName(name, 'startStage');
+  const thresholdS = checkThreshold(options, 'startStage');
+  return openNamedStage(getRuntime(), name, options?.context, thresholdS) as unknown as StageHandle;
+}

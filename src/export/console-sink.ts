@@ -1,0 +1,69 @@
+import { LEVEL_RANK, type LogLevel } from '../api/levels.js';
+import type { Scope } from '../api/scope.js';
+import { escapeForLine, formatHumanLine, formatLocalTimestamp } from './human-format.js';
+import type { MessageEntry, ProgressSink } from './progress-sink.js';
+import { endLines, scopeLabel, startMessage } from './scope-lines.js';
+
+const COLOURS: Record<string, string> = {
+  DEBUG: '\x1b[90m',
+  INFO: '\x1b[36m',
+  WARNING: '\x1b[33m',
+  ERROR: '\x1b[31m',
+  CRITICAL: '\x1b[1;31m',
+  TIMING: '\x1b[35m',
+  MEMORY_TRACKING: '\x1b[34m',
+};
+const RESET = '\x1b[0m';
+
+/** The level a tag is filtered at: the seed's TIMING and MEMORY_TRACKING lines count as INFO. */
+function tagRank(tag: string): number {
+  return LEVEL_RANK[tag as LogLevel] ?? LEVEL_RANK.INFO;
+}
+
+export interface ConsoleSinkOptions {
+  minLevel: LogLevel;
+  colors: boolean;
+  /** Defaults to `process.stderr`: a pipeline's stdout stays its own. */
+  stream?: { write(text: string): unknown };
+}
+
+/** Prints progress lines in the seed's format, coloured only on a terminal. */
+export class ConsoleSink implements ProgressSink {
+  private readonly minRank: number;
+  private readonly stream: { write(text: string): unknown };
+
+  constructor(private readonly options: ConsoleSinkOptions) {
+    this.minRank = LEVEL_RANK[options.minLevel];
+    this.stream = options.stream ?? process.stderr;
+  }
+
+  private print(atMs: number, tag: string, stage: string | undefined, message: string): void {
+    if (tagRank(tag) < this.minRank) return;
+    const line = this.options.colors
+      ? `\x1b[2m[${formatLocalTimestamp(atMs)}]${RESET} ${COLOURS[tag] ?? ''}[${tag}]${RESET} ${stage === undefined ? '' : `[${escapeForLine(stage)}] `}${escapeForLine(message)}\n`
+      : formatHumanLine(atMs, tag, stage, message);
+    try {
+      this.stream.write(line);
+    } catch {
+      // A closed stderr must not break the pipeline.
+    }
+  }
+
+  scopeStarted(scope: Scope): void {
+    this.print(scope.startedAtMs, 'INFO', scopeLabel(scope), startMessage(scope));
+  }
+
+  scopeEnded(scope: Scope): void {
+    const label = scopeLabel(scope);
+    for (const [tag, message] of endLines(scope)) this.print(scope.endedAtMs, tag, label, message);
+  }
+
+  message(entry: MessageEntry): void {
+    const stage = entry.label ?? (entry.scope ? scopeLabel(entry.scope) : undefined);
+    const text = entry.error ? `${entry.message} (${entry.error.type}: ${entry.error.message})` : entry.message;
+    this.print(entry.atMs, entry.level, stage, text);
+  }
+
+  async forceFlush(): Promise<void> {}
+  async shutdown(): Promise<void> {}
+}

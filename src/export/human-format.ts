@@ -1,0 +1,60 @@
+/**
+ * The seed's human-readable line: `[2025-11-04 13:42:05.552] [INFO] [download] Starting download`.
+ * Local time, as the seed wrote it. The second-resolution prefix is cached:
+ * a busy pipeline formats thousands of lines per second.
+ */
+let cachedSecond = -1;
+let cachedPrefix = '';
+
+const pad2 = (n: number) => (n < 10 ? `0${n}` : `${n}`);
+
+export function formatLocalTimestamp(epochMs: number): string {
+  const second = Math.floor(epochMs / 1000);
+  if (second !== cachedSecond) {
+    const d = new Date(second * 1000);
+    cachedPrefix = `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())} ${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())}.`;
+    cachedSecond = second;
+  }
+  const ms = epochMs - second * 1000;
+  return cachedPrefix + (ms < 10 ? `00${ms}` : ms < 100 ? `0${ms}` : `${ms}`);
+}
+
+// C0 controls, DEL, C1 controls and the Unicode line/paragraph separators.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
+const UNSAFE_ALL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+
+function escapeChar(ch: string): string {
+  switch (ch) {
+    case '\n':
+      return '\\n';
+    case '\r':
+      return '\\r';
+    case '\t':
+      return '\\t';
+    default:
+      return `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`;
+  }
+}
+
+/**
+ * Escapes newlines and control characters so one message is always one line:
+ * a message cannot forge a log line or move the terminal cursor.
+ */
+export function escapeForLine(text: string): string {
+  return UNSAFE.test(text) ? text.replace(UNSAFE_ALL, escapeChar) : text;
+}
+
+/** One complete human line, newline included. `stage` may be undefined. */
+export function formatHumanLine(epochMs: number, tag: string, stage: string | undefined, message: string): string {
+  const ts = formatLocalTimestamp(epochMs);
+  return stage === undefined
+    ? `[${ts}] [${tag}] ${escapeForLine(message)}\n`
+    : `[${ts}] [${tag}] [${escapeForLine(stage)}] ${escapeForLine(message)}\n`;
+}
+
+/** Seconds for humans: `0.13`, `12.4`, `3725.0`. */
+export function formatSeconds(seconds: number): string {
+  return seconds < 10 ? seconds.toFixed(2) : seconds.toFixed(1);
+}

@@ -1,0 +1,107 @@
+import type { Attributes } from '@opentelemetry/api';
+import type { LogLevel } from '../api/levels.js';
+
+/** How audit records reach the disk. */
+export type Durability = 'buffered' | 'sync';
+
+/** OTLP export settings; unset fields fall back to the standard `OTEL_EXPORTER_OTLP_*` variables. */
+export interface OtlpOptions {
+  /** Base URL; `/v1/traces` and `/v1/metrics` are appended (like `OTEL_EXPORTER_OTLP_ENDPOINT`). */
+  endpoint?: string;
+  /** Full traces URL, used verbatim (like `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`). */
+  tracesEndpoint?: string;
+  /** Full metrics URL, used verbatim (like `OTEL_EXPORTER_OTLP_METRICS_ENDPOINT`). */
+  metricsEndpoint?: string;
+  /** Extra request headers, e.g. an auth token. Never logged. */
+  headers?: Record<string, string>;
+  /** `http/json` (default) or `http/protobuf`. */
+  protocol?: 'http/json' | 'http/protobuf';
+  /** Per-export timeout, retries included. Default 10000. */
+  timeoutMillis?: number;
+  /** Request compression. Default `none`. */
+  compression?: 'gzip' | 'none';
+}
+
+/** Memory observer settings. */
+export interface MemoryOptions {
+  /** Sampling period. Default 1000. */
+  intervalMs?: number;
+  /** RSS above which a WARNING is raised. Default: 70% of the memory available to the process. */
+  warningMb?: number;
+  /** RSS above which a CRITICAL is raised. Default: 90% of the memory available to the process. */
+  criticalMb?: number;
+}
+
+/** Everything `start()` and `createStagetrace()` accept. Every field has a `STAGETRACE_*` variable. */
+export interface StagetraceOptions {
+  /** `service.name` of spans and metrics. Default: `OTEL_SERVICE_NAME`, else `stagetrace`. */
+  serviceName?: string;
+  /** Identifies this run in every record. Default: `YYYYMMDD_HHMMSS_<6 hex>` from the start time. */
+  sessionId?: string;
+  /** Folder of the audit files; `false` turns the files off. Default `logs`. */
+  logDir?: string | false;
+  /** Log lines on stderr. Default true. */
+  console?: boolean;
+  /** Minimum level for console and files. Default `INFO`. */
+  logLevel?: LogLevel | Lowercase<LogLevel>;
+  /** ANSI colours on the console. Default: on when stderr is a TTY and `NO_COLOR` is unset. */
+  colors?: boolean;
+  /** Seconds after which a stage counts as slow, per stage name, with `default` for the rest. Default `{ default: 300 }`. */
+  stageThresholds?: Record<string, number>;
+  /** `buffered` (default; on disk within 1 s and at month end) or `sync` (on disk before the call returns). */
+  durability?: Durability;
+  /** Rotate an audit file when it would pass this size. Default 64 MiB. */
+  maxFileBytes?: number;
+  /** Rotated files kept per audit file. Default 10. */
+  maxFiles?: number;
+  /** More secret key fragments and signed-URL query parameters to redact. */
+  redact?: { keys?: string[]; queryParams?: string[] };
+  /** OTLP export; without an endpoint nothing is sent and nothing tries to connect. */
+  otlp?: OtlpOptions;
+  /** Metrics export period. Default: `OTEL_METRIC_EXPORT_INTERVAL`, else 60000. */
+  metricExportIntervalMillis?: number;
+  /** Memory observer thresholds and period. */
+  memory?: MemoryOptions;
+  /** Host metrics: `true` (default) for all groups, `false` for none, or a list of groups. */
+  hostMetrics?: boolean | string[];
+  /** Extra resource attributes (merged over `OTEL_RESOURCE_ATTRIBUTES`). */
+  resourceAttributes?: Attributes;
+  /** Upper bound on `shutdown()`'s flushing, so a dead collector cannot hold the process. Default 5000. */
+  shutdownTimeoutMillis?: number;
+  /** End open stages and flush on signals, uncaught errors and exit. Default true with `start()`. */
+  handleExit?: boolean;
+}
+
+/** The options after defaults and environment variables, validated. */
+export interface ResolvedConfig {
+  serviceName: string;
+  sessionId: string;
+  logDir: string | undefined;
+  console: boolean;
+  logLevel: LogLevel;
+  colors: boolean;
+  stageThresholds: ReadonlyMap<string, number>;
+  defaultThresholdS: number;
+  durability: Durability;
+  maxFileBytes: number;
+  maxFiles: number;
+  redactKeys: string[];
+  redactQueryParams: string[];
+  otlp: ResolvedOtlp | undefined;
+  metricExportIntervalMillis: number;
+  memory: { intervalMs: number; warningMb: number | undefined; criticalMb: number | undefined };
+  hostMetrics: string[] | false;
+  resourceAttributes: Attributes;
+  shutdownTimeoutMillis: number;
+  handleExit: boolean;
+  sdkDisabled: boolean;
+}
+
+export interface ResolvedOtlp {
+  tracesUrl: string;
+  metricsUrl: string;
+  headers: Record<string, string> | undefined;
+  protocol: 'http/json' | 'http/protobuf';
+  timeoutMillis: number | undefined;
+  compression: 'gzip' | 'none' | undefined;
+}

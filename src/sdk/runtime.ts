@@ -1,0 +1,257 @@
+import {
+  type Attributes,
+  type Context,
+  context as contextApi,
+  diag,
+  type Meter,
+  metrics,
+  SpanKind,
+  type Tracer,
+  trace,
+} from '@opentelemetry/api';
+import * as A from '../api/attribute-names.js';
+import { flattenContext } from '../api/context-attributes.js';
+import { LEVEL_RANK, type LogLevel } from '../api/levels.js';
+import { Redactor } from '../api/redaction.js';
+import { activeScope, Scope } from '../api/scope.js';
+import { ConsoleSink } from '../export/console-sink.js';
+import type { MessageEntry, ProgressSink } from '../export/progress-sink.js';
+import { MemorySampler } from '../metrics/memory-sampler.js';
+import { StageMetrics } from '../metrics/stage-metrics.js';
+import { SessionStats } from '../report/session-stats.js';
+import type { ResolvedConfig } from './options.js';
+import { resolveConfig } from './resolve-config.js';
+import { VERSION } from './version.js';
+
+export const INSTRUMENTATION_SCOPE = 'stagetrace';
+
+/**
+ * One stagetrace session: configuration, the sinks progress goes to, the
+ * statistics behind the summary, and every open month and stage.
+ * The API functions find it through {@link getRuntime}.
+ */
+export class Runtime {
+  readonly sessionId: string;
+  readonly redactor: Redactor;
+  readonly memory: MemorySampler;
+  readonly stats = new SessionStats();
+  readonly sinks: ProgressSink[] = [];
+  /** Open months and stages, oldest first: ended as interrupted at shutdown. */
+  readonly open = new Set<Scope>();
+  /** Stages opened through `logProgress({ stage, stageEvent: 'start' })`, by name. */
+  readonly namedStages = new Map<string, Scope[]>();
+  private readonly minRank: number;
+  private tracer: Tracer | undefined;
+  private stageMetrics: StageMetrics | undefined;
+  private readonly warned = new Set<string>();
+
+  constructor(
+    readonly config: ResolvedConfig,
+    private tracerSource: () => Tracer = () => trace.getTracer(INSTRUMENTATION_SCOPE, VERSION),
+    private readonly meterSource: () => Meter = () => metrics.getMeter(INSTRUMENTATION_SCOPE, VERSION),
+  ) {
+    this.sessionId = config.sessionId;
+    this.redactor = new Redactor({ extraKeys: config.redactKeys, extraQueryParams: config.redactQueryParams });
+    this.memory = new MemorySampler(config.memory.intervalMs);
+    this.minRank = LEVEL_RANK[config.logLevel];
+    if (config.console) this.sinks.push(new ConsoleSink({ minLevel: config.logLevel, colors: config.colors }));
+  }
+
+  /**
+   * Resolved on first use, not at construction: with a user-owned NodeSDK
+   * the global providers only exist once the user has started it.
+   */
+  getTracer(): Tracer {
+    this.tracer ??= this.tracerSource();
+    return this.tracer;
+  }
+
+  /** Replaces where spans come from (a private provider when OTEL_SDK_DISABLED is set). */
+  setTracerSource(source: () => Tracer): void {
+    this.tracerSource = source;
+    this.tracer = undefined;
+  }
+
+  get metrics(): StageMetrics {
+    this.stageMetrics ??= new StageMetrics(this.meterSource());
+    return this.stageMetrics;
+  }
+
+  flatten(context: unknown, into?: Attributes): Attributes {
+    return flattenContext(context, A.CONTEXT_PREFIX, this.redactor, undefined, into);
+  }
+
+  thresholdFor(stage: string): number {
+    return this.config.stageThresholds.get(stage) ?? this.config.defaultThresholdS;
+  }
+
+  openMonth(month: string, context: unknown, parentCtx: Context = contextApi.active()): Scope {
+    this.memory.sampleNow();
+    const contextAttributes = context === undefined ? {} : this.flatten(context);
+    const attributes: Attributes = {
+      [A.ATTR_KIND]: A.KIND_MONTH,
+      [A.ATTR_SESSION_ID]: this.sessionId,
+      [A.ATTR_MONTH]: month,
+      [A.ATTR_RSS_START_MB]: mb(this.memory.latest.rssBytes),
+      [A.ATTR_HEAP_START_MB]: mb(this.memory.latest.heapUsedBytes),
+      ...contextAttributes,
+    };
+    const span = this.getTracer().startSpan(A.MONTH_SPAN_NAME, { root: true, kind: SpanKind.INTERNAL, attributes }, parentCtx);
+    const scope = new Scope(this, 'month', A.MONTH_SPAN_NAME, month, span, parentCtx, activeScope(parentCtx), 0, contextAttributes);
+    this.stats.monthStarted(scope);
+    this.opened(scope);
+    return scope;
+  }
+
+  openStage(name: string, context: unknown, thresholdS: number | undefined, parentCtx: Context = contextApi.active()): Scope {
+    const parent = activeScope(parentCtx);
+    const month = parent?.month;
+    const contextAttributes = context === undefined ? {} : this.flatten(context);
+    const sample = this.memory.latest;
+    const attributes: Attributes = {
+      [A.ATTR_KIND]: A.KIND_STAGE,
+      [A.ATTR_SESSION_ID]: this.sessionId,
+      [A.ATTR_STAGE_NAME]: name,
+      [A.ATTR_RSS_START_MB]: mb(sample.rssBytes),
+      [A.ATTR_HEAP_START_MB]: mb(sample.heapUsedBytes),
+    };
+    if (month !== undefined) attributes[A.ATTR_MONTH] = month;
+    for (const key in contextAttributes) attributes[key] = contextAttributes[key];
+    const span = this.getTracer().startSpan(name, { kind: SpanKind.INTERNAL, attributes }, parentCtx);
+    const scope = new Scope(this, 'stage', name, month, span, parentCtx, parent, thresholdS ?? this.thresholdFor(name), contextAttributes);
+    this.opened(scope);
+    return scope;
+  }
+
+  private opened(scope: Scope): void {
+    this.open.add(scope);
+    this.memory.listeners.add(scope);
+    for (const sink of this.sinks) sink.scopeStarted(scope);
+  }
+
+  /** Called by a scope as it ends, before its span ends. */
+  closeScope(scope: Scope): void {
+    this.open.delete(scope);
+    this.memory.listeners.delete(scope);
+    if (scope.kind === 'stage') {
+      const named = this.namedStages.get(scope.name);
+      if (named) {
+        const i = named.indexOf(scope);
+        if (i !== -1) named.splice(i, 1);
+        if (named.length === 0) this.namedStages.delete(scope.name);
+      }
+    }
+  }
+
+  /** Called by a scope after its span ended: statistics, metrics, sinks. */
+  scopeEnded(scope: Scope): void {
+    try {
+      this.stats.scopeEnded(scope);
+      this.metrics.scopeEnded(scope);
+    } catch (err) {
+      this.reportInternalError('recording statistics', err);
+    }
+    for (const sink of this.sinks) {
+      try {
+        sink.scopeEnded(scope);
+      } catch (err) {
+        this.reportInternalError('writing a scope end', err);
+      }
+    }
+  }
+
+  /** True when a message at this level passes the minimum level. */
+  enabled(level: LogLevel): boolean {
+    return LEVEL_RANK[level] >= this.minRank;
+  }
+
+  /** Hands a filtered, redacted message to every sink. Counted at every level. */
+  message(entry: MessageEntry): void {
+    const rank = LEVEL_RANK[entry.level];
+    this.stats.messagesByLevel[rank] = (this.stats.messagesByLevel[rank] ?? 0) + 1;
+    try {
+      this.metrics.message(entry.level);
+    } catch (err) {
+      this.reportInternalError('counting a message', err);
+    }
+    if (rank < this.minRank) return;
+    for (const sink of this.sinks) {
+      try {
+        sink.message(entry);
+      } catch (err) {
+        this.reportInternalError('writing a message', err);
+      }
+    }
+  }
+
+  /** A warning about how stagetrace is used, printed once per key. */
+  warnOnce(key: string, text: string): void {
+    if (this.warned.has(key)) return;
+    this.warned.add(key);
+    this.message({ atMs: Date.now(), level: 'WARNING', message: `stagetrace: ${text}`, scope: undefined, context: undefined, error: undefined });
+  }
+
+  /** A fault inside stagetrace: reported once per kind, never thrown at the caller. */
+  reportInternalError(what: string, err: unknown): void {
+    const key = `internal:${what}`;
+    if (this.warned.has(key)) return;
+    this.warned.add(key);
+    const text = `stagetrace: internal error while ${what}: ${err instanceof Error ? err.message : String(err)} (further errors of this kind are not shown)`;
+    diag.error(text);
+    try {
+      process.stderr.write(`${text}\n`);
+    } catch {
+      // Nothing left to tell.
+    }
+  }
+
+  /** Ends every open stage and month, innermost first, as interrupted. */
+  interruptOpenScopes(reason: string): number {
+    const open = [...this.open].reverse();
+    for (const scope of open) scope.finish('interrupted', undefined, reason);
+    return open.length;
+  }
+
+  async forceFlush(): Promise<void> {
+    await Promise.all(this.sinks.map((sink) => sink.forceFlush().catch((err) => this.reportInternalError('flushing', err))));
+  }
+
+  async shutdownSinks(): Promise<void> {
+    await Promise.all(this.sinks.map((sink) => sink.shutdown().catch((err) => this.reportInternalError('shutting down', err))));
+  }
+}
+
+function mb(bytes: number): number {
+  return Math.round((bytes / (1024 * 1024)) * 10) / 10;
+}
+
+let current: Runtime | undefined;
+let fallback: Runtime | undefined;
+
+/**
+ * The active runtime. Before `start()` (or `createStagetrace()`), a default
+ * one logs to the console only and creates spans through the global API, so
+ * instrumented code runs unchanged in tests and scripts that never start us.
+ */
+export function getRuntime(): Runtime {
+  if (current) return current;
+  if (!fallback) {
+    let config: ResolvedConfig;
+    try {
+      config = resolveConfig({ logDir: false, handleExit: false });
+    } catch {
+      // A bad variable is reported by start(); before it, run on defaults.
+      config = resolveConfig({ logDir: false, handleExit: false }, {});
+    }
+    fallback = new Runtime(config);
+  }
+  return fallback;
+}
+
+export function setRuntime(runtime: Runtime | undefined): void {
+  current = runtime;
+}
+
+export function hasStartedRuntime(): boolean {
+  return current !== undefined;
+}

@@ -1,0 +1,170 @@
+import { context as contextApi } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import type { Instrumentation } from '@opentelemetry/instrumentation';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import type { IMetricReader } from '@opentelemetry/sdk-metrics';
+import { NodeSDK } from '@opentelemetry/sdk-node';
+import { BasicTracerProvider, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { createForwardingProcessors, createInstrumentations, createMetricReaders } from './components.js';
+import type { StagetraceOptions } from './options.js';
+import { resolveConfig } from './resolve-config.js';
+import { getRuntime, hasStartedRuntime, INSTRUMENTATION_SCOPE, Runtime, setRuntime } from './runtime.js';
+import { VERSION } from './version.js';
+
+/** What a user-owned NodeSDK needs to carry stagetrace's telemetry. */
+export interface StagetraceComponents {
+  /** Add to `NodeSDK({ spanProcessors })`, before your own. */
+  readonly spanProcessors: SpanProcessor[];
+  /** Add to `NodeSDK({ metricReaders })`. Empty when no metrics endpoint is configured. */
+  readonly metricReaders: IMetricReader[];
+  /** Add to `NodeSDK({ instrumentations })`: host metrics, when enabled. */
+  readonly instrumentations: Instrumentation[];
+  /** The session id every record carries. */
+  readonly sessionId: string;
+}
+
+interface Started {
+  runtime: Runtime;
+  components: StagetraceComponents;
+  sdk: NodeSDK | undefined;
+  privateProvider: BasicTracerProvider | undefined;
+  shutdownPromise: Promise<void> | undefined;
+}
+
+let started: Started | undefined;
+
+function alreadyStarted(): never {
+  throw new Error(
+    'stagetrace: already started. Call shutdown() before starting again, or use createStagetrace() once with your own NodeSDK.',
+  );
+}
+
+function build(options: StagetraceOptions | undefined, defaults: { handleExit: boolean }): { runtime: Runtime; components: StagetraceComponents } {
+  const config = resolveConfig({ handleExit: defaults.handleExit, ...options });
+  const runtime = new Runtime(config);
+  const metricReaders = createMetricReaders(config);
+  const components: StagetraceComponents = {
+    spanProcessors: createForwardingProcessors(config),
+    metricReaders,
+    instrumentations: createInstrumentations(config, metricReaders),
+    sessionId: config.sessionId,
+  };
+  return { runtime, components };
+}
+
+/**
+ * For applications that already run their own NodeSDK: returns stagetrace's
+ * span processors, metric readers and instrumentations to add to it, and
+ * activates the stagetrace API. Spans and metrics then go through your
+ * providers — no second global provider, no duplicate spans.
+ *
+ * @example
+ * const st = createStagetrace({ logDir: 'logs' });
+ * const sdk = new NodeSDK({ spanProcessors: [...st.spanProcessors, mine], metricReaders: st.metricReaders });
+ * sdk.start();
+ */
+export function createStagetrace(options?: StagetraceOptions): StagetraceComponents {
+  if (started || hasStartedRuntime()) alreadyStarted();
+  const { runtime, components } = build(options, { handleExit: false });
+  runtime.memory.start();
+  started = { runtime, components, sdk: undefined, privateProvider: undefined, shutdownPromise: undefined };
+  setRuntime(runtime);
+  return components;
+}
+
+/**
+ * Starts stagetrace: tracing, metrics and the async context manager, the
+ * console and the audit files. Without an OTLP endpoint nothing tries to
+ * connect. A second `start()` without `shutdown()` throws.
+ */
+export async function start(options?: StagetraceOptions): Promise<StagetraceComponents> {
+  if (started || hasStartedRuntime()) alreadyStarted();
+  const { runtime, components } = build(options, { handleExit: true });
+  const config = runtime.config;
+  let sdk: NodeSDK | undefined;
+  let privateProvider: BasicTracerProvider | undefined;
+  if (config.sdkDisabled) {
+    // OTEL_SDK_DISABLED turns off OpenTelemetry export, not the audit trail:
+    // a private provider feeds the files without registering anything global.
+    privateProvider = new BasicTracerProvider({ spanProcessors: components.spanProcessors });
+    const provider = privateProvider;
+    contextApi.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+    runtime.setTracerSource(() => provider.getTracer(INSTRUMENTATION_SCOPE, VERSION));
+  } else {
+    sdk = new NodeSDK({
+      serviceName: config.serviceName,
+      resource: resourceFromAttributes(config.resourceAttributes),
+      spanProcessors: components.spanProcessors,
+      metricReaders: components.metricReaders,
+      logRecordProcessors: [],
+      instrumentations: components.instrumentations,
+    });
+    sdk.start();
+  }
+  runtime.memory.start();
+  started = { runtime, components, sdk, privateProvider, shutdownPromise: undefined };
+  setRuntime(runtime);
+  return components;
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => {
+      getRuntime().reportInternalError(what, new Error(`gave up after ${ms} ms`));
+      resolve(undefined);
+    }, ms);
+    timer.unref();
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Writes everything recorded so far to the files and hands it to the
+ * exporters. Call it at the end of a month or before a risky step.
+ * Bounded by `shutdownTimeoutMillis`; never rejects.
+ */
+export async function forceFlush(): Promise<void> {
+  const current = started;
+  if (!current) return;
+  const { runtime, components } = current;
+  const flushing = (async () => {
+    await runtime.forceFlush();
+    await Promise.all([
+      ...components.spanProcessors.map((p) => p.forceFlush()),
+      ...components.metricReaders.map((r) => r.forceFlush()),
+    ]);
+  })().catch((err) => runtime.reportInternalError('flushing exporters', err));
+  await withTimeout(flushing, runtime.config.shutdownTimeoutMillis, 'flushing exporters');
+}
+
+/**
+ * Ends open stages and months as interrupted, flushes every exporter within
+ * `shutdownTimeoutMillis`, and stops. Idempotent; never rejects.
+ */
+export function shutdown(): Promise<void> {
+  const current = started;
+  if (!current) return Promise.resolve();
+  current.shutdownPromise ??= (async () => {
+    const { runtime, components, sdk, privateProvider } = current;
+    runtime.interruptOpenScopes('shutdown() was called while it was running');
+    runtime.memory.stop();
+    const stopping = (async () => {
+      await runtime.forceFlush();
+      if (sdk) await sdk.shutdown();
+      else if (privateProvider) await privateProvider.shutdown();
+      else {
+        await Promise.all([
+          ...components.spanProcessors.map((p) => p.shutdown()),
+          ...components.metricReaders.map((r) => r.shutdown()),
+        ]);
+      }
+    })().catch((err) => runtime.reportInternalError('shutting down exporters', err));
+    await withTimeout(stopping, runtime.config.shutdownTimeoutMillis, 'shutting down exporters');
+    await runtime.shutdownSinks();
+    if (privateProvider) contextApi.disable();
+    setRuntime(undefined);
+    started = undefined;
+  })();
+  return current.shutdownPromise;
+}
