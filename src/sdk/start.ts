@@ -1,4 +1,4 @@
-import { context as contextApi } from '@opentelemetry/api';
+import { context as contextApi, metrics, propagation, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
 import { resourceFromAttributes } from '@opentelemetry/resources';
@@ -162,7 +162,14 @@ export function shutdown(): Promise<void> {
     })().catch((err) => runtime.reportInternalError('shutting down exporters', err));
     await withTimeout(stopping, runtime.config.shutdownTimeoutMillis, 'shutting down exporters');
     await runtime.shutdownSinks();
-    if (privateProvider) contextApi.disable();
+    if (sdk) {
+      // NodeSDK.shutdown() leaves its global registrations in place; drop them
+      // so a later start() in the same process registers afresh.
+      trace.disable();
+      metrics.disable();
+      propagation.disable();
+    }
+    if (sdk || privateProvider) contextApi.disable();
     setRuntime(undefined);
     started = undefined;
   })();
