@@ -1,0 +1,67 @@
+import { context, metrics, propagation, trace } from '@opentelemetry/api';
+import { NodeSDK } from '@opentelemetry/sdk-node';
+import { InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { createStagetrace, shutdown, type StagetraceComponents, type StagetraceOptions } from '../../src/index.js';
+
+/** A stagetrace session wired into a user-owned NodeSDK whose spans land in memory. */
+export interface InMemorySession {
+  readonly st: StagetraceComponents;
+  readonly exporter: InMemorySpanExporter;
+  readonly sdk: NodeSDK;
+  /** Every finished span so far. */
+  spans(): ReadableSpan[];
+  /** Finished spans with this name. */
+  spansNamed(name: string): ReadableSpan[];
+  /** The one finished span with this name; throws when there is not exactly one. */
+  span(name: string): ReadableSpan;
+  /** Ends stagetrace and the SDK and clears every global registration. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts stagetrace the way an application with its own NodeSDK does, with
+ * the in-memory exporter after stagetrace's own processors (whatever they
+ * are), so tests see exactly the spans a user's exporter would see.
+ * Files and console are off unless the options turn them on.
+ */
+export function startInMemory(options: StagetraceOptions = {}): InMemorySession {
+  const st = createStagetrace({ logDir: false, console: false, hostMetrics: false, ...options });
+  const exporter = new InMemorySpanExporter();
+  const sdk = new NodeSDK({
+    spanProcessors: [...st.spanProcessors, new SimpleSpanProcessor(exporter)],
+    metricReaders: [],
+    logRecordProcessors: [],
+    instrumentations: [],
+    autoDetectResources: false,
+  });
+  sdk.start();
+  let closed = false;
+  const spansNamed = (name: string) => exporter.getFinishedSpans().filter((s) => s.name === name);
+  return {
+    st,
+    exporter,
+    sdk,
+    spans: () => exporter.getFinishedSpans(),
+    spansNamed,
+    span(name) {
+      const found = spansNamed(name);
+      if (found.length !== 1) throw new Error(`expected one span named ${JSON.stringify(name)}, found ${found.length}`);
+      return found[0] as ReadableSpan;
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await shutdown();
+      await sdk.shutdown();
+      resetGlobals();
+    },
+  };
+}
+
+/** Drops the global tracer/meter providers, context manager and propagator. */
+export function resetGlobals(): void {
+  trace.disable();
+  context.disable();
+  metrics.disable();
+  propagation.disable();
+}

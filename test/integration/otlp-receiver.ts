@@ -1,0 +1,306 @@
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { gunzipSync } from 'node:zlib';
+
+/**
+ * How the receiver answers:
+ * - `ok`: 200 with an empty JSON body, and the payload is stored;
+ * - `unavailable`: 503 with `Retry-After: 1` (the exporters retry these);
+ * - `bad-request`: 400 (the exporters give up at once);
+ * - `hang`: reads the request and never answers (until `close()`).
+ */
+export type ReceiverMode = 'ok' | 'unavailable' | 'bad-request' | 'hang';
+
+export type OtlpPath = '/v1/traces' | '/v1/metrics';
+
+/** One request as it arrived, whatever it was answered. */
+export interface ReceivedRequest {
+  method: string;
+  path: string;
+  headers: IncomingHttpHeaders;
+  /** The body after gzip decoding, if any. */
+  raw: Buffer;
+  /** The parsed body when it was JSON, else undefined (e.g. protobuf). */
+  json: unknown;
+  /** The status answered, or undefined for a request left hanging. */
+  status: number | undefined;
+  atMs: number;
+}
+
+/** An OTLP JSON attribute value (`{ stringValue }`, `{ intValue }`, ...). */
+export interface OtlpAnyValue {
+  stringValue?: string;
+  boolValue?: boolean;
+  intValue?: number | string;
+  doubleValue?: number;
+  arrayValue?: { values?: OtlpAnyValue[] };
+  kvlistValue?: { values?: OtlpKeyValue[] };
+  bytesValue?: string;
+}
+
+export interface OtlpKeyValue {
+  key: string;
+  value: OtlpAnyValue;
+}
+
+interface OtlpSpanJson {
+  traceId: string;
+  spanId: string;
+  parentSpanId?: string;
+  name: string;
+  kind?: number;
+  startTimeUnixNano?: string | number;
+  endTimeUnixNano?: string | number;
+  attributes?: OtlpKeyValue[];
+  events?: { name: string; timeUnixNano?: string | number; attributes?: OtlpKeyValue[] }[];
+  status?: { code?: number; message?: string };
+}
+
+/** A received span with its attributes decoded to plain values. */
+export interface ReceivedSpan {
+  traceId: string;
+  spanId: string;
+  /** Empty string for a root span. */
+  parentSpanId: string;
+  name: string;
+  attributes: Record<string, unknown>;
+  events: { name: string; attributes: Record<string, unknown> }[];
+  /** 0 unset, 1 OK, 2 ERROR. */
+  statusCode: number;
+  statusMessage: string | undefined;
+  resource: Record<string, unknown>;
+  scope: string | undefined;
+}
+
+/** A received metric with its data points' attributes decoded. */
+export interface ReceivedMetric {
+  name: string;
+  unit: string | undefined;
+  type: 'histogram' | 'sum' | 'gauge' | 'exponentialHistogram' | 'unknown';
+  dataPoints: ({ attributes: Record<string, unknown> } & Record<string, unknown>)[];
+  resource: Record<string, unknown>;
+  scope: string | undefined;
+}
+
+/** Decodes one OTLP JSON value into a plain JavaScript value. */
+export function decodeValue(value: OtlpAnyValue | undefined): unknown {
+  if (value === undefined || value === null) return undefined;
+  if ('stringValue' in value) return value.stringValue;
+  if ('boolValue' in value) return value.boolValue;
+  if ('intValue' in value) return Number(value.intValue);
+  if ('doubleValue' in value) return value.doubleValue;
+  if ('arrayValue' in value) return (value.arrayValue?.values ?? []).map(decodeValue);
+  if ('kvlistValue' in value) return decodeAttributes(value.kvlistValue?.values);
+  if ('bytesValue' in value) return value.bytesValue;
+  return undefined;
+}
+
+/** Decodes an OTLP JSON attribute list into an object. */
+export function decodeAttributes(list: OtlpKeyValue[] | undefined): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const kv of list ?? []) out[kv.key] = decodeValue(kv.value);
+  return out;
+}
+
+/**
+ * A real OTLP/HTTP receiver on 127.0.0.1 with a free port. It stores what
+ * the exporters send, and can be switched to fail (503, 400) or hang, per
+ * path or for both, to test what happens when the collector misbehaves.
+ */
+export class OtlpReceiver {
+  /** Every request, in arrival order, including failed and hanging ones. */
+  readonly requests: ReceivedRequest[] = [];
+  private defaultMode: ReceiverMode = 'ok';
+  private readonly pathModes = new Map<string, ReceiverMode>();
+  private readonly hanging = new Set<ServerResponse>();
+  private readonly sockets = new Set<Socket>();
+  private readonly waiters = new Set<() => void>();
+
+  private constructor(
+    private readonly server: Server,
+    readonly port: number,
+  ) {}
+
+  /** Starts listening on 127.0.0.1 on a port the OS picks. */
+  static async start(mode: ReceiverMode = 'ok'): Promise<OtlpReceiver> {
+    let receiver: OtlpReceiver | undefined;
+    const server = createServer((req, res) => {
+      receiver?.handle(req, res);
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => resolve());
+    });
+    receiver = new OtlpReceiver(server, (server.address() as AddressInfo).port);
+    receiver.defaultMode = mode;
+    const sockets = receiver.sockets;
+    server.on('connection', (socket) => {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+    });
+    return receiver;
+  }
+
+  /** Base URL, as for `OTEL_EXPORTER_OTLP_ENDPOINT`. */
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  /** Sets how requests are answered from now on; with `path`, only for that path. */
+  setMode(mode: ReceiverMode, path?: OtlpPath): void {
+    if (path === undefined) {
+      this.defaultMode = mode;
+      this.pathModes.clear();
+    } else {
+      this.pathModes.set(path, mode);
+    }
+  }
+
+  modeFor(path: string): ReceiverMode {
+    return this.pathModes.get(path) ?? this.defaultMode;
+  }
+
+  private handle(req: IncomingMessage, res: ServerResponse): void {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('error', () => undefined);
+    req.on('end', () => {
+      const path = (req.url ?? '/').split('?')[0] ?? '/';
+      let raw = Buffer.concat(chunks);
+      if (req.headers['content-encoding'] === 'gzip') {
+        try {
+          raw = gunzipSync(raw);
+        } catch {
+          // Kept as sent; json stays undefined.
+        }
+      }
+      let json: unknown;
+      if (String(req.headers['content-type'] ?? '').includes('application/json')) {
+        try {
+          json = JSON.parse(raw.toString('utf8'));
+        } catch {
+          json = undefined;
+        }
+      }
+      const entry: ReceivedRequest = { method: req.method ?? '', path, headers: req.headers, raw, json, status: undefined, atMs: Date.now() };
+      this.requests.push(entry);
+      const known = req.method === 'POST' && (path === '/v1/traces' || path === '/v1/metrics');
+      const mode = known ? this.modeFor(path) : 'ok';
+      if (!known) {
+        entry.status = 404;
+        res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
+      } else if (mode === 'hang') {
+        this.hanging.add(res);
+        res.on('close', () => this.hanging.delete(res));
+      } else if (mode === 'unavailable') {
+        entry.status = 503;
+        res.writeHead(503, { 'content-type': 'text/plain', 'retry-after': '1' }).end('unavailable');
+      } else if (mode === 'bad-request') {
+        entry.status = 400;
+        res.writeHead(400, { 'content-type': 'text/plain' }).end('bad request');
+      } else {
+        entry.status = 200;
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      }
+      for (const wake of [...this.waiters]) wake();
+    });
+  }
+
+  /** Bodies of trace requests that were accepted (answered 200). */
+  traceRequests(): unknown[] {
+    return this.requests.filter((r) => r.path === '/v1/traces' && r.status === 200).map((r) => r.json);
+  }
+
+  /** Bodies of metric requests that were accepted (answered 200). */
+  metricRequests(): unknown[] {
+    return this.requests.filter((r) => r.path === '/v1/metrics' && r.status === 200).map((r) => r.json);
+  }
+
+  /** Every accepted span, decoded. */
+  spans(): ReceivedSpan[] {
+    const out: ReceivedSpan[] = [];
+    for (const body of this.traceRequests()) {
+      const resourceSpans = (body as { resourceSpans?: unknown[] } | undefined)?.resourceSpans ?? [];
+      for (const rs of resourceSpans as { resource?: { attributes?: OtlpKeyValue[] }; scopeSpans?: { scope?: { name?: string }; spans?: OtlpSpanJson[] }[] }[]) {
+        const resource = decodeAttributes(rs.resource?.attributes);
+        for (const ss of rs.scopeSpans ?? []) {
+          for (const span of ss.spans ?? []) {
+            out.push({
+              traceId: span.traceId,
+              spanId: span.spanId,
+              parentSpanId: span.parentSpanId ?? '',
+              name: span.name,
+              attributes: decodeAttributes(span.attributes),
+              events: (span.events ?? []).map((e) => ({ name: e.name, attributes: decodeAttributes(e.attributes) })),
+              statusCode: span.status?.code ?? 0,
+              statusMessage: span.status?.message,
+              resource,
+              scope: ss.scope?.name,
+            });
+          }
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Every accepted metric, decoded, in arrival order (one entry per metric per export). */
+  metrics(): ReceivedMetric[] {
+    const out: ReceivedMetric[] = [];
+    for (const body of this.metricRequests()) {
+      const resourceMetrics = (body as { resourceMetrics?: unknown[] } | undefined)?.resourceMetrics ?? [];
+      for (const rm of resourceMetrics as { resource?: { attributes?: OtlpKeyValue[] }; scopeMetrics?: { scope?: { name?: string }; metrics?: Record<string, unknown>[] }[] }[]) {
+        const resource = decodeAttributes(rm.resource?.attributes);
+        for (const sm of rm.scopeMetrics ?? []) {
+          for (const metric of sm.metrics ?? []) {
+            const type = (['histogram', 'sum', 'gauge', 'exponentialHistogram'] as const).find((t) => t in metric) ?? 'unknown';
+            const data = type === 'unknown' ? undefined : (metric[type] as { dataPoints?: Record<string, unknown>[] } | undefined);
+            out.push({
+              name: String(metric.name),
+              unit: metric.unit === undefined ? undefined : String(metric.unit),
+              type,
+              dataPoints: (data?.dataPoints ?? []).map((p) => ({ ...p, attributes: decodeAttributes(p.attributes as OtlpKeyValue[] | undefined) })),
+              resource,
+              scope: sm.scope?.name,
+            });
+          }
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Resolves once `predicate` holds (checked on every request), or rejects after `timeoutMs`. */
+  waitFor(predicate: () => boolean, timeoutMs = 30_000, what = 'the expected OTLP requests'): Promise<void> {
+    if (predicate()) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        if (!predicate()) return;
+        cleanup();
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}; got ${this.requests.length} requests`));
+      }, timeoutMs);
+      const cleanup = () => {
+        clearTimeout(timer);
+        this.waiters.delete(check);
+      };
+      this.waiters.add(check);
+    });
+  }
+
+  /** Forgets what was received (the mode stays). */
+  clear(): void {
+    this.requests.length = 0;
+  }
+
+  /** Answers nothing more: drops hanging requests and open connections, then stops listening. */
+  async close(): Promise<void> {
+    for (const res of this.hanging) res.destroy();
+    this.hanging.clear();
+    for (const socket of this.sockets) socket.destroy();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}
