@@ -39,3 +39,14 @@ export function toErrorInfo(error: unknown, redactor: Redactor): ErrorInfo {
   }
   return { ...head, causes };
 }
+
+/**
+ * The stack with each cause appended as `Caused by: ...`, as Java prints it:
+ * span exception events have one stacktrace field, and the cause is often
+ * the part that explains the failure.
+ */
+export function stackWithCauses(info: ErrorInfo): string {
+  let text = info.stack ?? `${info.type}: ${info.message}`;
+  for (const cause of info.causes) text += `\nCaused by: ${cause.stack ?? `${cause.type}: ${cause.message}`}`;
+  return text;
+}

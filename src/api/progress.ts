@@ -3,7 +3,7 @@ import type { Runtime } from '../sdk/runtime.js';
 import { getRuntime } from '../sdk/runtime.js';
 import { EVENT_ATTR_LEVEL, EVENT_ATTR_MESSAGE, EVENT_LOG } from './attribute-names.js';
 import type { StageContext } from './context-attributes.js';
-import { toErrorInfo } from './error-info.js';
+import { stackWithCauses, toErrorInfo } from './error-info.js';
 import type { HandleLogOptions } from './handles.js';
 import { describeValue, LEVEL_RANK, type LogLevel, parseLevel } from './levels.js';
 import { activeScope, type Scope } from './scope.js';
@@ -48,7 +48,7 @@ export function logWithin(
         attributes[EVENT_ATTR_LEVEL] = level;
         attributes[EVENT_ATTR_MESSAGE] = text;
         span.addEvent(EVENT_LOG, attributes);
-        if (error !== undefined) span.recordException({ name: error.type, message: error.message, stack: error.stack });
+        if (error !== undefined) span.recordException({ name: error.type, message: error.message, stack: stackWithCauses(error) });
       }
     } catch (err) {
       rt.reportInternalError('adding a log event', err);

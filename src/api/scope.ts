@@ -11,7 +11,7 @@ import {
 import type { Runtime } from '../sdk/runtime.js';
 import * as A from './attribute-names.js';
 import type { StageContext } from './context-attributes.js';
-import { type ErrorInfo, toErrorInfo } from './error-info.js';
+import { type ErrorInfo, stackWithCauses, toErrorInfo } from './error-info.js';
 import type { EndOptions, HandleLogOptions, ScopeHandle } from './handles.js';
 import { logWithin } from './progress.js';
 
@@ -131,11 +131,12 @@ export class Scope implements ScopeHandle {
       if (this.kind === A.KIND_STAGE && this.durationS > this.thresholdS) {
         this.slow = true;
         span.addEvent(A.EVENT_SLOW, { [A.ATTR_THRESHOLD_S]: this.thresholdS, [A.ATTR_DURATION_S]: this.durationS });
+        span.setAttribute(A.ATTR_THRESHOLD_S, this.thresholdS);
       }
       if (outcome !== 'success') {
         if (error !== undefined) {
           this.error = toErrorInfo(error, rt.redactor);
-          span.recordException({ name: this.error.type, message: this.error.message, stack: this.error.stack });
+          span.recordException({ name: this.error.type, message: this.error.message, stack: stackWithCauses(this.error) });
         }
         const message = reason ?? this.error?.message ?? (outcome === 'interrupted' ? 'interrupted' : 'failed');
         span.setStatus({ code: SpanStatusCode.ERROR, message: `${this.error?.type ?? outcome}: ${message}` });

@@ -2,7 +2,7 @@ import { LEVEL_RANK, type LogLevel } from '../api/levels.js';
 import type { Scope } from '../api/scope.js';
 import { escapeForLine, formatHumanLine, formatLocalTimestamp } from './human-format.js';
 import type { MessageEntry, ProgressSink } from './progress-sink.js';
-import { endLines, scopeLabel, startMessage } from './scope-lines.js';
+import { endLines, scopeEndLineFacts, scopeLabel, startMessage } from './scope-lines.js';
 
 const COLOURS: Record<string, string> = {
   DEBUG: '\x1b[90m',
@@ -50,16 +50,16 @@ export class ConsoleSink implements ProgressSink {
   }
 
   scopeStarted(scope: Scope): void {
-    this.print(scope.startedAtMs, 'INFO', scopeLabel(scope), startMessage(scope));
+    this.print(scope.startedAtMs, 'INFO', scopeLabel(scope.kind, scope.name, scope.month), startMessage(scope.kind, scope.name, scope.month));
   }
 
   scopeEnded(scope: Scope): void {
-    const label = scopeLabel(scope);
-    for (const [tag, message] of endLines(scope)) this.print(scope.endedAtMs, tag, label, message);
+    const label = scopeLabel(scope.kind, scope.name, scope.month);
+    for (const [tag, message] of endLines(scopeEndLineFacts(scope))) this.print(scope.endedAtMs, tag, label, message);
   }
 
   message(entry: MessageEntry): void {
-    const stage = entry.label ?? (entry.scope ? scopeLabel(entry.scope) : undefined);
+    const stage = entry.label ?? (entry.scope ? scopeLabel(entry.scope.kind, entry.scope.name, entry.scope.month) : undefined);
     const text = entry.error ? `${entry.message} (${entry.error.type}: ${entry.error.message})` : entry.message;
     this.print(entry.atMs, entry.level, stage, text);
   }

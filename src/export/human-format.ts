@@ -9,6 +9,7 @@ let cachedPrefix = '';
 const pad2 = (n: number) => (n < 10 ? `0${n}` : `${n}`);
 
 export function formatLocalTimestamp(epochMs: number): string {
+  epochMs = Math.floor(epochMs);
   const second = Math.floor(epochMs / 1000);
   if (second !== cachedSecond) {
     const d = new Date(second * 1000);

@@ -1,12 +1,16 @@
 import type { Instrumentation } from '@opentelemetry/instrumentation';
 import { HostMetricsInstrumentation } from '@opentelemetry/instrumentation-host-metrics';
 import { type IMetricReader, PeriodicExportingMetricReader, type PushMetricExporter } from '@opentelemetry/sdk-metrics';
-import { BatchSpanProcessor, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { AuditLog } from '../export/audit-log.js';
+import { AuditSpanExporter } from '../export/audit-span-exporter.js';
+import { AuditSpanProcessor } from '../export/audit-span-processor.js';
 import { OTLPMetricExporter as OTLPMetricExporterJson } from '@opentelemetry/exporter-metrics-otlp-http';
 import { OTLPMetricExporter as OTLPMetricExporterProto } from '@opentelemetry/exporter-metrics-otlp-proto';
 import { OTLPTraceExporter as OTLPTraceExporterJson } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPTraceExporter as OTLPTraceExporterProto } from '@opentelemetry/exporter-trace-otlp-proto';
 import type { ResolvedConfig, ResolvedOtlp } from './options.js';
+import type { Runtime } from './runtime.js';
 
 /** The OTLP trace exporter for the configured protocol, or undefined without an endpoint. */
 export function createTraceExporter(otlp: ResolvedOtlp | undefined): SpanExporter | undefined {
@@ -40,10 +44,36 @@ export function createMetricReaders(config: ResolvedConfig): IMetricReader[] {
   return readers;
 }
 
-/** Span processors that forward to OTLP. The audit processor is added in front by the caller. */
-export function createForwardingProcessors(config: ResolvedConfig): SpanProcessor[] {
-  const exporter = createTraceExporter(config.otlp);
-  return exporter ? [new BatchSpanProcessor(exporter)] : [];
+/**
+ * The audit files (when `logDir` is set) and the span processor that writes
+ * them and forwards to OTLP. An unwritable folder fails here, unless
+ * `requireLogDir` is false: then it is said once and the run goes on without files.
+ */
+export function createAuditPipeline(config: ResolvedConfig, runtime: Runtime): SpanProcessor {
+  let audit: AuditLog | undefined;
+  if (config.logDir !== undefined) {
+    audit = new AuditLog({
+      dir: config.logDir,
+      sessionId: config.sessionId,
+      durability: config.durability,
+      maxFileBytes: config.maxFileBytes,
+      maxFiles: config.maxFiles,
+      memory: runtime.memory,
+      stats: runtime.stats,
+      onWriteError: (file, error) => runtime.reportInternalError(`writing ${file}`, error),
+    });
+    try {
+      audit.open();
+      runtime.sinks.push(audit);
+    } catch (error) {
+      if (config.requireLogDir) throw error;
+      runtime.warnOnce('no-log-dir', `${error instanceof Error ? error.message : String(error)} Running on without audit files.`);
+      audit = undefined;
+    }
+  }
+  runtime.audit = audit;
+  const exporter = new AuditSpanExporter(audit, createTraceExporter(config.otlp), runtime.exportReporter);
+  return new AuditSpanProcessor(exporter, runtime.exportReporter);
 }
 
 /** Host metrics, when enabled and when some reader will collect them. */

@@ -40,6 +40,8 @@ export interface StagetraceOptions {
   sessionId?: string;
   /** Folder of the audit files; `false` turns the files off. Default `logs`. */
   logDir?: string | false;
+  /** When `logDir` cannot be written: `true` (default) fails `start()`; `false` warns once and runs on without files. */
+  requireLogDir?: boolean;
   /** Log lines on stderr. Default true. */
   console?: boolean;
   /** Minimum level for console and files. Default `INFO`. */
@@ -77,6 +79,7 @@ export interface ResolvedConfig {
   serviceName: string;
   sessionId: string;
   logDir: string | undefined;
+  requireLogDir: boolean;
   console: boolean;
   logLevel: LogLevel;
   colors: boolean;

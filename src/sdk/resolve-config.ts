@@ -164,7 +164,7 @@ export function newSessionId(now = new Date()): string {
 }
 
 const KNOWN_OPTIONS = new Set([
-  'serviceName', 'sessionId', 'logDir', 'console', 'logLevel', 'colors', 'stageThresholds', 'durability',
+  'serviceName', 'sessionId', 'logDir', 'requireLogDir', 'console', 'logLevel', 'colors', 'stageThresholds', 'durability',
   'maxFileBytes', 'maxFiles', 'redact', 'otlp', 'metricExportIntervalMillis', 'memory', 'hostMetrics',
   'resourceAttributes', 'shutdownTimeoutMillis', 'handleExit',
 ]);
@@ -244,6 +244,7 @@ export function resolveConfig(options: StagetraceOptions = {}, env: Env = proces
     serviceName: text(options.serviceName, env, 'serviceName', 'STAGETRACE_SERVICE_NAME') ?? env.OTEL_SERVICE_NAME?.trim() ?? 'stagetrace',
     sessionId,
     logDir,
+    requireLogDir: bool(options.requireLogDir, env, 'requireLogDir', 'STAGETRACE_REQUIRE_LOG_DIR', true),
     console: bool(options.console, env, 'console', 'STAGETRACE_CONSOLE', true),
     logLevel,
     colors: bool(options.colors, env, 'colors', 'STAGETRACE_COLORS', Boolean(process.stderr.isTTY) && !env.NO_COLOR),

@@ -15,6 +15,8 @@ import { LEVEL_RANK, type LogLevel } from '../api/levels.js';
 import { Redactor } from '../api/redaction.js';
 import { activeScope, Scope } from '../api/scope.js';
 import { ConsoleSink } from '../export/console-sink.js';
+import type { AuditLog } from '../export/audit-log.js';
+import type { AuditExportReporter } from '../export/audit-span-exporter.js';
 import type { MessageEntry, ProgressSink } from '../export/progress-sink.js';
 import { MemorySampler } from '../metrics/memory-sampler.js';
 import { StageMetrics } from '../metrics/stage-metrics.js';
@@ -38,6 +40,8 @@ export class Runtime {
   readonly sinks: ProgressSink[] = [];
   /** Open months and stages, oldest first: ended as interrupted at shutdown. */
   readonly open = new Set<Scope>();
+  /** The audit files, when this session writes them. */
+  audit: AuditLog | undefined;
   /** Stages opened through `logProgress({ stage, stageEvent: 'start' })`, by name. */
   readonly namedStages = new Map<string, Scope[]>();
   private readonly minRank: number;
@@ -205,6 +209,28 @@ export class Runtime {
     }
   }
 
+  /** Counts and reports what the audit exporter could not do. */
+  readonly exportReporter: AuditExportReporter = {
+    auditFailed: (error) => {
+      this.stats.auditWriteErrors++;
+      this.reportInternalError('writing audit records', error);
+    },
+    forwardDropped: (count, reason, error) => {
+      this.stats.otlpDroppedSpans += count;
+      if (reason !== 'queue_full') this.stats.otlpExportErrors++;
+      try {
+        this.metrics.droppedSpans(count, reason);
+      } catch {
+        // Counting must not fail the export path.
+      }
+      const why = reason === 'queue_full' ? 'the forward queue is full' : reason === 'timeout' ? 'the export timed out' : describeError(error);
+      this.warnOnce(
+        `otlp-drop:${reason}`,
+        `spans could not be sent over OTLP (${why}); the audit files still hold them. Further drops are counted in the session summary.`,
+      );
+    },
+  };
+
   /** Ends every open stage and month, innermost first, as interrupted. */
   interruptOpenScopes(reason: string): number {
     const open = [...this.open].reverse();
@@ -219,6 +245,14 @@ export class Runtime {
   async shutdownSinks(): Promise<void> {
     await Promise.all(this.sinks.map((sink) => sink.shutdown().catch((err) => this.reportInternalError('shutting down', err))));
   }
+}
+
+function describeError(error: unknown): string {
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code;
+    return code === undefined ? error.message : `${code}: ${error.message}`;
+  }
+  return error === undefined ? 'export failed' : String(error);
 }
 
 function mb(bytes: number): number {

@@ -5,7 +5,7 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import type { IMetricReader } from '@opentelemetry/sdk-metrics';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { BasicTracerProvider, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { createForwardingProcessors, createInstrumentations, createMetricReaders } from './components.js';
+import { createAuditPipeline, createInstrumentations, createMetricReaders } from './components.js';
 import type { StagetraceOptions } from './options.js';
 import { resolveConfig } from './resolve-config.js';
 import { getRuntime, hasStartedRuntime, INSTRUMENTATION_SCOPE, Runtime, setRuntime } from './runtime.js';
@@ -44,7 +44,7 @@ function build(options: StagetraceOptions | undefined, defaults: { handleExit: b
   const runtime = new Runtime(config);
   const metricReaders = createMetricReaders(config);
   const components: StagetraceComponents = {
-    spanProcessors: createForwardingProcessors(config),
+    spanProcessors: [createAuditPipeline(config, runtime)],
     metricReaders,
     instrumentations: createInstrumentations(config, metricReaders),
     sessionId: config.sessionId,

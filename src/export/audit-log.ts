@@ -1,0 +1,253 @@
+import { chmodSync, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import type { Scope } from '../api/scope.js';
+import type { MemorySampler } from '../metrics/memory-sampler.js';
+import type { SessionStats } from '../report/session-stats.js';
+import type { Durability } from '../sdk/options.js';
+import { AuditFile } from './audit-file.js';
+import { errorBlock, performanceLine, structuredEndLine, structuredLine } from './audit-records.js';
+import { ERROR_LOG_FILE, HUMAN_LOG_FILE, PERFORMANCE_LOG_FILE, STRUCTURED_LOG_FILE } from './audit-schema.js';
+import { endFactsFromSpan } from './end-facts.js';
+import { formatHumanLine } from './human-format.js';
+import type { MessageEntry, ProgressSink } from './progress-sink.js';
+import { endLines, scopeLabel, startMessage } from './scope-lines.js';
+
+export interface AuditLogOptions {
+  dir: string;
+  sessionId: string;
+  durability: Durability;
+  maxFileBytes: number;
+  maxFiles: number;
+  /** Buffered records reach the disk within this many milliseconds. */
+  flushIntervalMs?: number;
+  memory: MemorySampler;
+  stats: SessionStats;
+  /** Reports a write failure; called once per failure, rate-limited by the caller. */
+  onWriteError: (file: string, error: unknown) => void;
+}
+
+const MB = 1024 * 1024;
+
+/**
+ * The four audit files of a session's log folder. Progress (starts and
+ * messages) is written as it happens; ends, performance records and
+ * failures come from spans through {@link recordSpan}, called by the audit
+ * span processor as each span ends.
+ */
+export class AuditLog implements ProgressSink {
+  readonly dir: string;
+  private readonly human: AuditFile;
+  private readonly structured: AuditFile;
+  private readonly performance: AuditFile;
+  private readonly errors: AuditFile;
+  private readonly files: AuditFile[];
+  private readonly flushIntervalMs: number;
+  private lastFlushMs = Date.now();
+  private timer: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  constructor(private readonly options: AuditLogOptions) {
+    this.dir = resolve(options.dir);
+    this.flushIntervalMs = options.flushIntervalMs ?? 1000;
+    const make = (name: string) =>
+      new AuditFile(join(this.dir, name), {
+        maxBytes: options.maxFileBytes,
+        maxFiles: options.maxFiles,
+        sync: options.durability === 'sync',
+        onError: (error) => {
+          options.stats.auditWriteErrors++;
+          options.onWriteError(name, error);
+        },
+      });
+    this.human = make(HUMAN_LOG_FILE);
+    this.structured = make(STRUCTURED_LOG_FILE);
+    this.performance = make(PERFORMANCE_LOG_FILE);
+    this.errors = make(ERROR_LOG_FILE);
+    this.files = [this.human, this.structured, this.performance, this.errors];
+  }
+
+  /**
+   * Creates the folder (0750) and opens the files (0640). Throws an error
+   * naming the folder and the cause, so start() can fail clearly.
+   */
+  open(): void {
+    try {
+      const created = mkdirSync(this.dir, { recursive: true, mode: 0o750 });
+      if (created !== undefined) chmodSync(this.dir, 0o750);
+      for (const file of this.files) file.open();
+    } catch (error) {
+      for (const file of this.files) file.close();
+      const cause = error instanceof Error ? error.message : String(error);
+      throw new Error(
+        `stagetrace: cannot write audit files in logDir ${JSON.stringify(this.dir)}: ${cause}. ` +
+          'Choose a writable folder (option logDir / STAGETRACE_LOG_DIR), or set requireLogDir: false to run on without files.',
+        { cause: error },
+      );
+    }
+  }
+
+  /** Buffered mode: flush when the last flush is older than the interval, else make sure a timer will. */
+  private written(atMs: number): void {
+    if (this.options.durability === 'sync') return;
+    // Checked on every record, not only by the timer: a stage that blocks the
+    // event loop would otherwise hold records in memory for its whole run.
+    if (atMs - this.lastFlushMs >= this.flushIntervalMs) {
+      this.flushNow();
+    } else if (this.timer === undefined && !this.closed) {
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        this.flushNow();
+      }, this.flushIntervalMs);
+      this.timer.unref();
+    }
+  }
+
+  scopeStarted(scope: Scope): void {
+    const ctx = scope.span.spanContext();
+    const label = scopeLabel(scope.kind, scope.name, scope.month);
+    const message = startMessage(scope.kind, scope.name, scope.month);
+    this.human.append(formatHumanLine(scope.startedAtMs, 'INFO', label, message));
+    this.structured.append(
+      structuredLine({
+        recordType: scope.kind,
+        atMs: scope.startedAtMs,
+        sessionId: scope.runtime.sessionId,
+        level: 'INFO',
+        message,
+        month: scope.month,
+        stage: scope.name,
+        stageEvent: 'start',
+        attributes: scope.contextAttributes,
+        memoryMb: Math.round((scope.startRssBytes / MB) * 10) / 10,
+        errorType: undefined,
+        errorMessage: undefined,
+        traceId: ctx.traceId,
+        spanId: ctx.spanId,
+      }),
+    );
+    this.written(scope.startedAtMs);
+  }
+
+  /** Ends are written from the span (see recordSpan), so nothing here. */
+  scopeEnded(_scope: Scope): void {}
+
+  message(entry: MessageEntry): void {
+    const scope = entry.scope;
+    const ctx = scope?.span.spanContext();
+    const label = entry.label ?? (scope ? scopeLabel(scope.kind, scope.name, scope.month) : undefined);
+    const text = entry.error ? `${entry.message} (${entry.error.type}: ${entry.error.message})` : entry.message;
+    this.human.append(formatHumanLine(entry.atMs, entry.level, label, text));
+    this.structured.append(
+      structuredLine({
+        recordType: 'message',
+        atMs: entry.atMs,
+        sessionId: this.sessionIdOf(scope),
+        level: entry.level,
+        message: entry.message,
+        month: scope?.month,
+        stage: entry.label ?? (scope?.kind === 'stage' ? scope.name : undefined),
+        stageEvent: undefined,
+        attributes: entry.context,
+        memoryMb: Math.round((this.options.memory.latest.rssBytes / MB) * 10) / 10,
+        errorType: entry.error?.type,
+        errorMessage: entry.error?.message,
+        traceId: ctx?.traceId,
+        spanId: ctx?.spanId,
+      }),
+    );
+    if (entry.error) {
+      this.errors.append(
+        errorBlock({
+          atMs: entry.atMs,
+          sessionId: this.sessionIdOf(scope),
+          month: scope?.month,
+          stage: label,
+          message: entry.message,
+          errorType: entry.error.type,
+          errorMessage: entry.error.message,
+          stack: entry.error.stack,
+          causes: entry.error.causes,
+          attributes: entry.context,
+          traceId: ctx?.traceId,
+          spanId: ctx?.spanId,
+        }),
+      );
+    }
+    this.written(entry.atMs);
+  }
+
+  private sessionIdOf(scope: Scope | undefined): string {
+    return scope?.runtime.sessionId ?? this.options.sessionId;
+  }
+
+  /**
+   * Writes the end records of a month or stage span: the structured `end`
+   * line, the performance line, the human end lines and, for failures, an
+   * error block. Other spans are ignored. Returns false for those.
+   */
+  recordSpan(span: ReadableSpan): boolean {
+    const e = endFactsFromSpan(span);
+    if (e === undefined) return false;
+    const label = scopeLabel(e.kind, e.name, e.month);
+    const lines = endLines(e);
+    const [firstTag, firstMessage] = lines[0] as [string, string];
+    for (const [tag, message] of lines) this.human.append(formatHumanLine(e.endMs, tag, label, message));
+    this.structured.append(structuredEndLine(e, firstMessage, firstTag));
+    this.performance.append(performanceLine(e, this.options.memory.latest.cpuPercent));
+    if (e.outcome !== 'success') {
+      this.errors.append(
+        errorBlock({
+          atMs: e.endMs,
+          sessionId: e.sessionId,
+          month: e.month,
+          stage: label,
+          message: firstMessage,
+          errorType: e.errorType ?? (e.outcome === 'interrupted' ? 'Interrupted' : 'Failure'),
+          errorMessage: e.errorMessage ?? e.reason ?? 'ended with success: false',
+          stack: e.errorStack,
+          attributes: e.attributes,
+          traceId: e.traceId,
+          spanId: e.spanId,
+        }),
+      );
+    }
+    // A month's end is a natural checkpoint: the seed's users read the files per month.
+    if (e.kind === 'month') this.flushNow();
+    else this.written(e.endMs);
+    return true;
+  }
+
+  /** Writes every queued record now. Never throws. */
+  flushNow(): void {
+    this.lastFlushMs = Date.now();
+    if (this.timer !== undefined) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    for (const file of this.files) file.flush();
+  }
+
+  /** Records given up because the disk refused them for too long. */
+  get lostRecords(): number {
+    let lost = 0;
+    for (const file of this.files) lost += file.lost;
+    return lost;
+  }
+
+  async forceFlush(): Promise<void> {
+    this.flushNow();
+  }
+
+  async shutdown(): Promise<void> {
+    this.close();
+  }
+
+  /** Flushes and closes the files. Synchronous so exit handlers can call it. Idempotent. */
+  close(): void {
+    if (this.closed) return;
+    this.flushNow();
+    this.closed = true;
+    for (const file of this.files) file.close();
+  }
+}

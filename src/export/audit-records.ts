@@ -1,0 +1,112 @@
+import { CONTEXT_PREFIX } from '../api/attribute-names.js';
+import type { ErrorInfo } from '../api/error-info.js';
+import { AUDIT_SCHEMA_VERSION, MONTH_STAGE_NAME } from './audit-schema.js';
+import type { EndFacts } from './end-facts.js';
+import { escapeForLine, formatLocalTimestamp } from './human-format.js';
+import { contextJson, isoTimestamp, num, quote, quoteOrNull } from './json-text.js';
+
+const HEAD = `{"schema_version":${AUDIT_SCHEMA_VERSION},"record_type":`;
+
+/** Inputs of a structured record; `stageEvent` undefined for plain messages. */
+export interface StructuredFields {
+  recordType: 'message' | 'stage' | 'month';
+  atMs: number;
+  sessionId: string;
+  level: string;
+  message: string;
+  month: string | undefined;
+  stage: string | undefined;
+  stageEvent: 'start' | 'end' | undefined;
+  attributes: Readonly<Record<string, unknown>> | undefined;
+  memoryMb: number;
+  errorType: string | undefined;
+  errorMessage: string | undefined;
+  traceId: string | undefined;
+  spanId: string | undefined;
+  /** Only on `end`. */
+  durationS?: number;
+  outcome?: string;
+}
+
+/** One line of structured_processing.jsonl, newline included. */
+export function structuredLine(f: StructuredFields): string {
+  let line = `${HEAD}"${f.recordType}","timestamp":"${isoTimestamp(f.atMs)}","processing_time":${num(Math.floor(f.atMs) / 1000)},"session_id":${quote(f.sessionId)},"level":"${f.level}","message":${quote(f.message)},"month":${quoteOrNull(f.month)},"stage":${quoteOrNull(f.recordType === 'month' ? MONTH_STAGE_NAME : f.stage)},"stage_event":${f.stageEvent === undefined ? 'null' : `"${f.stageEvent}"`}`;
+  if (f.stageEvent === 'end') {
+    line += `,"stage_duration":${num(f.durationS ?? 0)},"success_status":${f.outcome === 'success'},"outcome":"${f.outcome}"`;
+  }
+  line += `,"context":${contextJson(f.attributes, CONTEXT_PREFIX)},"memory_mb":${num(f.memoryMb)},"has_error":${f.errorType !== undefined}`;
+  if (f.errorType !== undefined) line += `,"error_type":${quote(f.errorType)},"error_message":${quote(f.errorMessage ?? '')}`;
+  return `${line},"trace_id":${quoteOrNull(f.traceId)},"span_id":${quoteOrNull(f.spanId)}}\n`;
+}
+
+/** The structured `end` line of an ended month or stage. */
+export function structuredEndLine(e: EndFacts, message: string, level: string): string {
+  return structuredLine({
+    recordType: e.kind,
+    atMs: e.endMs,
+    sessionId: e.sessionId,
+    level,
+    message,
+    month: e.month,
+    stage: e.name,
+    stageEvent: 'end',
+    attributes: e.attributes,
+    memoryMb: e.rssEndMb,
+    errorType: e.errorType ?? (e.outcome === 'interrupted' ? 'Interrupted' : undefined),
+    errorMessage: e.errorMessage ?? e.reason,
+    traceId: e.traceId,
+    spanId: e.spanId,
+    durationS: e.durationS,
+    outcome: e.outcome,
+  });
+}
+
+/** One line of performance_metrics.jsonl, newline included. */
+export function performanceLine(e: EndFacts, cpuPercent: number): string {
+  return `${HEAD}"${e.kind}","timestamp":"${isoTimestamp(e.endMs)}","session_id":${quote(e.sessionId)},"month":${quoteOrNull(e.month)},"stage":${quote(e.kind === 'month' ? MONTH_STAGE_NAME : e.name)},"duration_seconds":${num(e.durationS)},"memory_mb":${num(e.rssEndMb)},"memory_delta_mb":${num(e.rssDeltaMb)},"memory_peak_mb":${num(e.rssPeakMb)},"heap_used_mb":${num(e.heapEndMb)},"heap_delta_mb":${num(e.heapDeltaMb)},"cpu_percent":${num(cpuPercent)},"success":${e.outcome === 'success'},"outcome":"${e.outcome}","slow":${e.slow},"context":${contextJson(e.attributes, CONTEXT_PREFIX)},"trace_id":"${e.traceId}","span_id":"${e.spanId}"}\n`;
+}
+
+/** Fields of one error_details.log block. */
+export interface ErrorBlockFields {
+  atMs: number;
+  sessionId: string;
+  month: string | undefined;
+  stage: string | undefined;
+  message: string | undefined;
+  errorType: string;
+  errorMessage: string;
+  /** Stack, possibly with `Caused by:` sections. */
+  stack: string | undefined;
+  causes?: ErrorInfo['causes'];
+  attributes: Readonly<Record<string, unknown>> | undefined;
+  traceId: string | undefined;
+  spanId: string | undefined;
+}
+
+const indent = (text: string) =>
+  text
+    .split('\n')
+    .map((line) => `  ${escapeForLine(line)}`)
+    .join('\n');
+
+/**
+ * A multi-line block in the seed's form. Every free-text line is indented or
+ * escaped, so nothing inside a block can pass for the start of another.
+ */
+export function errorBlock(f: ErrorBlockFields): string {
+  let stack = f.stack ?? `${f.errorType}: ${f.errorMessage}`;
+  if (f.causes) for (const cause of f.causes) stack += `\nCaused by: ${cause.stack ?? `${cause.type}: ${cause.message}`}`;
+  return `[${formatLocalTimestamp(f.atMs)}] ERROR DETAILS:
+Session: ${escapeForLine(f.sessionId)}
+Month: ${escapeForLine(f.month ?? '-')}
+Stage: ${escapeForLine(f.stage ?? '-')}
+${f.message === undefined ? '' : `Message: ${escapeForLine(f.message)}\n`}Error Type: ${escapeForLine(f.errorType)}
+Error Message: ${escapeForLine(f.errorMessage)}
+Traceback:
+${indent(stack)}
+Context: ${contextJson(f.attributes, CONTEXT_PREFIX)}
+Trace: ${f.traceId ?? '-'} Span: ${f.spanId ?? '-'}
+----------------------------------------
+`;
+}
+
