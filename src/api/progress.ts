@@ -24,7 +24,8 @@ export interface LogProgressOptions {
 
 function levelOf(level: unknown): LogLevel {
   if (level === undefined) return 'INFO';
-  if (typeof level === 'string' && level in LEVEL_RANK) return level as LogLevel;
+  // Own keys only: `in` would accept 'toString' and other prototype names.
+  if (typeof level === 'string' && Object.hasOwn(LEVEL_RANK, level)) return level as LogLevel;
   return parseLevel(level, 'logProgress option level');
 }
 
