@@ -1,6 +1,12 @@
 import { context, metrics, propagation, trace } from '@opentelemetry/api';
 import { NodeSDK } from '@opentelemetry/sdk-node';
-import { InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import {
+  InMemorySpanExporter,
+  type ReadableSpan,
+  SimpleSpanProcessor,
+  type Span,
+  type SpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
 import { createStagetrace, shutdown, type StagetraceComponents, type StagetraceOptions } from '../../src/index.js';
 
 /** A stagetrace session wired into a user-owned NodeSDK whose spans land in memory. */
@@ -10,6 +16,8 @@ export interface InMemorySession {
   readonly sdk: NodeSDK;
   /** Every finished span so far. */
   spans(): ReadableSpan[];
+  /** Every span started so far, ended or not: shows that nothing was started. */
+  startedSpans(): Span[];
   /** Finished spans with this name. */
   spansNamed(name: string): ReadableSpan[];
   /** The one finished span with this name; throws when there is not exactly one. */
@@ -27,8 +35,17 @@ export interface InMemorySession {
 export function startInMemory(options: StagetraceOptions = {}): InMemorySession {
   const st = createStagetrace({ logDir: false, console: false, hostMetrics: false, ...options });
   const exporter = new InMemorySpanExporter();
+  const started: Span[] = [];
+  const startRecorder: SpanProcessor = {
+    onStart: (span) => {
+      started.push(span);
+    },
+    onEnd: () => undefined,
+    forceFlush: async () => undefined,
+    shutdown: async () => undefined,
+  };
   const sdk = new NodeSDK({
-    spanProcessors: [...st.spanProcessors, new SimpleSpanProcessor(exporter)],
+    spanProcessors: [...st.spanProcessors, startRecorder, new SimpleSpanProcessor(exporter)],
     metricReaders: [],
     logRecordProcessors: [],
     instrumentations: [],
@@ -42,6 +59,7 @@ export function startInMemory(options: StagetraceOptions = {}): InMemorySession 
     exporter,
     sdk,
     spans: () => exporter.getFinishedSpans(),
+    startedSpans: () => [...started],
     spansNamed,
     span(name) {
       const found = spansNamed(name);
