@@ -232,9 +232,9 @@ export class Runtime {
   };
 
   /** Ends every open stage and month, innermost first, as interrupted. */
-  interruptOpenScopes(reason: string): number {
+  interruptOpenScopes(reason: string, error?: unknown): number {
     const open = [...this.open].reverse();
-    for (const scope of open) scope.finish('interrupted', undefined, reason);
+    for (const scope of open) scope.finish('interrupted', error, reason);
     return open.length;
   }
 

@@ -5,6 +5,7 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import type { IMetricReader } from '@opentelemetry/sdk-metrics';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { BasicTracerProvider, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { installExitHooks } from './exit-hooks.js';
 import { createAuditPipeline, createInstrumentations, createMetricReaders } from './components.js';
 import type { StagetraceOptions } from './options.js';
 import { resolveConfig } from './resolve-config.js';
@@ -29,6 +30,7 @@ interface Started {
   sdk: NodeSDK | undefined;
   privateProvider: BasicTracerProvider | undefined;
   shutdownPromise: Promise<void> | undefined;
+  removeExitHooks: (() => void) | undefined;
 }
 
 let started: Started | undefined;
@@ -67,7 +69,7 @@ export function createStagetrace(options?: StagetraceOptions): StagetraceCompone
   if (started || hasStartedRuntime()) alreadyStarted();
   const { runtime, components } = build(options, { handleExit: false });
   runtime.memory.start();
-  started = { runtime, components, sdk: undefined, privateProvider: undefined, shutdownPromise: undefined };
+  started = { runtime, components, sdk: undefined, privateProvider: undefined, shutdownPromise: undefined, removeExitHooks: undefined };
   setRuntime(runtime);
   return components;
 }
@@ -102,7 +104,16 @@ export async function start(options?: StagetraceOptions): Promise<StagetraceComp
     sdk.start();
   }
   runtime.memory.start();
-  started = { runtime, components, sdk, privateProvider, shutdownPromise: undefined };
+  const removeExitHooks = config.handleExit
+    ? installExitHooks({
+        interruptSync: (reason, error) => {
+          runtime.interruptOpenScopes(reason, error);
+          runtime.audit?.flushNow();
+        },
+        shutdown,
+      })
+    : undefined;
+  started = { runtime, components, sdk, privateProvider, shutdownPromise: undefined, removeExitHooks };
   setRuntime(runtime);
   return components;
 }
@@ -147,6 +158,7 @@ export function shutdown(): Promise<void> {
   if (!current) return Promise.resolve();
   current.shutdownPromise ??= (async () => {
     const { runtime, components, sdk, privateProvider } = current;
+    current.removeExitHooks?.();
     runtime.interruptOpenScopes('shutdown() was called while it was running');
     runtime.memory.stop();
     const stopping = (async () => {

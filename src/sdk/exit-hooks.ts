@@ -1,0 +1,126 @@
+/** What the exit hooks drive; implemented by start(). */
+export interface ExitHookTargets {
+  /** Ends open months and stages as interrupted and writes the files. Synchronous: usable from `exit`. */
+  interruptSync(reason: string, error?: unknown): void;
+  /** Full bounded shutdown: files and OTLP. Never rejects. */
+  shutdown(): Promise<void>;
+}
+
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+/** Node's `--unhandled-rejections` mode; only `throw` (default) and `strict` end the process. */
+function rejectionsCrash(): boolean {
+  const flags = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)];
+  const mode = flags.find((f) => f.startsWith('--unhandled-rejections='))?.split('=')[1];
+  return mode === undefined || mode === 'throw' || mode === 'strict';
+}
+
+/**
+ * Makes every way a process ends leave complete audit files, then lets it end
+ * exactly as it would have without stagetrace: killed by the same signal,
+ * the same uncaught error printed with exit code 1, the same exit code.
+ *
+ * - SIGINT/SIGTERM/SIGHUP: interrupt, flush files and OTLP (bounded), then re-raise
+ *   the signal — unless the application listens for it too, in which case the
+ *   application decides what happens next.
+ * - uncaught exception / unhandled rejection: the same, then the error is thrown
+ *   again without our listener so Node reports it as usual — unless the
+ *   application has its own listener.
+ * - `process.exit()`: only synchronous work is possible; the files are written,
+ *   the OTLP export of the interrupted spans is not.
+ * - the event loop running dry before `shutdown()`: a normal shutdown.
+ *
+ * Returns a function that removes the hooks.
+ */
+export function installExitHooks(targets: ExitHookTargets): () => void {
+  let ending = false;
+
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (ending) return;
+    ending = true;
+    targets.interruptSync(`${signal} received`);
+    const applicationListens = process.listenerCount(signal) > 1;
+    void targets.shutdown().finally(() => {
+      uninstall();
+      if (!applicationListens) process.kill(process.pid, signal);
+    });
+  };
+
+  const onException = (error: unknown) => {
+    const applicationListens = process.listenerCount('uncaughtException') > 1;
+    if (ending) {
+      if (!applicationListens) throwAgain(error);
+      return;
+    }
+    ending = true;
+    targets.interruptSync(`uncaught exception: ${describe(error)}`, error);
+    if (applicationListens) return;
+    void targets.shutdown().finally(() => {
+      uninstall();
+      throwAgain(error);
+    });
+  };
+
+  const onRejection = (reason: unknown, promise: Promise<unknown>) => {
+    const applicationListens = process.listenerCount('unhandledRejection') > 1;
+    if (ending) {
+      if (!applicationListens) rejectAgain(reason);
+      return;
+    }
+    ending = true;
+    targets.interruptSync(`unhandled rejection: ${describe(reason)}`, reason);
+    if (applicationListens) return;
+    void promise;
+    void targets.shutdown().finally(() => {
+      uninstall();
+      rejectAgain(reason);
+    });
+  };
+
+  const onExit = (code: number) => {
+    if (ending) return;
+    ending = true;
+    targets.interruptSync(`process exited with code ${code} before shutdown()`);
+  };
+
+  const onBeforeExit = () => {
+    if (ending) return;
+    ending = true;
+    void targets.shutdown();
+  };
+
+  const crashOnRejection = rejectionsCrash();
+  for (const signal of SIGNALS) process.on(signal, onSignal);
+  process.on('uncaughtException', onException);
+  if (crashOnRejection) process.on('unhandledRejection', onRejection);
+  process.on('exit', onExit);
+  process.on('beforeExit', onBeforeExit);
+
+  let removed = false;
+  function uninstall(): void {
+    if (removed) return;
+    removed = true;
+    for (const signal of SIGNALS) process.off(signal, onSignal);
+    process.off('uncaughtException', onException);
+    process.off('unhandledRejection', onRejection);
+    process.off('exit', onExit);
+    process.off('beforeExit', onBeforeExit);
+  }
+  return uninstall;
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+/** Hands the error back to Node's own uncaught-exception handling (print, exit code 1). */
+function throwAgain(error: unknown): void {
+  process.nextTick(() => {
+    throw error;
+  });
+}
+
+/** Hands the reason back to Node's own unhandled-rejection handling. */
+function rejectAgain(reason: unknown): void {
+  void Promise.reject(reason);
+}
