@@ -32,6 +32,24 @@ export interface MemoryOptions {
   criticalMb?: number;
 }
 
+/** Prometheus scrape endpoint settings. */
+export interface PrometheusOptions {
+  /** Port of the `/metrics` endpoint. Default 9464 (`STAGETRACE_PROMETHEUS_PORT`). */
+  port?: number;
+  /** Interface to listen on. Default `127.0.0.1`, so nothing is exposed beyond this machine unless asked (`STAGETRACE_PROMETHEUS_HOST`). */
+  host?: string;
+}
+
+/** Webhook alerts for memory threshold crossings and failed months. */
+export interface AlertOptions {
+  /** Slack-compatible incoming webhook (`{ "text": … }` is posted). Treated as a secret: only its origin is ever printed (`STAGETRACE_ALERTS_WEBHOOK_URL`). */
+  webhookUrl?: string;
+  /** At most one alert of each kind per this period. Default 60000 (`STAGETRACE_ALERTS_MIN_INTERVAL_MS`). */
+  minIntervalMs?: number;
+  /** Give up on a post after this long without an answer. Default 5000 (`STAGETRACE_ALERTS_TIMEOUT_MS`). */
+  timeoutMs?: number;
+}
+
 /** Everything `start()` and `createStagetrace()` accept. Every field has a `STAGETRACE_*` variable. */
 export interface StagetraceOptions {
   /** `service.name` of spans and metrics. Default: `OTEL_SERVICE_NAME`, else `stagetrace`. */
@@ -64,8 +82,12 @@ export interface StagetraceOptions {
   metricExportIntervalMillis?: number;
   /** Memory observer thresholds and period. */
   memory?: MemoryOptions;
-  /** Host metrics: `true` (default) for all groups, `false` for none, or a list of groups. */
+  /** Host and Node.js runtime metrics: `true` (default) for all groups, `false` for none, or a list of groups (`system.cpu`, `system.memory`, `system.network`, `process.cpu`, `process.memory`, `nodejs.runtime`). */
   hostMetrics?: boolean | string[];
+  /** Serve metrics for Prometheus to scrape; off unless given (or `STAGETRACE_PROMETHEUS_PORT` is set). */
+  prometheus?: PrometheusOptions;
+  /** Post alerts to a webhook; off unless `webhookUrl` is given. */
+  alerts?: AlertOptions;
   /** Extra resource attributes (merged over `OTEL_RESOURCE_ATTRIBUTES`). */
   resourceAttributes?: Attributes;
   /** Upper bound on `shutdown()`'s flushing, so a dead collector cannot hold the process. Default 5000. */
@@ -94,10 +116,18 @@ export interface ResolvedConfig {
   metricExportIntervalMillis: number;
   memory: { intervalMs: number; warningMb: number | undefined; criticalMb: number | undefined };
   hostMetrics: string[] | false;
+  prometheus: { port: number; host: string } | undefined;
+  alerts: ResolvedAlerts | undefined;
   resourceAttributes: Attributes;
   shutdownTimeoutMillis: number;
   handleExit: boolean;
   sdkDisabled: boolean;
+}
+
+export interface ResolvedAlerts {
+  webhookUrl: string;
+  minIntervalMs: number;
+  timeoutMs: number;
 }
 
 export interface ResolvedOtlp {

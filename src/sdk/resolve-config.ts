@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { describeValue, parseLevel } from '../api/levels.js';
-import type { Durability, ResolvedConfig, ResolvedOtlp, StagetraceOptions } from './options.js';
+import type { Durability, ResolvedAlerts, ResolvedConfig, ResolvedOtlp, StagetraceOptions } from './options.js';
 
 type Env = Record<string, string | undefined>;
 
-const HOST_METRIC_GROUPS = ['system.cpu', 'system.memory', 'system.network', 'process.cpu', 'process.memory'];
+const HOST_METRIC_GROUPS = ['system.cpu', 'system.memory', 'system.network', 'process.cpu', 'process.memory', 'nodejs.runtime'];
 
 /** Names the option and its variable, so an error says where the bad value came from. */
 function where(option: string, variable: string | undefined, fromEnv: boolean): string {
@@ -156,6 +156,44 @@ function resolveOtlp(options: StagetraceOptions, env: Env): ResolvedOtlp | undef
   };
 }
 
+function resolvePrometheus(options: StagetraceOptions, env: Env): ResolvedConfig['prometheus'] {
+  const o = options.prometheus;
+  if (o !== undefined && (typeof o !== 'object' || o === null || Array.isArray(o))) {
+    fail('prometheus', undefined, false, 'an object such as { port: 9464, host: "127.0.0.1" }', o);
+  }
+  const portPick = pick(o?.port, env, 'STAGETRACE_PROMETHEUS_PORT');
+  const host = text(o?.host, env, 'prometheus.host', 'STAGETRACE_PROMETHEUS_HOST');
+  if (o === undefined && portPick.value === undefined && host === undefined) return undefined;
+  const port = positiveNumber(o?.port, env, 'prometheus.port', 'STAGETRACE_PROMETHEUS_PORT', 9464, { integer: true });
+  if (port > 65535) fail('prometheus.port', 'STAGETRACE_PROMETHEUS_PORT', portPick.fromEnv, 'a TCP port from 1 to 65535', port);
+  return { port, host: host ?? '127.0.0.1' };
+}
+
+function resolveAlerts(options: StagetraceOptions, env: Env): ResolvedAlerts | undefined {
+  const o = options.alerts;
+  if (o !== undefined && (typeof o !== 'object' || o === null || Array.isArray(o))) {
+    fail('alerts', undefined, false, 'an object such as { webhookUrl: "https://hooks.slack.com/services/…" }', o);
+  }
+  const { value, fromEnv } = pick(o?.webhookUrl, env, 'STAGETRACE_ALERTS_WEBHOOK_URL');
+  if (value === undefined) return undefined;
+  // The URL is a secret (Slack puts the token in its path): errors never echo it.
+  const source = where('alerts.webhookUrl', 'STAGETRACE_ALERTS_WEBHOOK_URL', fromEnv);
+  let url: URL | undefined;
+  try {
+    url = typeof value === 'string' ? new URL(value) : undefined;
+  } catch {
+    url = undefined;
+  }
+  if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+    throw new TypeError(`stagetrace: ${source} must be an absolute http:// or https:// URL (the value is not shown because webhook URLs carry a secret).`);
+  }
+  return {
+    webhookUrl: url.href,
+    minIntervalMs: positiveNumber(o?.minIntervalMs, env, 'alerts.minIntervalMs', 'STAGETRACE_ALERTS_MIN_INTERVAL_MS', 60_000),
+    timeoutMs: positiveNumber(o?.timeoutMs, env, 'alerts.timeoutMs', 'STAGETRACE_ALERTS_TIMEOUT_MS', 5000),
+  };
+}
+
 /** `20251104_134205_a1b2c3`: sortable like the seed's ids, and unique across concurrent runs. */
 export function newSessionId(now = new Date()): string {
   const p = (n: number) => String(n).padStart(2, '0');
@@ -166,7 +204,7 @@ export function newSessionId(now = new Date()): string {
 const KNOWN_OPTIONS = new Set([
   'serviceName', 'sessionId', 'logDir', 'requireLogDir', 'console', 'logLevel', 'colors', 'stageThresholds', 'durability',
   'maxFileBytes', 'maxFiles', 'redact', 'otlp', 'metricExportIntervalMillis', 'memory', 'hostMetrics',
-  'resourceAttributes', 'shutdownTimeoutMillis', 'handleExit',
+  'resourceAttributes', 'shutdownTimeoutMillis', 'handleExit', 'prometheus', 'alerts',
 ]);
 
 /**
@@ -263,6 +301,8 @@ export function resolveConfig(options: StagetraceOptions = {}, env: Env = proces
       criticalMb,
     },
     hostMetrics,
+    prometheus: resolvePrometheus(options, env),
+    alerts: resolveAlerts(options, env),
     resourceAttributes: options.resourceAttributes ?? {},
     shutdownTimeoutMillis: positiveNumber(options.shutdownTimeoutMillis, env, 'shutdownTimeoutMillis', 'STAGETRACE_SHUTDOWN_TIMEOUT_MS', 5000, { integer: true }),
     handleExit: bool(options.handleExit, env, 'handleExit', 'STAGETRACE_HANDLE_EXIT', true),
