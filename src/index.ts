@@ -18,6 +18,13 @@ export { start, shutdown, forceFlush, createStagetrace, type StagetraceComponent
 export type { StagetraceOptions, OtlpOptions, MemoryOptions, Durability } from './sdk/options.js';
 export type { SessionSummary, StageSummary, MonthSummary } from './report/session-summary.js';
 export { VERSION } from './sdk/version.js';
+export { readAuditLog, type ReadAuditLogOptions, type InvalidLine, type AuditLogKind } from './report/read-audit-log.js';
+export {
+  AUDIT_SCHEMA_VERSION,
+  type StructuredRecord,
+  type PerformanceRecord,
+} from './export/audit-schema.js';
+
 
 /** A JSON-serialisable snapshot of the session so far: per stage, per month, totals. */
 export function getSessionSummary(): SessionSummary {
