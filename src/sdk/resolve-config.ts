@@ -80,20 +80,21 @@ function thresholds(option: Record<string, number> | undefined, env: Env): Map<s
   const { value, fromEnv } = pick(option, env, variable);
   const map = new Map<string, number>();
   if (value === undefined) return map;
-  let entries: [string, unknown][];
+  // [stage, seconds, what the error shows]: the pair as written, for a variable.
+  let entries: [string, unknown, unknown][];
   if (typeof value === 'string') {
     entries = value.split(',').map((pair) => {
       const eq = pair.indexOf('=');
-      return eq === -1 ? [pair.trim(), undefined] : [pair.slice(0, eq).trim(), Number(pair.slice(eq + 1))];
+      return eq === -1 ? [pair.trim(), undefined, pair.trim()] : [pair.slice(0, eq).trim(), Number(pair.slice(eq + 1)), pair.trim()];
     });
   } else if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
-    entries = Object.entries(value);
+    entries = Object.entries(value).map(([stage, seconds]) => [stage, seconds, seconds]);
   } else {
     return fail('stageThresholds', variable, fromEnv, 'an object of seconds per stage name, e.g. { download: 300, default: 600 }', value);
   }
-  for (const [stage, seconds] of entries) {
+  for (const [stage, seconds, shown] of entries) {
     if (stage === '' || typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds <= 0) {
-      fail(`stageThresholds.${stage || '?'}`, variable, fromEnv, 'a number of seconds greater than 0 (write stage=seconds pairs)', seconds);
+      fail(`stageThresholds.${stage || '?'}`, variable, fromEnv, 'a number of seconds greater than 0 (write stage=seconds pairs)', shown);
     }
     map.set(stage, seconds);
   }
@@ -118,6 +119,26 @@ function appendPath(base: URL, path: string): string {
   return href + path;
 }
 
+/**
+ * The exporters read these variables themselves and quietly ignore bad
+ * values; checked here so a typo fails start() instead.
+ */
+function checkExporterVariables(env: Env): void {
+  for (const signal of ['', 'TRACES_', 'METRICS_']) {
+    const timeout = `OTEL_EXPORTER_OTLP_${signal}TIMEOUT`;
+    if (env[timeout]?.trim()) positiveNumber(undefined, env, 'otlp.timeoutMillis', timeout, 0, { integer: true });
+    const compression = `OTEL_EXPORTER_OTLP_${signal}COMPRESSION`;
+    const c = env[compression]?.trim();
+    if (c && c !== 'gzip' && c !== 'none') fail('otlp.compression', compression, true, "'gzip' or 'none'", c);
+    const headers = `OTEL_EXPORTER_OTLP_${signal}HEADERS`;
+    const h = env[headers]?.trim();
+    if (h && h.split(',').some((pair) => !/^\s*[^=\s]+\s*=/.test(pair))) {
+      // The value is not shown: headers usually carry credentials.
+      throw new TypeError(`stagetrace: ${headers} (option otlp.headers) must be comma-separated key=value pairs, e.g. authorization=Bearer%20xyz; got a value that is not (not shown, as it may hold credentials).`);
+    }
+  }
+}
+
 function resolveOtlp(options: StagetraceOptions, env: Env): ResolvedOtlp | undefined {
   const o = options.otlp ?? {};
   const signalUrl = (signal: 'traces' | 'metrics', explicit: string | undefined): string | undefined => {
@@ -134,6 +155,7 @@ function resolveOtlp(options: StagetraceOptions, env: Env): ResolvedOtlp | undef
   const tracesUrl = signalUrl('traces', o.tracesEndpoint);
   const metricsUrl = signalUrl('metrics', o.metricsEndpoint);
   if (!tracesUrl && !metricsUrl) return undefined;
+  checkExporterVariables(env);
 
   const protoVariable = env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL?.trim() ? 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL' : 'OTEL_EXPORTER_OTLP_PROTOCOL';
   const { value: protocol, fromEnv } = pick(o.protocol, env, protoVariable);
@@ -201,6 +223,28 @@ export function newSessionId(now = new Date()): string {
   return `${stamp}_${randomBytes(3).toString('hex')}`;
 }
 
+/** Options that take an object, with the names each accepts: a typo inside must not be ignored. */
+const NESTED_OPTIONS: Record<string, readonly string[]> = {
+  otlp: ['endpoint', 'tracesEndpoint', 'metricsEndpoint', 'headers', 'protocol', 'timeoutMillis', 'compression'],
+  memory: ['intervalMs', 'warningMb', 'criticalMb'],
+  redact: ['keys', 'queryParams'],
+};
+
+function checkNestedOptions(options: StagetraceOptions): void {
+  for (const [name, keys] of Object.entries(NESTED_OPTIONS)) {
+    const value = (options as Record<string, unknown>)[name];
+    if (value === undefined) continue;
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      fail(name, undefined, false, `an object with any of ${keys.join(', ')}`, value);
+    }
+    for (const key of Object.keys(value)) {
+      if (!keys.includes(key)) {
+        throw new TypeError(`stagetrace: unknown option ${JSON.stringify(`${name}.${key}`)}; known ${name} options are ${keys.join(', ')}.`);
+      }
+    }
+  }
+}
+
 const KNOWN_OPTIONS = new Set([
   'serviceName', 'sessionId', 'logDir', 'requireLogDir', 'console', 'logLevel', 'colors', 'stageThresholds', 'durability',
   'maxFileBytes', 'maxFiles', 'redact', 'otlp', 'metricExportIntervalMillis', 'memory', 'hostMetrics',
@@ -221,6 +265,7 @@ export function resolveConfig(options: StagetraceOptions = {}, env: Env = proces
       throw new TypeError(`stagetrace: unknown option ${JSON.stringify(key)}; known options are ${[...KNOWN_OPTIONS].join(', ')}.`);
     }
   }
+  checkNestedOptions(options);
   const logLevelPick = pick(options.logLevel as string | undefined, env, 'STAGETRACE_LOG_LEVEL');
   let logLevel: ResolvedConfig['logLevel'] = 'INFO';
   if (logLevelPick.value !== undefined) {
@@ -279,7 +324,7 @@ export function resolveConfig(options: StagetraceOptions = {}, env: Env = proces
   }
 
   return {
-    serviceName: text(options.serviceName, env, 'serviceName', 'STAGETRACE_SERVICE_NAME') ?? env.OTEL_SERVICE_NAME?.trim() ?? 'stagetrace',
+    serviceName: text(options.serviceName, env, 'serviceName', 'STAGETRACE_SERVICE_NAME') ?? (env.OTEL_SERVICE_NAME?.trim() || 'stagetrace'),
     sessionId,
     logDir,
     requireLogDir: bool(options.requireLogDir, env, 'requireLogDir', 'STAGETRACE_REQUIRE_LOG_DIR', true),
