@@ -1,4 +1,4 @@
-import { getHeapStatistics } from 'node:v8';
+import { freemem, totalmem } from 'node:os';
 
 /** One reading of the process's memory, in bytes. */
 export interface MemorySample {
@@ -9,6 +9,8 @@ export interface MemorySample {
   arrayBuffersBytes: number;
   /** Process CPU use over the last interval, 0..100 per core summed (like `top`). */
   cpuPercent: number;
+  /** Share of the host's physical memory in use, 0..1. */
+  systemMemoryUtilization: number;
   /** Epoch milliseconds of the reading. */
   atMs: number;
 }
@@ -17,6 +19,8 @@ export interface MemorySample {
 export interface SampleListener {
   onSample(sample: MemorySample): void;
 }
+
+const TOTAL_MEMORY_BYTES = totalmem();
 
 /**
  * Samples memory on an unref'd timer and keeps the last reading.
@@ -34,7 +38,7 @@ export class MemorySampler {
   readonly listeners = new Set<SampleListener>();
   private readonly sampleHooks: ((sample: MemorySample) => void)[] = [];
 
-  constructor(private readonly intervalMs: number) {
+  constructor(readonly intervalMs: number) {
     this.sample = this.read();
   }
 
@@ -48,10 +52,12 @@ export class MemorySampler {
     this.sampleHooks.push(hook);
   }
 
+  /** Starts the timer and takes a first sample, so observers see the starting state at once. */
   start(): void {
     if (this.timer) return;
     this.timer = setInterval(() => this.sampleNow(), this.intervalMs);
     this.timer.unref();
+    this.sampleNow();
   }
 
   stop(): void {
@@ -74,8 +80,19 @@ export class MemorySampler {
     return sample;
   }
 
+  /**
+   * Samples now only when the timer has missed its turn. A synchronous stage
+   * blocks the event loop, so no timer sample is taken while it runs; its end
+   * then reads a fresh sample instead of one from before it started. When the
+   * timer keeps up this costs one clock read.
+   */
+  refreshIfStale(): MemorySample {
+    if (this.timer !== undefined && Date.now() - this.sample.atMs >= this.intervalMs) return this.sampleNow();
+    return this.sample;
+  }
+
   private read(): MemorySample {
-    const heap = getHeapStatistics();
+    // memoryUsage() already carries V8's heap figures; one call, not two.
     const usage = process.memoryUsage();
     const now = performance.now();
     const cpu = process.cpuUsage();
@@ -85,11 +102,12 @@ export class MemorySampler {
     this.lastCpuAt = now;
     return {
       rssBytes: usage.rss,
-      heapUsedBytes: heap.used_heap_size,
-      heapTotalBytes: heap.total_heap_size,
+      heapUsedBytes: usage.heapUsed,
+      heapTotalBytes: usage.heapTotal,
       externalBytes: usage.external,
       arrayBuffersBytes: usage.arrayBuffers,
       cpuPercent: elapsedUs > 0 ? Math.round((usedUs / elapsedUs) * 1000) / 10 : 0,
+      systemMemoryUtilization: TOTAL_MEMORY_BYTES > 0 ? 1 - freemem() / TOTAL_MEMORY_BYTES : 0,
       atMs: Date.now(),
     };
   }

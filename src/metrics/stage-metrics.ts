@@ -1,8 +1,9 @@
 import type { Attributes, Counter, Histogram, Meter } from '@opentelemetry/api';
 import type { LogLevel } from '../api/levels.js';
 import type { Scope } from '../api/scope.js';
+import { MeterBinding } from './meter-binding.js';
 
-/** Metric names; the README's metric table mirrors these. */
+/** Metric names; docs/metrics.md lists each with its unit and attributes. */
 export const METRIC_STAGE_DURATION = 'stagetrace.stage.duration';
 export const METRIC_MONTH_DURATION = 'stagetrace.month.duration';
 export const METRIC_STAGE_EXECUTIONS = 'stagetrace.stage.executions';
@@ -10,82 +11,133 @@ export const METRIC_STAGE_SLOW = 'stagetrace.stage.slow';
 export const METRIC_LOG_MESSAGES = 'stagetrace.log.messages';
 export const METRIC_OTLP_DROPPED_SPANS = 'stagetrace.otlp.dropped_spans';
 
+/** Metric attribute names. */
+export const METRIC_ATTR_STAGE_NAME = 'stagetrace.stage.name';
+export const METRIC_ATTR_MONTH = 'stagetrace.month';
+export const METRIC_ATTR_OUTCOME = 'stagetrace.outcome';
+export const METRIC_ATTR_LOG_LEVEL = 'log.level';
+export const METRIC_ATTR_DROP_REASON = 'stagetrace.drop.reason';
+
 /** Bucket boundaries in seconds, from 10 ms to 6 h, roughly ×2.5 apart. */
 export const DURATION_BUCKETS_S = [
   0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200, 10800, 21600,
 ];
+
+/** Distinct stage names and drop reasons kept as attribute objects; more are still recorded, just not cached. */
+const MAX_CACHED_ATTRIBUTE_SETS = 1000;
+
+interface Instruments {
+  stageDuration: Histogram;
+  monthDuration: Histogram;
+  executions: Counter;
+  slow: Counter;
+  messages: Counter;
+  dropped: Counter;
+}
+
+function createInstruments(meter: Meter): Instruments {
+  return {
+    stageDuration: meter.createHistogram(METRIC_STAGE_DURATION, {
+      unit: 's',
+      description: 'Duration of pipeline stages.',
+      advice: { explicitBucketBoundaries: DURATION_BUCKETS_S },
+    }),
+    monthDuration: meter.createHistogram(METRIC_MONTH_DURATION, {
+      unit: 's',
+      description: 'Duration of whole months.',
+      advice: { explicitBucketBoundaries: DURATION_BUCKETS_S },
+    }),
+    executions: meter.createCounter(METRIC_STAGE_EXECUTIONS, {
+      unit: '{execution}',
+      description: 'Stage executions by outcome.',
+    }),
+    slow: meter.createCounter(METRIC_STAGE_SLOW, {
+      unit: '{execution}',
+      description: 'Stage executions slower than their threshold.',
+    }),
+    messages: meter.createCounter(METRIC_LOG_MESSAGES, {
+      unit: '{message}',
+      description: 'Log messages by level, counted whether or not the level passes the console and file filter.',
+    }),
+    dropped: meter.createCounter(METRIC_OTLP_DROPPED_SPANS, {
+      unit: '{span}',
+      description: 'Spans not forwarded over OTLP (queue full or export failed). The audit files still hold them.',
+    }),
+  };
+}
 
 /**
  * Stage and month metrics. Attributes are low-cardinality on purpose:
  * stage name and outcome on stage metrics, the month only on month metrics
  * (twelve values a year, and what Grafana users filter by).
  * Attribute objects are cached per (stage, outcome) to keep the hot path lean.
+ *
+ * Built on a {@link MeterBinding}, recording starts once a real
+ * MeterProvider exists; what happens before is not recorded.
  */
 export class StageMetrics {
-  private stageDuration: Histogram;
-  private monthDuration: Histogram;
-  private executions: Counter;
-  private slow: Counter;
-  private messages: Counter;
-  private dropped: Counter;
+  private instruments: Instruments | undefined;
+  private readonly binding: MeterBinding | undefined;
   private readonly attrCache = new Map<string, Attributes>();
+  private readonly slowAttrs = new Map<string, Attributes>();
   private readonly levelAttrs = new Map<LogLevel, Attributes>();
 
-  constructor(meter: Meter) {
-    this.stageDuration = meter.createHistogram(METRIC_STAGE_DURATION, {
-      unit: 's',
-      description: 'Duration of pipeline stages.',
-      advice: { explicitBucketBoundaries: DURATION_BUCKETS_S },
-    });
-    this.monthDuration = meter.createHistogram(METRIC_MONTH_DURATION, {
-      unit: 's',
-      description: 'Duration of whole months.',
-      advice: { explicitBucketBoundaries: DURATION_BUCKETS_S },
-    });
-    this.executions = meter.createCounter(METRIC_STAGE_EXECUTIONS, {
-      unit: '{execution}',
-      description: 'Stage executions by outcome.',
-    });
-    this.slow = meter.createCounter(METRIC_STAGE_SLOW, {
-      unit: '{execution}',
-      description: 'Stage executions slower than their threshold.',
-    });
-    this.messages = meter.createCounter(METRIC_LOG_MESSAGES, {
-      unit: '{message}',
-      description: 'Log messages by level.',
-    });
-    this.dropped = meter.createCounter(METRIC_OTLP_DROPPED_SPANS, {
-      unit: '{span}',
-      description: 'Spans not forwarded over OTLP (queue full or export failed). The audit files still hold them.',
-    });
+  constructor(meter: Meter | MeterBinding) {
+    if (meter instanceof MeterBinding) {
+      this.binding = meter;
+      meter.onBind((bound) => {
+        this.instruments = createInstruments(bound);
+      });
+    } else {
+      this.instruments = createInstruments(meter);
+    }
+  }
+
+  private get ready(): Instruments | undefined {
+    if (this.instruments === undefined) this.binding?.meter();
+    return this.instruments;
   }
 
   scopeEnded(scope: Scope): void {
+    const m = this.ready;
+    if (m === undefined) return;
     if (scope.kind === 'month') {
-      this.monthDuration.record(scope.durationS, { 'stagetrace.month': scope.month, 'stagetrace.outcome': scope.outcome });
+      m.monthDuration.record(scope.durationS, { [METRIC_ATTR_MONTH]: scope.month, [METRIC_ATTR_OUTCOME]: scope.outcome });
       return;
     }
     const key = `${scope.name}\u0000${scope.outcome}`;
     let attrs = this.attrCache.get(key);
     if (attrs === undefined) {
-      attrs = { 'stagetrace.stage.name': scope.name, 'stagetrace.outcome': scope.outcome };
-      if (this.attrCache.size < 1000) this.attrCache.set(key, attrs);
+      attrs = { [METRIC_ATTR_STAGE_NAME]: scope.name, [METRIC_ATTR_OUTCOME]: scope.outcome };
+      if (this.attrCache.size < MAX_CACHED_ATTRIBUTE_SETS) this.attrCache.set(key, attrs);
     }
-    this.stageDuration.record(scope.durationS, attrs);
-    this.executions.add(1, attrs);
-    if (scope.slow) this.slow.add(1, { 'stagetrace.stage.name': scope.name });
+    m.stageDuration.record(scope.durationS, attrs);
+    m.executions.add(1, attrs);
+    if (scope.slow) {
+      let slowAttrs = this.slowAttrs.get(scope.name);
+      if (slowAttrs === undefined) {
+        slowAttrs = { [METRIC_ATTR_STAGE_NAME]: scope.name };
+        if (this.slowAttrs.size < MAX_CACHED_ATTRIBUTE_SETS) this.slowAttrs.set(scope.name, slowAttrs);
+      }
+      m.slow.add(1, slowAttrs);
+    }
   }
 
   message(level: LogLevel): void {
+    const m = this.ready;
+    if (m === undefined) return;
     let attrs = this.levelAttrs.get(level);
     if (attrs === undefined) {
-      attrs = { 'log.level': level };
+      attrs = { [METRIC_ATTR_LOG_LEVEL]: level };
       this.levelAttrs.set(level, attrs);
     }
-    this.messages.add(1, attrs);
+    m.messages.add(1, attrs);
   }
 
+  /** Counts spans that did not reach the OTLP endpoint; `reason` is a short fixed word such as `queue_full` or `export_failed`. */
   droppedSpans(count: number, reason: string): void {
-    this.dropped.add(count, { reason });
+    const m = this.ready;
+    if (m === undefined || !(count > 0)) return;
+    m.dropped.add(count, { [METRIC_ATTR_DROP_REASON]: reason });
   }
 }

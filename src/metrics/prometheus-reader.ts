@@ -1,0 +1,17 @@
+import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
+import type { IMetricReader } from '@opentelemetry/sdk-metrics';
+
+/**
+ * A pull reader serving `GET /metrics` in the Prometheus text format on
+ * `host:port`. The server is unref'd (it never keeps a finished job alive)
+ * and closes when the MeterProvider shuts down. A port already in use is
+ * reported through `onListenError`, not thrown: metrics must not stop a run.
+ */
+export function createPrometheusReader(
+  options: { port: number; host: string },
+  onListenError: (err: unknown) => void,
+): IMetricReader {
+  return new PrometheusExporter({ port: options.port, host: options.host }, (err) => {
+    if (err) onListenError(err);
+  });
+}

@@ -1,0 +1,21 @@
+import type { Instrumentation } from '@opentelemetry/instrumentation';
+import { HostMetricsInstrumentation } from '@opentelemetry/instrumentation-host-metrics';
+import { RuntimeNodeInstrumentation } from '@opentelemetry/instrumentation-runtime-node';
+
+/** The `hostMetrics` group that selects the Node.js runtime metrics (event loop, GC, heap spaces). */
+export const NODEJS_RUNTIME_GROUP = 'nodejs.runtime';
+
+/**
+ * Host metrics for the selected host groups, and the Node.js runtime
+ * instrumentation when `nodejs.runtime` is among them. The runtime
+ * instrumentation reports event-loop delay (`nodejs.eventloop.delay.*`),
+ * utilisation, GC durations and per-space heap sizes: a stage that blocks
+ * the event loop shows up there.
+ */
+export function createHostAndRuntimeInstrumentations(groups: readonly string[]): Instrumentation[] {
+  const instrumentations: Instrumentation[] = [];
+  const hostGroups = groups.filter((group) => group !== NODEJS_RUNTIME_GROUP);
+  if (hostGroups.length > 0) instrumentations.push(new HostMetricsInstrumentation({ metricGroups: hostGroups }));
+  if (groups.includes(NODEJS_RUNTIME_GROUP)) instrumentations.push(new RuntimeNodeInstrumentation());
+  return instrumentations;
+}
