@@ -1,8 +1,9 @@
 import type { Instrumentation } from '@opentelemetry/instrumentation';
-import { HostMetricsInstrumentation } from '@opentelemetry/instrumentation-host-metrics';
 import { type IMetricReader, PeriodicExportingMetricReader, type PushMetricExporter } from '@opentelemetry/sdk-metrics';
 import type { SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { AuditLog } from '../export/audit-log.js';
+import { createPrometheusReader } from '../metrics/prometheus-reader.js';
+import { createHostAndRuntimeInstrumentations } from '../metrics/runtime-instrumentations.js';
 import { AuditSpanExporter } from '../export/audit-span-exporter.js';
 import { AuditSpanProcessor } from '../export/audit-span-processor.js';
 import { OTLPMetricExporter as OTLPMetricExporterJson } from '@opentelemetry/exporter-metrics-otlp-http';
@@ -28,8 +29,8 @@ function createMetricExporter(otlp: ResolvedOtlp): PushMetricExporter {
     : new OTLPMetricExporterJson(config as ConstructorParameters<typeof OTLPMetricExporterJson>[0]);
 }
 
-/** Metric readers for the configured destinations; empty when metrics go nowhere. */
-export function createMetricReaders(config: ResolvedConfig): IMetricReader[] {
+/** Metric readers for the configured destinations (OTLP, Prometheus); empty when metrics go nowhere. */
+export function createMetricReaders(config: ResolvedConfig, runtime?: Runtime): IMetricReader[] {
   const readers: IMetricReader[] = [];
   if (config.otlp?.metricsUrl) {
     const interval = config.metricExportIntervalMillis;
@@ -39,6 +40,14 @@ export function createMetricReaders(config: ResolvedConfig): IMetricReader[] {
         exportIntervalMillis: interval,
         exportTimeoutMillis: Math.min(30_000, interval),
       }),
+    );
+  }
+  const prometheus = config.prometheus;
+  if (prometheus) {
+    readers.push(
+      createPrometheusReader(prometheus, (err) =>
+        runtime?.reportInternalError(`starting the Prometheus endpoint on ${prometheus.host}:${prometheus.port}`, err),
+      ),
     );
   }
   return readers;
@@ -79,5 +88,5 @@ export function createAuditPipeline(config: ResolvedConfig, runtime: Runtime): S
 /** Host metrics, when enabled and when some reader will collect them. */
 export function createInstrumentations(config: ResolvedConfig, readers: IMetricReader[]): Instrumentation[] {
   if (config.hostMetrics === false || readers.length === 0) return [];
-  return [new HostMetricsInstrumentation({ metricGroups: config.hostMetrics })];
+  return createHostAndRuntimeInstrumentations(config.hostMetrics);
 }
