@@ -18,7 +18,10 @@ import { ConsoleSink } from '../export/console-sink.js';
 import type { AuditLog } from '../export/audit-log.js';
 import type { AuditExportReporter } from '../export/audit-span-exporter.js';
 import type { MessageEntry, ProgressSink } from '../export/progress-sink.js';
+import { WebhookAlerts } from '../alerts/webhook-alerts.js';
+import { MemoryObserver } from '../metrics/memory-observer.js';
 import { MemorySampler } from '../metrics/memory-sampler.js';
+import { MeterBinding } from '../metrics/meter-binding.js';
 import { StageMetrics } from '../metrics/stage-metrics.js';
 import { SessionStats } from '../report/session-stats.js';
 import type { ResolvedConfig } from './options.js';
@@ -36,6 +39,12 @@ export class Runtime {
   readonly sessionId: string;
   readonly redactor: Redactor;
   readonly memory: MemorySampler;
+  /** The meter, once a MeterProvider exists (see MeterBinding). */
+  readonly meterBinding: MeterBinding;
+  /** RSS thresholds, memory gauges. */
+  readonly memoryObserver: MemoryObserver;
+  /** Webhook alerts, when `alerts.webhookUrl` is set. */
+  readonly alerts: WebhookAlerts | undefined;
   readonly stats = new SessionStats();
   readonly sinks: ProgressSink[] = [];
   /** Open months and stages, oldest first: ended as interrupted at shutdown. */
@@ -59,6 +68,10 @@ export class Runtime {
     this.memory = new MemorySampler(config.memory.intervalMs);
     this.minRank = LEVEL_RANK[config.logLevel];
     if (config.console) this.sinks.push(new ConsoleSink({ minLevel: config.logLevel, colors: config.colors }));
+    this.meterBinding = new MeterBinding(() => this.meterSource());
+    this.alerts = config.alerts ? new WebhookAlerts(config.alerts, this) : undefined;
+    if (this.alerts) this.sinks.push(this.alerts);
+    this.memoryObserver = new MemoryObserver(this);
   }
 
   /**
@@ -77,7 +90,7 @@ export class Runtime {
   }
 
   get metrics(): StageMetrics {
-    this.stageMetrics ??= new StageMetrics(this.meterSource());
+    this.stageMetrics ??= new StageMetrics(this.meterBinding);
     return this.stageMetrics;
   }
 
@@ -135,6 +148,9 @@ export class Runtime {
 
   /** Called by a scope as it ends, before its span ends. */
   closeScope(scope: Scope): void {
+    // Before the scope leaves `open`: a sync stage that blocked the sampler
+    // gets its end sample (peak, threshold events) while still open.
+    this.memory.refreshIfStale();
     this.open.delete(scope);
     this.memory.listeners.delete(scope);
     if (scope.kind === 'stage') {

@@ -44,7 +44,7 @@ function alreadyStarted(): never {
 function build(options: StagetraceOptions | undefined, defaults: { handleExit: boolean }): { runtime: Runtime; components: StagetraceComponents } {
   const config = resolveConfig({ handleExit: defaults.handleExit, ...options });
   const runtime = new Runtime(config);
-  const metricReaders = createMetricReaders(config);
+  const metricReaders = createMetricReaders(config, runtime);
   const components: StagetraceComponents = {
     spanProcessors: [createAuditPipeline(config, runtime)],
     metricReaders,
