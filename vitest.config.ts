@@ -1,0 +1,15 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    exclude: ['**/node_modules/**', 'dist/**', 'bench/**', '.bench-tmp/**', 'tmp-smoke/**'],
+    // Separate processes: tests start real child processes, and the
+    // OpenTelemetry globals one file registers must not leak into the next.
+    pool: 'forks',
+    // Generous for a loaded 2-core machine; integration tests that start
+    // processes or install packages pass their own, longer timeout per test.
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+  },
+});
