@@ -22,7 +22,7 @@ export interface InMemorySession {
   spansNamed(name: string): ReadableSpan[];
   /** The one finished span with this name; throws when there is not exactly one. */
   span(name: string): ReadableSpan;
-  /** Ends stagetrace and the SDK and clears every global registration. */
+  /** Ends stagetrace and the SDK and clears every global registration; spans() still answers afterwards. */
   close(): Promise<void>;
 }
 
@@ -53,12 +53,15 @@ export function startInMemory(options: StagetraceOptions = {}): InMemorySession 
   });
   sdk.start();
   let closed = false;
-  const spansNamed = (name: string) => exporter.getFinishedSpans().filter((s) => s.name === name);
+  // InMemorySpanExporter forgets its spans on shutdown; keep them for assertions after close().
+  let kept: ReadableSpan[] | undefined;
+  const spans = () => kept ?? exporter.getFinishedSpans();
+  const spansNamed = (name: string) => spans().filter((s) => s.name === name);
   return {
     st,
     exporter,
     sdk,
-    spans: () => exporter.getFinishedSpans(),
+    spans,
     startedSpans: () => [...started],
     spansNamed,
     span(name) {
@@ -70,6 +73,7 @@ export function startInMemory(options: StagetraceOptions = {}): InMemorySession 
       if (closed) return;
       closed = true;
       await shutdown();
+      kept = [...exporter.getFinishedSpans()];
       await sdk.shutdown();
       resetGlobals();
     },
