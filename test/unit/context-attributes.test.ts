@@ -1,0 +1,256 @@
+import type { Attributes } from '@opentelemetry/api';
+import { afterEach, describe, expect, it } from 'vitest';
+import { flattenContext } from '../../src/api/context-attributes.js';
+import { REDACTED, Redactor } from '../../src/api/redaction.js';
+import { logProgress, traceStage } from '../../src/index.js';
+import { captureStderr, type StderrCapture } from '../helpers/capture-stderr.js';
+import { type InMemorySession, startInMemory } from '../helpers/in-memory-sdk.js';
+
+const redactor = new Redactor();
+const flat = (context: unknown): Attributes => flattenContext(context, 'ctx.', redactor);
+
+describe('flattenContext: shapes', () => {
+  it('flattens nested objects to dotted keys', () => {
+    expect(flat({ s3: { bucket: 'data', object: { key: 'raw/a.csv' } }, month: '2024-01' })).toEqual({
+      'ctx.s3.bucket': 'data',
+      'ctx.s3.object.key': 'raw/a.csv',
+      'ctx.month': '2024-01',
+    });
+  });
+
+  it('keeps numbers and booleans as they are, and stringifies non-finite numbers', () => {
+    expect(flat({ rows: 42, ratio: 0.5, negative: -1, dry_run: true, done: false, nan: Number.NaN, inf: Number.POSITIVE_INFINITY })).toEqual({
+      'ctx.rows': 42,
+      'ctx.ratio': 0.5,
+      'ctx.negative': -1,
+      'ctx.dry_run': true,
+      'ctx.done': false,
+      'ctx.nan': 'NaN',
+      'ctx.inf': 'Infinity',
+    });
+  });
+
+  it('keeps arrays of one primitive type as arrays and turns mixed arrays into JSON text', () => {
+    const out = flat({ files: ['a.csv', 'b.csv'], sizes: [1, 2, 3], flags: [true, false], mixed: [1, 'two', { three: 3 }], nested: [[1], [2]], empty: [] });
+    expect(out['ctx.files']).toEqual(['a.csv', 'b.csv']);
+    expect(out['ctx.sizes']).toEqual([1, 2, 3]);
+    expect(out['ctx.flags']).toEqual([true, false]);
+    expect(out['ctx.mixed']).toBe('[1,"two",{"three":3}]');
+    expect(out['ctx.nested']).toBe('[[1],[2]]');
+    expect(out['ctx.empty']).toEqual([]);
+  });
+
+  it('converts Dates, Errors, BigInts and Buffers to strings', () => {
+    expect(
+      flat({
+        at: new Date('2024-01-31T23:59:58.123Z'),
+        bad_date: new Date('nope'),
+        error: new TypeError('bad row'),
+        big: 12345678901234567890n,
+        payload: Buffer.from('hello'),
+        typed: new Uint32Array(4),
+      }),
+    ).toEqual({
+      'ctx.at': '2024-01-31T23:59:58.123Z',
+      'ctx.bad_date': 'Invalid Date',
+      'ctx.error': 'TypeError: bad row',
+      'ctx.big': '12345678901234567890',
+      'ctx.payload': '<5 bytes>',
+      'ctx.typed': '<16 bytes>',
+    });
+  });
+
+  it('drops functions, symbols, undefined and null', () => {
+    expect(flat({ fn: () => 1, sym: Symbol('s'), undef: undefined, nil: null, kept: 'yes' })).toEqual({ 'ctx.kept': 'yes' });
+  });
+
+  it('marks circular references instead of looping', () => {
+    const a: Record<string, unknown> = { name: 'a' };
+    a.self = a;
+    a.child = { parent: a };
+    const list: unknown[] = [1];
+    list.push(list);
+    const out = flat({ a, list });
+    expect(out['ctx.a.name']).toBe('a');
+    expect(out['ctx.a.self']).toBe('[Circular]');
+    expect(out['ctx.a.child.parent']).toBe('[Circular]');
+    expect(out['ctx.list']).toBe('[1,"[Circular]"]');
+  });
+
+  it('cuts long strings at 4096 characters with an ellipsis', () => {
+    const out = flat({ long: 'x'.repeat(10_000), exact: 'y'.repeat(4096), inList: ['z'.repeat(5000)] });
+    expect(out['ctx.long']).toBe(`${'x'.repeat(4096)}…`);
+    expect(out['ctx.exact']).toBe('y'.repeat(4096));
+    expect((out['ctx.inList'] as string[])[0]).toBe(`${'z'.repeat(4096)}…`);
+  });
+
+  it('flattens Maps like objects and Sets like arrays', () => {
+    expect(flat({ m: new Map<string, unknown>([['a', 1], ['b', { c: 'd' }]]), s: new Set(['x', 'y']) })).toEqual({
+      'ctx.m.a': 1,
+      'ctx.m.b.c': 'd',
+      'ctx.s': ['x', 'y'],
+    });
+  });
+
+  it('ignores non-object contexts', () => {
+    for (const value of [undefined, null, 'text', 42, true]) expect(flat(value)).toEqual({});
+  });
+});
+
+describe('flattenContext: secrets', () => {
+  it('redacts values under secret-looking keys at any depth', () => {
+    const out = flat({
+      password: 'hunter2',
+      db_password: 'p',
+      token: 't',
+      api_key: 'k',
+      'X-Api-Key': 'k2',
+      secret_access_key: 's',
+      awsSecretAccessKey: 's2',
+      authorization: 'Bearer abcdefghijkl',
+      headers: { Authorization: 'Basic dXNlcjpwYXNz', Cookie: 'sid=1' },
+      nested: { credentials: { user: 'u' } },
+      private_key: '-----BEGIN',
+    });
+    for (const key of [
+      'ctx.password',
+      'ctx.db_password',
+      'ctx.token',
+      'ctx.api_key',
+      'ctx.X-Api-Key',
+      'ctx.secret_access_key',
+      'ctx.awsSecretAccessKey',
+      'ctx.authorization',
+      'ctx.headers.Authorization',
+      'ctx.headers.Cookie',
+      'ctx.nested.credentials',
+      'ctx.private_key',
+    ]) {
+      expect(out[key], key).toBe(REDACTED);
+    }
+    expect(JSON.stringify(out)).not.toMatch(/hunter2|dXNlcjpwYXNz|abcdefghijkl|BEGIN/);
+  });
+
+  it('keeps file_key, s3_key and similar object keys visible', () => {
+    expect(flat({ file_key: 'raw/2024-01.csv', s3_key: 'out/2024-01.parquet', key: 'k', partition_key: 'p', keys: ['a'] })).toEqual({
+      'ctx.file_key': 'raw/2024-01.csv',
+      'ctx.s3_key': 'out/2024-01.parquet',
+      'ctx.key': 'k',
+      'ctx.partition_key': 'p',
+      'ctx.keys': ['a'],
+    });
+  });
+
+  it('removes URL passwords but keeps the rest of the URL readable', () => {
+    expect(flat({ db: 'postgres://etl:s3cret@db.internal:5432/warehouse' })['ctx.db']).toBe(
+      `postgres://etl:${REDACTED}@db.internal:5432/warehouse`,
+    );
+  });
+
+  it('removes signed-URL credentials but keeps bucket, path and other parameters', () => {
+    const url =
+      'https://bucket.s3.amazonaws.com/raw/2024-01.csv?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAEXAMPLE%2F20240101%2Fus-east-1&X-Amz-Date=20240101T000000Z&X-Amz-Expires=3600&X-Amz-Security-Token=FQoGZXIvYXdzEXAMPLE&X-Amz-Signature=abcdef0123456789&partNumber=2';
+    const out = flat({ url, azure: 'https://acct.blob.core.windows.net/c/f.csv?sv=2022&sig=SIGVALUE%3D&se=2024', other: 'https://x.test/p?signature=zzz' });
+    const scrubbed = out['ctx.url'] as string;
+    expect(scrubbed).toContain('https://bucket.s3.amazonaws.com/raw/2024-01.csv?');
+    expect(scrubbed).toContain('X-Amz-Algorithm=AWS4-HMAC-SHA256');
+    expect(scrubbed).toContain('X-Amz-Date=20240101T000000Z');
+    expect(scrubbed).toContain('X-Amz-Expires=3600');
+    expect(scrubbed).toContain('partNumber=2');
+    expect(scrubbed).toContain(`X-Amz-Credential=${REDACTED}`);
+    expect(scrubbed).toContain(`X-Amz-Security-Token=${REDACTED}`);
+    expect(scrubbed).toContain(`X-Amz-Signature=${REDACTED}`);
+    expect(scrubbed).not.toMatch(/AKIAEXAMPLE|FQoGZXIvYXdzEXAMPLE|abcdef0123456789/);
+    expect(out['ctx.azure']).toBe(`https://acct.blob.core.windows.net/c/f.csv?sv=2022&sig=${REDACTED}&se=2024`);
+    expect(out['ctx.other']).toBe(`https://x.test/p?signature=${REDACTED}`);
+  });
+
+  it('scrubs URLs inside arrays, Error messages and JSON text too', () => {
+    const signed = 'https://b.s3.amazonaws.com/k?X-Amz-Signature=SECRETSIG';
+    const out = flat({ list: [signed], error: new Error(`GET ${signed} failed`), mixed: [1, signed], deep: [{ password: 'pw' }] });
+    expect(JSON.stringify(out)).not.toMatch(/SECRETSIG|"pw"/);
+    expect(out['ctx.error']).toBe(`Error: GET https://b.s3.amazonaws.com/k?X-Amz-Signature=${REDACTED} failed`);
+  });
+
+  it('honours extra secret keys', () => {
+    const custom = new Redactor({ extraKeys: ['ssn'] });
+    expect(flattenContext({ customer_ssn: '123-45-6789', name: 'x' }, 'ctx.', custom)).toEqual({ 'ctx.customer_ssn': REDACTED, 'ctx.name': 'x' });
+  });
+});
+
+describe('flattenContext: never throws', () => {
+  it('survives getters that throw', () => {
+    const hostile = {
+      ok: 1,
+      get broken(): string {
+        throw new Error('boom');
+      },
+    };
+    let out: Attributes = {};
+    expect(() => {
+      out = flat(hostile);
+    }).not.toThrow();
+    expect(out['ctx.ok']).toBe(1);
+    expect(out['ctx.broken']).toBe('[Unreadable]');
+  });
+
+  it('survives proxies whose traps throw, and objects whose toJSON throws', () => {
+    const proxy = new Proxy(
+      {},
+      {
+        ownKeys() {
+          throw new Error('no keys');
+        },
+      },
+    );
+    expect(() => flat({ proxy, before: 1 })).not.toThrow();
+    const badJson = {
+      toJSON() {
+        throw new Error('no json');
+      },
+    };
+    expect(() => flat({ list: [1, badJson] })).not.toThrow();
+    expect(flat({ list: [1, badJson] })['ctx.list']).toEqual(expect.any(String));
+  });
+
+  it('caps very deep or very wide contexts instead of failing', () => {
+    let deep: Record<string, unknown> = { leaf: 1 };
+    for (let i = 0; i < 50; i++) deep = { d: deep };
+    expect(() => flat(deep)).not.toThrow();
+    const wide: Record<string, number> = {};
+    for (let i = 0; i < 1000; i++) wide[`k${i}`] = i;
+    expect(Object.keys(flat(wide)).length).toBeLessThanOrEqual(128);
+  });
+});
+
+describe('context on spans and console lines', () => {
+  let session: InMemorySession | undefined;
+  let stderr: StderrCapture | undefined;
+
+  afterEach(async () => {
+    stderr?.restore();
+    await session?.close();
+  });
+
+  it('applies the same rule and redaction to span attributes, log events and console lines', () => {
+    session = startInMemory({ console: true, colors: false });
+    stderr = captureStderr();
+    traceStage(
+      'upload',
+      () => {
+        logProgress('Uploading to https://b.s3.amazonaws.com/out.csv?X-Amz-Signature=TOPSECRET', { context: { token: 'tkn-123' } });
+      },
+      { context: { file_key: 'out.csv', password: 'pw-123', at: new Date('2024-02-01T00:00:00Z') } },
+    );
+    stderr.restore();
+    const span = session.span('upload');
+    expect(span.attributes['stagetrace.context.file_key']).toBe('out.csv');
+    expect(span.attributes['stagetrace.context.password']).toBe(REDACTED);
+    expect(span.attributes['stagetrace.context.at']).toBe('2024-02-01T00:00:00.000Z');
+    const event = span.events.find((e) => e.name === 'log');
+    expect(event?.attributes?.['stagetrace.context.token']).toBe(REDACTED);
+    expect(event?.attributes?.['log.message']).toBe(`Uploading to https://b.s3.amazonaws.com/out.csv?X-Amz-Signature=${REDACTED}`);
+    const everything = JSON.stringify(session.spans().map((s) => [s.attributes, s.events])) + stderr.text();
+    expect(everything).not.toMatch(/TOPSECRET|tkn-123|pw-123/);
+  });
+});
