@@ -85,8 +85,8 @@ export function createAuditPipeline(config: ResolvedConfig, runtime: Runtime): S
   return new AuditSpanProcessor(exporter, runtime.exportReporter);
 }
 
-/** Host metrics, when enabled and when some reader will collect them. */
-export function createInstrumentations(config: ResolvedConfig, readers: IMetricReader[]): Instrumentation[] {
-  if (config.hostMetrics === false || readers.length === 0) return [];
+/** Host and runtime metrics, when enabled and when some reader will collect them (`readers` undefined: the caller brings its own). */
+export function createInstrumentations(config: ResolvedConfig, readers: IMetricReader[] | undefined): Instrumentation[] {
+  if (config.hostMetrics === false || readers?.length === 0) return [];
   return createHostAndRuntimeInstrumentations(config.hostMetrics);
 }

@@ -41,14 +41,15 @@ function alreadyStarted(): never {
   );
 }
 
-function build(options: StagetraceOptions | undefined, defaults: { handleExit: boolean }): { runtime: Runtime; components: StagetraceComponents } {
+function build(options: StagetraceOptions | undefined, defaults: { handleExit: boolean; userSdk?: boolean }): { runtime: Runtime; components: StagetraceComponents } {
   const config = resolveConfig({ handleExit: defaults.handleExit, ...options });
   const runtime = new Runtime(config);
   const metricReaders = createMetricReaders(config, runtime);
   const components: StagetraceComponents = {
     spanProcessors: [createAuditPipeline(config, runtime)],
     metricReaders,
-    instrumentations: createInstrumentations(config, metricReaders),
+    // A user-owned SDK may bring its own readers, so host metrics are offered regardless.
+    instrumentations: createInstrumentations(config, defaults.userSdk ? undefined : metricReaders),
     sessionId: config.sessionId,
   };
   return { runtime, components };
@@ -67,7 +68,7 @@ function build(options: StagetraceOptions | undefined, defaults: { handleExit: b
  */
 export function createStagetrace(options?: StagetraceOptions): StagetraceComponents {
   if (started || hasStartedRuntime()) alreadyStarted();
-  const { runtime, components } = build(options, { handleExit: false });
+  const { runtime, components } = build(options, { handleExit: false, userSdk: true });
   runtime.memory.start();
   started = { runtime, components, sdk: undefined, privateProvider: undefined, shutdownPromise: undefined, removeExitHooks: undefined };
   setRuntime(runtime);
