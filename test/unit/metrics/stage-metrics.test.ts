@@ -1,0 +1,156 @@
+import { DataPointType, type HistogramMetricData, type MetricData } from '@opentelemetry/sdk-metrics';
+import { afterEach, describe, expect, it } from 'vitest';
+import { logProgress, traceMonth, traceStage } from '../../../src/index.js';
+import { getRuntime } from '../../../src/sdk/runtime.js';
+import { DURATION_BUCKETS_S } from '../../../src/metrics/stage-metrics.js';
+import { busyWait, sleep } from '../../helpers/sleep.js';
+import { type MetricsSession, metric, startMetricsSession } from './metrics-session.js';
+
+let session: MetricsSession | undefined;
+afterEach(async () => {
+  await session?.close();
+  session = undefined;
+});
+
+function points(m: MetricData) {
+  return m.dataPoints as { attributes: Record<string, unknown>; value: unknown }[];
+}
+
+function pointWith(m: MetricData, attributes: Record<string, unknown>) {
+  const found = points(m).find((p) => Object.entries(attributes).every(([k, v]) => p.attributes[k] === v));
+  if (!found) throw new Error(`${m.descriptor.name}: no point with ${JSON.stringify(attributes)}; have ${JSON.stringify(points(m).map((p) => p.attributes))}`);
+  return found;
+}
+
+async function runPipeline(): Promise<void> {
+  await traceMonth('2024-03', async () => {
+    await traceStage('download', () => sleep(30));
+    await traceStage('download', () => sleep(30));
+    traceStage('validate', () => busyWait(1200), { warnAfterSeconds: 1 });
+    logProgress('halfway', { level: 'warning' });
+    await traceStage('process', async () => {
+      throw new Error('bad row');
+    }).catch(() => undefined);
+  });
+}
+
+describe('stage and month metrics', () => {
+  it('records stage durations in seconds with the advisory buckets, by stage name and outcome', async () => {
+    session = startMetricsSession();
+    await runPipeline();
+    const all = await session.collect();
+    const duration = metric(all, 'stagetrace.stage.duration') as HistogramMetricData;
+    expect(duration.descriptor.unit).toBe('s');
+    expect(duration.dataPointType).toBe(DataPointType.HISTOGRAM);
+    const download = pointWith(duration, { 'stagetrace.stage.name': 'download', 'stagetrace.outcome': 'success' });
+    const value = download.value as { count: number; sum: number; buckets: { boundaries: number[] } };
+    expect(value.count).toBe(2);
+    expect(value.sum).toBeGreaterThan(0.04);
+    expect(value.sum).toBeLessThan(30);
+    expect(value.buckets.boundaries).toEqual(DURATION_BUCKETS_S);
+    expect(DURATION_BUCKETS_S[0]).toBe(0.01);
+    expect(DURATION_BUCKETS_S.at(-1)).toBe(6 * 3600);
+    // Stage metrics carry no month: it would multiply the series by every month ever run.
+    for (const p of points(duration)) expect(Object.keys(p.attributes).sort()).toEqual(['stagetrace.outcome', 'stagetrace.stage.name']);
+  });
+
+  it('counts executions by outcome, slow stages and log messages by level', async () => {
+    session = startMetricsSession();
+    await runPipeline();
+    const all = await session.collect();
+    const executions = metric(all, 'stagetrace.stage.executions');
+    expect(executions.descriptor.unit).toBe('{execution}');
+    expect(pointWith(executions, { 'stagetrace.stage.name': 'download', 'stagetrace.outcome': 'success' }).value).toBe(2);
+    expect(pointWith(executions, { 'stagetrace.stage.name': 'process', 'stagetrace.outcome': 'failure' }).value).toBe(1);
+    const slow = metric(all, 'stagetrace.stage.slow');
+    expect(points(slow)).toEqual([expect.objectContaining({ attributes: { 'stagetrace.stage.name': 'validate' }, value: 1 })]);
+    const messages = metric(all, 'stagetrace.log.messages');
+    expect(messages.descriptor.unit).toBe('{message}');
+    expect(pointWith(messages, { 'log.level': 'WARNING' }).value).toBeGreaterThanOrEqual(1);
+  });
+
+  it('records month durations with the month and outcome', async () => {
+    session = startMetricsSession();
+    await runPipeline();
+    expect(() =>
+      traceMonth('2024-04', () => {
+        throw new Error('no input');
+      }),
+    ).toThrow('no input');
+    const all = await session.collect();
+    const month = metric(all, 'stagetrace.month.duration') as HistogramMetricData;
+    expect(month.descriptor.unit).toBe('s');
+    const march = pointWith(month, { 'stagetrace.month': '2024-03', 'stagetrace.outcome': 'success' });
+    expect((march.value as { count: number; sum: number }).count).toBe(1);
+    expect((march.value as { sum: number }).sum).toBeGreaterThan(1);
+    expect(pointWith(month, { 'stagetrace.month': '2024-04', 'stagetrace.outcome': 'failure' })).toBeDefined();
+  });
+
+  it('counts spans dropped before OTLP by reason', async () => {
+    session = startMetricsSession();
+    getRuntime().metrics.droppedSpans(3, 'queue_full');
+    getRuntime().metrics.droppedSpans(2, 'queue_full');
+    const all = await session.collect();
+    const dropped = metric(all, 'stagetrace.otlp.dropped_spans');
+    expect(dropped.descriptor.unit).toBe('{span}');
+    expect(pointWith(dropped, { 'stagetrace.drop.reason': 'queue_full' }).value).toBe(5);
+  });
+});
+
+describe('memory gauges', () => {
+  it('report the last sample with units, plus the state and the thresholds', async () => {
+    session = startMetricsSession({ memory: { intervalMs: 50, warningMb: 50_000, criticalMb: 60_000 } });
+    await sleep(120);
+    const all = await session.collect();
+    const bytes = ['stagetrace.memory.rss', 'stagetrace.memory.heap.used', 'stagetrace.memory.heap.total', 'stagetrace.memory.external', 'stagetrace.memory.array_buffers'];
+    for (const name of bytes) {
+      const m = metric(all, name);
+      expect(m.descriptor.unit, name).toBe('By');
+      expect(m.dataPointType).toBe(DataPointType.GAUGE);
+      expect(points(m)[0]?.value as number, name).toBeGreaterThan(0);
+    }
+    const rss = points(metric(all, 'stagetrace.memory.rss'))[0]?.value as number;
+    expect(Math.abs(rss - process.memoryUsage.rss())).toBeLessThan(512 * 1024 * 1024);
+    const system = points(metric(all, 'stagetrace.system.memory.utilization'))[0]?.value as number;
+    expect(system).toBeGreaterThan(0);
+    expect(system).toBeLessThanOrEqual(1);
+    expect(points(metric(all, 'stagetrace.process.cpu.utilization'))[0]?.value as number).toBeGreaterThanOrEqual(0);
+    expect(points(metric(all, 'stagetrace.memory.state'))[0]?.value).toBe(0);
+    const thresholds = metric(all, 'stagetrace.memory.threshold');
+    expect(pointWith(thresholds, { 'memory.threshold.level': 'warning' }).value).toBe(50_000 * 1024 * 1024);
+    expect(pointWith(thresholds, { 'memory.threshold.level': 'critical' }).value).toBe(60_000 * 1024 * 1024);
+    // RSS is ours, not host metrics' process.memory.usage, so the two never clash.
+    expect(all.has('process.memory.usage')).toBe(false);
+  });
+
+  it('are reported even when the SDK is started after stagetrace and no stage has ended', async () => {
+    session = startMetricsSession({ memory: { intervalMs: 30 } });
+    await sleep(150);
+    const all = await session.collect();
+    expect(all.has('stagetrace.memory.rss')).toBe(true);
+  });
+});
+
+describe('runtime metrics', () => {
+  it('include event-loop delay and heap spaces when nodejs.runtime is selected', async () => {
+    session = startMetricsSession({ hostMetrics: ['nodejs.runtime'] });
+    await sleep(100);
+    // A stage that blocks the event loop shows as delay.
+    busyWait(300);
+    await sleep(300);
+    const all = await session.collect();
+    const p99 = metric(all, 'nodejs.eventloop.delay.p99');
+    expect(p99.descriptor.unit).toBe('s');
+    expect(points(metric(all, 'nodejs.eventloop.delay.max'))[0]?.value as number).toBeGreaterThan(0.1);
+    expect(all.has('v8js.memory.heap.used')).toBe(true);
+    expect(all.has('system.cpu.time')).toBe(false);
+  });
+
+  it('include host metrics for the chosen groups only', async () => {
+    session = startMetricsSession({ hostMetrics: ['process.memory'] });
+    const all = await session.collect();
+    expect(all.has('process.memory.usage')).toBe(true);
+    expect(all.has('system.cpu.time')).toBe(false);
+    expect(all.has('nodejs.eventloop.delay.p99')).toBe(false);
+  });
+});
