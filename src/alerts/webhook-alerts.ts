@@ -103,10 +103,9 @@ export class WebhookAlerts implements ProgressSink {
     if (scope.kind !== 'month' || scope.outcome === 'success' || scope.outcome === undefined) return;
     const what = scope.outcome === 'failure' ? 'failed' : 'was interrupted';
     const why = scope.reason ?? (scope.error ? `${scope.error.type}: ${scope.error.message}` : undefined);
-    const failedStages = scope.childFailures > 0 ? `, ${scope.childFailures} of ${scope.childStages} stages failed` : '';
     this.alert(
       scope.outcome === 'failure' ? 'month.failure' : 'month.interrupted',
-      `Month ${scope.month} ${what} after ${scope.durationS.toFixed(1)} s${failedStages}${why ? `: ${why}` : ''}`,
+      `Month ${scope.month} ${what} after ${scope.durationS.toFixed(1)} s${why ? `: ${why}` : ''}`,
     );
   }
 
