@@ -1,6 +1,6 @@
-import type { Attributes, Counter } from '@opentelemetry/api';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import type { Attributes, Counter } from '@opentelemetry/api';
 import type { Scope } from '../api/scope.js';
 import type { ProgressSink } from '../export/progress-sink.js';
 import type { MeterBinding } from '../metrics/meter-binding.js';

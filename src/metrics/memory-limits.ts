@@ -14,10 +14,7 @@ export const HYSTERESIS_MIN_BYTES = 32 * BYTES_PER_MB;
  * set, else the machine's physical memory. Node reports "no limit" as 0 or
  * as a huge number, so only a limit below physical memory counts.
  */
-export function availableMemoryBytes(
-  constrained: number | undefined = process.constrainedMemory?.(),
-  total: number = totalmem(),
-): number {
+export function availableMemoryBytes(constrained: number | undefined = process.constrainedMemory?.(), total: number = totalmem()): number {
   if (constrained !== undefined && constrained > 0 && constrained < total) return constrained;
   return total;
 }

@@ -1,10 +1,9 @@
 import type { Attributes } from '@opentelemetry/api';
+import type { AlertKind } from '../alerts/webhook-alerts.js';
 import { EVENT_MEMORY_THRESHOLD } from '../api/attribute-names.js';
 import type { LogLevel } from '../api/levels.js';
 import type { Scope } from '../api/scope.js';
-import type { AlertKind } from '../alerts/webhook-alerts.js';
 import type { MessageEntry } from '../export/progress-sink.js';
-import type { MeterBinding } from './meter-binding.js';
 import { type MemoryThresholdLevels, resolveThresholds } from './memory-limits.js';
 import {
   ATTR_DIRECTION,
@@ -16,6 +15,7 @@ import {
 } from './memory-metrics.js';
 import { type MemorySample, type MemorySampler, toMb } from './memory-sampler.js';
 import { type MemoryLevel, type ThresholdCrossing, ThresholdTracker } from './memory-thresholds.js';
+import type { MeterBinding } from './meter-binding.js';
 
 /** What the observer needs from the session. */
 export interface MemoryObserverHost {
@@ -102,7 +102,9 @@ export class MemoryObserver implements MemoryGaugeSource {
         : `Memory ${c.level === 'ok' ? 'back to ok' : `down to ${c.level}`}: RSS ${rssMb} MB fell below the ${c.threshold} threshold of ${thresholdMb} MB`;
     this.host.message({ atMs, level: LOG_LEVEL[c.level], message: text, scope: innermost, context: undefined, error: undefined });
     if (c.direction === 'up') {
-      const where = innermost ? ` during ${innermost.kind === 'month' ? `month ${innermost.month}` : `stage ${innermost.name}${innermost.month ? ` of ${innermost.month}` : ''}`}` : '';
+      const where = innermost
+        ? ` during ${innermost.kind === 'month' ? `month ${innermost.month}` : `stage ${innermost.name}${innermost.month ? ` of ${innermost.month}` : ''}`}`
+        : '';
       this.host.alerts?.alert(c.level === 'critical' ? 'memory.critical' : 'memory.warning', `${text}${where}`);
     }
   }

@@ -7,10 +7,7 @@ import type { IMetricReader } from '@opentelemetry/sdk-metrics';
  * and closes when the MeterProvider shuts down. A port already in use is
  * reported through `onListenError`, not thrown: metrics must not stop a run.
  */
-export function createPrometheusReader(
-  options: { port: number; host: string },
-  onListenError: (err: unknown) => void,
-): IMetricReader {
+export function createPrometheusReader(options: { port: number; host: string }, onListenError: (err: unknown) => void): IMetricReader {
   return new PrometheusExporter({ port: options.port, host: options.host }, (err) => {
     if (err) onListenError(err);
   });

@@ -1,7 +1,7 @@
-import { MetricReader, type MetricData } from '@opentelemetry/sdk-metrics';
+import { type MetricData, MetricReader } from '@opentelemetry/sdk-metrics';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { createStagetrace, shutdown, type StagetraceComponents, type StagetraceOptions } from '../../../src/index.js';
+import { createStagetrace, type StagetraceComponents, type StagetraceOptions, shutdown } from '../../../src/index.js';
 import { resetGlobals } from '../../helpers/in-memory-sdk.js';
 
 /** A pull reader read on demand, as a test reads metrics without exporting them. */

@@ -1,8 +1,8 @@
 import { DataPointType, type HistogramMetricData, type MetricData } from '@opentelemetry/sdk-metrics';
 import { afterEach, describe, expect, it } from 'vitest';
 import { logProgress, traceMonth, traceStage } from '../../../src/index.js';
-import { getRuntime } from '../../../src/sdk/runtime.js';
 import { DURATION_BUCKETS_S } from '../../../src/metrics/stage-metrics.js';
+import { getRuntime } from '../../../src/sdk/runtime.js';
 import { busyWait, sleep } from '../../helpers/sleep.js';
 import { type MetricsSession, metric, startMetricsSession } from './metrics-session.js';
 
@@ -18,7 +18,10 @@ function points(m: MetricData) {
 
 function pointWith(m: MetricData, attributes: Record<string, unknown>) {
   const found = points(m).find((p) => Object.entries(attributes).every(([k, v]) => p.attributes[k] === v));
-  if (!found) throw new Error(`${m.descriptor.name}: no point with ${JSON.stringify(attributes)}; have ${JSON.stringify(points(m).map((p) => p.attributes))}`);
+  if (!found)
+    throw new Error(
+      `${m.descriptor.name}: no point with ${JSON.stringify(attributes)}; have ${JSON.stringify(points(m).map((p) => p.attributes))}`,
+    );
   return found;
 }
 
@@ -102,7 +105,13 @@ describe('memory gauges', () => {
     session = startMetricsSession({ memory: { intervalMs: 50, warningMb: 50_000, criticalMb: 60_000 } });
     await sleep(120);
     const all = await session.collect();
-    const bytes = ['stagetrace.memory.rss', 'stagetrace.memory.heap.used', 'stagetrace.memory.heap.total', 'stagetrace.memory.external', 'stagetrace.memory.array_buffers'];
+    const bytes = [
+      'stagetrace.memory.rss',
+      'stagetrace.memory.heap.used',
+      'stagetrace.memory.heap.total',
+      'stagetrace.memory.external',
+      'stagetrace.memory.array_buffers',
+    ];
     for (const name of bytes) {
       const m = metric(all, name);
       expect(m.descriptor.unit, name).toBe('By');
