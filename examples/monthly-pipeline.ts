@@ -132,7 +132,9 @@ function validate(month: string, source: Downloaded, result: Aggregated): void {
   const trades = result.symbols.reduce((sum, s) => sum + s.trades, 0);
   const volume = result.symbols.reduce((sum, s) => sum + s.volume, 0);
   if (trades !== source.rows || volume !== source.totalQuantity) {
-    throw new Error(`${month}: per-symbol totals (${trades} trades, volume ${volume}) do not match the source (${source.rows}, ${source.totalQuantity})`);
+    throw new Error(
+      `${month}: per-symbol totals (${trades} trades, volume ${volume}) do not match the source (${source.rows}, ${source.totalQuantity})`,
+    );
   }
 }
 
@@ -148,26 +150,38 @@ async function upload(month: string, folder: string, result: Aggregated): Promis
 async function runMonth(month: string, work: { input: string; output: string }, corrupt: boolean): Promise<void> {
   const fileKey = `s3://demo-bucket/trades/${month}.csv`;
   // Async stages return a Promise; sync ones (process, validate) return their value directly.
-  const source = await traceStage('download', async (stage) => {
-    const file = await download(month, work.input, corrupt);
-    stage.addContext({ rows: file.rows, bytes: file.bytes });
-    return file;
-  }, { context: { file_key: fileKey, bucket: 'demo-bucket', format: 'csv' } });
+  const source = await traceStage(
+    'download',
+    async (stage) => {
+      const file = await download(month, work.input, corrupt);
+      stage.addContext({ rows: file.rows, bytes: file.bytes });
+      return file;
+    },
+    { context: { file_key: fileKey, bucket: 'demo-bucket', format: 'csv' } },
+  );
 
-  const result = traceStage('process', (stage) => {
-    const aggregated = processFile(source.path);
-    stage.addContext({ rows: aggregated.rows, symbols: aggregated.symbols.length });
-    return aggregated;
-  }, { context: { file_key: fileKey } });
+  const result = traceStage(
+    'process',
+    (stage) => {
+      const aggregated = processFile(source.path);
+      stage.addContext({ rows: aggregated.rows, symbols: aggregated.symbols.length });
+      return aggregated;
+    },
+    { context: { file_key: fileKey } },
+  );
 
   traceStage('validate', () => validate(month, source, result), {
     context: { checks: ['row_count', 'no_negative_prices', 'totals'] },
   });
 
   const destination = `s3://demo-bucket/aggregates/${month}.json`;
-  await traceStage('upload', async (stage) => {
-    stage.addContext({ rows: result.rows, bytes: await upload(month, work.output, result) });
-  }, { context: { destination } });
+  await traceStage(
+    'upload',
+    async (stage) => {
+      stage.addContext({ rows: result.rows, bytes: await upload(month, work.output, result) });
+    },
+    { context: { destination } },
+  );
   logProgress(`Month ${month} published to ${destination}`);
 }
 
@@ -186,7 +200,12 @@ function parseCommandLine(argv: string[]) {
   try {
     ({ values } = parseArgs({
       args: argv,
-      options: { months: { type: 'string' }, 'fail-month': { type: 'string' }, 'log-dir': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        months: { type: 'string' },
+        'fail-month': { type: 'string' },
+        'log-dir': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
     }));
   } catch (error) {
     throw new UsageError((error as Error).message);
@@ -200,7 +219,10 @@ function parseCommandLine(argv: string[]) {
   } else if (spec !== undefined) {
     months = spec.split(',').map((m) => m.trim());
     for (const m of months) {
-      if (!MONTH.test(m)) throw new UsageError(`--months: "${m}" is not a month; expected YYYY-MM with a month from 01 to 12, e.g. 2024-01,2024-02, or a count such as 6.`);
+      if (!MONTH.test(m))
+        throw new UsageError(
+          `--months: "${m}" is not a month; expected YYYY-MM with a month from 01 to 12, e.g. 2024-01,2024-02, or a count such as 6.`,
+        );
     }
     const repeated = months.find((m, i) => months.indexOf(m) !== i);
     if (repeated) throw new UsageError(`--months: ${repeated} is listed twice; list each month once.`);

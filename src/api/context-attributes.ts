@@ -1,4 +1,4 @@
-import type { AttributeValue, Attributes } from '@opentelemetry/api';
+import type { Attributes, AttributeValue } from '@opentelemetry/api';
 import { REDACTED, type Redactor } from './redaction.js';
 
 /** Caller context: any plain object; see {@link flattenContext} for the rule. */
@@ -74,14 +74,7 @@ function flattenObject(value: object, prefix: string, depth: number, state: Flat
   state.seen.pop();
 }
 
-function addEntry(
-  key: string,
-  entry: unknown,
-  prefix: string,
-  depth: number,
-  state: FlattenState,
-  into: Attributes,
-): void {
+function addEntry(key: string, entry: unknown, prefix: string, depth: number, state: FlattenState, into: Attributes): void {
   const name = prefix + key;
   if (state.redactor.isSecretKey(key)) {
     if (entry !== undefined && entry !== null) set(name, REDACTED, state, into);
@@ -140,8 +133,7 @@ export function toScalar(value: unknown, state: { redactor: Redactor; limits: Fl
     case 'object': {
       if (value === null) return undefined;
       if (value instanceof Date) return Number.isNaN(value.getTime()) ? 'Invalid Date' : value.toISOString();
-      if (value instanceof Error)
-        return cut(state.redactor.scrubText(`${value.name}: ${value.message}`), state.limits.maxStringLength);
+      if (value instanceof Error) return cut(state.redactor.scrubText(`${value.name}: ${value.message}`), state.limits.maxStringLength);
       if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer) return `<${value.byteLength} bytes>`;
       return cut(safeJson(value, state.redactor), state.limits.maxStringLength);
     }

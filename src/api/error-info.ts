@@ -19,11 +19,15 @@ function one(error: unknown, redactor: Redactor): { type: string; message: strin
   }
   let message: string;
   try {
-    message = typeof error === 'string' ? error : JSON.stringify(error) ?? String(error);
+    message = typeof error === 'string' ? error : (JSON.stringify(error) ?? String(error));
   } catch {
     message = String(error);
   }
-  return { type: typeof error === 'object' && error !== null ? 'Object' : typeof error, message: redactor.scrubText(message), stack: undefined };
+  return {
+    type: typeof error === 'object' && error !== null ? 'Object' : typeof error,
+    message: redactor.scrubText(message),
+    stack: undefined,
+  };
 }
 
 /** Never throws, whatever was thrown (strings, objects, cyclic causes). */

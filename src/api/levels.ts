@@ -20,9 +20,7 @@ export function parseLevel(value: unknown, optionName: string): LogLevel {
     if (upper in LEVEL_RANK) return upper as LogLevel;
     if (upper === 'WARN') return 'WARNING';
   }
-  throw new TypeError(
-    `stagetrace: ${optionName} must be one of ${LEVELS.join(', ')}; got ${describeValue(value)}.`,
-  );
+  throw new TypeError(`stagetrace: ${optionName} must be one of ${LEVELS.join(', ')}; got ${describeValue(value)}.`);
 }
 
 /** A short, safe rendering of a bad value for error messages. */

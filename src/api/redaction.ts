@@ -91,9 +91,6 @@ export class Redactor {
   scrubText(text: string): string {
     // Cheap pre-check: most messages hold none of the markers.
     if (text.indexOf('://') === -1 && text.indexOf('=') === -1 && !/bearer|basic/i.test(text)) return text;
-    return text
-      .replace(URL_USERINFO, `$1${REDACTED}@`)
-      .replace(this.queryParam, `$1${REDACTED}`)
-      .replace(BEARER, `$1 ${REDACTED}`);
+    return text.replace(URL_USERINFO, `$1${REDACTED}@`).replace(this.queryParam, `$1${REDACTED}`).replace(BEARER, `$1 ${REDACTED}`);
   }
 }

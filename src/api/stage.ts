@@ -27,7 +27,9 @@ function checkThreshold(options: StageOptions | undefined, fn: string): number |
   const seconds = options?.warnAfterSeconds;
   if (seconds === undefined) return undefined;
   if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds <= 0) {
-    throw new TypeError(`stagetrace: ${fn} option warnAfterSeconds must be a number of seconds greater than 0; got ${describeValue(seconds)}.`);
+    throw new TypeError(
+      `stagetrace: ${fn} option warnAfterSeconds must be a number of seconds greater than 0; got ${describeValue(seconds)}.`,
+    );
   }
   return seconds;
 }

@@ -94,7 +94,7 @@ export class AuditFile {
         bytes = 0;
         while (end < records.length) {
           const b = Buffer.byteLength(records[end] as string);
-          if (this.size + bytes + b > this.options.maxBytes && (this.size + bytes > 0)) break;
+          if (this.size + bytes + b > this.options.maxBytes && this.size + bytes > 0) break;
           bytes += b;
           end++;
         }

@@ -50,7 +50,12 @@ export class ConsoleSink implements ProgressSink {
   }
 
   scopeStarted(scope: Scope): void {
-    this.print(scope.startedAtMs, 'INFO', scopeLabel(scope.kind, scope.name, scope.month), startMessage(scope.kind, scope.name, scope.month));
+    this.print(
+      scope.startedAtMs,
+      'INFO',
+      scopeLabel(scope.kind, scope.name, scope.month),
+      startMessage(scope.kind, scope.name, scope.month),
+    );
   }
 
   scopeEnded(scope: Scope): void {

@@ -60,7 +60,12 @@ export function endFactsFromSpan(span: ReadableSpan): EndFacts | undefined {
     startMs,
     endMs,
     durationS: numberOr(a[A.ATTR_DURATION_S], (endMs - startMs) / 1000),
-    outcome: outcome === 'success' || outcome === 'failure' || outcome === 'interrupted' ? outcome : span.status.code === 2 ? 'failure' : 'success',
+    outcome:
+      outcome === 'success' || outcome === 'failure' || outcome === 'interrupted'
+        ? outcome
+        : span.status.code === 2
+          ? 'failure'
+          : 'success',
     slow: a[A.ATTR_SLOW] === true,
     thresholdS: a[A.ATTR_THRESHOLD_S] as number | undefined,
     rssEndMb: numberOr(a[A.ATTR_RSS_END_MB], 0),

@@ -53,7 +53,8 @@ export function endLines(f: EndLineFacts): [string, string][] {
   const duration = formatSeconds(f.durationS);
   let outcome: [string, string];
   if (f.outcome === 'success') outcome = ['INFO', `${label} completed successfully`];
-  else if (f.outcome === 'interrupted') outcome = ['ERROR', `${label} interrupted after ${duration} seconds${f.reason ? `: ${f.reason}` : ''}`];
+  else if (f.outcome === 'interrupted')
+    outcome = ['ERROR', `${label} interrupted after ${duration} seconds${f.reason ? `: ${f.reason}` : ''}`];
   else outcome = ['ERROR', `${label} failed${f.errorType ? `: ${f.errorType}: ${f.errorMessage ?? ''}` : ''}`];
   const memoryKey = f.kind === 'month' ? `month_${f.month}` : f.name;
   const lines: [string, string][] = [outcome];

@@ -53,10 +53,7 @@ export function auditFileGenerations(dir: string, name: string): string[] {
  * @example
  * for await (const record of readAuditLog('logs', { file: 'performance' })) console.log(record.stage, record.duration_seconds);
  */
-export async function* readAuditLog<O extends ReadAuditLogOptions>(
-  dir: string,
-  options?: O,
-): AsyncGenerator<RecordOf<O['file']>> {
+export async function* readAuditLog<O extends ReadAuditLogOptions>(dir: string, options?: O): AsyncGenerator<RecordOf<O['file']>> {
   const name = options?.file === 'performance' ? PERFORMANCE_LOG_FILE : STRUCTURED_LOG_FILE;
   if (!existsSync(dir)) throw new Error(`stagetrace: readAuditLog: folder ${JSON.stringify(dir)} does not exist.`);
   for (const file of auditFileGenerations(dir, name)) {

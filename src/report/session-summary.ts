@@ -1,6 +1,6 @@
-import type { Runtime } from '../sdk/runtime.js';
 import { LEVELS } from '../api/levels.js';
 import { toMb } from '../metrics/memory-sampler.js';
+import type { Runtime } from '../sdk/runtime.js';
 
 /** Per-stage figures of a session summary. Durations in seconds. */
 export interface StageSummary {

@@ -1,15 +1,15 @@
-import type { Instrumentation } from '@opentelemetry/instrumentation';
-import { type IMetricReader, PeriodicExportingMetricReader, type PushMetricExporter } from '@opentelemetry/sdk-metrics';
-import type { SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { AuditLog } from '../export/audit-log.js';
-import { createPrometheusReader } from '../metrics/prometheus-reader.js';
-import { createHostAndRuntimeInstrumentations } from '../metrics/runtime-instrumentations.js';
-import { AuditSpanExporter } from '../export/audit-span-exporter.js';
-import { AuditSpanProcessor } from '../export/audit-span-processor.js';
 import { OTLPMetricExporter as OTLPMetricExporterJson } from '@opentelemetry/exporter-metrics-otlp-http';
 import { OTLPMetricExporter as OTLPMetricExporterProto } from '@opentelemetry/exporter-metrics-otlp-proto';
 import { OTLPTraceExporter as OTLPTraceExporterJson } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPTraceExporter as OTLPTraceExporterProto } from '@opentelemetry/exporter-trace-otlp-proto';
+import type { Instrumentation } from '@opentelemetry/instrumentation';
+import { type IMetricReader, PeriodicExportingMetricReader, type PushMetricExporter } from '@opentelemetry/sdk-metrics';
+import type { SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { AuditLog } from '../export/audit-log.js';
+import { AuditSpanExporter } from '../export/audit-span-exporter.js';
+import { AuditSpanProcessor } from '../export/audit-span-processor.js';
+import { createPrometheusReader } from '../metrics/prometheus-reader.js';
+import { createHostAndRuntimeInstrumentations } from '../metrics/runtime-instrumentations.js';
 import type { ResolvedConfig, ResolvedOtlp } from './options.js';
 import type { Runtime } from './runtime.js';
 

@@ -67,7 +67,11 @@ function text(option: string | undefined, env: Env, name: string, variable: stri
 function list(option: string[] | undefined, env: Env, name: string, variable: string): string[] {
   const { value, fromEnv } = pick(option, env, variable);
   if (value === undefined) return [];
-  if (typeof value === 'string') return value.split(',').map((s) => s.trim()).filter(Boolean);
+  if (typeof value === 'string')
+    return value
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
   if (!Array.isArray(value) || value.some((v) => typeof v !== 'string' || v === '')) {
     fail(name, variable, fromEnv, 'an array of non-empty strings', value);
   }
@@ -134,7 +138,9 @@ function checkExporterVariables(env: Env): void {
     const h = env[headers]?.trim();
     if (h && h.split(',').some((pair) => !/^\s*[^=\s]+\s*=/.test(pair))) {
       // The value is not shown: headers usually carry credentials.
-      throw new TypeError(`stagetrace: ${headers} (option otlp.headers) must be comma-separated key=value pairs, e.g. authorization=Bearer%20xyz; got a value that is not (not shown, as it may hold credentials).`);
+      throw new TypeError(
+        `stagetrace: ${headers} (option otlp.headers) must be comma-separated key=value pairs, e.g. authorization=Bearer%20xyz; got a value that is not (not shown, as it may hold credentials).`,
+      );
     }
   }
 }
@@ -157,15 +163,26 @@ function resolveOtlp(options: StagetraceOptions, env: Env): ResolvedOtlp | undef
   if (!tracesUrl && !metricsUrl) return undefined;
   checkExporterVariables(env);
 
-  const protoVariable = env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL?.trim() ? 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL' : 'OTEL_EXPORTER_OTLP_PROTOCOL';
+  const protoVariable = env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL?.trim()
+    ? 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL'
+    : 'OTEL_EXPORTER_OTLP_PROTOCOL';
   const { value: protocol, fromEnv } = pick(o.protocol, env, protoVariable);
   if (protocol !== undefined && protocol !== 'http/json' && protocol !== 'http/protobuf') {
-    fail('otlp.protocol', protoVariable, fromEnv, "'http/json' or 'http/protobuf' (gRPC is not supported; point at the collector's 4318 port)", protocol);
+    fail(
+      'otlp.protocol',
+      protoVariable,
+      fromEnv,
+      "'http/json' or 'http/protobuf' (gRPC is not supported; point at the collector's 4318 port)",
+      protocol,
+    );
   }
   if (o.compression !== undefined && o.compression !== 'gzip' && o.compression !== 'none') {
     fail('otlp.compression', undefined, false, "'gzip' or 'none'", o.compression);
   }
-  if (o.headers !== undefined && (typeof o.headers !== 'object' || o.headers === null || Object.values(o.headers).some((v) => typeof v !== 'string'))) {
+  if (
+    o.headers !== undefined &&
+    (typeof o.headers !== 'object' || o.headers === null || Object.values(o.headers).some((v) => typeof v !== 'string'))
+  ) {
     fail('otlp.headers', undefined, false, 'an object of string header values', o.headers);
   }
   return {
@@ -173,7 +190,8 @@ function resolveOtlp(options: StagetraceOptions, env: Env): ResolvedOtlp | undef
     metricsUrl: metricsUrl ?? '',
     headers: o.headers,
     protocol: (protocol as ResolvedOtlp['protocol'] | undefined) ?? 'http/json',
-    timeoutMillis: o.timeoutMillis === undefined ? undefined : positiveNumber(o.timeoutMillis, env, 'otlp.timeoutMillis', undefined, 10_000),
+    timeoutMillis:
+      o.timeoutMillis === undefined ? undefined : positiveNumber(o.timeoutMillis, env, 'otlp.timeoutMillis', undefined, 10_000),
     compression: o.compression,
   };
 }
@@ -207,7 +225,9 @@ function resolveAlerts(options: StagetraceOptions, env: Env): ResolvedAlerts | u
     url = undefined;
   }
   if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
-    throw new TypeError(`stagetrace: ${source} must be an absolute http:// or https:// URL (the value is not shown because webhook URLs carry a secret).`);
+    throw new TypeError(
+      `stagetrace: ${source} must be an absolute http:// or https:// URL (the value is not shown because webhook URLs carry a secret).`,
+    );
   }
   return {
     webhookUrl: url.href,
@@ -239,16 +259,36 @@ function checkNestedOptions(options: StagetraceOptions): void {
     }
     for (const key of Object.keys(value)) {
       if (!keys.includes(key)) {
-        throw new TypeError(`stagetrace: unknown option ${JSON.stringify(`${name}.${key}`)}; known ${name} options are ${keys.join(', ')}.`);
+        throw new TypeError(
+          `stagetrace: unknown option ${JSON.stringify(`${name}.${key}`)}; known ${name} options are ${keys.join(', ')}.`,
+        );
       }
     }
   }
 }
 
 const KNOWN_OPTIONS = new Set([
-  'serviceName', 'sessionId', 'logDir', 'requireLogDir', 'console', 'logLevel', 'colors', 'stageThresholds', 'durability',
-  'maxFileBytes', 'maxFiles', 'redact', 'otlp', 'metricExportIntervalMillis', 'memory', 'hostMetrics',
-  'resourceAttributes', 'shutdownTimeoutMillis', 'handleExit', 'prometheus', 'alerts',
+  'serviceName',
+  'sessionId',
+  'logDir',
+  'requireLogDir',
+  'console',
+  'logLevel',
+  'colors',
+  'stageThresholds',
+  'durability',
+  'maxFileBytes',
+  'maxFiles',
+  'redact',
+  'otlp',
+  'metricExportIntervalMillis',
+  'memory',
+  'hostMetrics',
+  'resourceAttributes',
+  'shutdownTimeoutMillis',
+  'handleExit',
+  'prometheus',
+  'alerts',
 ]);
 
 /**
@@ -274,7 +314,10 @@ export function resolveConfig(options: StagetraceOptions = {}, env: Env = proces
 
   const logDirPick = pick(options.logDir as string | false | undefined, env, 'STAGETRACE_LOG_DIR');
   let logDir: string | undefined = 'logs';
-  if (logDirPick.value === false || (typeof logDirPick.value === 'string' && ['false', 'off', 'none'].includes(logDirPick.value.toLowerCase()) && logDirPick.fromEnv)) {
+  if (
+    logDirPick.value === false ||
+    (typeof logDirPick.value === 'string' && ['false', 'off', 'none'].includes(logDirPick.value.toLowerCase()) && logDirPick.fromEnv)
+  ) {
     logDir = undefined;
   } else if (logDirPick.value !== undefined) {
     if (typeof logDirPick.value !== 'string' || logDirPick.value.trim() === '') {
@@ -297,7 +340,8 @@ export function resolveConfig(options: StagetraceOptions = {}, env: Env = proces
   if (hostPick.value !== undefined) {
     const v = hostPick.value;
     if (v === false || (typeof v === 'string' && ['false', '0', 'off', 'none'].includes(v.toLowerCase()))) hostMetrics = false;
-    else if (v === true || (typeof v === 'string' && ['true', '1', 'on', 'all'].includes(v.toLowerCase()))) hostMetrics = HOST_METRIC_GROUPS;
+    else if (v === true || (typeof v === 'string' && ['true', '1', 'on', 'all'].includes(v.toLowerCase())))
+      hostMetrics = HOST_METRIC_GROUPS;
     else {
       const groups = typeof v === 'string' ? v.split(',').map((s) => s.trim()) : v;
       if (!Array.isArray(groups) || groups.some((g) => !HOST_METRIC_GROUPS.includes(g))) {
@@ -324,7 +368,8 @@ export function resolveConfig(options: StagetraceOptions = {}, env: Env = proces
   }
 
   return {
-    serviceName: text(options.serviceName, env, 'serviceName', 'STAGETRACE_SERVICE_NAME') ?? (env.OTEL_SERVICE_NAME?.trim() || 'stagetrace'),
+    serviceName:
+      text(options.serviceName, env, 'serviceName', 'STAGETRACE_SERVICE_NAME') ?? (env.OTEL_SERVICE_NAME?.trim() || 'stagetrace'),
     sessionId,
     logDir,
     requireLogDir: bool(options.requireLogDir, env, 'requireLogDir', 'STAGETRACE_REQUIRE_LOG_DIR', true),
@@ -334,14 +379,27 @@ export function resolveConfig(options: StagetraceOptions = {}, env: Env = proces
     stageThresholds,
     defaultThresholdS,
     durability: (durabilityPick.value as Durability | undefined) ?? 'buffered',
-    maxFileBytes: positiveNumber(options.maxFileBytes, env, 'maxFileBytes', 'STAGETRACE_MAX_FILE_BYTES', 64 * 1024 * 1024, { integer: true, min: 1023 }),
+    maxFileBytes: positiveNumber(options.maxFileBytes, env, 'maxFileBytes', 'STAGETRACE_MAX_FILE_BYTES', 64 * 1024 * 1024, {
+      integer: true,
+      min: 1023,
+    }),
     maxFiles: positiveNumber(options.maxFiles, env, 'maxFiles', 'STAGETRACE_MAX_FILES', 10, { integer: true }),
     redactKeys: list(options.redact?.keys, env, 'redact.keys', 'STAGETRACE_REDACT_KEYS'),
     redactQueryParams: list(options.redact?.queryParams, env, 'redact.queryParams', 'STAGETRACE_REDACT_QUERY_PARAMS'),
     otlp: resolveOtlp(options, env),
-    metricExportIntervalMillis: positiveNumber(options.metricExportIntervalMillis, env, 'metricExportIntervalMillis', 'OTEL_METRIC_EXPORT_INTERVAL', 60_000, { integer: true }),
+    metricExportIntervalMillis: positiveNumber(
+      options.metricExportIntervalMillis,
+      env,
+      'metricExportIntervalMillis',
+      'OTEL_METRIC_EXPORT_INTERVAL',
+      60_000,
+      { integer: true },
+    ),
     memory: {
-      intervalMs: positiveNumber(memory.intervalMs, env, 'memory.intervalMs', 'STAGETRACE_MEMORY_INTERVAL_MS', 1000, { integer: true, min: 9 }),
+      intervalMs: positiveNumber(memory.intervalMs, env, 'memory.intervalMs', 'STAGETRACE_MEMORY_INTERVAL_MS', 1000, {
+        integer: true,
+        min: 9,
+      }),
       warningMb,
       criticalMb,
     },
@@ -349,9 +407,15 @@ export function resolveConfig(options: StagetraceOptions = {}, env: Env = proces
     prometheus: resolvePrometheus(options, env),
     alerts: resolveAlerts(options, env),
     resourceAttributes: options.resourceAttributes ?? {},
-    shutdownTimeoutMillis: positiveNumber(options.shutdownTimeoutMillis, env, 'shutdownTimeoutMillis', 'STAGETRACE_SHUTDOWN_TIMEOUT_MS', 5000, { integer: true }),
+    shutdownTimeoutMillis: positiveNumber(
+      options.shutdownTimeoutMillis,
+      env,
+      'shutdownTimeoutMillis',
+      'STAGETRACE_SHUTDOWN_TIMEOUT_MS',
+      5000,
+      { integer: true },
+    ),
     handleExit: bool(options.handleExit, env, 'handleExit', 'STAGETRACE_HANDLE_EXIT', true),
     sdkDisabled: (env.OTEL_SDK_DISABLED ?? '').trim().toLowerCase() === 'true',
   };
 }
-

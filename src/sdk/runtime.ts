@@ -9,16 +9,16 @@ import {
   type Tracer,
   trace,
 } from '@opentelemetry/api';
+import { WebhookAlerts } from '../alerts/webhook-alerts.js';
 import * as A from '../api/attribute-names.js';
 import { flattenContext } from '../api/context-attributes.js';
 import { LEVEL_RANK, type LogLevel } from '../api/levels.js';
 import { Redactor } from '../api/redaction.js';
 import { activeScope, Scope } from '../api/scope.js';
-import { ConsoleSink } from '../export/console-sink.js';
 import type { AuditLog } from '../export/audit-log.js';
 import type { AuditExportReporter } from '../export/audit-span-exporter.js';
+import { ConsoleSink } from '../export/console-sink.js';
 import type { MessageEntry, ProgressSink } from '../export/progress-sink.js';
-import { WebhookAlerts } from '../alerts/webhook-alerts.js';
 import { MemoryObserver } from '../metrics/memory-observer.js';
 import { MemorySampler } from '../metrics/memory-sampler.js';
 import { MeterBinding } from '../metrics/meter-binding.js';
@@ -208,7 +208,14 @@ export class Runtime {
   warnOnce(key: string, text: string): void {
     if (this.warned.has(key)) return;
     this.warned.add(key);
-    this.message({ atMs: Date.now(), level: 'WARNING', message: `stagetrace: ${text}`, scope: undefined, context: undefined, error: undefined });
+    this.message({
+      atMs: Date.now(),
+      level: 'WARNING',
+      message: `stagetrace: ${text}`,
+      scope: undefined,
+      context: undefined,
+      error: undefined,
+    });
   }
 
   /** A fault inside stagetrace: reported once per kind, never thrown at the caller. */
@@ -239,7 +246,8 @@ export class Runtime {
       } catch {
         // Counting must not fail the export path.
       }
-      const why = reason === 'queue_full' ? 'the forward queue is full' : reason === 'timeout' ? 'the export timed out' : describeError(error);
+      const why =
+        reason === 'queue_full' ? 'the forward queue is full' : reason === 'timeout' ? 'the export timed out' : describeError(error);
       this.warnOnce(
         `otlp-drop:${reason}`,
         `spans could not be sent over OTLP (${why}); the audit files still hold them. Further drops are counted in the session summary.`,

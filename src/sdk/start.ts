@@ -5,8 +5,8 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import type { IMetricReader } from '@opentelemetry/sdk-metrics';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { BasicTracerProvider, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { installExitHooks } from './exit-hooks.js';
 import { createAuditPipeline, createInstrumentations, createMetricReaders } from './components.js';
+import { installExitHooks } from './exit-hooks.js';
 import type { StagetraceOptions } from './options.js';
 import { resolveConfig } from './resolve-config.js';
 import { getRuntime, hasStartedRuntime, INSTRUMENTATION_SCOPE, Runtime, setRuntime } from './runtime.js';
@@ -41,7 +41,10 @@ function alreadyStarted(): never {
   );
 }
 
-function build(options: StagetraceOptions | undefined, defaults: { handleExit: boolean; userSdk?: boolean }): { runtime: Runtime; components: StagetraceComponents } {
+function build(
+  options: StagetraceOptions | undefined,
+  defaults: { handleExit: boolean; userSdk?: boolean },
+): { runtime: Runtime; components: StagetraceComponents } {
   const config = resolveConfig({ handleExit: defaults.handleExit, ...options });
   const runtime = new Runtime(config);
   const metricReaders = createMetricReaders(config, runtime);
@@ -142,10 +145,7 @@ export async function forceFlush(): Promise<void> {
   const { runtime, components } = current;
   const flushing = (async () => {
     await runtime.forceFlush();
-    await Promise.all([
-      ...components.spanProcessors.map((p) => p.forceFlush()),
-      ...components.metricReaders.map((r) => r.forceFlush()),
-    ]);
+    await Promise.all([...components.spanProcessors.map((p) => p.forceFlush()), ...components.metricReaders.map((r) => r.forceFlush())]);
   })().catch((err) => runtime.reportInternalError('flushing exporters', err));
   await withTimeout(flushing, runtime.config.shutdownTimeoutMillis, 'flushing exporters');
 }
@@ -167,10 +167,7 @@ export function shutdown(): Promise<void> {
       if (sdk) await sdk.shutdown();
       else if (privateProvider) await privateProvider.shutdown();
       else {
-        await Promise.all([
-          ...components.spanProcessors.map((p) => p.shutdown()),
-          ...components.metricReaders.map((r) => r.shutdown()),
-        ]);
+        await Promise.all([...components.spanProcessors.map((p) => p.shutdown()), ...components.metricReaders.map((r) => r.shutdown())]);
       }
     })().catch((err) => runtime.reportInternalError('shutting down exporters', err));
     await withTimeout(stopping, runtime.config.shutdownTimeoutMillis, 'shutting down exporters');

@@ -48,10 +48,9 @@ describe('npm run demo (examples/monthly-pipeline.ts)', () => {
     // The demo's own TMPDIR, so the test can see that it cleans up after itself.
     const demoTmp = join(scratch, 'tmp');
     await mkdir(demoTmp);
-    run = await runDemo(
-      ['--months', '2024-01,2024-02,2024-03', '--fail-month', '2024-02', '--log-dir', join(scratch, 'logs')],
-      { TMPDIR: demoTmp },
-    );
+    run = await runDemo(['--months', '2024-01,2024-02,2024-03', '--fail-month', '2024-02', '--log-dir', join(scratch, 'logs')], {
+      TMPDIR: demoTmp,
+    });
   }, TIMEOUT_MS);
 
   afterAll(async () => {
