@@ -1,0 +1,157 @@
+/**
+ * The audit files and the OTLP forward of a real pipeline process, against
+ * a real loopback OTLP/HTTP receiver that works, refuses, fails or hangs.
+ * Whatever the forward does, the files are complete and the problem is
+ * said once on stderr.
+ */
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { NodeRun } from '../helpers/run-node.js';
+import { OtlpReceiver, type ReceiverMode } from '../integration/otlp-receiver.js';
+import { PERFORMANCE, readJsonl, runScenario, STRUCTURED, tempDir } from './audit-support.js';
+
+const root = tempDir('otlp');
+const receivers: OtlpReceiver[] = [];
+afterAll(async () => {
+  await Promise.all(receivers.map((r) => r.close()));
+  root.remove();
+});
+
+type Rec = Record<string, unknown>;
+type Summary = { otlp: { dropped_spans: number; export_errors: number }; audit: { write_errors: number } };
+
+async function receiver(mode: ReceiverMode): Promise<OtlpReceiver> {
+  const r = await OtlpReceiver.start(mode);
+  receivers.push(r);
+  return r;
+}
+
+/** Runs the `otlp` scenario against `endpoint`; returns the run, its folder and the summary it printed. */
+async function runPipeline(name: string, endpoint: string, env: Record<string, string>) {
+  const dir = join(root.dir, name);
+  const run = await runScenario('otlp', { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, STAGETRACE_LOG_DIR: dir, ...env }, { timeoutMs: 90_000 });
+  const line = run.stdout.match(/^SUMMARY (.*)$/m);
+  const summary = line ? (JSON.parse(line[1] as string) as Summary) : undefined;
+  return { run, dir, summary };
+}
+
+/** Both JSONL files hold every start and end of `months` × `stages`. */
+function expectCompleteFiles(dir: string, months: number, stages: number): void {
+  const structured = readJsonl(join(dir, STRUCTURED));
+  const count = (type: string, event: string) => structured.filter((r) => r.record_type === type && r.stage_event === event).length;
+  expect(count('stage', 'start')).toBe(months * stages);
+  expect(count('stage', 'end')).toBe(months * stages);
+  expect(count('month', 'start')).toBe(months);
+  expect(count('month', 'end')).toBe(months);
+  expect(structured.filter((r) => r.message === 'month done')).toHaveLength(months);
+  const performance = readJsonl(join(dir, PERFORMANCE));
+  expect(performance.filter((r) => r.record_type === 'stage')).toHaveLength(months * stages);
+  expect(performance.filter((r) => r.record_type === 'month')).toHaveLength(months);
+}
+
+/** stderr lines that speak of OTLP: the problem is said once, not once per batch. */
+function otlpLines(run: NodeRun): string[] {
+  return run.stderr.split('\n').filter((line) => /otlp/i.test(line));
+}
+
+describe('trace ids in the files are the ones the collector receives', () => {
+  it('matches every month and stage record with a received span', async () => {
+    const r = await receiver('ok');
+    const { run, dir } = await runPipeline('ok', r.url, { MONTHS: '2', STAGES: '3', STAGETRACE_CONSOLE: 'false' });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toBe('');
+    const spans = r.spans();
+    const bySpanId = new Map(spans.map((s) => [s.spanId, s]));
+    const structured = readJsonl(join(dir, STRUCTURED));
+    const performance = readJsonl(join(dir, PERFORMANCE));
+    const ends = structured.filter((x) => x.stage_event === 'end');
+    expect(ends).toHaveLength(2 + 6);
+    for (const rec of [...structured.filter((x) => x.stage_event !== null), ...performance] as Rec[]) {
+      const span = bySpanId.get(String(rec.span_id));
+      expect(span, `span ${rec.span_id} of ${rec.stage}`).toBeDefined();
+      expect(span?.traceId).toBe(rec.trace_id);
+      expect(span?.attributes['stagetrace.month']).toBe(rec.month);
+    }
+    // One trace per month, and the month's records carry the id of its root span's trace.
+    const monthSpans = spans.filter((s) => s.attributes['stagetrace.kind'] === 'month');
+    const monthTraceIds = structured.filter((x) => x.record_type === 'month' && x.stage_event === 'start').map((x) => x.trace_id);
+    expect(new Set(monthTraceIds)).toEqual(new Set(monthSpans.map((s) => s.traceId)));
+    expect(new Set(monthTraceIds).size).toBe(2);
+    // Messages carry the ids of the span they were logged in.
+    for (const message of structured.filter((x) => x.record_type === 'message')) {
+      expect(monthTraceIds).toContain(message.trace_id);
+    }
+  }, 120_000);
+});
+
+describe('forward failures never affect the files and are reported once', () => {
+  // 1200 stages a month: the forward sends several batches, each of which fails.
+  const MONTHS = 2;
+  const STAGES = 1200;
+  const base = { MONTHS: String(MONTHS), STAGES: String(STAGES) };
+
+  it.concurrent('collector answers 400: files complete, one warning, drops counted', async () => {
+    const r = await receiver('bad-request');
+    const { run, dir, summary } = await runPipeline('bad-request', r.url, { ...base, FLUSH_BEFORE_SUMMARY: '1' });
+    expect(run.code, run.stderr).toBe(0);
+    expectCompleteFiles(dir, MONTHS, STAGES);
+    expect(r.requests.filter((q) => q.path === '/v1/traces').length).toBeGreaterThan(1);
+    expect(otlpLines(run)).toEqual([expect.stringMatching(/\[WARNING\] stagetrace: spans could not be sent over OTLP \(400/)]);
+    expect(summary?.otlp.dropped_spans).toBeGreaterThan(0);
+    expect(summary?.otlp.export_errors).toBeGreaterThan(0);
+    expect(summary?.audit.write_errors).toBe(0);
+  }, 120_000);
+
+  it.concurrent('collector answers 503: files complete, one warning, drops counted', async () => {
+    const r = await receiver('unavailable');
+    // A 3 s export timeout lets the retries give up before the summary is taken.
+    const { run, dir, summary } = await runPipeline('unavailable', r.url, {
+      ...base,
+      FLUSH_BEFORE_SUMMARY: '1',
+      ST_OPTIONS: JSON.stringify({ otlp: { timeoutMillis: 3000 } }),
+    });
+    expect(run.code, run.stderr).toBe(0);
+    expectCompleteFiles(dir, MONTHS, STAGES);
+    expect(r.requests.filter((q) => q.path === '/v1/traces' && q.status === 503).length).toBeGreaterThan(1);
+    expect(otlpLines(run)).toEqual([expect.stringMatching(/spans could not be sent over OTLP/)]);
+    expect(summary?.otlp.dropped_spans).toBeGreaterThan(0);
+    expect(summary?.otlp.export_errors).toBeGreaterThan(0);
+  }, 120_000);
+
+  it.concurrent('collector down (closed port): files complete, one warning, drops counted', async () => {
+    const r = await receiver('ok');
+    const url = r.url;
+    await r.close(); // nothing listens on this port any more
+    const { run, dir, summary } = await runPipeline('down', url, {
+      ...base,
+      FLUSH_BEFORE_SUMMARY: '1',
+      ST_OPTIONS: JSON.stringify({ otlp: { timeoutMillis: 3000 } }),
+    });
+    expect(run.code, run.stderr).toBe(0);
+    expectCompleteFiles(dir, MONTHS, STAGES);
+    expect(otlpLines(run)).toEqual([expect.stringMatching(/spans could not be sent over OTLP \(ECONNREFUSED/)]);
+    expect(summary?.otlp.dropped_spans).toBeGreaterThan(0);
+    expect(summary?.otlp.export_errors).toBeGreaterThan(0);
+  }, 120_000);
+
+  it.concurrent('collector hangs: shutdown() gives up after shutdownTimeoutMillis and the process exits soon after; files complete', async () => {
+    const r = await receiver('hang');
+    // Default timeouts: shutdownTimeoutMillis 5000, OTLP export timeout 10000.
+    const { run, dir } = await runPipeline('hang', r.url, base);
+    expect(run.code, run.stderr).toBe(0);
+    expectCompleteFiles(dir, MONTHS, STAGES);
+    const done = run.stdout.match(/^pipeline done (\d+)$/m);
+    const shut = run.stdout.match(/^SHUTDOWN_MS (\d+) (\d+)$/m);
+    expect(done && shut, run.stdout).toBeTruthy();
+    // shutdown() gave up at its 5 s bound instead of waiting for the OTLP exporter's 10 s timeout.
+    expect(Number(shut?.[1])).toBeGreaterThanOrEqual(4500);
+    expect(Number(shut?.[1])).toBeLessThan(8000);
+    // Measured from the end of the pipeline, not from process start (tsx start-up varies with
+    // load): the process exits a few seconds after shutdown() resolved, not when the hanging
+    // request times out.
+    expect(run.endedAtMs - Number(shut?.[2])).toBeLessThan(3000);
+    expect(run.endedAtMs - Number(done?.[1])).toBeLessThan(10_000);
+    expect(otlpLines(run).length).toBeLessThanOrEqual(1);
+    expect(run.stderr.match(/gave up after 5000 ms/g) ?? []).toHaveLength(1);
+  }, 120_000);
+});
