@@ -19,7 +19,9 @@ describe('flattenContext: shapes', () => {
   });
 
   it('keeps numbers and booleans as they are, and stringifies non-finite numbers', () => {
-    expect(flat({ rows: 42, ratio: 0.5, negative: -1, dry_run: true, done: false, nan: Number.NaN, inf: Number.POSITIVE_INFINITY })).toEqual({
+    expect(
+      flat({ rows: 42, ratio: 0.5, negative: -1, dry_run: true, done: false, nan: Number.NaN, inf: Number.POSITIVE_INFINITY }),
+    ).toEqual({
       'ctx.rows': 42,
       'ctx.ratio': 0.5,
       'ctx.negative': -1,
@@ -31,7 +33,14 @@ describe('flattenContext: shapes', () => {
   });
 
   it('keeps arrays of one primitive type as arrays and turns mixed arrays into JSON text', () => {
-    const out = flat({ files: ['a.csv', 'b.csv'], sizes: [1, 2, 3], flags: [true, false], mixed: [1, 'two', { three: 3 }], nested: [[1], [2]], empty: [] });
+    const out = flat({
+      files: ['a.csv', 'b.csv'],
+      sizes: [1, 2, 3],
+      flags: [true, false],
+      mixed: [1, 'two', { three: 3 }],
+      nested: [[1], [2]],
+      empty: [],
+    });
     expect(out['ctx.files']).toEqual(['a.csv', 'b.csv']);
     expect(out['ctx.sizes']).toEqual([1, 2, 3]);
     expect(out['ctx.flags']).toEqual([true, false]);
@@ -85,7 +94,15 @@ describe('flattenContext: shapes', () => {
   });
 
   it('flattens Maps like objects and Sets like arrays', () => {
-    expect(flat({ m: new Map<string, unknown>([['a', 1], ['b', { c: 'd' }]]), s: new Set(['x', 'y']) })).toEqual({
+    expect(
+      flat({
+        m: new Map<string, unknown>([
+          ['a', 1],
+          ['b', { c: 'd' }],
+        ]),
+        s: new Set(['x', 'y']),
+      }),
+    ).toEqual({
       'ctx.m.a': 1,
       'ctx.m.b.c': 'd',
       'ctx.s': ['x', 'y'],
@@ -150,7 +167,11 @@ describe('flattenContext: secrets', () => {
   it('removes signed-URL credentials but keeps bucket, path and other parameters', () => {
     const url =
       'https://bucket.s3.amazonaws.com/raw/2024-01.csv?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAEXAMPLE%2F20240101%2Fus-east-1&X-Amz-Date=20240101T000000Z&X-Amz-Expires=3600&X-Amz-Security-Token=FQoGZXIvYXdzEXAMPLE&X-Amz-Signature=abcdef0123456789&partNumber=2';
-    const out = flat({ url, azure: 'https://acct.blob.core.windows.net/c/f.csv?sv=2022&sig=SIGVALUE%3D&se=2024', other: 'https://x.test/p?signature=zzz' });
+    const out = flat({
+      url,
+      azure: 'https://acct.blob.core.windows.net/c/f.csv?sv=2022&sig=SIGVALUE%3D&se=2024',
+      other: 'https://x.test/p?signature=zzz',
+    });
     const scrubbed = out['ctx.url'] as string;
     expect(scrubbed).toContain('https://bucket.s3.amazonaws.com/raw/2024-01.csv?');
     expect(scrubbed).toContain('X-Amz-Algorithm=AWS4-HMAC-SHA256');
@@ -174,7 +195,10 @@ describe('flattenContext: secrets', () => {
 
   it('honours extra secret keys', () => {
     const custom = new Redactor({ extraKeys: ['ssn'] });
-    expect(flattenContext({ customer_ssn: '123-45-6789', name: 'x' }, 'ctx.', custom)).toEqual({ 'ctx.customer_ssn': REDACTED, 'ctx.name': 'x' });
+    expect(flattenContext({ customer_ssn: '123-45-6789', name: 'x' }, 'ctx.', custom)).toEqual({
+      'ctx.customer_ssn': REDACTED,
+      'ctx.name': 'x',
+    });
   });
 });
 

@@ -5,16 +5,16 @@ import {
   createStagetrace,
   forceFlush,
   getSessionSummary,
+  type StagetraceOptions,
   shutdown,
   start,
   startStage,
-  type StagetraceOptions,
   traceMonth,
   traceStage,
 } from '../../src/index.js';
-import { OtlpReceiver } from '../integration/otlp-receiver.js';
 import { resetGlobals, startInMemory } from '../helpers/in-memory-sdk.js';
 import { sleep } from '../helpers/sleep.js';
+import { OtlpReceiver } from '../integration/otlp-receiver.js';
 
 let receiver: OtlpReceiver;
 
@@ -93,7 +93,12 @@ describe('start() and shutdown()', () => {
     await start(options({ serviceName: 'lifecycle' }));
     traceMonth('2024-01', () => traceStage('download', () => undefined));
     await forceFlush();
-    expect(receiver.spans().map((s) => s.name).sort()).toEqual(['download', 'month']);
+    expect(
+      receiver
+        .spans()
+        .map((s) => s.name)
+        .sort(),
+    ).toEqual(['download', 'month']);
     traceStage('late', () => undefined);
     await shutdown();
     expect(receiver.spans().map((s) => s.name)).toContain('late');

@@ -62,9 +62,7 @@ describe('getSessionSummary', () => {
     const download = summary.stages.download;
     expect(download).toBeDefined();
     if (!download) return;
-    const spanDurations = session
-      .spansNamed('download')
-      .map((s) => s.attributes[A.ATTR_DURATION_S] as number);
+    const spanDurations = session.spansNamed('download').map((s) => s.attributes[A.ATTR_DURATION_S] as number);
     expect(spanDurations).toHaveLength(3);
     const total = spanDurations.reduce((a, b) => a + b, 0);
     expect(download.total_duration_seconds).toBeCloseTo(total, 2);

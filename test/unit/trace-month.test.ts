@@ -52,7 +52,7 @@ describe('traceMonth: month argument', () => {
     expect((thrown as Error).message).toContain('YYYY-MM');
     expect((thrown as Error).message).toContain(shown);
     expect(called).toBe(false);
-    expect(session.startedSpans()).toEqual([]);
+    expect(session.startedSpans().map((s) => s.name)).toEqual([]);
     const summary = getSessionSummary();
     expect(summary.months).toEqual({});
     expect(summary.totals.open_scopes).toBe(0);
@@ -61,7 +61,7 @@ describe('traceMonth: month argument', () => {
   it('rejects a non-function fn with a TypeError and starts no span', () => {
     expect(() => traceMonth('2024-01', 'not a function' as unknown as () => void)).toThrow(TypeError);
     expect(() => traceMonth('2024-01', undefined as unknown as () => void)).toThrow(/fn to be a function/);
-    expect(session.startedSpans()).toEqual([]);
+    expect(session.startedSpans().map((s) => s.name)).toEqual([]);
     expect(getSessionSummary().totals.open_scopes).toBe(0);
   });
 
@@ -77,7 +77,11 @@ describe('traceMonth: month argument', () => {
       else process.env.TZ = savedTz;
     }
     traceMonth(new Date('2023-12-01'), () => undefined);
-    expect(monthSpans().map((s) => s.attributes['stagetrace.month']).sort()).toEqual(['2023-12', '2024-01']);
+    expect(
+      monthSpans()
+        .map((s) => s.attributes['stagetrace.month'])
+        .sort(),
+    ).toEqual(['2023-12', '2024-01']);
   });
 });
 
