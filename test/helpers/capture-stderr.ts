@@ -21,7 +21,11 @@ export function captureStderr(): StderrCapture {
   }) as typeof process.stderr.write;
   return {
     text: () => chunks.join(''),
-    lines: () => chunks.join('').split('\n').filter((line) => line !== ''),
+    lines: () =>
+      chunks
+        .join('')
+        .split('\n')
+        .filter((line) => line !== ''),
     restore() {
       process.stderr.write = original;
     },

@@ -1,13 +1,7 @@
 import { context, metrics, propagation, trace } from '@opentelemetry/api';
 import { NodeSDK } from '@opentelemetry/sdk-node';
-import {
-  InMemorySpanExporter,
-  type ReadableSpan,
-  SimpleSpanProcessor,
-  type Span,
-  type SpanProcessor,
-} from '@opentelemetry/sdk-trace-base';
-import { createStagetrace, shutdown, type StagetraceComponents, type StagetraceOptions } from '../../src/index.js';
+import { InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor, type Span, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { createStagetrace, type StagetraceComponents, type StagetraceOptions, shutdown } from '../../src/index.js';
 
 /** A stagetrace session wired into a user-owned NodeSDK whose spans land in memory. */
 export interface InMemorySession {

@@ -182,7 +182,15 @@ export class OtlpReceiver {
           json = undefined;
         }
       }
-      const entry: ReceivedRequest = { method: req.method ?? '', path, headers: req.headers, raw, json, status: undefined, atMs: Date.now() };
+      const entry: ReceivedRequest = {
+        method: req.method ?? '',
+        path,
+        headers: req.headers,
+        raw,
+        json,
+        status: undefined,
+        atMs: Date.now(),
+      };
       this.requests.push(entry);
       const known = req.method === 'POST' && (path === '/v1/traces' || path === '/v1/metrics');
       const mode = known ? this.modeFor(path) : 'ok';
@@ -221,7 +229,10 @@ export class OtlpReceiver {
     const out: ReceivedSpan[] = [];
     for (const body of this.traceRequests()) {
       const resourceSpans = (body as { resourceSpans?: unknown[] } | undefined)?.resourceSpans ?? [];
-      for (const rs of resourceSpans as { resource?: { attributes?: OtlpKeyValue[] }; scopeSpans?: { scope?: { name?: string }; spans?: OtlpSpanJson[] }[] }[]) {
+      for (const rs of resourceSpans as {
+        resource?: { attributes?: OtlpKeyValue[] };
+        scopeSpans?: { scope?: { name?: string }; spans?: OtlpSpanJson[] }[];
+      }[]) {
         const resource = decodeAttributes(rs.resource?.attributes);
         for (const ss of rs.scopeSpans ?? []) {
           for (const span of ss.spans ?? []) {
@@ -249,7 +260,10 @@ export class OtlpReceiver {
     const out: ReceivedMetric[] = [];
     for (const body of this.metricRequests()) {
       const resourceMetrics = (body as { resourceMetrics?: unknown[] } | undefined)?.resourceMetrics ?? [];
-      for (const rm of resourceMetrics as { resource?: { attributes?: OtlpKeyValue[] }; scopeMetrics?: { scope?: { name?: string }; metrics?: Record<string, unknown>[] }[] }[]) {
+      for (const rm of resourceMetrics as {
+        resource?: { attributes?: OtlpKeyValue[] };
+        scopeMetrics?: { scope?: { name?: string }; metrics?: Record<string, unknown>[] }[];
+      }[]) {
         const resource = decodeAttributes(rm.resource?.attributes);
         for (const sm of rm.scopeMetrics ?? []) {
           for (const metric of sm.metrics ?? []) {
@@ -259,7 +273,10 @@ export class OtlpReceiver {
               name: String(metric.name),
               unit: metric.unit === undefined ? undefined : String(metric.unit),
               type,
-              dataPoints: (data?.dataPoints ?? []).map((p) => ({ ...p, attributes: decodeAttributes(p.attributes as OtlpKeyValue[] | undefined) })),
+              dataPoints: (data?.dataPoints ?? []).map((p) => ({
+                ...p,
+                attributes: decodeAttributes(p.attributes as OtlpKeyValue[] | undefined),
+              })),
               resource,
               scope: sm.scope?.name,
             });
