@@ -82,7 +82,9 @@ export class AuditFile {
     try {
       let text = records.length === 1 ? (records[0] as string) : records.join('');
       let bytes = Buffer.byteLength(text);
-      if (this.size + bytes <= this.options.maxBytes || this.size === 0) {
+      // Everything fits; otherwise the loop below rotates between records (an empty
+      // file still takes one record larger than maxBytes whole: records are never split).
+      if (this.size + bytes <= this.options.maxBytes) {
         this.writeAll(text);
         this.size += bytes;
         return;
