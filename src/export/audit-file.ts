@@ -85,7 +85,7 @@ export class AuditFile {
       // Everything fits; otherwise the loop below rotates between records (an empty
       // file still takes one record larger than maxBytes whole: records are never split).
       if (this.size + bytes <= this.options.maxBytes) {
-        this.writeAll(text);
+        this.writeAll(text, bytes);
         this.size += bytes;
         return;
       }
@@ -105,7 +105,7 @@ export class AuditFile {
           continue;
         }
         text = records.slice(start, end).join('');
-        this.writeAll(text);
+        this.writeAll(text, bytes);
         this.size += bytes;
         start = end;
         if (start < records.length) this.rotate();
@@ -116,10 +116,13 @@ export class AuditFile {
     }
   }
 
-  private writeAll(text: string): void {
-    const buffer = Buffer.from(text);
+  /** Writes the string directly (no intermediate Buffer); a short write goes on from where it stopped. */
+  private writeAll(text: string, bytes: number): void {
+    const written = writeSync(this.fd as number, text);
+    if (written >= bytes) return;
+    const rest = Buffer.from(text).subarray(written);
     let offset = 0;
-    while (offset < buffer.length) offset += writeSync(this.fd as number, buffer, offset);
+    while (offset < rest.length) offset += writeSync(this.fd as number, rest, offset);
   }
 
   /** Puts records back in front of the queue; beyond the retention cap the oldest are counted and dropped. */

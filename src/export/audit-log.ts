@@ -9,9 +9,9 @@ import { AuditFile } from './audit-file.js';
 import { errorBlock, performanceLine, structuredEndLine, structuredLine } from './audit-records.js';
 import { ERROR_LOG_FILE, HUMAN_LOG_FILE, PERFORMANCE_LOG_FILE, STRUCTURED_LOG_FILE } from './audit-schema.js';
 import { endFactsFromSpan } from './end-facts.js';
-import { formatHumanLine } from './human-format.js';
+import { escapeForLine, formatHumanLine, formatLocalTimestamp, formatSeconds, formatTenths } from './human-format.js';
 import type { MessageEntry, ProgressSink } from './progress-sink.js';
-import { endLines, scopeLabel, startMessage } from './scope-lines.js';
+import { endLines, scopeLabel, startMessage as startMessageOf } from './scope-lines.js';
 
 export interface AuditLogOptions {
   dir: string;
@@ -28,6 +28,16 @@ export interface AuditLogOptions {
 }
 
 const MB = 1024 * 1024;
+
+interface ScopeNames {
+  label: string;
+  startMessage: string;
+  startMessageEscaped: string;
+  successMessage: string;
+  successTail: string;
+  timingHead: string;
+  memoryHead: string;
+}
 
 /**
  * The four audit files of a session's log folder. Progress (starts and
@@ -46,6 +56,7 @@ export class AuditLog implements ProgressSink {
   private lastFlushMs = Date.now();
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
+  private readonly names = new Map<string, ScopeNames>();
 
   constructor(private readonly options: AuditLogOptions) {
     this.dir = resolve(options.dir);
@@ -105,16 +116,15 @@ export class AuditLog implements ProgressSink {
 
   scopeStarted(scope: Scope): void {
     const ctx = scope.span.spanContext();
-    const label = scopeLabel(scope.kind, scope.name, scope.month);
-    const message = startMessage(scope.kind, scope.name, scope.month);
-    this.human.append(formatHumanLine(scope.startedAtMs, 'INFO', label, message));
+    const names = this.namesOf(scope.kind, scope.name, scope.month);
+    this.human.append(`[${formatLocalTimestamp(scope.startedAtMs)}] [INFO] [${names.label}] ${names.startMessageEscaped}\n`);
     this.structured.append(
       structuredLine({
         recordType: scope.kind,
         atMs: scope.startedAtMs,
         sessionId: scope.runtime.sessionId,
         level: 'INFO',
-        message,
+        message: names.startMessage,
         month: scope.month,
         stage: scope.name,
         stageEvent: 'start',
@@ -127,6 +137,27 @@ export class AuditLog implements ProgressSink {
       }),
     );
     this.written(scope.startedAtMs);
+  }
+
+  /** Per-name strings, escaped once: a run repeats a handful of names millions of times. */
+  private namesOf(kind: 'month' | 'stage', name: string, month: string | undefined): ScopeNames {
+    const key = kind === 'month' ? `\u0000${month}` : name;
+    let names = this.names.get(key);
+    if (names === undefined) {
+      const label = escapeForLine(scopeLabel(kind, name, month));
+      const startMessage = startMessageOf(kind, name, month);
+      names = {
+        label,
+        startMessage,
+        startMessageEscaped: escapeForLine(startMessage),
+        successMessage: `${scopeLabel(kind, name, month)} completed successfully`,
+        successTail: `] [INFO] [${label}] ${label} completed successfully\n`,
+        timingHead: `] [TIMING] [${label}] ${label} completed in `,
+        memoryHead: `] [MEMORY_TRACKING] [${label}] ${escapeForLine(kind === 'month' ? `month_${month}` : name)}_end: `,
+      };
+      if (this.names.size < 4096) this.names.set(key, names);
+    }
+    return names;
   }
 
   /** Ends are written from the span (see recordSpan), so nothing here. */
@@ -189,11 +220,23 @@ export class AuditLog implements ProgressSink {
   recordSpan(span: ReadableSpan): boolean {
     const e = endFactsFromSpan(span);
     if (e === undefined) return false;
-    const label = scopeLabel(e.kind, e.name, e.month);
-    const lines = endLines(e);
-    const [firstTag, firstMessage] = lines[0] as [string, string];
-    for (const [tag, message] of lines) this.human.append(formatHumanLine(e.endMs, tag, label, message));
-    this.structured.append(structuredEndLine(e, firstMessage, firstTag));
+    const names = this.namesOf(e.kind, e.name, e.month);
+    let level = 'INFO';
+    let message = names.successMessage;
+    const ts = formatLocalTimestamp(e.endMs);
+    if (e.outcome === 'success' && !e.slow) {
+      // The common case, from cached pieces.
+      this.human.append(
+        `[${ts}${names.successTail}[${ts}${names.timingHead}${formatSeconds(e.durationS)} seconds\n[${ts}${names.memoryHead}${formatTenths(e.rssEndMb)} MB\n`,
+      );
+    } else {
+      const lines = endLines(e);
+      [level, message] = lines[0] as [string, string];
+      let text = '';
+      for (const [tag, line] of lines) text += formatHumanLine(e.endMs, tag, scopeLabel(e.kind, e.name, e.month), line);
+      this.human.append(text);
+    }
+    this.structured.append(structuredEndLine(e, message, level));
     this.performance.append(performanceLine(e, this.options.memory.latest.cpuPercent));
     if (e.outcome !== 'success') {
       this.errors.append(
@@ -201,8 +244,8 @@ export class AuditLog implements ProgressSink {
           atMs: e.endMs,
           sessionId: e.sessionId,
           month: e.month,
-          stage: label,
-          message: firstMessage,
+          stage: scopeLabel(e.kind, e.name, e.month),
+          message,
           errorType: e.errorType ?? (e.outcome === 'interrupted' ? 'Interrupted' : 'Failure'),
           errorMessage: e.errorMessage ?? e.reason ?? 'ended with success: false',
           stack: e.errorStack,

@@ -3,7 +3,12 @@ import type { ErrorInfo } from '../api/error-info.js';
 import { AUDIT_SCHEMA_VERSION, MONTH_STAGE_NAME } from './audit-schema.js';
 import type { EndFacts } from './end-facts.js';
 import { escapeForLine, formatLocalTimestamp } from './human-format.js';
-import { contextJson, isoTimestamp, num, quote, quoteOrNull } from './json-text.js';
+import { contextJson, isoTimestamp, num, quote } from './json-text.js';
+import { StringCache } from './string-cache.js';
+
+/** Quoted JSON of names that repeat (stage names, months, session ids, fixed messages). */
+const quoted = new StringCache(quote);
+const quotedOrNull = (text: string | undefined) => (text === undefined ? 'null' : quoted.get(text));
 
 const HEAD = `{"schema_version":${AUDIT_SCHEMA_VERSION},"record_type":`;
 
@@ -28,15 +33,24 @@ export interface StructuredFields {
   outcome?: string;
 }
 
+/** Epoch seconds with milliseconds (`1730736125.552`) by integer arithmetic. */
+function epochSeconds(epochMs: number): string {
+  const ms = Math.floor(epochMs);
+  const rest = ms % 1000;
+  return `${(ms - rest) / 1000}.${rest < 10 ? `00${rest}` : rest < 100 ? `0${rest}` : rest}`;
+}
+
 /** One line of structured_processing.jsonl, newline included. */
 export function structuredLine(f: StructuredFields): string {
-  let line = `${HEAD}"${f.recordType}","timestamp":"${isoTimestamp(f.atMs)}","processing_time":${num(Math.floor(f.atMs) / 1000)},"session_id":${quote(f.sessionId)},"level":"${f.level}","message":${quote(f.message)},"month":${quoteOrNull(f.month)},"stage":${quoteOrNull(f.recordType === 'month' ? MONTH_STAGE_NAME : f.stage)},"stage_event":${f.stageEvent === undefined ? 'null' : `"${f.stageEvent}"`}`;
+  const message = f.recordType === 'message' ? quote(f.message) : quoted.get(f.message);
+  let line = `${HEAD}"${f.recordType}","timestamp":"${isoTimestamp(f.atMs)}","processing_time":${epochSeconds(f.atMs)},"session_id":${quoted.get(f.sessionId)},"level":"${f.level}","message":${message},"month":${quotedOrNull(f.month)},"stage":${quotedOrNull(f.recordType === 'month' ? MONTH_STAGE_NAME : f.stage)},"stage_event":${f.stageEvent === undefined ? 'null' : `"${f.stageEvent}"`}`;
   if (f.stageEvent === 'end') {
     line += `,"stage_duration":${num(f.durationS ?? 0)},"success_status":${f.outcome === 'success'},"outcome":"${f.outcome}"`;
   }
   line += `,"context":${contextJson(f.attributes, CONTEXT_PREFIX)},"memory_mb":${num(f.memoryMb)},"has_error":${f.errorType !== undefined}`;
   if (f.errorType !== undefined) line += `,"error_type":${quote(f.errorType)},"error_message":${quote(f.errorMessage ?? '')}`;
-  return `${line},"trace_id":${quoteOrNull(f.traceId)},"span_id":${quoteOrNull(f.spanId)}}\n`;
+  // Ids are lower-case hex: nothing to escape.
+  return `${line},"trace_id":${f.traceId === undefined ? 'null' : `"${f.traceId}"`},"span_id":${f.spanId === undefined ? 'null' : `"${f.spanId}"`}}\n`;
 }
 
 /** The structured `end` line of an ended month or stage. */
@@ -63,7 +77,7 @@ export function structuredEndLine(e: EndFacts, message: string, level: string): 
 
 /** One line of performance_metrics.jsonl, newline included. */
 export function performanceLine(e: EndFacts, cpuPercent: number): string {
-  return `${HEAD}"${e.kind}","timestamp":"${isoTimestamp(e.endMs)}","session_id":${quote(e.sessionId)},"month":${quoteOrNull(e.month)},"stage":${quote(e.kind === 'month' ? MONTH_STAGE_NAME : e.name)},"duration_seconds":${num(e.durationS)},"memory_mb":${num(e.rssEndMb)},"memory_delta_mb":${num(e.rssDeltaMb)},"memory_peak_mb":${num(e.rssPeakMb)},"heap_used_mb":${num(e.heapEndMb)},"heap_delta_mb":${num(e.heapDeltaMb)},"cpu_percent":${num(cpuPercent)},"success":${e.outcome === 'success'},"outcome":"${e.outcome}","slow":${e.slow},"context":${contextJson(e.attributes, CONTEXT_PREFIX)},"trace_id":"${e.traceId}","span_id":"${e.spanId}"}\n`;
+  return `${HEAD}"${e.kind}","timestamp":"${isoTimestamp(e.endMs)}","session_id":${quoted.get(e.sessionId)},"month":${quotedOrNull(e.month)},"stage":${quoted.get(e.kind === 'month' ? MONTH_STAGE_NAME : e.name)},"duration_seconds":${num(e.durationS)},"memory_mb":${num(e.rssEndMb)},"memory_delta_mb":${num(e.rssDeltaMb)},"memory_peak_mb":${num(e.rssPeakMb)},"heap_used_mb":${num(e.heapEndMb)},"heap_delta_mb":${num(e.heapDeltaMb)},"cpu_percent":${num(cpuPercent)},"success":${e.outcome === 'success'},"outcome":"${e.outcome}","slow":${e.slow},"context":${contextJson(e.attributes, CONTEXT_PREFIX)},"trace_id":"${e.traceId}","span_id":"${e.spanId}"}\n`;
 }
 
 /** Fields of one error_details.log block. */

@@ -55,7 +55,24 @@ export function formatHumanLine(epochMs: number, tag: string, stage: string | un
     : `[${ts}] [${tag}] [${escapeForLine(stage)}] ${escapeForLine(message)}\n`;
 }
 
-/** Seconds for humans: `0.13`, `12.4`, `3725.0`. */
+/**
+ * Seconds for humans: `0.13`, `12.4`, `3725.0`. Integer arithmetic, as
+ * `toFixed` costs several times more and this runs for every stage.
+ */
 export function formatSeconds(seconds: number): string {
-  return seconds < 10 ? seconds.toFixed(2) : seconds.toFixed(1);
+  if (!(seconds >= 0 && seconds < 1e9)) return String(seconds);
+  if (seconds < 10) {
+    const hundredths = Math.round(seconds * 100);
+    const rest = hundredths % 100;
+    return `${(hundredths - rest) / 100}.${rest < 10 ? `0${rest}` : rest}`;
+  }
+  return formatTenths(seconds);
+}
+
+/** One decimal place (`109.2`, `3.0`) without `toFixed`. */
+export function formatTenths(value: number): string {
+  if (!(value >= 0 && value < 1e12)) return value.toFixed(1);
+  const tenths = Math.round(value * 10);
+  const rest = tenths % 10;
+  return `${(tenths - rest) / 10}.${rest}`;
 }
