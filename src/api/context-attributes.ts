@@ -58,10 +58,20 @@ interface FlattenState {
 function flattenObject(value: object, prefix: string, depth: number, state: FlattenState, into: Attributes): void {
   if (state.seen.includes(value)) return;
   state.seen.push(value);
-  if (value instanceof Map) {
-    for (const [key, entry] of value) addEntry(String(key), entry, prefix, depth, state, into);
-  } else {
-    for (const key of Object.keys(value)) {
+  let keys: string[];
+  try {
+    if (value instanceof Map) {
+      for (const [key, entry] of value) addEntry(String(key), entry, prefix, depth, state, into);
+      keys = [];
+    } else {
+      keys = Object.keys(value);
+    }
+  } catch {
+    // A hostile object (a Proxy whose traps throw) loses only its own keys.
+    keys = [];
+  }
+  {
+    for (const key of keys) {
       let entry: unknown;
       try {
         entry = (value as Record<string, unknown>)[key];

@@ -48,9 +48,6 @@ export class Scope implements ScopeHandle {
   reason: string | undefined;
   /** Context attributes (prefixed), kept for the start record and the console. */
   contextAttributes: Attributes;
-  /** Stage executions and failures under a month, for its summary. */
-  childStages = 0;
-  childFailures = 0;
 
   constructor(
     readonly runtime: Runtime,

@@ -86,7 +86,10 @@ export function installExitHooks(targets: ExitHookTargets): () => void {
   const onBeforeExit = () => {
     if (ending) return;
     ending = true;
-    void targets.shutdown();
+    // The loop was empty before this shutdown, so whatever still holds it
+    // afterwards is ours (an exporter's retry timer for a dead collector):
+    // end the process as it was about to end, with its exit code.
+    void targets.shutdown().finally(() => process.exit());
   };
 
   const crashOnRejection = rejectionsCrash();

@@ -367,6 +367,21 @@ export function resolveConfig(options: StagetraceOptions = {}, env: Env = proces
     fail('resourceAttributes', undefined, false, 'an object of attribute values', options.resourceAttributes);
   }
 
+  const shutdownTimeoutMillis = positiveNumber(
+    options.shutdownTimeoutMillis,
+    env,
+    'shutdownTimeoutMillis',
+    'STAGETRACE_SHUTDOWN_TIMEOUT_MS',
+    5000,
+    { integer: true },
+  );
+  const otlp = resolveOtlp(options, env);
+  if (otlp && otlp.timeoutMillis === undefined && !env.OTEL_EXPORTER_OTLP_TIMEOUT?.trim() && !env.OTEL_EXPORTER_OTLP_TRACES_TIMEOUT?.trim()) {
+    // The exporter's retry timers hold the process until its timeout; keep
+    // that within the shutdown bound so a dead collector cannot hold an exit.
+    otlp.timeoutMillis = Math.min(10_000, shutdownTimeoutMillis);
+  }
+
   return {
     serviceName:
       text(options.serviceName, env, 'serviceName', 'STAGETRACE_SERVICE_NAME') ?? (env.OTEL_SERVICE_NAME?.trim() || 'stagetrace'),
@@ -386,7 +401,7 @@ export function resolveConfig(options: StagetraceOptions = {}, env: Env = proces
     maxFiles: positiveNumber(options.maxFiles, env, 'maxFiles', 'STAGETRACE_MAX_FILES', 10, { integer: true }),
     redactKeys: list(options.redact?.keys, env, 'redact.keys', 'STAGETRACE_REDACT_KEYS'),
     redactQueryParams: list(options.redact?.queryParams, env, 'redact.queryParams', 'STAGETRACE_REDACT_QUERY_PARAMS'),
-    otlp: resolveOtlp(options, env),
+    otlp,
     metricExportIntervalMillis: positiveNumber(
       options.metricExportIntervalMillis,
       env,
@@ -407,14 +422,7 @@ export function resolveConfig(options: StagetraceOptions = {}, env: Env = proces
     prometheus: resolvePrometheus(options, env),
     alerts: resolveAlerts(options, env),
     resourceAttributes: options.resourceAttributes ?? {},
-    shutdownTimeoutMillis: positiveNumber(
-      options.shutdownTimeoutMillis,
-      env,
-      'shutdownTimeoutMillis',
-      'STAGETRACE_SHUTDOWN_TIMEOUT_MS',
-      5000,
-      { integer: true },
-    ),
+    shutdownTimeoutMillis,
     handleExit: bool(options.handleExit, env, 'handleExit', 'STAGETRACE_HANDLE_EXIT', true),
     sdkDisabled: (env.OTEL_SDK_DISABLED ?? '').trim().toLowerCase() === 'true',
   };
