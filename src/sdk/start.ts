@@ -8,6 +8,7 @@ import { BasicTracerProvider, type SpanProcessor } from '@opentelemetry/sdk-trac
 import { createAuditPipeline, createInstrumentations, createMetricReaders } from './components.js';
 import { installExitHooks } from './exit-hooks.js';
 import type { StagetraceOptions } from './options.js';
+import { OtlpConnections } from './otlp-connections.js';
 import { resolveConfig } from './resolve-config.js';
 import { getRuntime, hasStartedRuntime, INSTRUMENTATION_SCOPE, Runtime, setRuntime } from './runtime.js';
 import { VERSION } from './version.js';
@@ -31,6 +32,8 @@ interface Started {
   privateProvider: BasicTracerProvider | undefined;
   shutdownPromise: Promise<void> | undefined;
   removeExitHooks: (() => void) | undefined;
+  /** Released at the end of shutdown(), so a hanging collector cannot hold the process. */
+  otlpConnections?: OtlpConnections;
 }
 
 let started: Started | undefined;
@@ -117,7 +120,8 @@ export async function start(options?: StagetraceOptions): Promise<StagetraceComp
         shutdown,
       })
     : undefined;
-  started = { runtime, components, sdk, privateProvider, shutdownPromise: undefined, removeExitHooks };
+  const otlpConnections = config.otlp ? new OtlpConnections([config.otlp.tracesUrl, config.otlp.metricsUrl]) : undefined;
+  started = { runtime, components, sdk, privateProvider, shutdownPromise: undefined, removeExitHooks, otlpConnections };
   setRuntime(runtime);
   return components;
 }
@@ -171,6 +175,7 @@ export function shutdown(): Promise<void> {
       }
     })().catch((err) => runtime.reportInternalError('shutting down exporters', err));
     await withTimeout(stopping, runtime.config.shutdownTimeoutMillis, 'shutting down exporters');
+    current.otlpConnections?.release();
     await runtime.shutdownSinks();
     if (sdk) {
       // NodeSDK.shutdown() leaves its global registrations in place; drop them
