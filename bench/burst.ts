@@ -21,7 +21,15 @@ export async function burst(quick: boolean): Promise<BenchResult[]> {
   const n = quick ? 2_000 : 200_000;
   const dir = tempDir('burst');
   const sink = await startSink();
-  await start({ logDir: dir.path, console: false, hostMetrics: false, handleExit: false, otlp: { endpoint: sink.url }, maxFileBytes: 2 ** 31, metricExportIntervalMillis: 600_000 });
+  await start({
+    logDir: dir.path,
+    console: false,
+    hostMetrics: false,
+    handleExit: false,
+    otlp: { endpoint: sink.url },
+    maxFileBytes: 2 ** 31,
+    metricExportIntervalMillis: 600_000,
+  });
   const t = performance.now();
   traceMonth('2024-01', () => {
     for (let i = 0; i < n; i++) traceStage('burst', () => undefined);

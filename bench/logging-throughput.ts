@@ -11,7 +11,13 @@ export async function loggingThroughput(quick: boolean): Promise<BenchResult[]> 
   const dir = tempDir('log');
   const n = quick ? 1000 : 100_000;
   const rounds = quick ? 2 : 8;
-  createStagetrace({ logDir: join(dir.path, 'stagetrace'), console: false, hostMetrics: false, maxFileBytes: 32 * 1024 * 1024, maxFiles: 2 });
+  createStagetrace({
+    logDir: join(dir.path, 'stagetrace'),
+    console: false,
+    hostMetrics: false,
+    maxFileBytes: 32 * 1024 * 1024,
+    maxFiles: 2,
+  });
   const destination = pino.destination(join(dir.path, 'pino.log'));
   const logger = pino({ base: { session_id: 'bench' } }, destination);
 

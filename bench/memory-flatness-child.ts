@@ -15,7 +15,10 @@ const months = Array.from({ length: 12 }, (_, i) => `2024-${String(i + 1).padSta
 
 context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
 const bsp = new BatchSpanProcessor(noopExporter);
-const processors = mode === 'ours' ? [...createStagetrace({ logDir, console: false, hostMetrics: false, maxFileBytes: 8 * 1024 * 1024, maxFiles: 1 }).spanProcessors, bsp] : [bsp];
+const processors =
+  mode === 'ours'
+    ? [...createStagetrace({ logDir, console: false, hostMetrics: false, maxFileBytes: 8 * 1024 * 1024, maxFiles: 1 }).spanProcessors, bsp]
+    : [bsp];
 const provider = new BasicTracerProvider({ spanProcessors: processors });
 trace.setGlobalTracerProvider(provider);
 const tracer = provider.getTracer('bare');
@@ -43,10 +46,11 @@ for (const month of months) {
     }
   };
   if (mode === 'ours') traceMonth(month, run);
-  else tracer.startActiveSpan('month', (span) => {
-    run();
-    span.end();
-  });
+  else
+    tracer.startActiveSpan('month', (span) => {
+      run();
+      span.end();
+    });
   // Yield so batch exports and timers run as they would in a pipeline.
   await new Promise((r) => setImmediate(r));
   if (heapAtCheckpoint === -1) heapAtCheckpoint = await heapAfterGc();

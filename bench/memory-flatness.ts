@@ -38,7 +38,10 @@ export async function memoryFlatness(quick: boolean): Promise<BenchResult[]> {
       unit: 'MB',
       target: '≤ 10',
       pass: Math.abs(growth) <= 10,
-      details: { heap_at_checkpoint_mb: median(ours.map((r) => r.heapAtCheckpoint)) / MB, heap_at_end_mb: median(ours.map((r) => r.heapAtEnd)) / MB },
+      details: {
+        heap_at_checkpoint_mb: median(ours.map((r) => r.heapAtCheckpoint)) / MB,
+        heap_at_end_mb: median(ours.map((r) => r.heapAtEnd)) / MB,
+      },
     },
     {
       name: 'memory flatness (RSS)',

@@ -27,7 +27,9 @@ const suites: [string, (quick: boolean) => Promise<BenchResult[]>][] = [
 ];
 
 const cpu = cpus()[0]?.model ?? 'unknown CPU';
-console.log(`stagetrace bench${quick ? ' (quick)' : ''} — Node ${process.version}, ${cpus().length} × ${cpu}, ${Math.round(totalmem() / 2 ** 30)} GiB, ${new Date().toISOString()}`);
+console.log(
+  `stagetrace bench${quick ? ' (quick)' : ''} — Node ${process.version}, ${cpus().length} × ${cpu}, ${Math.round(totalmem() / 2 ** 30)} GiB, ${new Date().toISOString()}`,
+);
 const started = performance.now();
 const all: BenchResult[] = [];
 let failed = false;
@@ -42,7 +44,9 @@ for (const [key, suite] of suites) {
       const details = Object.entries(r.details)
         .map(([k, v]) => `${k}=${typeof v === 'number' ? Number(v.toFixed(2)) : v}`)
         .join(' ');
-      console.log(`${r.pass ? 'PASS' : 'MISS'}  ${r.name.padEnd(26)} ${r.measure.padEnd(40)} ${r.value.toFixed(3).padStart(10)} ${r.unit.padEnd(12)} target ${r.target.padEnd(8)} ${details}`);
+      console.log(
+        `${r.pass ? 'PASS' : 'MISS'}  ${r.name.padEnd(26)} ${r.measure.padEnd(40)} ${r.value.toFixed(3).padStart(10)} ${r.unit.padEnd(12)} target ${r.target.padEnd(8)} ${details}`,
+      );
     }
   } catch (error) {
     failed = true;
@@ -50,7 +54,9 @@ for (const [key, suite] of suites) {
   }
   console.log(`      (${key}: ${((performance.now() - t) / 1000).toFixed(1)} s)`);
 }
-console.log(`bench finished in ${((performance.now() - started) / 1000).toFixed(1)} s; ${all.filter((r) => r.pass).length}/${all.length} targets met`);
+console.log(
+  `bench finished in ${((performance.now() - started) / 1000).toFixed(1)} s; ${all.filter((r) => r.pass).length}/${all.length} targets met`,
+);
 console.log(`BENCH_JSON ${JSON.stringify(all)}`);
 // A missed target is a finding for BENCHMARKS.md, not a crash; a benchmark that could not run is.
 process.exitCode = failed ? 1 : 0;

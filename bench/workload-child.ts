@@ -12,7 +12,14 @@ let peakRss = 0;
 const sampler = setInterval(() => {
   peakRss = Math.max(peakRss, process.memoryUsage.rss());
 }, 100);
-await start({ logDir, console: false, hostMetrics: false, handleExit: false, shutdownTimeoutMillis: 2000, metricExportIntervalMillis: 1000 });
+await start({
+  logDir,
+  console: false,
+  hostMetrics: false,
+  handleExit: false,
+  shutdownTimeoutMillis: 2000,
+  metricExportIntervalMillis: 1000,
+});
 const data = Buffer.alloc(4096, 7);
 const t = performance.now();
 for (const month of ['2024-01', '2024-02', '2024-03', '2024-04']) {

@@ -55,7 +55,10 @@ export function auditFileGenerations(dir: string, name: string): string[] {
  */
 // The default applies to `readAuditLog(dir)`: without it O falls back to its constraint and
 // the records would type as StructuredRecord | PerformanceRecord.
-export async function* readAuditLog<O extends ReadAuditLogOptions = ReadAuditLogOptions & { file?: 'structured' }>(dir: string, options?: O): AsyncGenerator<RecordOf<O['file']>> {
+export async function* readAuditLog<O extends ReadAuditLogOptions = ReadAuditLogOptions & { file?: 'structured' }>(
+  dir: string,
+  options?: O,
+): AsyncGenerator<RecordOf<O['file']>> {
   const name = options?.file === 'performance' ? PERFORMANCE_LOG_FILE : STRUCTURED_LOG_FILE;
   if (!existsSync(dir)) throw new Error(`stagetrace: readAuditLog: folder ${JSON.stringify(dir)} does not exist.`);
   for (const file of auditFileGenerations(dir, name)) {

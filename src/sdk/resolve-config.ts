@@ -376,7 +376,12 @@ export function resolveConfig(options: StagetraceOptions = {}, env: Env = proces
     { integer: true },
   );
   const otlp = resolveOtlp(options, env);
-  if (otlp && otlp.timeoutMillis === undefined && !env.OTEL_EXPORTER_OTLP_TIMEOUT?.trim() && !env.OTEL_EXPORTER_OTLP_TRACES_TIMEOUT?.trim()) {
+  if (
+    otlp &&
+    otlp.timeoutMillis === undefined &&
+    !env.OTEL_EXPORTER_OTLP_TIMEOUT?.trim() &&
+    !env.OTEL_EXPORTER_OTLP_TRACES_TIMEOUT?.trim()
+  ) {
     // The exporter's retry timers hold the process until its timeout; keep
     // that within the shutdown bound so a dead collector cannot hold an exit.
     otlp.timeoutMillis = Math.min(10_000, shutdownTimeoutMillis);
