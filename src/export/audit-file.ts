@@ -114,7 +114,9 @@ export class AuditFile {
       for (; i < chunks.length; i++) {
         const chunk = chunks[i] as string;
         const bytes = Buffer.byteLength(chunk);
-        if (this.size + bytes <= this.options.maxBytes || this.size === 0) {
+        // A chunk holds many records: into an empty file too it goes whole only if it fits
+        // (writeRotating still puts a single record larger than maxBytes whole into an empty file).
+        if (this.size + bytes <= this.options.maxBytes) {
           this.writeAll(chunk, bytes);
           this.size += bytes;
         } else {
