@@ -77,7 +77,7 @@ export class Scope implements ScopeHandle {
     try {
       const attrs = this.runtime.flatten(context);
       this.span.setAttributes(attrs);
-      Object.assign(this.contextAttributes, attrs);
+      this.contextAttributes = Object.isFrozen(this.contextAttributes) ? { ...attrs } : Object.assign(this.contextAttributes, attrs);
     } catch {
       // Telemetry never throws into the caller.
     }

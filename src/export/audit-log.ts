@@ -221,6 +221,7 @@ export class AuditLog implements ProgressSink {
   recordSpan(span: ReadableSpan): boolean {
     const e = endFactsFromSpan(span);
     if (e === undefined) return false;
+    if (e.sessionId === '') e.sessionId = this.options.sessionId;
     const names = this.namesOf(e.kind, e.name, e.month);
     let level = 'INFO';
     let message = names.successMessage;

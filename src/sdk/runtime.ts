@@ -123,17 +123,18 @@ export class Runtime {
   openStage(name: string, context: unknown, thresholdS: number | undefined, parentCtx: Context = contextApi.active()): Scope {
     const parent = activeScope(parentCtx);
     const month = parent?.month;
-    const contextAttributes = context === undefined ? {} : this.flatten(context);
+    const contextAttributes = context === undefined ? NO_CONTEXT : this.flatten(context);
     const sample = this.memory.latest;
     const attributes: Attributes = {
       [A.ATTR_KIND]: A.KIND_STAGE,
-      [A.ATTR_SESSION_ID]: this.sessionId,
       [A.ATTR_STAGE_NAME]: name,
       [A.ATTR_RSS_START_MB]: mb(sample.rssBytes),
       [A.ATTR_HEAP_START_MB]: mb(sample.heapUsedBytes),
     };
+    // The session id is on the month span; a stage repeats it only when it has no month.
     if (month !== undefined) attributes[A.ATTR_MONTH] = month;
-    for (const key in contextAttributes) attributes[key] = contextAttributes[key];
+    else attributes[A.ATTR_SESSION_ID] = this.sessionId;
+    if (contextAttributes !== NO_CONTEXT) for (const key in contextAttributes) attributes[key] = contextAttributes[key];
     const span = this.getTracer().startSpan(name, { kind: SpanKind.INTERNAL, attributes }, parentCtx);
     const scope = new Scope(this, 'stage', name, month, span, parentCtx, parent, thresholdS ?? this.thresholdFor(name), contextAttributes);
     this.opened(scope);
@@ -270,6 +271,9 @@ export class Runtime {
     await Promise.all(this.sinks.map((sink) => sink.shutdown().catch((err) => this.reportInternalError('shutting down', err))));
   }
 }
+
+/** Shared empty context of stages given none; Scope copies it before adding to it. */
+export const NO_CONTEXT: Attributes = Object.freeze({}) as Attributes;
 
 function describeError(error: unknown): string {
   if (error instanceof Error) {

@@ -89,12 +89,13 @@ describe('traceStage: attributes', () => {
       [A.ATTR_KIND]: 'stage',
       [A.ATTR_STAGE_NAME]: 'download',
       [A.ATTR_MONTH]: '2024-02',
-      [A.ATTR_SESSION_ID]: 'stage-session',
       [A.ATTR_OUTCOME]: 'success',
-      [A.ATTR_SLOW]: false,
       'stagetrace.context.file_key': 'raw/2024-02.csv',
       'stagetrace.context.size.bytes': 1024,
     });
+    expect(stage.attributes[A.ATTR_SLOW]).toBe(false);
+    // The session id lives on the month span, once per trace.
+    expect(s.span('month').attributes[A.ATTR_SESSION_ID]).toBe('stage-session');
     const duration = stage.attributes[A.ATTR_DURATION_S] as number;
     expect(duration).toBeGreaterThanOrEqual(0.01);
     expect(duration).toBeLessThan(30);
