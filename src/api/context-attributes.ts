@@ -70,16 +70,14 @@ function flattenObject(value: object, prefix: string, depth: number, state: Flat
     // A hostile object (a Proxy whose traps throw) loses only its own keys.
     keys = [];
   }
-  {
-    for (const key of keys) {
-      let entry: unknown;
-      try {
-        entry = (value as Record<string, unknown>)[key];
-      } catch {
-        entry = '[Unreadable]';
-      }
-      addEntry(key, entry, prefix, depth, state, into);
+  for (const key of keys) {
+    let entry: unknown;
+    try {
+      entry = (value as Record<string, unknown>)[key];
+    } catch {
+      entry = '[Unreadable]';
     }
+    addEntry(key, entry, prefix, depth, state, into);
   }
   state.seen.pop();
 }

@@ -2,12 +2,19 @@ import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
 import type { AuditLog } from './audit-log.js';
 
+/**
+ * Why spans were not forwarded: the export failed, the forward queue was
+ * full, the export did not finish in time, or the collector had just failed
+ * and is given a rest before the next try.
+ */
+export type ForwardDropReason = 'export_failed' | 'queue_full' | 'timeout' | 'collector_unavailable';
+
 /** Where the exporter reports what it could not do; the runtime counts and prints it once. */
 export interface AuditExportReporter {
   /** A span's audit records could not be written (they stay queued for retry in the file). */
   auditFailed(error: unknown): void;
   /** Spans that did not reach the forward exporter. */
-  forwardDropped(count: number, reason: 'export_failed' | 'queue_full' | 'timeout', error?: unknown): void;
+  forwardDropped(count: number, reason: ForwardDropReason, error?: unknown): void;
 }
 
 /**
@@ -65,6 +72,15 @@ export class AuditSpanExporter implements SpanExporter {
   export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
     for (const span of spans) this.record(span);
     this.forward(spans, resultCallback);
+  }
+
+  /** Writes the queued audit records now. Never throws. */
+  flushAudit(): void {
+    try {
+      this.audit?.flushNow();
+    } catch (error) {
+      this.reporter.auditFailed(error);
+    }
   }
 
   async forceFlush(): Promise<void> {

@@ -76,7 +76,7 @@ export function createAuditPipeline(config: ResolvedConfig, runtime: Runtime): S
       runtime.sinks.push(audit);
     } catch (error) {
       if (config.requireLogDir) throw error;
-      runtime.warnOnce('no-log-dir', `${error instanceof Error ? error.message : String(error)} Running on without audit files.`);
+      runtime.warnOnce('no-log-dir', `${error instanceof Error ? error.message : String(error)} Running on without audit files.`, true);
       audit = undefined;
     }
   }

@@ -2,8 +2,8 @@
 export interface ExitHookTargets {
   /** Ends open months and stages as interrupted and writes the files. Synchronous: usable from `exit`. */
   interruptSync(reason: string, error?: unknown): void;
-  /** Full bounded shutdown: files and OTLP. Never rejects. */
-  shutdown(): Promise<void>;
+  /** Full bounded shutdown: files and OTLP; `reason` is given to scopes still open. Never rejects. */
+  shutdown(reason: string): Promise<void>;
 }
 
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
@@ -40,7 +40,7 @@ export function installExitHooks(targets: ExitHookTargets): () => void {
     ending = true;
     targets.interruptSync(`${signal} received`);
     const applicationListens = process.listenerCount(signal) > 1;
-    void targets.shutdown().finally(() => {
+    void targets.shutdown('the process is ending').finally(() => {
       uninstall();
       if (!applicationListens) process.kill(process.pid, signal);
     });
@@ -55,7 +55,7 @@ export function installExitHooks(targets: ExitHookTargets): () => void {
     ending = true;
     targets.interruptSync(`uncaught exception: ${describe(error)}`, error);
     if (applicationListens) return;
-    void targets.shutdown().finally(() => {
+    void targets.shutdown('the process is ending').finally(() => {
       uninstall();
       throwAgain(error);
     });
@@ -71,7 +71,7 @@ export function installExitHooks(targets: ExitHookTargets): () => void {
     targets.interruptSync(`unhandled rejection: ${describe(reason)}`, reason);
     if (applicationListens) return;
     void promise;
-    void targets.shutdown().finally(() => {
+    void targets.shutdown('the process is ending').finally(() => {
       uninstall();
       rejectAgain(reason);
     });
@@ -89,7 +89,7 @@ export function installExitHooks(targets: ExitHookTargets): () => void {
     // The loop was empty before this shutdown, so whatever still holds it
     // afterwards is ours (an exporter's retry timer for a dead collector):
     // end the process as it was about to end, with its exit code.
-    void targets.shutdown().finally(() => process.exit());
+    void targets.shutdown('the program reached its end without calling shutdown()').finally(() => process.exit());
   };
 
   const crashOnRejection = rejectionsCrash();

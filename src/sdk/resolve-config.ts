@@ -384,7 +384,8 @@ export function resolveConfig(options: StagetraceOptions = {}, env: Env = proces
   ) {
     // The exporter's retry timers hold the process until its timeout; keep
     // that within the shutdown bound so a dead collector cannot hold an exit.
-    otlp.timeoutMillis = Math.min(10_000, shutdownTimeoutMillis);
+    // 80 % of it, so a failed export is reported before shutdown gives up on it.
+    otlp.timeoutMillis = Math.max(1000, Math.min(10_000, Math.floor(shutdownTimeoutMillis * 0.8)));
   }
 
   return {

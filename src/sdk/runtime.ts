@@ -206,9 +206,17 @@ export class Runtime {
   }
 
   /** A warning about how stagetrace is used, printed once per key. */
-  warnOnce(key: string, text: string): void {
+  warnOnce(key: string, text: string, telemetryProblem = false): void {
     if (this.warned.has(key)) return;
     this.warned.add(key);
+    if (telemetryProblem && !this.config.console) {
+      // With the console off, trouble with the telemetry itself still reaches stderr once.
+      try {
+        process.stderr.write(`stagetrace: ${text}\n`);
+      } catch {
+        // Nothing left to tell.
+      }
+    }
     this.message({
       atMs: Date.now(),
       level: 'WARNING',
@@ -241,17 +249,24 @@ export class Runtime {
     },
     forwardDropped: (count, reason, error) => {
       this.stats.otlpDroppedSpans += count;
-      if (reason !== 'queue_full') this.stats.otlpExportErrors++;
+      if (reason === 'export_failed' || reason === 'timeout') this.stats.otlpExportErrors++;
       try {
         this.metrics.droppedSpans(count, reason);
       } catch {
         // Counting must not fail the export path.
       }
       const why =
-        reason === 'queue_full' ? 'the forward queue is full' : reason === 'timeout' ? 'the export timed out' : describeError(error);
+        reason === 'queue_full'
+          ? 'the forward queue is full'
+          : reason === 'timeout'
+            ? 'the export timed out'
+            : reason === 'collector_unavailable'
+              ? 'the collector failed just before'
+              : describeError(error);
       this.warnOnce(
-        `otlp-drop:${reason}`,
+        'otlp-drop',
         `spans could not be sent over OTLP (${why}); the audit files still hold them. Further drops are counted in the session summary.`,
+        true,
       );
     },
   };
@@ -311,6 +326,9 @@ export function getRuntime(): Runtime {
 }
 
 export function setRuntime(runtime: Runtime | undefined): void {
+  // After shutdown() the ended session stays readable: getSessionSummary()
+  // and generateSessionReport() after shutdown() report it, not an empty one.
+  if (runtime === undefined && current !== undefined) fallback = current;
   current = runtime;
 }
 

@@ -10,7 +10,7 @@ import { installExitHooks } from './exit-hooks.js';
 import type { StagetraceOptions } from './options.js';
 import { OtlpConnections } from './otlp-connections.js';
 import { resolveConfig } from './resolve-config.js';
-import { getRuntime, hasStartedRuntime, INSTRUMENTATION_SCOPE, Runtime, setRuntime } from './runtime.js';
+import { hasStartedRuntime, INSTRUMENTATION_SCOPE, Runtime, setRuntime } from './runtime.js';
 import { VERSION } from './version.js';
 
 /** What a user-owned NodeSDK needs to carry stagetrace's telemetry. */
@@ -117,7 +117,7 @@ export async function start(options?: StagetraceOptions): Promise<StagetraceComp
           runtime.interruptOpenScopes(reason, error);
           runtime.audit?.flushNow();
         },
-        shutdown,
+        shutdown: shutdownWith,
       })
     : undefined;
   const otlpConnections = config.otlp ? new OtlpConnections([config.otlp.tracesUrl, config.otlp.metricsUrl]) : undefined;
@@ -126,11 +126,18 @@ export async function start(options?: StagetraceOptions): Promise<StagetraceComp
   return components;
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T | undefined> {
+function withTimeout<T>(promise: Promise<T>, runtime: Runtime, what: string): Promise<T | undefined> {
+  const ms = runtime.config.shutdownTimeoutMillis;
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<undefined>((resolve) => {
     timer = setTimeout(() => {
-      getRuntime().reportInternalError(what, new Error(`gave up after ${ms} ms`));
+      const otlp = runtime.config.otlp;
+      const where = otlp ? ` for the OTLP endpoint ${new URL(otlp.tracesUrl || otlp.metricsUrl).origin}` : '';
+      runtime.warnOnce(
+        `timeout:${what}`,
+        `gave up ${what} after ${ms} ms (shutdownTimeoutMillis)${where}; what was not sent by then is not in the collector, and the audit files hold every record.`,
+        true,
+      );
       resolve(undefined);
     }, ms);
     timer.unref();
@@ -151,7 +158,7 @@ export async function forceFlush(): Promise<void> {
     await runtime.forceFlush();
     await Promise.all([...components.spanProcessors.map((p) => p.forceFlush()), ...components.metricReaders.map((r) => r.forceFlush())]);
   })().catch((err) => runtime.reportInternalError('flushing exporters', err));
-  await withTimeout(flushing, runtime.config.shutdownTimeoutMillis, 'flushing exporters');
+  await withTimeout(flushing, runtime, 'waiting');
 }
 
 /**
@@ -159,12 +166,18 @@ export async function forceFlush(): Promise<void> {
  * `shutdownTimeoutMillis`, and stops. Idempotent; never rejects.
  */
 export function shutdown(): Promise<void> {
+  return shutdownWith('shutdown() was called while it was running');
+}
+
+/** `shutdown()`, naming why open stages and months are interrupted. */
+function shutdownWith(reason: string): Promise<void> {
   const current = started;
   if (!current) return Promise.resolve();
   current.shutdownPromise ??= (async () => {
     const { runtime, components, sdk, privateProvider } = current;
     current.removeExitHooks?.();
-    runtime.interruptOpenScopes('shutdown() was called while it was running');
+    runtime.interruptOpenScopes(reason);
+    runtime.stats.endedAtMs = Date.now();
     runtime.memory.stop();
     const stopping = (async () => {
       await runtime.forceFlush();
@@ -174,7 +187,7 @@ export function shutdown(): Promise<void> {
         await Promise.all([...components.spanProcessors.map((p) => p.shutdown()), ...components.metricReaders.map((r) => r.shutdown())]);
       }
     })().catch((err) => runtime.reportInternalError('shutting down exporters', err));
-    await withTimeout(stopping, runtime.config.shutdownTimeoutMillis, 'shutting down exporters');
+    await withTimeout(stopping, runtime, 'waiting');
     current.otlpConnections?.release();
     await runtime.shutdownSinks();
     if (sdk) {

@@ -143,15 +143,15 @@ describe('forward failures never affect the files and are reported once', () => 
     const done = run.stdout.match(/^pipeline done (\d+)$/m);
     const shut = run.stdout.match(/^SHUTDOWN_MS (\d+) (\d+)$/m);
     expect(done && shut, run.stdout).toBeTruthy();
-    // shutdown() gave up at its 5 s bound instead of waiting for the OTLP exporter's 10 s timeout.
-    expect(Number(shut?.[1])).toBeGreaterThanOrEqual(4500);
+    // The OTLP export timeout defaults to 80 % of shutdownTimeoutMillis (5 s), so the hanging
+    // export is given up by the exporter itself, within shutdown()'s bound.
     expect(Number(shut?.[1])).toBeLessThan(8000);
     // Measured from the end of the pipeline, not from process start (tsx start-up varies with
-    // load): the process exits a few seconds after shutdown() resolved, not when the hanging
-    // request times out.
+    // load): the process exits soon after shutdown() resolved, not when the hanging request would.
     expect(run.endedAtMs - Number(shut?.[2])).toBeLessThan(3000);
     expect(run.endedAtMs - Number(done?.[1])).toBeLessThan(10_000);
-    expect(otlpLines(run).length).toBeLessThanOrEqual(1);
-    expect(run.stderr.match(/gave up after 5000 ms/g) ?? []).toHaveLength(1);
+    // Said once: either the export timed out, or shutdown() gave up waiting for the collector.
+    expect(otlpLines(run)).toHaveLength(1);
+    expect(otlpLines(run)[0]).toMatch(/spans could not be sent over OTLP|gave up waiting after 5000 ms/);
   }, 120_000);
 });
