@@ -302,8 +302,22 @@ function mb(bytes: number): number {
   return Math.round((bytes / (1024 * 1024)) * 10) / 10;
 }
 
-let current: Runtime | undefined;
-let fallback: Runtime | undefined;
+/**
+ * Process-wide state, kept on globalThis: an application that loads both
+ * the ESM and the CommonJS build (an ESM app with a CommonJS library, say)
+ * must still have one session, not one per copy.
+ */
+interface SharedState {
+  current: Runtime | undefined;
+  fallback: Runtime | undefined;
+  started: unknown;
+}
+const STATE_KEY = Symbol.for('stagetrace.state');
+export const shared: SharedState = ((globalThis as Record<symbol, SharedState | undefined>)[STATE_KEY] ??= {
+  current: undefined,
+  fallback: undefined,
+  started: undefined,
+});
 
 /**
  * The active runtime. Before `start()` (or `createStagetrace()`), a default
@@ -311,8 +325,8 @@ let fallback: Runtime | undefined;
  * instrumented code runs unchanged in tests and scripts that never start us.
  */
 export function getRuntime(): Runtime {
-  if (current) return current;
-  if (!fallback) {
+  if (shared.current) return shared.current;
+  if (!shared.fallback) {
     let config: ResolvedConfig;
     try {
       config = resolveConfig({ logDir: false, handleExit: false });
@@ -320,18 +334,18 @@ export function getRuntime(): Runtime {
       // A bad variable is reported by start(); before it, run on defaults.
       config = resolveConfig({ logDir: false, handleExit: false }, {});
     }
-    fallback = new Runtime(config);
+    shared.fallback = new Runtime(config);
   }
-  return fallback;
+  return shared.fallback;
 }
 
 export function setRuntime(runtime: Runtime | undefined): void {
   // After shutdown() the ended session stays readable: getSessionSummary()
   // and generateSessionReport() after shutdown() report it, not an empty one.
-  if (runtime === undefined && current !== undefined) fallback = current;
-  current = runtime;
+  if (runtime === undefined && shared.current !== undefined) shared.fallback = shared.current;
+  shared.current = runtime;
 }
 
 export function hasStartedRuntime(): boolean {
-  return current !== undefined;
+  return shared.current !== undefined;
 }

@@ -10,7 +10,7 @@ import { installExitHooks } from './exit-hooks.js';
 import type { StagetraceOptions } from './options.js';
 import { OtlpConnections } from './otlp-connections.js';
 import { resolveConfig } from './resolve-config.js';
-import { hasStartedRuntime, INSTRUMENTATION_SCOPE, Runtime, setRuntime } from './runtime.js';
+import { hasStartedRuntime, INSTRUMENTATION_SCOPE, Runtime, setRuntime, shared } from './runtime.js';
 import { VERSION } from './version.js';
 
 /** What a user-owned NodeSDK needs to carry stagetrace's telemetry. */
@@ -36,7 +36,8 @@ interface Started {
   otlpConnections?: OtlpConnections;
 }
 
-let started: Started | undefined;
+/** The started session, shared across the ESM and CommonJS builds (see runtime.ts). */
+const state = shared as { started: Started | undefined };
 
 function alreadyStarted(): never {
   throw new Error(
@@ -73,10 +74,17 @@ function build(
  * sdk.start();
  */
 export function createStagetrace(options?: StagetraceOptions): StagetraceComponents {
-  if (started || hasStartedRuntime()) alreadyStarted();
+  if (state.started || hasStartedRuntime()) alreadyStarted();
   const { runtime, components } = build(options, { handleExit: false, userSdk: true });
   runtime.memory.start();
-  started = { runtime, components, sdk: undefined, privateProvider: undefined, shutdownPromise: undefined, removeExitHooks: undefined };
+  state.started = {
+    runtime,
+    components,
+    sdk: undefined,
+    privateProvider: undefined,
+    shutdownPromise: undefined,
+    removeExitHooks: undefined,
+  };
   setRuntime(runtime);
   return components;
 }
@@ -87,7 +95,7 @@ export function createStagetrace(options?: StagetraceOptions): StagetraceCompone
  * connect. A second `start()` without `shutdown()` throws.
  */
 export async function start(options?: StagetraceOptions): Promise<StagetraceComponents> {
-  if (started || hasStartedRuntime()) alreadyStarted();
+  if (state.started || hasStartedRuntime()) alreadyStarted();
   const { runtime, components } = build(options, { handleExit: true });
   const config = runtime.config;
   let sdk: NodeSDK | undefined;
@@ -121,7 +129,7 @@ export async function start(options?: StagetraceOptions): Promise<StagetraceComp
       })
     : undefined;
   const otlpConnections = config.otlp ? new OtlpConnections([config.otlp.tracesUrl, config.otlp.metricsUrl]) : undefined;
-  started = { runtime, components, sdk, privateProvider, shutdownPromise: undefined, removeExitHooks, otlpConnections };
+  state.started = { runtime, components, sdk, privateProvider, shutdownPromise: undefined, removeExitHooks, otlpConnections };
   setRuntime(runtime);
   return components;
 }
@@ -151,7 +159,7 @@ function withTimeout<T>(promise: Promise<T>, runtime: Runtime, what: string): Pr
  * Bounded by `shutdownTimeoutMillis`; never rejects.
  */
 export async function forceFlush(): Promise<void> {
-  const current = started;
+  const current = state.started;
   if (!current) return;
   const { runtime, components } = current;
   const flushing = (async () => {
@@ -171,7 +179,7 @@ export function shutdown(): Promise<void> {
 
 /** `shutdown()`, naming why open stages and months are interrupted. */
 function shutdownWith(reason: string): Promise<void> {
-  const current = started;
+  const current = state.started;
   if (!current) return Promise.resolve();
   current.shutdownPromise ??= (async () => {
     const { runtime, components, sdk, privateProvider } = current;
@@ -199,7 +207,7 @@ function shutdownWith(reason: string): Promise<void> {
     }
     if (sdk || privateProvider) contextApi.disable();
     setRuntime(undefined);
-    started = undefined;
+    state.started = undefined;
   })();
   return current.shutdownPromise;
 }
