@@ -46,36 +46,23 @@ export function installExitHooks(targets: ExitHookTargets): () => void {
     });
   };
 
-  const onException = (error: unknown) => {
-    const applicationListens = process.listenerCount('uncaughtException') > 1;
+  /** Uncaught exceptions and unhandled rejections: the same path, each handed back to Node its own way. */
+  const onFatal = (event: 'uncaughtException' | 'unhandledRejection', what: string, value: unknown, handBack: (value: unknown) => void) => {
+    const applicationListens = process.listenerCount(event) > 1;
     if (ending) {
-      if (!applicationListens) throwAgain(error);
+      if (!applicationListens) handBack(value);
       return;
     }
     ending = true;
-    targets.interruptSync(`uncaught exception: ${describe(error)}`, error);
+    targets.interruptSync(`${what}: ${describe(value)}`, value);
     if (applicationListens) return;
     void targets.shutdown('the process is ending').finally(() => {
       uninstall();
-      throwAgain(error);
+      handBack(value);
     });
   };
-
-  const onRejection = (reason: unknown, promise: Promise<unknown>) => {
-    const applicationListens = process.listenerCount('unhandledRejection') > 1;
-    if (ending) {
-      if (!applicationListens) rejectAgain(reason);
-      return;
-    }
-    ending = true;
-    targets.interruptSync(`unhandled rejection: ${describe(reason)}`, reason);
-    if (applicationListens) return;
-    void promise;
-    void targets.shutdown('the process is ending').finally(() => {
-      uninstall();
-      rejectAgain(reason);
-    });
-  };
+  const onException = (error: unknown) => onFatal('uncaughtException', 'uncaught exception', error, throwAgain);
+  const onRejection = (reason: unknown) => onFatal('unhandledRejection', 'unhandled rejection', reason, rejectAgain);
 
   const onExit = (code: number) => {
     if (ending) return;

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { type NodeRun, REPO_ROOT } from '../helpers/run-node.js';
+import { cleanEnv, type NodeRun, REPO_ROOT } from '../helpers/run-node.js';
 
 /** The child-process pipeline driven by `SCENARIO`; see fixtures/scenario.ts. */
 export const SCENARIO_SCRIPT = fileURLToPath(new URL('./fixtures/scenario.ts', import.meta.url));
@@ -55,16 +55,6 @@ export async function pollUntil<T>(check: () => T | undefined | false, timeoutMs
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, everyMs));
   }
-}
-
-/** Environment without anything that would configure stagetrace or OpenTelemetry behind the test's back. */
-function cleanEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  const out: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(env)) {
-    if (key.startsWith('OTEL_') || key.startsWith('STAGETRACE_') || key === 'NODE_OPTIONS' || key.startsWith('VITEST')) continue;
-    out[key] = value;
-  }
-  return out;
 }
 
 /** A running child whose output can be watched while it runs. */

@@ -19,7 +19,7 @@ const TSX_LOADER = pathToFileURL(join(REPO_ROOT, 'node_modules', 'tsx', 'dist', 
  * Variables that would point a child at a collector or change its
  * configuration: removed so a test decides them explicitly.
  */
-function cleanEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+export function cleanEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const out: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(env)) {
     if (key.startsWith('OTEL_') || key.startsWith('STAGETRACE_') || key === 'NODE_OPTIONS' || key.startsWith('VITEST')) continue;
