@@ -22,6 +22,7 @@ export {
 } from './export/audit-schema.js';
 export { type AuditLogKind, type InvalidLine, type ReadAuditLogOptions, readAuditLog } from './report/read-audit-log.js';
 export type { MonthSummary, SessionSummary, StageSummary } from './report/session-summary.js';
+export { AuditSampler } from './sdk/audit-sampler.js';
 export type { AlertOptions, Durability, MemoryOptions, OtlpOptions, PrometheusOptions, StagetraceOptions } from './sdk/options.js';
 export { createStagetrace, forceFlush, type StagetraceComponents, shutdown, start } from './sdk/start.js';
 export { VERSION } from './sdk/version.js';

@@ -5,6 +5,7 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import type { IMetricReader } from '@opentelemetry/sdk-metrics';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { BasicTracerProvider, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { AuditSampler, samplerFromEnv } from './audit-sampler.js';
 import { createAuditPipeline, createInstrumentations, createMetricReaders } from './components.js';
 import { installExitHooks } from './exit-hooks.js';
 import type { StagetraceOptions } from './options.js';
@@ -96,6 +97,7 @@ export function createStagetrace(options?: StagetraceOptions): StagetraceCompone
  */
 export async function start(options?: StagetraceOptions): Promise<StagetraceComponents> {
   if (state.started || hasStartedRuntime()) alreadyStarted();
+  const sampler = new AuditSampler(samplerFromEnv(process.env));
   const { runtime, components } = build(options, { handleExit: true });
   const config = runtime.config;
   let sdk: NodeSDK | undefined;
@@ -103,13 +105,14 @@ export async function start(options?: StagetraceOptions): Promise<StagetraceComp
   if (config.sdkDisabled) {
     // OTEL_SDK_DISABLED turns off OpenTelemetry export, not the audit trail:
     // a private provider feeds the files without registering anything global.
-    privateProvider = new BasicTracerProvider({ spanProcessors: components.spanProcessors });
+    privateProvider = new BasicTracerProvider({ spanProcessors: components.spanProcessors, sampler });
     const provider = privateProvider;
     contextApi.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
     runtime.setTracerSource(() => provider.getTracer(INSTRUMENTATION_SCOPE, VERSION));
   } else {
     sdk = new NodeSDK({
       serviceName: config.serviceName,
+      sampler,
       resource: resourceFromAttributes(config.resourceAttributes),
       spanProcessors: components.spanProcessors,
       metricReaders: components.metricReaders,
