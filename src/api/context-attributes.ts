@@ -39,7 +39,7 @@ export function flattenContext(
 ): Attributes {
   if (context === null || typeof context !== 'object') return into;
   const state: FlattenState = { redactor, limits, count: 0, seen: [] };
-  for (const key in into) state.count++;
+  state.count = Object.keys(into).length;
   try {
     flattenObject(context as object, prefix, 0, state, into);
   } catch {

@@ -136,6 +136,7 @@ function checkExporterVariables(env: Env): void {
     if (c && c !== 'gzip' && c !== 'none') fail('otlp.compression', compression, true, "'gzip' or 'none'", c);
     const headers = `OTEL_EXPORTER_OTLP_${signal}HEADERS`;
     const h = env[headers]?.trim();
+    // biome-ignore lint/complexity/useOptionalChain: an empty value ('') must pass, and `h?.split` would check it.
     if (h && h.split(',').some((pair) => !/^\s*[^=\s]+\s*=/.test(pair))) {
       // The value is not shown: headers usually carry credentials.
       throw new TypeError(

@@ -313,11 +313,9 @@ interface SharedState {
   started: unknown;
 }
 const STATE_KEY = Symbol.for('stagetrace.state');
-export const shared: SharedState = ((globalThis as Record<symbol, SharedState | undefined>)[STATE_KEY] ??= {
-  current: undefined,
-  fallback: undefined,
-  started: undefined,
-});
+const globalSlots = globalThis as Record<symbol, SharedState | undefined>;
+if (globalSlots[STATE_KEY] === undefined) globalSlots[STATE_KEY] = { current: undefined, fallback: undefined, started: undefined };
+export const shared: SharedState = globalSlots[STATE_KEY];
 
 /**
  * The active runtime. Before `start()` (or `createStagetrace()`), a default
