@@ -6,7 +6,17 @@ import type { MemorySampler } from '../metrics/memory-sampler.js';
 import type { SessionStats } from '../report/session-stats.js';
 import type { Durability } from '../sdk/options.js';
 import { AuditFile } from './audit-file.js';
-import { ERROR_BLOCK_END, errorBlock, performanceLine, structuredEndLine, structuredLine } from './audit-records.js';
+import {
+  ERROR_BLOCK_END,
+  errorBlock,
+  performanceLineFromParts,
+  type RecordParts,
+  recordParts,
+  startLineFromParts,
+  structuredEndLine,
+  structuredLine,
+  successEndLineFromParts,
+} from './audit-records.js';
 import { ERROR_LOG_FILE, HUMAN_LOG_FILE, PERFORMANCE_LOG_FILE, STRUCTURED_LOG_FILE } from './audit-schema.js';
 import { endFactsFromSpan } from './end-facts.js';
 import { escapeForLine, formatHumanLine, formatLocalTimestamp, formatSeconds, formatTenths } from './human-format.js';
@@ -57,6 +67,8 @@ export class AuditLog implements ProgressSink {
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
   private readonly names = new Map<string, ScopeNames>();
+  /** Record parts by month (`''` for none), then by stage name. */
+  private readonly parts = new Map<string, Map<string, RecordParts>>();
 
   constructor(private readonly options: AuditLogOptions) {
     this.dir = resolve(options.dir);
@@ -119,25 +131,32 @@ export class AuditLog implements ProgressSink {
     const ctx = scope.span.spanContext();
     const names = this.namesOf(scope.kind, scope.name, scope.month);
     this.human.append(`[${formatLocalTimestamp(scope.startedAtMs)}] [INFO] [${names.label}] ${names.startMessageEscaped}\n`);
+    const parts = this.partsOf(scope.kind, scope.name, scope.month, scope.runtime.sessionId, names);
     this.structured.append(
-      structuredLine({
-        recordType: scope.kind,
-        atMs: scope.startedAtMs,
-        sessionId: scope.runtime.sessionId,
-        level: 'INFO',
-        message: names.startMessage,
-        month: scope.month,
-        stage: scope.name,
-        stageEvent: 'start',
-        attributes: scope.contextAttributes,
-        memoryMb: Math.round((scope.startRssBytes / MB) * 10) / 10,
-        errorType: undefined,
-        errorMessage: undefined,
-        traceId: ctx.traceId,
-        spanId: ctx.spanId,
-      }),
+      startLineFromParts(
+        parts,
+        scope.startedAtMs,
+        scope.contextAttributes,
+        Math.round((scope.startRssBytes / MB) * 10) / 10,
+        ctx.traceId,
+        ctx.spanId,
+      ),
     );
     this.written(scope.startedAtMs);
+  }
+
+  private partsOf(kind: 'month' | 'stage', name: string, month: string | undefined, sessionId: string, names: ScopeNames): RecordParts {
+    let byName = this.parts.get(month ?? '');
+    if (byName === undefined) {
+      byName = new Map();
+      if (this.parts.size < 1024) this.parts.set(month ?? '', byName);
+    }
+    let parts = byName.get(name);
+    if (parts === undefined || sessionId !== this.options.sessionId) {
+      parts = recordParts(kind, name, month, sessionId, names.startMessage, names.successMessage);
+      if (byName.size < 4096 && sessionId === this.options.sessionId) byName.set(name, parts);
+    }
+    return parts;
   }
 
   /** Per-name strings, escaped once: a run repeats a handful of names millions of times. */
@@ -238,8 +257,9 @@ export class AuditLog implements ProgressSink {
       for (const [tag, line] of lines) text += formatHumanLine(e.endMs, tag, scopeLabel(e.kind, e.name, e.month), line);
       this.human.append(text);
     }
-    this.structured.append(structuredEndLine(e, message, level));
-    this.performance.append(performanceLine(e, this.options.memory.latest.cpuPercent));
+    const parts = this.partsOf(e.kind, e.name, e.month, e.sessionId, names);
+    this.structured.append(e.outcome === 'success' ? successEndLineFromParts(parts, e) : structuredEndLine(e, message, level));
+    this.performance.append(performanceLineFromParts(parts, e, this.options.memory.latest.cpuPercent));
     if (e.outcome !== 'success') {
       this.errors.append(
         errorBlock({

@@ -125,3 +125,56 @@ ${ERROR_BLOCK_END}`;
 
 /** The last line of every error block; rotation splits the error log only after it. */
 export const ERROR_BLOCK_END = '----------------------------------------\n';
+
+/**
+ * The constant middle of a scope's records (session, level, message, month,
+ * stage), built once per stage name and month. A record then joins a dozen
+ * pieces instead of some thirty, which is what its later flattening costs.
+ */
+export interface RecordParts {
+  head: string;
+  startMid: string;
+  endSuccessMid: string;
+  perfMid: string;
+}
+
+export function recordParts(
+  kind: 'month' | 'stage',
+  name: string,
+  month: string | undefined,
+  sessionId: string,
+  startMessage: string,
+  successMessage: string,
+): RecordParts {
+  const stage = quoted.get(kind === 'month' ? MONTH_STAGE_NAME : name);
+  const common = `,"session_id":${quoted.get(sessionId)},"level":"INFO","message":`;
+  const where = `,"month":${quotedOrNull(month)},"stage":${stage}`;
+  return {
+    head: `${HEAD}"${kind}","timestamp":"`,
+    startMid: `${common}${quoted.get(startMessage)}${where},"stage_event":"start","context":`,
+    endSuccessMid: `${common}${quoted.get(successMessage)}${where},"stage_event":"end","stage_duration":`,
+    perfMid: `,"session_id":${quoted.get(sessionId)},"month":${quotedOrNull(month)},"stage":${stage},"duration_seconds":`,
+  };
+}
+
+/** The structured `start` line, from cached parts; same fields and order as {@link structuredLine}. */
+export function startLineFromParts(
+  p: RecordParts,
+  atMs: number,
+  attributes: Readonly<Record<string, unknown>>,
+  memoryMb: number,
+  traceId: string,
+  spanId: string,
+): string {
+  return `${p.head}${isoTimestamp(atMs)}","processing_time":${epochSeconds(atMs)}${p.startMid}${contextJson(attributes, CONTEXT_PREFIX)},"memory_mb":${num(memoryMb)},"has_error":false,"trace_id":"${traceId}","span_id":"${spanId}"}\n`;
+}
+
+/** The structured `end` line of a successful scope, from cached parts. */
+export function successEndLineFromParts(p: RecordParts, e: EndFacts): string {
+  return `${p.head}${isoTimestamp(e.endMs)}","processing_time":${epochSeconds(e.endMs)}${p.endSuccessMid}${num(e.durationS)},"success_status":true,"outcome":"success","context":${contextJson(e.attributes, CONTEXT_PREFIX)},"memory_mb":${num(e.rssEndMb)},"has_error":false,"trace_id":"${e.traceId}","span_id":"${e.spanId}"}\n`;
+}
+
+/** The performance line, from cached parts; same fields and order as {@link performanceLine}. */
+export function performanceLineFromParts(p: RecordParts, e: EndFacts, cpuPercent: number): string {
+  return `${p.head}${isoTimestamp(e.endMs)}"${p.perfMid}${num(e.durationS)},"memory_mb":${num(e.rssEndMb)},"memory_delta_mb":${num(e.rssDeltaMb)},"memory_peak_mb":${num(e.rssPeakMb)},"heap_used_mb":${num(e.heapEndMb)},"heap_delta_mb":${num(e.heapDeltaMb)},"cpu_percent":${num(cpuPercent)},"success":${e.outcome === 'success'},"outcome":"${e.outcome}","slow":${e.slow},"context":${contextJson(e.attributes, CONTEXT_PREFIX)},"trace_id":"${e.traceId}","span_id":"${e.spanId}"}\n`;
+}
