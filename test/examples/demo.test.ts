@@ -1,42 +1,18 @@
-import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type NodeRun, runNodeScript } from '../helpers/run-node.js';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const TIMEOUT_MS = 60_000;
 
-interface RunResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+type RunResult = NodeRun;
 
 /** Runs the demo as `npm run demo` does, with no collector and no stagetrace/OTel variables. */
 function runDemo(args: string[], env: Record<string, string> = {}): Promise<RunResult> {
-  const clean: Record<string, string> = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (value !== undefined && !key.startsWith('OTEL_') && !key.startsWith('STAGETRACE_')) clean[key] = value;
-  }
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'examples/monthly-pipeline.ts', ...args], {
-      cwd: REPO,
-      env: { ...clean, NO_COLOR: '1', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      stdout += chunk;
-    });
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-      stderr += chunk;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolvePromise({ code, stdout, stderr }));
-  });
+  return runNodeScript('examples/monthly-pipeline.ts', { args, cwd: REPO, env: { NO_COLOR: '1', ...env }, timeoutMs: TIMEOUT_MS });
 }
 
 describe('npm run demo (examples/monthly-pipeline.ts)', () => {

@@ -35,10 +35,10 @@ export function cleanEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
  */
 export function runNodeScript(
   script: string,
-  options: { env?: Record<string, string>; cwd?: string; timeoutMs?: number } = {},
+  options: { args?: string[]; env?: Record<string, string>; cwd?: string; timeoutMs?: number } = {},
 ): Promise<NodeRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', TSX_LOADER, script], {
+    const child = spawn(process.execPath, ['--import', TSX_LOADER, script, ...(options.args ?? [])], {
       cwd: options.cwd ?? REPO_ROOT,
       env: { ...cleanEnv(process.env), ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
