@@ -1,6 +1,7 @@
 import { chmodSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { CONTEXT_PREFIX } from '../api/attribute-names.js';
 import type { Scope } from '../api/scope.js';
 import type { MemorySampler } from '../metrics/memory-sampler.js';
 import type { SessionStats } from '../report/session-stats.js';
@@ -20,6 +21,7 @@ import {
 import { ERROR_LOG_FILE, HUMAN_LOG_FILE, PERFORMANCE_LOG_FILE, STRUCTURED_LOG_FILE } from './audit-schema.js';
 import { endFactsFromSpan } from './end-facts.js';
 import { escapeForLine, formatHumanLine, formatLocalTimestamp, formatSeconds, formatTenths } from './human-format.js';
+import { contextJson } from './json-text.js';
 import type { MessageEntry, ProgressSink } from './progress-sink.js';
 import { endLines, scopeLabel, startMessage as startMessageOf } from './scope-lines.js';
 
@@ -258,8 +260,9 @@ export class AuditLog implements ProgressSink {
       this.human.append(text);
     }
     const parts = this.partsOf(e.kind, e.name, e.month, e.sessionId, names);
-    this.structured.append(e.outcome === 'success' ? successEndLineFromParts(parts, e) : structuredEndLine(e, message, level));
-    this.performance.append(performanceLineFromParts(parts, e, this.options.memory.latest.cpuPercent));
+    const context = contextJson(e.attributes, CONTEXT_PREFIX); // once for both records
+    this.structured.append(e.outcome === 'success' ? successEndLineFromParts(parts, e, context) : structuredEndLine(e, message, level));
+    this.performance.append(performanceLineFromParts(parts, e, this.options.memory.latest.cpuPercent, context));
     if (e.outcome !== 'success') {
       this.errors.append(
         errorBlock({

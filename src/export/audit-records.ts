@@ -3,7 +3,7 @@ import type { ErrorInfo } from '../api/error-info.js';
 import { AUDIT_SCHEMA_VERSION, MONTH_STAGE_NAME } from './audit-schema.js';
 import type { EndFacts } from './end-facts.js';
 import { escapeForLine, formatLocalTimestamp } from './human-format.js';
-import { contextJson, isoTimestamp, num, quote } from './json-text.js';
+import { contextJson, isoTimestamp, millisecondsJson, num, quote, tenthsJson } from './json-text.js';
 import { StringCache } from './string-cache.js';
 
 /** Quoted JSON of names that repeat (stage names, months, session ids, fixed messages). */
@@ -170,11 +170,11 @@ export function startLineFromParts(
 }
 
 /** The structured `end` line of a successful scope, from cached parts. */
-export function successEndLineFromParts(p: RecordParts, e: EndFacts): string {
-  return `${p.head}${isoTimestamp(e.endMs)}","processing_time":${epochSeconds(e.endMs)}${p.endSuccessMid}${num(e.durationS)},"success_status":true,"outcome":"success","context":${contextJson(e.attributes, CONTEXT_PREFIX)},"memory_mb":${num(e.rssEndMb)},"has_error":false,"trace_id":"${e.traceId}","span_id":"${e.spanId}"}\n`;
+export function successEndLineFromParts(p: RecordParts, e: EndFacts, context: string): string {
+  return `${p.head}${isoTimestamp(e.endMs)}","processing_time":${epochSeconds(e.endMs)}${p.endSuccessMid}${millisecondsJson(e.durationS)},"success_status":true,"outcome":"success","context":${context},"memory_mb":${tenthsJson(e.rssEndMb)},"has_error":false,"trace_id":"${e.traceId}","span_id":"${e.spanId}"}\n`;
 }
 
 /** The performance line, from cached parts; same fields and order as {@link performanceLine}. */
-export function performanceLineFromParts(p: RecordParts, e: EndFacts, cpuPercent: number): string {
-  return `${p.head}${isoTimestamp(e.endMs)}"${p.perfMid}${num(e.durationS)},"memory_mb":${num(e.rssEndMb)},"memory_delta_mb":${num(e.rssDeltaMb)},"memory_peak_mb":${num(e.rssPeakMb)},"heap_used_mb":${num(e.heapEndMb)},"heap_delta_mb":${num(e.heapDeltaMb)},"cpu_percent":${num(cpuPercent)},"success":${e.outcome === 'success'},"outcome":"${e.outcome}","slow":${e.slow},"context":${contextJson(e.attributes, CONTEXT_PREFIX)},"trace_id":"${e.traceId}","span_id":"${e.spanId}"}\n`;
+export function performanceLineFromParts(p: RecordParts, e: EndFacts, cpuPercent: number, context: string): string {
+  return `${p.head}${isoTimestamp(e.endMs)}"${p.perfMid}${millisecondsJson(e.durationS)},"memory_mb":${tenthsJson(e.rssEndMb)},"memory_delta_mb":${tenthsJson(e.rssDeltaMb)},"memory_peak_mb":${tenthsJson(e.rssPeakMb)},"heap_used_mb":${tenthsJson(e.heapEndMb)},"heap_delta_mb":${tenthsJson(e.heapDeltaMb)},"cpu_percent":${tenthsJson(cpuPercent)},"success":${e.outcome === 'success'},"outcome":"${e.outcome}","slow":${e.slow},"context":${context},"trace_id":"${e.traceId}","span_id":"${e.spanId}"}\n`;
 }

@@ -66,3 +66,34 @@ export function isoTimestamp(epochMs: number): string {
   const ms = epochMs - second * 1000;
   return `${isoPrefix}${ms < 10 ? `00${ms}` : ms < 100 ? `0${ms}` : ms}Z`;
 }
+
+/**
+ * A number rounded to one decimal, as JSON — the same text `String()` gives
+ * (`109.2`, `17`, `-0.3`) — from integer arithmetic: printing a double costs
+ * several times more, and every record carries five of these.
+ */
+export function tenthsJson(value: number): string {
+  if (!Number.isFinite(value) || Math.abs(value) >= 1e14) return num(value);
+  const tenths = Math.round(value * 10);
+  const rest = tenths % 10;
+  if (rest === 0) return String(tenths / 10);
+  const whole = (tenths - rest) / 10;
+  return `${tenths < 0 && whole === 0 ? '-' : ''}${whole}.${rest < 0 ? -rest : rest}`;
+}
+
+/**
+ * Seconds that are whole milliseconds (durations measured with `Date.now()`),
+ * as JSON with the same text `String()` gives (`0.012`, `1.5`, `3`).
+ */
+export function millisecondsJson(seconds: number): string {
+  const ms = Math.round(seconds * 1000);
+  if (!Number.isFinite(seconds) || Math.abs(seconds * 1000 - ms) > 1e-6 || Math.abs(ms) >= 1e15) return num(seconds);
+  const rest = ms % 1000;
+  if (rest === 0) return String(ms / 1000);
+  const whole = (ms - rest) / 1000;
+  const r = rest < 0 ? -rest : rest;
+  let digits = r < 10 ? `00${r}` : r < 100 ? `0${r}` : `${r}`;
+  if (digits.endsWith('00')) digits = digits.slice(0, 1);
+  else if (digits.endsWith('0')) digits = digits.slice(0, 2);
+  return `${ms < 0 && whole === 0 ? '-' : ''}${whole}.${digits}`;
+}
