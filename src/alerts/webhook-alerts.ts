@@ -22,7 +22,7 @@ export interface AlertHost {
   readonly sessionId: string;
   readonly config: { readonly serviceName: string };
   readonly meterBinding: MeterBinding;
-  warnOnce(key: string, text: string): void;
+  warnOnce(key: string, text: string, telemetryProblem?: boolean): void;
 }
 
 /**
@@ -145,6 +145,7 @@ export class WebhookAlerts implements ProgressSink {
     this.host.warnOnce(
       'alerts:failed',
       `alert webhook ${this.origin} could not be reached (${this.scrub(err)}); further failures are only counted in ${METRIC_ALERTS}.`,
+      true,
     );
   }
 
