@@ -84,7 +84,7 @@ export function createStagetrace(options?: StagetraceOptions): StagetraceCompone
     sdk: undefined,
     privateProvider: undefined,
     shutdownPromise: undefined,
-    removeExitHooks: undefined,
+    removeExitHooks: exitHooksFor(runtime),
   };
   setRuntime(runtime);
   return components;
@@ -122,19 +122,23 @@ export async function start(options?: StagetraceOptions): Promise<StagetraceComp
     sdk.start();
   }
   runtime.memory.start();
-  const removeExitHooks = config.handleExit
-    ? installExitHooks({
-        interruptSync: (reason, error) => {
-          runtime.interruptOpenScopes(reason, error);
-          runtime.audit?.flushNow();
-        },
-        shutdown: shutdownWith,
-      })
-    : undefined;
+  const removeExitHooks = exitHooksFor(runtime);
   const otlpConnections = config.otlp ? new OtlpConnections([config.otlp.tracesUrl, config.otlp.metricsUrl]) : undefined;
   state.started = { runtime, components, sdk, privateProvider, shutdownPromise: undefined, removeExitHooks, otlpConnections };
   setRuntime(runtime);
   return components;
+}
+
+/** Signal, crash and exit handling when `handleExit` is on (default with `start()`, opt-in with `createStagetrace()`). */
+function exitHooksFor(runtime: Runtime): (() => void) | undefined {
+  if (!runtime.config.handleExit) return undefined;
+  return installExitHooks({
+    interruptSync: (reason, error) => {
+      runtime.interruptOpenScopes(reason, error);
+      runtime.audit?.flushNow();
+    },
+    shutdown: shutdownWith,
+  });
 }
 
 function withTimeout<T>(promise: Promise<T>, runtime: Runtime, what: string): Promise<T | undefined> {
