@@ -75,11 +75,6 @@ export function structuredEndLine(e: EndFacts, message: string, level: string): 
   });
 }
 
-/** One line of performance_metrics.jsonl, newline included. */
-export function performanceLine(e: EndFacts, cpuPercent: number): string {
-  return `${HEAD}"${e.kind}","timestamp":"${isoTimestamp(e.endMs)}","session_id":${quoted.get(e.sessionId)},"month":${quotedOrNull(e.month)},"stage":${quoted.get(e.kind === 'month' ? MONTH_STAGE_NAME : e.name)},"duration_seconds":${num(e.durationS)},"memory_mb":${num(e.rssEndMb)},"memory_delta_mb":${num(e.rssDeltaMb)},"memory_peak_mb":${num(e.rssPeakMb)},"heap_used_mb":${num(e.heapEndMb)},"heap_delta_mb":${num(e.heapDeltaMb)},"cpu_percent":${num(cpuPercent)},"success":${e.outcome === 'success'},"outcome":"${e.outcome}","slow":${e.slow},"context":${contextJson(e.attributes, CONTEXT_PREFIX)},"trace_id":"${e.traceId}","span_id":"${e.spanId}"}\n`;
-}
-
 /** Fields of one error_details.log block. */
 export interface ErrorBlockFields {
   atMs: number;
@@ -174,7 +169,7 @@ export function successEndLineFromParts(p: RecordParts, e: EndFacts, context: st
   return `${p.head}${isoTimestamp(e.endMs)}","processing_time":${epochSeconds(e.endMs)}${p.endSuccessMid}${millisecondsJson(e.durationS)},"success_status":true,"outcome":"success","context":${context},"memory_mb":${tenthsJson(e.rssEndMb)},"has_error":false,"trace_id":"${e.traceId}","span_id":"${e.spanId}"}\n`;
 }
 
-/** The performance line, from cached parts; same fields and order as {@link performanceLine}. */
+/** The performance_metrics.jsonl line of an ended stage or month, from cached parts. */
 export function performanceLineFromParts(p: RecordParts, e: EndFacts, cpuPercent: number, context: string): string {
   return `${p.head}${isoTimestamp(e.endMs)}"${p.perfMid}${millisecondsJson(e.durationS)},"memory_mb":${tenthsJson(e.rssEndMb)},"memory_delta_mb":${tenthsJson(e.rssDeltaMb)},"memory_peak_mb":${tenthsJson(e.rssPeakMb)},"heap_used_mb":${tenthsJson(e.heapEndMb)},"heap_delta_mb":${tenthsJson(e.heapDeltaMb)},"cpu_percent":${tenthsJson(cpuPercent)},"success":${e.outcome === 'success'},"outcome":"${e.outcome}","slow":${e.slow},"context":${context},"trace_id":"${e.traceId}","span_id":"${e.spanId}"}\n`;
 }

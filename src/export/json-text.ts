@@ -13,11 +13,6 @@ export function quote(text: string): string {
   return NEEDS_ESCAPE.test(text) ? JSON.stringify(text) : `"${text}"`;
 }
 
-/** A JSON string literal, or `null` for undefined. */
-export function quoteOrNull(text: string | undefined): string {
-  return text === undefined ? 'null' : quote(text);
-}
-
 /** A JSON number; non-finite numbers become `null` as JSON has no such values. */
 export function num(n: number): string {
   return Number.isFinite(n) ? String(n) : 'null';
