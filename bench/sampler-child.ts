@@ -1,6 +1,6 @@
 /** Child of sampler-cost.ts: idles for D seconds with or without the memory observer, reports CPU used. */
 import { createStagetrace, shutdown } from '../src/index.js';
-import { getRuntime } from '../src/sdk/runtime.js';
+import { getRuntime } from '../src/session/session.js';
 
 const [mode, secondsArg] = process.argv.slice(2) as [string, string];
 const seconds = Number(secondsArg);

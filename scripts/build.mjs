@@ -18,11 +18,11 @@ function fail(message) {
 // The runtime reports VERSION in every record; it must match what npm publishes.
 function checkVersion() {
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
-  const source = readFileSync(join(root, 'src/sdk/version.ts'), 'utf8');
+  const source = readFileSync(join(root, 'src/model/version.ts'), 'utf8');
   const match = /export const VERSION = '([^']+)';/.exec(source);
-  if (!match) fail("src/sdk/version.ts must contain `export const VERSION = '<version>';`.");
+  if (!match) fail("src/model/version.ts must contain `export const VERSION = '<version>';`.");
   if (match[1] !== pkg.version) {
-    fail(`src/sdk/version.ts says VERSION = '${match[1]}' but package.json says "version": "${pkg.version}". Make them equal.`);
+    fail(`src/model/version.ts says VERSION = '${match[1]}' but package.json says "version": "${pkg.version}". Make them equal.`);
   }
 }
 

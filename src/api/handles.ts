@@ -1,6 +1,6 @@
 import type { SpanContext } from '@opentelemetry/api';
-import type { StageContext } from './context-attributes.js';
-import type { LogLevel } from './levels.js';
+import type { StageContext } from '../model/context-attributes.js';
+import type { LogLevel } from '../model/levels.js';
 
 /** Options for {@link StageHandle.end}. */
 export interface EndOptions {

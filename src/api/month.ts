@@ -1,8 +1,8 @@
-import { getRuntime } from '../sdk/runtime.js';
-import type { StageContext } from './context-attributes.js';
+import type { StageContext } from '../model/context-attributes.js';
+import { describeValue } from '../model/levels.js';
+import { toMonthString } from '../model/month-format.js';
+import { getRuntime } from '../session/session.js';
 import type { MonthHandle } from './handles.js';
-import { describeValue } from './levels.js';
-import { toMonthString } from './month-format.js';
 import { runInScope } from './run-in-scope.js';
 
 /** Options of {@link traceMonth}. */

@@ -1,12 +1,12 @@
 import { context as contextApi } from '@opentelemetry/api';
-import type { Runtime } from '../sdk/runtime.js';
-import { getRuntime } from '../sdk/runtime.js';
-import { EVENT_ATTR_LEVEL, EVENT_ATTR_MESSAGE, EVENT_LOG } from './attribute-names.js';
-import type { StageContext } from './context-attributes.js';
-import { stackWithCauses, toErrorInfo } from './error-info.js';
+import { EVENT_ATTR_LEVEL, EVENT_ATTR_MESSAGE, EVENT_LOG } from '../model/attribute-names.js';
+import type { StageContext } from '../model/context-attributes.js';
+import { stackWithCauses, toErrorInfo } from '../model/error-info.js';
+import { describeValue, LEVEL_RANK, type LogLevel, parseLevel } from '../model/levels.js';
+import { activeScope, type Scope } from '../session/scope.js';
+import type { Runtime } from '../session/session.js';
+import { getRuntime } from '../session/session.js';
 import type { HandleLogOptions } from './handles.js';
-import { describeValue, LEVEL_RANK, type LogLevel, parseLevel } from './levels.js';
-import { activeScope, type Scope } from './scope.js';
 
 /** Options of {@link logProgress}; the seed's `log_progress` arguments in TypeScript style. */
 export interface LogProgressOptions {

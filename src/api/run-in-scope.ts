@@ -1,5 +1,5 @@
 import { context as contextApi } from '@opentelemetry/api';
-import type { Scope } from './scope.js';
+import type { Scope } from '../session/scope.js';
 
 function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
   return (

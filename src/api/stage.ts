@@ -1,7 +1,7 @@
-import { getRuntime } from '../sdk/runtime.js';
-import type { StageContext } from './context-attributes.js';
+import type { StageContext } from '../model/context-attributes.js';
+import { describeValue } from '../model/levels.js';
+import { getRuntime } from '../session/session.js';
 import type { StageHandle } from './handles.js';
-import { describeValue } from './levels.js';
 import { openNamedStage } from './progress.js';
 import { runInScope } from './run-in-scope.js';
 

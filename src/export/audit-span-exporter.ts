@@ -1,6 +1,6 @@
 import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
-import type { AuditLog } from './audit-log.js';
+import type { AuditLog } from '../sinks/audit/audit-log.js';
 
 /**
  * Why spans were not forwarded: the export failed, the forward queue was

@@ -1,6 +1,6 @@
 import type { HrTime } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import * as A from '../api/attribute-names.js';
+import * as A from '../model/attribute-names.js';
 
 /** What the end of a month or stage says, read back from its span. */
 export interface EndFacts {

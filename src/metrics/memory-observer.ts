@@ -1,9 +1,9 @@
 import type { Attributes } from '@opentelemetry/api';
-import type { AlertKind } from '../alerts/webhook-alerts.js';
-import { EVENT_MEMORY_THRESHOLD } from '../api/attribute-names.js';
-import type { LogLevel } from '../api/levels.js';
-import type { Scope } from '../api/scope.js';
-import type { MessageEntry } from '../export/progress-sink.js';
+import { EVENT_MEMORY_THRESHOLD } from '../model/attribute-names.js';
+import type { LogLevel } from '../model/levels.js';
+import type { MessageEntry } from '../model/record-sink.js';
+import type { Scope } from '../session/scope.js';
+import type { AlertKind } from '../sinks/webhook-alerts.js';
 import { type MemoryThresholdLevels, resolveThresholds } from './memory-limits.js';
 import {
   ATTR_DIRECTION,

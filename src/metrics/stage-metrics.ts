@@ -1,6 +1,6 @@
 import type { Attributes, Counter, Histogram, Meter } from '@opentelemetry/api';
-import type { LogLevel } from '../api/levels.js';
-import type { Scope } from '../api/scope.js';
+import type { LogLevel } from '../model/levels.js';
+import type { Scope } from '../session/scope.js';
 import { MeterBinding } from './meter-binding.js';
 
 /** Metric names; docs/metrics.md lists each with its unit and attributes. */

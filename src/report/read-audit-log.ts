@@ -7,7 +7,7 @@ import {
   type PerformanceRecord,
   STRUCTURED_LOG_FILE,
   type StructuredRecord,
-} from '../export/audit-schema.js';
+} from '../model/audit-schema.js';
 
 /** Which JSONL file to read. */
 export type AuditLogKind = 'structured' | 'performance';

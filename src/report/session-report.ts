@@ -1,5 +1,5 @@
-import { formatSeconds } from '../export/human-format.js';
-import type { SessionSummary } from './session-summary.js';
+import { formatSeconds } from '../model/human-format.js';
+import type { SessionSummary } from '../stats/session-summary.js';
 
 const pct = (rate: number) => `${(rate * 100).toFixed(1)}%`;
 

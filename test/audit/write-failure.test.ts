@@ -17,7 +17,7 @@ import { trace } from '@opentelemetry/api';
 import { BasicTracerProvider, InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import { afterAll, describe, expect, it } from 'vitest';
 import { AuditSpanExporter } from '../../src/export/audit-span-exporter.js';
-import { AuditSpanProcessor } from '../../src/export/audit-span-processor.js';
+import { AuditSpanProcessor } from '../../src/export/forward-span-processor.js';
 import { forceFlush, getSessionSummary, logProgress, shutdown, start, traceMonth, traceStage } from '../../src/index.js';
 import { captureStderr } from '../helpers/capture-stderr.js';
 import { OtlpReceiver } from '../integration/otlp-receiver.js';

@@ -1,8 +1,8 @@
 import type { Attributes } from '@opentelemetry/api';
 import { afterEach, describe, expect, it } from 'vitest';
-import { flattenContext } from '../../src/api/context-attributes.js';
-import { REDACTED, Redactor } from '../../src/api/redaction.js';
 import { logProgress, traceStage } from '../../src/index.js';
+import { flattenContext } from '../../src/model/context-attributes.js';
+import { REDACTED, Redactor } from '../../src/model/redaction.js';
 import { captureStderr, type StderrCapture } from '../helpers/capture-stderr.js';
 import { type InMemorySession, startInMemory } from '../helpers/in-memory-sdk.js';
 

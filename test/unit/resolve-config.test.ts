@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { resolveConfig } from '../../src/config/resolve-config.js';
 import type { StagetraceOptions } from '../../src/index.js';
-import { resolveConfig } from '../../src/sdk/resolve-config.js';
 
 const ENDPOINT = { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318' };
 

@@ -1,7 +1,7 @@
 import { createServer, get } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
+import { resolveConfig } from '../../../src/config/resolve-config.js';
 import { traceStage } from '../../../src/index.js';
-import { resolveConfig } from '../../../src/sdk/resolve-config.js';
 import { captureStderr, type StderrCapture } from '../../helpers/capture-stderr.js';
 import { sleep } from '../../helpers/sleep.js';
 import { type MetricsSession, startMetricsSession } from '../../unit/metrics/metrics-session.js';

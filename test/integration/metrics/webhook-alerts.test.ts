@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { traceMonth, traceStage } from '../../../src/index.js';
-import { getRuntime } from '../../../src/sdk/runtime.js';
+import { getRuntime } from '../../../src/session/session.js';
 import { captureStderr, type StderrCapture } from '../../helpers/capture-stderr.js';
 import { type MetricsSession, metric, startMetricsSession } from '../../unit/metrics/metrics-session.js';
 import { closedPort, WebhookServer } from './webhook-server.js';

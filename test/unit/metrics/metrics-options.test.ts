@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { redactedWebhook } from '../../../src/alerts/webhook-alerts.js';
-import { resolveConfig } from '../../../src/sdk/resolve-config.js';
+import { resolveConfig } from '../../../src/config/resolve-config.js';
+import { redactedWebhook } from '../../../src/sinks/webhook-alerts.js';
 
 describe('alert options', () => {
   it('are off without a webhook URL', () => {

@@ -2,7 +2,7 @@ import { DataPointType, type HistogramMetricData, type MetricData } from '@opent
 import { afterEach, describe, expect, it } from 'vitest';
 import { logProgress, traceMonth, traceStage } from '../../../src/index.js';
 import { DURATION_BUCKETS_S } from '../../../src/metrics/stage-metrics.js';
-import { getRuntime } from '../../../src/sdk/runtime.js';
+import { getRuntime } from '../../../src/session/session.js';
 import { busyWait, sleep } from '../../helpers/sleep.js';
 import { type MetricsSession, metric, startMetricsSession } from './metrics-session.js';
 

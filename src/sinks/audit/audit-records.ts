@@ -1,10 +1,10 @@
-import { CONTEXT_PREFIX } from '../api/attribute-names.js';
-import type { ErrorInfo } from '../api/error-info.js';
-import { AUDIT_SCHEMA_VERSION, MONTH_STAGE_NAME } from './audit-schema.js';
-import type { EndFacts } from './end-facts.js';
-import { escapeForLine, formatLocalTimestamp } from './human-format.js';
-import { contextJson, isoTimestamp, millisecondsJson, num, quote, tenthsJson } from './json-text.js';
-import { StringCache } from './string-cache.js';
+import type { EndFacts } from '../../export/end-facts.js';
+import { CONTEXT_PREFIX } from '../../model/attribute-names.js';
+import { AUDIT_SCHEMA_VERSION, MONTH_STAGE_NAME } from '../../model/audit-schema.js';
+import { StringCache } from '../../model/capped-map.js';
+import type { ErrorInfo } from '../../model/error-info.js';
+import { escapeForLine, formatLocalTimestamp } from '../../model/human-format.js';
+import { contextJson, isoTimestamp, millisecondsJson, num, quote, tenthsJson } from '../../model/json-text.js';
 
 /** Quoted JSON of names that repeat (stage names, months, session ids, fixed messages). */
 const quoted = new StringCache(quote);

@@ -5,13 +5,13 @@ import { OTLPTraceExporter as OTLPTraceExporterProto } from '@opentelemetry/expo
 import type { Instrumentation } from '@opentelemetry/instrumentation';
 import { type IMetricReader, PeriodicExportingMetricReader, type PushMetricExporter } from '@opentelemetry/sdk-metrics';
 import type { SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { AuditLog } from '../export/audit-log.js';
+import type { ResolvedConfig, ResolvedOtlp } from '../config/options.js';
 import { AuditSpanExporter } from '../export/audit-span-exporter.js';
-import { AuditSpanProcessor } from '../export/audit-span-processor.js';
+import { AuditSpanProcessor } from '../export/forward-span-processor.js';
 import { createPrometheusReader } from '../metrics/prometheus-reader.js';
 import { createHostAndRuntimeInstrumentations } from '../metrics/runtime-instrumentations.js';
-import type { ResolvedConfig, ResolvedOtlp } from './options.js';
-import type { Runtime } from './runtime.js';
+import type { Runtime } from '../session/session.js';
+import { AuditLog } from '../sinks/audit/audit-log.js';
 
 /** The OTLP trace exporter for the configured protocol, or undefined without an endpoint. */
 export function createTraceExporter(otlp: ResolvedOtlp | undefined): SpanExporter | undefined {

@@ -1,5 +1,5 @@
 import type { Attributes } from '@opentelemetry/api';
-import type { LogLevel } from '../api/levels.js';
+import type { LogLevel } from '../model/levels.js';
 
 /** How audit records reach the disk. */
 export type Durability = 'buffered' | 'sync';

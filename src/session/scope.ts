@@ -8,12 +8,12 @@ import {
   SpanStatusCode,
   trace,
 } from '@opentelemetry/api';
-import type { Runtime } from '../sdk/runtime.js';
-import * as A from './attribute-names.js';
-import type { StageContext } from './context-attributes.js';
-import { type ErrorInfo, stackWithCauses, toErrorInfo } from './error-info.js';
-import type { EndOptions, HandleLogOptions, ScopeHandle } from './handles.js';
-import { logWithin } from './progress.js';
+import type { EndOptions, HandleLogOptions, ScopeHandle } from '../api/handles.js';
+import { logWithin } from '../api/progress.js';
+import * as A from '../model/attribute-names.js';
+import type { StageContext } from '../model/context-attributes.js';
+import { type ErrorInfo, stackWithCauses, toErrorInfo } from '../model/error-info.js';
+import type { Runtime } from './session.js';
 
 /** Context key under which the innermost open month or stage lives. */
 export const SCOPE_KEY = createContextKey('stagetrace.scope');

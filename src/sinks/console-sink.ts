@@ -1,8 +1,8 @@
-import { LEVEL_RANK, type LogLevel } from '../api/levels.js';
-import type { Scope } from '../api/scope.js';
-import { escapeForLine, formatHumanLine, formatLocalTimestamp } from './human-format.js';
-import type { MessageEntry, ProgressSink } from './progress-sink.js';
-import { endLines, scopeEndLineFacts, scopeLabel, startMessage } from './scope-lines.js';
+import { escapeForLine, formatHumanLine, formatLocalTimestamp } from '../model/human-format.js';
+import { LEVEL_RANK, type LogLevel } from '../model/levels.js';
+import type { MessageEntry, ProgressSink } from '../model/record-sink.js';
+import { endLines, scopeEndLineFacts, scopeLabel, startMessage } from '../model/scope-lines.js';
+import type { Scope } from '../session/scope.js';
 
 const COLOURS: Record<string, string> = {
   DEBUG: '\x1b[90m',

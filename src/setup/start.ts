@@ -5,14 +5,14 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import type { IMetricReader } from '@opentelemetry/sdk-metrics';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { BasicTracerProvider, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { StagetraceOptions } from '../config/options.js';
+import { resolveConfig } from '../config/resolve-config.js';
+import { VERSION } from '../model/version.js';
+import { hasStartedRuntime, INSTRUMENTATION_SCOPE, Runtime, setRuntime, shared } from '../session/session.js';
 import { AuditSampler, samplerFromEnv } from './audit-sampler.js';
 import { createAuditPipeline, createInstrumentations, createMetricReaders } from './components.js';
 import { installExitHooks } from './exit-hooks.js';
-import type { StagetraceOptions } from './options.js';
 import { OtlpConnections } from './otlp-connections.js';
-import { resolveConfig } from './resolve-config.js';
-import { hasStartedRuntime, INSTRUMENTATION_SCOPE, Runtime, setRuntime, shared } from './runtime.js';
-import { VERSION } from './version.js';
 
 /** What a user-owned NodeSDK needs to carry stagetrace's telemetry. */
 export interface StagetraceComponents {

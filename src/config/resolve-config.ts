@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { describeValue, parseLevel } from '../api/levels.js';
+import { describeValue, parseLevel } from '../model/levels.js';
 import type { Durability, ResolvedAlerts, ResolvedConfig, ResolvedOtlp, StagetraceOptions } from './options.js';
 
 type Env = Record<string, string | undefined>;

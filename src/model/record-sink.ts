@@ -1,7 +1,7 @@
 import type { Attributes } from '@opentelemetry/api';
-import type { ErrorInfo } from '../api/error-info.js';
-import type { LogLevel } from '../api/levels.js';
-import type { Scope } from '../api/scope.js';
+import type { Scope } from '../session/scope.js';
+import type { ErrorInfo } from './error-info.js';
+import type { LogLevel } from './levels.js';
 
 /** A log message as the sinks receive it: already filtered, redacted and timestamped. */
 export interface MessageEntry {

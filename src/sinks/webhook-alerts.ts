@@ -1,10 +1,10 @@
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { Attributes, Counter } from '@opentelemetry/api';
-import type { Scope } from '../api/scope.js';
-import type { ProgressSink } from '../export/progress-sink.js';
+import type { ResolvedAlerts } from '../config/options.js';
 import type { MeterBinding } from '../metrics/meter-binding.js';
-import type { ResolvedAlerts } from '../sdk/options.js';
+import type { ProgressSink } from '../model/record-sink.js';
+import type { Scope } from '../session/scope.js';
 
 export const METRIC_ALERTS = 'stagetrace.alerts';
 export const ATTR_ALERT_KIND = 'stagetrace.alert.kind';

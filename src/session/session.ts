@@ -9,24 +9,24 @@ import {
   type Tracer,
   trace,
 } from '@opentelemetry/api';
-import { WebhookAlerts } from '../alerts/webhook-alerts.js';
-import * as A from '../api/attribute-names.js';
-import { flattenContext } from '../api/context-attributes.js';
-import { LEVEL_RANK, type LogLevel } from '../api/levels.js';
-import { Redactor } from '../api/redaction.js';
-import { activeScope, Scope } from '../api/scope.js';
-import type { AuditLog } from '../export/audit-log.js';
+import type { ResolvedConfig } from '../config/options.js';
+import { resolveConfig } from '../config/resolve-config.js';
 import type { AuditExportReporter } from '../export/audit-span-exporter.js';
-import { ConsoleSink } from '../export/console-sink.js';
-import type { MessageEntry, ProgressSink } from '../export/progress-sink.js';
 import { MemoryObserver } from '../metrics/memory-observer.js';
 import { MemorySampler } from '../metrics/memory-sampler.js';
 import { MeterBinding } from '../metrics/meter-binding.js';
 import { StageMetrics } from '../metrics/stage-metrics.js';
-import { SessionStats } from '../report/session-stats.js';
-import type { ResolvedConfig } from './options.js';
-import { resolveConfig } from './resolve-config.js';
-import { VERSION } from './version.js';
+import * as A from '../model/attribute-names.js';
+import { flattenContext } from '../model/context-attributes.js';
+import { LEVEL_RANK, type LogLevel } from '../model/levels.js';
+import type { MessageEntry, ProgressSink } from '../model/record-sink.js';
+import { Redactor } from '../model/redaction.js';
+import { VERSION } from '../model/version.js';
+import type { AuditLog } from '../sinks/audit/audit-log.js';
+import { ConsoleSink } from '../sinks/console-sink.js';
+import { WebhookAlerts } from '../sinks/webhook-alerts.js';
+import { SessionStats } from '../stats/session-stats.js';
+import { activeScope, Scope } from './scope.js';
 
 export const INSTRUMENTATION_SCOPE = 'stagetrace';
 

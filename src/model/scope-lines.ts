@@ -1,5 +1,5 @@
-import type { Outcome } from '../api/attribute-names.js';
-import type { Scope } from '../api/scope.js';
+import type { Scope } from '../session/scope.js';
+import type { Outcome } from './attribute-names.js';
 import { formatSeconds } from './human-format.js';
 
 /** What the human end lines need; both an ended Scope and a span's EndFacts give it. */

@@ -1,4 +1,4 @@
-import type { Scope } from '../api/scope.js';
+import type { Scope } from '../session/scope.js';
 
 /** Running totals for one stage name. Plain numbers: updated on every stage end. */
 export interface StageTotals {

@@ -1,6 +1,6 @@
-import { LEVELS } from '../api/levels.js';
 import { toMb } from '../metrics/memory-sampler.js';
-import type { Runtime } from '../sdk/runtime.js';
+import { LEVELS } from '../model/levels.js';
+import type { Runtime } from '../session/session.js';
 
 /** Per-stage figures of a session summary. Durations in seconds. */
 export interface StageSummary {

@@ -1,11 +1,17 @@
 import { chmodSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import { CONTEXT_PREFIX } from '../api/attribute-names.js';
-import type { Scope } from '../api/scope.js';
-import type { MemorySampler } from '../metrics/memory-sampler.js';
-import type { SessionStats } from '../report/session-stats.js';
-import type { Durability } from '../sdk/options.js';
+import type { Durability } from '../../config/options.js';
+import { endFactsFromSpan } from '../../export/end-facts.js';
+import type { MemorySampler } from '../../metrics/memory-sampler.js';
+import { CONTEXT_PREFIX } from '../../model/attribute-names.js';
+import { ERROR_LOG_FILE, HUMAN_LOG_FILE, PERFORMANCE_LOG_FILE, STRUCTURED_LOG_FILE } from '../../model/audit-schema.js';
+import { escapeForLine, formatHumanLine, formatLocalTimestamp, formatSeconds, formatTenths } from '../../model/human-format.js';
+import { contextJson } from '../../model/json-text.js';
+import type { MessageEntry, ProgressSink } from '../../model/record-sink.js';
+import { endLines, scopeLabel, startMessage as startMessageOf } from '../../model/scope-lines.js';
+import type { Scope } from '../../session/scope.js';
+import type { SessionStats } from '../../stats/session-stats.js';
 import { AuditFile } from './audit-file.js';
 import {
   ERROR_BLOCK_END,
@@ -18,12 +24,6 @@ import {
   structuredLine,
   successEndLineFromParts,
 } from './audit-records.js';
-import { ERROR_LOG_FILE, HUMAN_LOG_FILE, PERFORMANCE_LOG_FILE, STRUCTURED_LOG_FILE } from './audit-schema.js';
-import { endFactsFromSpan } from './end-facts.js';
-import { escapeForLine, formatHumanLine, formatLocalTimestamp, formatSeconds, formatTenths } from './human-format.js';
-import { contextJson } from './json-text.js';
-import type { MessageEntry, ProgressSink } from './progress-sink.js';
-import { endLines, scopeLabel, startMessage as startMessageOf } from './scope-lines.js';
 
 export interface AuditLogOptions {
   dir: string;
