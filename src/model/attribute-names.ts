@@ -38,3 +38,6 @@ export const KIND_STAGE = 'stage';
 export const MONTH_SPAN_NAME = 'month';
 
 export type Outcome = 'success' | 'failure' | 'interrupted';
+
+/** A month or a stage. */
+export type ScopeKind = 'month' | 'stage';

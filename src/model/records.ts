@@ -1,0 +1,90 @@
+import type { Attributes } from '@opentelemetry/api';
+import type { Outcome, ScopeKind } from './attribute-names.js';
+import type { ErrorInfo } from './error-info.js';
+import type { LogLevel } from './levels.js';
+
+/**
+ * The records a session hands to its sinks. Each is built once, frozen, and
+ * given to every sink (span, audit files, console, statistics, metrics,
+ * alerts) unchanged: a sink never reads facts back from a span, so what the
+ * files say cannot drift from what the console or the summary says.
+ *
+ * Times are epoch milliseconds with the sub-millisecond precision of
+ * `performance.now()`; start and end come from the same clock, and every
+ * duration is derived from them.
+ */
+
+/** Who a record is about: one month or stage. Built once per scope and shared by its records. */
+export interface ScopeRef {
+  readonly kind: ScopeKind;
+  /** The stage name; `'month'` for months. */
+  readonly name: string;
+  /** `YYYY-MM`, or undefined for a stage outside any month. */
+  readonly month: string | undefined;
+  readonly sessionId: string;
+  /** Lower-case hex; all zeros when no SDK gave the span an id. */
+  readonly traceId: string;
+  readonly spanId: string;
+  /** The enclosing month's or stage's span id; undefined for roots. */
+  readonly parentSpanId: string | undefined;
+}
+
+/** A month or stage has started. */
+export interface ScopeStartRecord {
+  readonly type: 'start';
+  readonly scope: ScopeRef;
+  readonly startMs: number;
+  /** Caller context, flattened to attributes under `stagetrace.context.`. */
+  readonly context: Readonly<Attributes>;
+  readonly rssBytes: number;
+  readonly heapUsedBytes: number;
+}
+
+/** A month or stage has ended: everything every sink needs about it. */
+export interface ScopeEndRecord {
+  readonly type: 'end';
+  readonly scope: ScopeRef;
+  readonly startMs: number;
+  readonly endMs: number;
+  /** `(endMs - startMs) / 1000`, to the microsecond. */
+  readonly durationS: number;
+  readonly outcome: Outcome;
+  /** Stages only: over {@link thresholdS}. */
+  readonly slow: boolean;
+  /** Stages only: the slow threshold in force. */
+  readonly thresholdS: number | undefined;
+  readonly rssStartBytes: number;
+  readonly rssEndBytes: number;
+  /** Highest RSS sampled while the scope was open. */
+  readonly rssPeakBytes: number;
+  readonly heapStartBytes: number;
+  readonly heapEndBytes: number;
+  /** Process CPU over the last sampling interval, percent of one core. */
+  readonly cpuPercent: number;
+  /** Failures with an error; redacted. */
+  readonly error: ErrorInfo | undefined;
+  /** Interrupted scopes: why (signal, exit, shutdown); redacted. */
+  readonly reason: string | undefined;
+  /** Final caller context, including what `addContext()` and `end({ context })` added. */
+  readonly context: Readonly<Attributes>;
+}
+
+/** A log message, already filtered by level and redacted. */
+export interface MessageRecord {
+  readonly type: 'message';
+  readonly atMs: number;
+  readonly level: LogLevel;
+  readonly message: string;
+  /** The month or stage the message belongs to, if any. */
+  readonly scope: ScopeRef | undefined;
+  /** A stage label given with the message (`logProgress({ stage })`) when it names no open stage. */
+  readonly label: string | undefined;
+  readonly context: Readonly<Attributes> | undefined;
+  readonly error: ErrorInfo | undefined;
+  readonly rssBytes: number;
+}
+
+/** The label of a scope in log lines: the stage name, or `month YYYY-MM`. */
+export function scopeLabel(scope: Pick<ScopeRef, 'kind' | 'name' | 'month'>): string {
+  return scope.kind === 'month' ? `month ${scope.month}` : scope.name;
+}
