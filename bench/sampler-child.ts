@@ -1,6 +1,6 @@
 /** Child of sampler-cost.ts: idles for D seconds with or without the memory observer, reports CPU used. */
 import { createStagetrace, shutdown } from '../src/index.js';
-import { getRuntime } from '../src/session/session.js';
+import { currentBundle } from '../src/setup/start.js';
 
 const [mode, secondsArg] = process.argv.slice(2) as [string, string];
 const seconds = Number(secondsArg);
@@ -11,7 +11,8 @@ if (mode === 'observer') createStagetrace({ logDir: false, console: false, hostM
 let sampledNanos = 0n;
 let samples = 0;
 if (mode === 'observer') {
-  const sampler = getRuntime().memory;
+  const sampler = currentBundle()?.memory;
+  if (!sampler) throw new Error('stagetrace did not start');
   const sampleNow = sampler.sampleNow.bind(sampler);
   sampler.sampleNow = () => {
     const t = process.hrtime.bigint();

@@ -4,21 +4,14 @@
  * console, local audit files and OTLP.
  */
 
-import { formatSessionReport } from './report/session-report.js';
-import { getRuntime } from './session/session.js';
-import { buildSessionSummary, type SessionSummary } from './stats/session-summary.js';
-
 export type { EndOptions, HandleLogOptions, MonthHandle, ScopeHandle, StageHandle } from './api/handles.js';
 export { type MonthOptions, traceMonth } from './api/month.js';
 export { type LogProgressOptions, logProgress } from './api/progress.js';
 export { type StageOptions, startStage, traceStage } from './api/stage.js';
+export { generateSessionReport, getSessionSummary } from './api/summary.js';
 export type { AlertOptions, Durability, MemoryOptions, OtlpOptions, PrometheusOptions, StagetraceOptions } from './config/options.js';
 export * as attributes from './model/attribute-names.js';
-export {
-  AUDIT_SCHEMA_VERSION,
-  type PerformanceRecord,
-  type StructuredRecord,
-} from './model/audit-schema.js';
+export { AUDIT_SCHEMA_VERSION, type PerformanceRecord, type StructuredRecord } from './model/audit-schema.js';
 export type { StageContext } from './model/context-attributes.js';
 export { LEVELS, type LogLevel } from './model/levels.js';
 export { VERSION } from './model/version.js';
@@ -26,13 +19,3 @@ export { type AuditLogKind, type InvalidLine, type ReadAuditLogOptions, readAudi
 export { AuditSampler } from './setup/audit-sampler.js';
 export { createStagetrace, forceFlush, type StagetraceComponents, shutdown, start } from './setup/start.js';
 export type { MonthSummary, SessionSummary, StageSummary } from './stats/session-summary.js';
-
-/** A JSON-serialisable snapshot of the session so far: per stage, per month, totals. */
-export function getSessionSummary(): SessionSummary {
-  return buildSessionSummary(getRuntime());
-}
-
-/** The session summary as readable multi-line text. */
-export function generateSessionReport(): string {
-  return formatSessionReport(getSessionSummary());
-}

@@ -1,6 +1,8 @@
-import type { SpanContext } from '@opentelemetry/api';
+import { context as contextApi, type SpanContext } from '@opentelemetry/api';
 import type { StageContext } from '../model/context-attributes.js';
-import type { LogLevel } from '../model/levels.js';
+import { describeValue, LEVEL_RANK, type LogLevel, parseLevel } from '../model/levels.js';
+import type { Scope } from '../session/scope.js';
+import type { Session } from '../session/session.js';
 
 /** Options for {@link StageHandle.end}. */
 export interface EndOptions {
@@ -52,4 +54,137 @@ export interface StageHandle extends ScopeHandle {
 /** A month: the root span of its own trace. */
 export interface MonthHandle extends ScopeHandle {
   readonly kind: 'month';
+}
+
+/** The level of a log call; the common spellings without a parse. */
+export function levelOf(level: unknown, option: string): LogLevel {
+  if (level === undefined) return 'INFO';
+  // Own keys only: `in` would accept 'toString' and other prototype names.
+  if (typeof level === 'string' && Object.hasOwn(LEVEL_RANK, level)) return level as LogLevel;
+  return parseLevel(level, option);
+}
+
+/** Options objects are checked for typos: an unknown key is a mistake worth saying. */
+export function checkKeys(options: unknown, known: readonly string[], where: string): void {
+  if (options === undefined) return;
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new TypeError(`stagetrace: ${where} options must be an object; got ${describeValue(options)}.`);
+  }
+  for (const key of Object.keys(options)) {
+    if (!known.includes(key)) {
+      throw new TypeError(`stagetrace: ${where} has no option ${JSON.stringify(key)}; the options are ${known.join(', ')}.`);
+    }
+  }
+}
+
+const LOG_KEYS = ['level', 'context', 'error'] as const;
+const END_KEYS = ['success', 'context', 'error'] as const;
+
+function logTo(session: Session, scope: Scope, message: unknown, options: HandleLogOptions | undefined): void {
+  checkKeys(options, LOG_KEYS, 'log()');
+  const level = levelOf(options?.level, 'log() option level');
+  session.log(scope, level, safeText(message), options?.context, options?.error, undefined);
+}
+
+/** `String(value)` that cannot throw into the caller. */
+export function safeText(value: unknown): string {
+  if (typeof value === 'string') return value;
+  try {
+    return String(value);
+  } catch {
+    return `[unprintable ${value === null ? 'null' : typeof value}]`;
+  }
+}
+
+/**
+ * The handle of a month. State lives in private fields: nothing reachable
+ * from a handle (inspect, JSON, keys) shows the session, its options or the
+ * span behind it.
+ */
+export class MonthHandleImpl implements MonthHandle {
+  readonly #session: Session;
+  readonly #scope: Scope;
+
+  constructor(session: Session, scope: Scope) {
+    this.#session = session;
+    this.#scope = scope;
+  }
+
+  get kind(): 'month' {
+    return 'month';
+  }
+  get name(): string {
+    return this.#scope.ref.name;
+  }
+  get month(): string | undefined {
+    return this.#scope.ref.month;
+  }
+  get spanContext(): SpanContext {
+    return this.#scope.span.spanContext();
+  }
+  get ended(): boolean {
+    return this.#scope.ended;
+  }
+  addContext(context: StageContext): void {
+    this.#session.addContext(this.#scope, context);
+  }
+  log(message: string, options?: HandleLogOptions): void {
+    logTo(this.#session, this.#scope, message, options);
+  }
+  run<T>(fn: () => T): T {
+    return contextApi.with(this.#scope.ctx, fn);
+  }
+  toJSON(): object {
+    return { kind: 'month', month: this.month };
+  }
+}
+
+/** The handle of a stage; see {@link MonthHandleImpl} on why its state is private. */
+export class StageHandleImpl implements StageHandle {
+  readonly #session: Session;
+  readonly #scope: Scope;
+
+  constructor(session: Session, scope: Scope) {
+    this.#session = session;
+    this.#scope = scope;
+  }
+
+  get kind(): 'stage' {
+    return 'stage';
+  }
+  get name(): string {
+    return this.#scope.ref.name;
+  }
+  get month(): string | undefined {
+    return this.#scope.ref.month;
+  }
+  get spanContext(): SpanContext {
+    return this.#scope.span.spanContext();
+  }
+  get ended(): boolean {
+    return this.#scope.ended;
+  }
+  addContext(context: StageContext): void {
+    this.#session.addContext(this.#scope, context);
+  }
+  log(message: string, options?: HandleLogOptions): void {
+    logTo(this.#session, this.#scope, message, options);
+  }
+  run<T>(fn: () => T): T {
+    return contextApi.with(this.#scope.ctx, fn);
+  }
+  end(options?: EndOptions): void {
+    const scope = this.#scope;
+    if (scope.ended) {
+      this.#session.usageWarning(`end-twice:${scope.ref.name}`, `stage "${scope.ref.name}" was ended twice; the second end() is ignored.`);
+      return;
+    }
+    checkKeys(options, END_KEYS, 'end()');
+    if (options?.context !== undefined) this.#session.addContext(scope, options.context);
+    const failed = options?.error !== undefined || options?.success === false;
+    this.#session.endScope(scope, failed ? 'failure' : 'success', options?.error);
+  }
+  toJSON(): object {
+    return { kind: 'stage', name: this.name, month: this.month };
+  }
 }

@@ -1,8 +1,9 @@
+import { context as contextApi } from '@opentelemetry/api';
 import type { StageContext } from '../model/context-attributes.js';
 import { describeValue } from '../model/levels.js';
 import { toMonthString } from '../model/month-format.js';
-import { getRuntime } from '../session/session.js';
-import type { MonthHandle } from './handles.js';
+import { workSession } from '../setup/current-session.js';
+import { checkKeys, type MonthHandle, MonthHandleImpl } from './handles.js';
 import { runInScope } from './run-in-scope.js';
 
 /** Options of {@link traceMonth}. */
@@ -10,6 +11,8 @@ export interface MonthOptions {
   /** Caller context, recorded as span attributes and in the audit records. */
   context?: StageContext;
 }
+
+const MONTH_KEYS = ['context'] as const;
 
 /**
  * Runs `fn` as one month of the pipeline: a root span (its own trace) that
@@ -24,6 +27,8 @@ export function traceMonth<T>(month: string | Date, fn: (month: MonthHandle) => 
   if (typeof fn !== 'function') {
     throw new TypeError(`stagetrace: traceMonth(month, fn) expects fn to be a function; got ${describeValue(fn)}.`);
   }
-  const scope = getRuntime().openMonth(normalised, options?.context);
-  return runInScope<MonthHandle, T>(scope, fn);
+  checkKeys(options, MONTH_KEYS, 'traceMonth()');
+  const session = workSession();
+  const scope = session.openMonth(normalised, options?.context, contextApi.active());
+  return runInScope<MonthHandle, T>(session, scope, new MonthHandleImpl(session, scope), fn);
 }

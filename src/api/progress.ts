@@ -1,12 +1,9 @@
 import { context as contextApi } from '@opentelemetry/api';
-import { EVENT_ATTR_LEVEL, EVENT_ATTR_MESSAGE, EVENT_LOG } from '../model/attribute-names.js';
 import type { StageContext } from '../model/context-attributes.js';
-import { stackWithCauses, toErrorInfo } from '../model/error-info.js';
-import { describeValue, LEVEL_RANK, type LogLevel, parseLevel } from '../model/levels.js';
-import { activeScope, type Scope } from '../session/scope.js';
-import type { Runtime } from '../session/session.js';
-import { getRuntime } from '../session/session.js';
-import type { HandleLogOptions } from './handles.js';
+import { describeValue, LEVEL_RANK, type LogLevel } from '../model/levels.js';
+import { activeScope } from '../session/scope.js';
+import { workSession } from '../setup/current-session.js';
+import { checkKeys, levelOf, safeText } from './handles.js';
 
 /** Options of {@link logProgress}; the seed's `log_progress` arguments in TypeScript style. */
 export interface LogProgressOptions {
@@ -22,41 +19,7 @@ export interface LogProgressOptions {
   stageEvent?: 'start' | 'end';
 }
 
-function levelOf(level: unknown): LogLevel {
-  if (level === undefined) return 'INFO';
-  // Own keys only: `in` would accept 'toString' and other prototype names.
-  if (typeof level === 'string' && Object.hasOwn(LEVEL_RANK, level)) return level as LogLevel;
-  return parseLevel(level, 'logProgress option level');
-}
-
-/** Writes one message against `scope` (or none). Shared by `logProgress` and handles. */
-export function logWithin(
-  rt: Runtime,
-  scope: Scope | undefined,
-  message: unknown,
-  options: HandleLogOptions | undefined,
-  label?: string,
-): void {
-  const level = levelOf(options?.level);
-  const text = rt.redactor.scrubText(typeof message === 'string' ? message : String(message));
-  const context = options?.context === undefined ? undefined : rt.flatten(options.context);
-  const error = options?.error === undefined ? undefined : toErrorInfo(options.error, rt.redactor);
-  if (scope !== undefined && !scope.ended) {
-    try {
-      const span = scope.span;
-      if (span.isRecording()) {
-        const attributes = context === undefined ? {} : { ...context };
-        attributes[EVENT_ATTR_LEVEL] = level;
-        attributes[EVENT_ATTR_MESSAGE] = text;
-        span.addEvent(EVENT_LOG, attributes);
-        if (error !== undefined) span.recordException({ name: error.type, message: error.message, stack: stackWithCauses(error) });
-      }
-    } catch (err) {
-      rt.reportInternalError('adding a log event', err);
-    }
-  }
-  rt.message({ atMs: Date.now(), level, message: text, scope, label, context, error });
-}
+const PROGRESS_KEYS = ['level', 'context', 'error', 'stage', 'stageEvent'] as const;
 
 /**
  * Logs a progress message: to the console, the audit files, and as an event
@@ -68,55 +31,47 @@ export function logWithin(
  * logProgress('Downloaded', { stage: 'download', stageEvent: 'end' });
  */
 export function logProgress(message: string, options?: LogProgressOptions): void {
-  const rt = getRuntime();
-  if (options?.stageEvent === undefined) {
-    const scope = activeScope(contextApi.active());
-    const stage = options?.stage;
+  const session = workSession();
+  const text = safeText(message);
+  if (options === undefined) {
+    session.log(activeScope(contextApi.active()), 'INFO', text, undefined, undefined, undefined);
+    return;
+  }
+  checkKeys(options, PROGRESS_KEYS, 'logProgress()');
+  const level = levelOf(options.level, 'logProgress option level');
+  const stage = options.stage;
+  const stageEvent = options.stageEvent;
+  if (stageEvent === undefined) {
     if (stage !== undefined && typeof stage !== 'string') {
       throw new TypeError(`stagetrace: logProgress option stage must be a stage name string; got ${describeValue(stage)}.`);
     }
-    const named = stage === undefined ? undefined : latestNamed(rt, stage);
-    logWithin(rt, named ?? scope, message, options, stage);
+    const named = stage === undefined ? undefined : session.open.latestNamed(session.stageName(stage));
+    const scope = named ?? activeScope(contextApi.active());
+    session.log(scope, level, text, options.context, options.error, named === undefined ? stage : undefined);
     return;
   }
-  const { stage, stageEvent } = options;
   if (typeof stage !== 'string' || stage === '') {
     throw new TypeError(`stagetrace: logProgress option stageEvent needs a stage name in option stage; got ${describeValue(stage)}.`);
   }
   if (stageEvent === 'start') {
-    const scope = openNamedStage(rt, stage, options.context);
-    if (message) logWithin(rt, scope, message, { level: options.level, error: options.error });
+    const scope = session.openStage(stage, options.context, undefined, contextApi.active(), true);
+    if (text) session.log(scope, level, text, undefined, options.error, undefined);
     return;
   }
   if (stageEvent !== 'end') {
     throw new TypeError(`stagetrace: logProgress option stageEvent must be 'start' or 'end'; got ${describeValue(stageEvent)}.`);
   }
-  const scope = latestNamed(rt, stage);
-  const level = levelOf(options.level);
+  const scope = session.open.latestNamed(session.stageName(stage));
   if (scope === undefined) {
-    rt.warnOnce(`end-without-start:${stage}`, `logProgress ended stage "${stage}", which was not started with stageEvent 'start'.`);
-    if (message) logWithin(rt, activeScope(), message, options, stage);
+    session.usageWarning(
+      `end-without-start:${stage}`,
+      `logProgress ended stage "${session.stageName(stage)}", which was not started with stageEvent 'start'.`,
+    );
+    if (text) session.log(activeScope(contextApi.active()), level, text, options.context, options.error, stage);
     return;
   }
-  if (message) logWithin(rt, scope, message, { level, error: options.error });
-  if (options.context !== undefined) scope.addContext(options.context);
+  if (text) session.log(scope, level, text, undefined, options.error, undefined);
+  if (options.context !== undefined) session.addContext(scope, options.context);
   const failed = options.error !== undefined || LEVEL_RANK[level] >= LEVEL_RANK.ERROR;
-  scope.finish(failed ? 'failure' : 'success', options.error);
-}
-
-/** Opens a stage that ends by name later (`startStage` and `stageEvent: 'start'`). */
-export function openNamedStage(rt: Runtime, name: string, context: unknown, thresholdS?: number): Scope {
-  const scope = rt.openStage(name, context, thresholdS);
-  let list = rt.namedStages.get(name);
-  if (list === undefined) {
-    list = [];
-    rt.namedStages.set(name, list);
-  }
-  list.push(scope);
-  return scope;
-}
-
-function latestNamed(rt: Runtime, name: string): Scope | undefined {
-  const list = rt.namedStages.get(name);
-  return list === undefined ? undefined : list[list.length - 1];
+  session.endScope(scope, failed ? 'failure' : 'success', options.error);
 }

@@ -1,5 +1,6 @@
 import { context as contextApi } from '@opentelemetry/api';
 import type { Scope } from '../session/scope.js';
+import type { Session } from '../session/session.js';
 
 function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
   return (
@@ -12,26 +13,26 @@ function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
  * A sync fn gives a sync result (no Promise wrapping); an async one gives a
  * Promise of the same value. Errors are rethrown unchanged.
  */
-export function runInScope<H, T>(scope: Scope, fn: (handle: H) => T): T {
+export function runInScope<H, T>(session: Session, scope: Scope, handle: H, fn: (handle: H) => T): T {
   let result: T;
   try {
-    result = contextApi.with(scope.ctx, fn, undefined, scope as unknown as H);
+    result = contextApi.with(scope.ctx, fn, undefined, handle);
   } catch (error) {
-    scope.finish('failure', error);
+    session.endScope(scope, 'failure', error);
     throw error;
   }
   if (isPromiseLike(result)) {
     return Promise.resolve(result).then(
       (value) => {
-        scope.finish('success');
+        session.endScope(scope, 'success');
         return value;
       },
       (error: unknown) => {
-        scope.finish('failure', error);
+        session.endScope(scope, 'failure', error);
         throw error;
       },
     ) as T;
   }
-  scope.finish('success');
+  session.endScope(scope, 'success');
   return result;
 }

@@ -1,8 +1,8 @@
+import { context as contextApi } from '@opentelemetry/api';
 import type { StageContext } from '../model/context-attributes.js';
 import { describeValue } from '../model/levels.js';
-import { getRuntime } from '../session/session.js';
-import type { StageHandle } from './handles.js';
-import { openNamedStage } from './progress.js';
+import { workSession } from '../setup/current-session.js';
+import { checkKeys, type StageHandle, StageHandleImpl } from './handles.js';
 import { runInScope } from './run-in-scope.js';
 
 /** Options of {@link traceStage} and {@link startStage}. */
@@ -14,6 +14,7 @@ export interface StageOptions {
 }
 
 const MAX_STAGE_NAME = 200;
+const STAGE_KEYS = ['context', 'warnAfterSeconds'] as const;
 
 function checkName(name: unknown, fn: string): asserts name is string {
   if (typeof name !== 'string' || name.length === 0 || name.length > MAX_STAGE_NAME) {
@@ -23,8 +24,10 @@ function checkName(name: unknown, fn: string): asserts name is string {
   }
 }
 
-function checkThreshold(options: StageOptions | undefined, fn: string): number | undefined {
-  const seconds = options?.warnAfterSeconds;
+function checkOptions(options: StageOptions | undefined, fn: string): number | undefined {
+  if (options === undefined) return undefined;
+  checkKeys(options, STAGE_KEYS, `${fn}()`);
+  const seconds = options.warnAfterSeconds;
   if (seconds === undefined) return undefined;
   if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds <= 0) {
     throw new TypeError(
@@ -52,9 +55,10 @@ export function traceStage<T>(name: string, fn: (stage: StageHandle) => T, optio
   if (typeof fn !== 'function') {
     throw new TypeError(`stagetrace: traceStage(name, fn) expects fn to be a function; got ${describeValue(fn)}.`);
   }
-  const thresholdS = checkThreshold(options, 'traceStage');
-  const scope = getRuntime().openStage(name, options?.context, thresholdS);
-  return runInScope<StageHandle, T>(scope, fn);
+  const thresholdS = checkOptions(options, 'traceStage');
+  const session = workSession();
+  const scope = session.openStage(name, options?.context, thresholdS, contextApi.active());
+  return runInScope<StageHandle, T>(session, scope, new StageHandleImpl(session, scope), fn);
 }
 
 /**
@@ -64,6 +68,8 @@ export function traceStage<T>(name: string, fn: (stage: StageHandle) => T, optio
  */
 export function startStage(name: string, options?: StageOptions): StageHandle {
   checkName(name, 'startStage');
-  const thresholdS = checkThreshold(options, 'startStage');
-  return openNamedStage(getRuntime(), name, options?.context, thresholdS) as unknown as StageHandle;
+  const thresholdS = checkOptions(options, 'startStage');
+  const session = workSession();
+  const scope = session.openStage(name, options?.context, thresholdS, contextApi.active(), true);
+  return new StageHandleImpl(session, scope);
 }

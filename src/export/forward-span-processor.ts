@@ -1,9 +1,20 @@
-import { type Context, TraceFlags } from '@opentelemetry/api';
-import { ExportResultCode } from '@opentelemetry/core';
-import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace-base';
-import type { AuditExportReporter, AuditSpanExporter } from './audit-span-exporter.js';
+import { type Context, context as contextApi, TraceFlags } from '@opentelemetry/api';
+import { BindOnceFuture, type ExportResult, ExportResultCode, suppressTracing } from '@opentelemetry/core';
+import type { ReadableSpan, Span, SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 
-export interface AuditSpanProcessorOptions {
+/**
+ * Why spans were not forwarded: the export failed, the forward queue was
+ * full, the export did not finish in time, or the collector had just failed
+ * and is given a rest before the next try.
+ */
+export type ForwardDropReason = 'export_failed' | 'queue_full' | 'timeout' | 'collector_unavailable';
+
+/** Where the processor reports spans it could not forward; the session counts them and says it once. */
+export interface ForwardReporter {
+  dropped(count: number, reason: ForwardDropReason, error?: unknown): void;
+}
+
+export interface ForwardSpanProcessorOptions {
   /** Spans waiting to be forwarded; beyond this the newest are dropped from the forward (and counted). Default 2048. */
   maxQueueSize?: number;
   /** Spans per forward export. Default 512. */
@@ -17,19 +28,16 @@ export interface AuditSpanProcessorOptions {
 }
 
 /**
- * Writes each month and stage span's audit records the moment it ends,
- * then batches sampled spans for forwarding.
- *
- * Unlike the SDK's BatchSpanProcessor, whose full queue drops spans, the
- * audit side has no queue to overflow: records go straight to the audit
- * files' buffers. Only the forward side is bounded, and what it drops is
- * counted and reported.
+ * Batches sampled spans and forwards them to an exporter (OTLP), with at
+ * most a few exports in flight and a bounded queue. What it drops is
+ * counted and reported; the audit files never depend on it (they are
+ * written from the session's records).
  */
-export class AuditSpanProcessor implements SpanProcessor {
+export class ForwardSpanProcessor implements SpanProcessor {
   private queue: ReadableSpan[] = [];
   private timer: NodeJS.Timeout | undefined;
   private readonly inFlight = new Set<Promise<void>>();
-  private shutdownPromise: Promise<void> | undefined;
+  private readonly shutdownOnce: BindOnceFuture<void>;
   private readonly maxQueueSize: number;
   private readonly maxExportBatchSize: number;
   private readonly scheduledDelayMillis: number;
@@ -40,10 +48,11 @@ export class AuditSpanProcessor implements SpanProcessor {
   private backoffMs = 0;
 
   constructor(
-    private readonly exporter: AuditSpanExporter,
-    private readonly reporter: AuditExportReporter,
-    options: AuditSpanProcessorOptions = {},
+    private readonly exporter: SpanExporter,
+    private readonly reporter: ForwardReporter,
+    options: ForwardSpanProcessorOptions = {},
   ) {
+    this.shutdownOnce = new BindOnceFuture(this.shutdownNow, this);
     this.maxQueueSize = options.maxQueueSize ?? 2048;
     this.maxExportBatchSize = Math.min(options.maxExportBatchSize ?? 512, this.maxQueueSize);
     this.scheduledDelayMillis = options.scheduledDelayMillis ?? 1000;
@@ -54,11 +63,10 @@ export class AuditSpanProcessor implements SpanProcessor {
   onStart(_span: Span, _parentContext: Context): void {}
 
   onEnd(span: ReadableSpan): void {
-    if (this.shutdownPromise !== undefined) return;
-    this.exporter.record(span);
-    if (!this.exporter.forwards || (span.spanContext().traceFlags & TraceFlags.SAMPLED) === 0) return;
+    if (this.shutdownOnce.isCalled) return;
+    if ((span.spanContext().traceFlags & TraceFlags.SAMPLED) === 0) return;
     if (this.queue.length >= this.maxQueueSize) {
-      this.reporter.forwardDropped(1, 'queue_full');
+      this.reporter.dropped(1, 'queue_full');
       return;
     }
     this.queue.push(span);
@@ -76,17 +84,17 @@ export class AuditSpanProcessor implements SpanProcessor {
     const batch = this.queue.splice(0, this.maxExportBatchSize);
     if (batch.length === 0) return;
     if (Date.now() < this.unavailableUntil) {
-      this.reporter.forwardDropped(batch.length, 'collector_unavailable');
+      this.reporter.dropped(batch.length, 'collector_unavailable');
       return;
     }
     let timer: NodeJS.Timeout | undefined;
     const done = new Promise<void>((resolve) => {
       timer = setTimeout(() => {
-        this.reporter.forwardDropped(batch.length, 'timeout');
+        this.reporter.dropped(batch.length, 'timeout');
         resolve();
       }, this.exportTimeoutMillis);
       timer.unref();
-      this.exporter.forward(batch, (result) => {
+      this.forward(batch, (result) => {
         clearTimeout(timer);
         if (result.code === ExportResultCode.SUCCESS) {
           this.backoffMs = 0;
@@ -108,7 +116,7 @@ export class AuditSpanProcessor implements SpanProcessor {
   }
 
   private scheduleTimer(): void {
-    if (this.timer !== undefined || this.shutdownPromise !== undefined) return;
+    if (this.timer !== undefined || this.shutdownOnce.isCalled) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.drain();
@@ -134,19 +142,37 @@ export class AuditSpanProcessor implements SpanProcessor {
     }
   }
 
-  /** Writes the audit files and forwards everything queued, waiting for the forward to finish. */
+  /**
+   * One export, outside any trace: the exporter's own HTTP request must not
+   * become a span of the pipeline (and be exported in turn).
+   */
+  private forward(spans: ReadableSpan[], done: (result: ExportResult) => void): void {
+    try {
+      contextApi.with(suppressTracing(contextApi.active()), () => {
+        this.exporter.export(spans, (result) => {
+          if (result.code !== ExportResultCode.SUCCESS) this.reporter.dropped(spans.length, 'export_failed', result.error);
+          done(result);
+        });
+      });
+    } catch (error) {
+      this.reporter.dropped(spans.length, 'export_failed', error);
+      done({ code: ExportResultCode.FAILED, error: error instanceof Error ? error : new Error(String(error)) });
+    }
+  }
+
+  /** Forwards everything queued, waiting for the exports to finish (or fail, or time out). */
   async forceFlush(): Promise<void> {
-    this.exporter.flushAudit(); // first: the files must not wait on a slow collector
     await this.drainAll();
-    await this.exporter.forceFlush().catch((error) => this.reporter.auditFailed(error));
+    await this.exporter.forceFlush?.();
   }
 
   /** Flushes, then shuts the exporter down. Idempotent. */
   shutdown(): Promise<void> {
-    this.shutdownPromise ??= (async () => {
-      await this.drainAll();
-      await this.exporter.shutdown();
-    })();
-    return this.shutdownPromise;
+    return this.shutdownOnce.call();
+  }
+
+  private async shutdownNow(): Promise<void> {
+    await this.drainAll();
+    await this.exporter.shutdown();
   }
 }

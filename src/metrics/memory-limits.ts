@@ -1,5 +1,5 @@
 import { totalmem } from 'node:os';
-import { BYTES_PER_MB } from './memory-sampler.js';
+import { BYTES_PER_MB } from '../model/units.js';
 
 /** Default warning level: share of the memory available to the process. */
 export const DEFAULT_WARNING_RATIO = 0.7;

@@ -1,4 +1,5 @@
 import type { Attributes, BatchObservableResult, Counter, Meter } from '@opentelemetry/api';
+import { EVENT_ATTR_MEMORY_DIRECTION, EVENT_ATTR_MEMORY_LEVEL } from '../model/attribute-names.js';
 import type { MemorySample } from './memory-sampler.js';
 import { type CrossingDirection, MEMORY_LEVEL_VALUE, type MemoryLevel } from './memory-thresholds.js';
 
@@ -20,10 +21,8 @@ export const METRIC_MEMORY_THRESHOLD = 'stagetrace.memory.threshold';
 export const METRIC_MEMORY_THRESHOLD_CROSSINGS = 'stagetrace.memory.threshold_crossings';
 
 /** Attributes of the threshold event, counter and gauge. */
-export const ATTR_THRESHOLD_LEVEL = 'memory.threshold.level';
-export const ATTR_DIRECTION = 'memory.direction';
-export const ATTR_RSS_MB = 'memory.rss_mb';
-export const ATTR_THRESHOLD_MB = 'memory.threshold_mb';
+export const ATTR_THRESHOLD_LEVEL = EVENT_ATTR_MEMORY_LEVEL;
+export const ATTR_DIRECTION = EVENT_ATTR_MEMORY_DIRECTION;
 
 /** What the gauges read at collection time; no system call happens there. */
 export interface MemoryGaugeSource {

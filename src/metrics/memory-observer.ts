@@ -1,62 +1,48 @@
-import type { Attributes } from '@opentelemetry/api';
-import { EVENT_MEMORY_THRESHOLD } from '../model/attribute-names.js';
-import type { LogLevel } from '../model/levels.js';
-import type { MessageEntry } from '../model/record-sink.js';
-import type { Scope } from '../session/scope.js';
-import type { AlertKind } from '../sinks/webhook-alerts.js';
+import type { ThresholdCrossing } from '../model/memory-crossing.js';
 import { type MemoryThresholdLevels, resolveThresholds } from './memory-limits.js';
-import {
-  ATTR_DIRECTION,
-  ATTR_RSS_MB,
-  ATTR_THRESHOLD_LEVEL,
-  ATTR_THRESHOLD_MB,
-  type MemoryGaugeSource,
-  MemoryMetrics,
-} from './memory-metrics.js';
-import { type MemorySample, type MemorySampler, toMb } from './memory-sampler.js';
-import { type MemoryLevel, type ThresholdCrossing, ThresholdTracker } from './memory-thresholds.js';
+import { type MemoryGaugeSource, MemoryMetrics } from './memory-metrics.js';
+import type { MemorySample, MemorySampler } from './memory-sampler.js';
+import { type MemoryLevel, ThresholdTracker } from './memory-thresholds.js';
 import type { MeterBinding } from './meter-binding.js';
 
-/** What the observer needs from the session. */
-export interface MemoryObserverHost {
-  readonly config: { readonly memory: { readonly warningMb: number | undefined; readonly criticalMb: number | undefined } };
-  readonly memory: MemorySampler;
-  readonly open: ReadonlySet<Scope>;
-  readonly meterBinding: MeterBinding;
-  readonly alerts?: { alert(kind: AlertKind, text: string): boolean } | undefined;
-  message(entry: MessageEntry): void;
-  reportInternalError(what: string, err: unknown): void;
+export interface MemoryObserverOptions {
+  sampler: MemorySampler;
+  warningMb: number | undefined;
+  criticalMb: number | undefined;
+  meterBinding: MeterBinding;
+  /** Called for each crossing; the session turns it into span events and a log line. */
+  onCrossing: (crossing: ThresholdCrossing, atMs: number) => void;
+  onError: (what: string, error: unknown) => void;
 }
 
-const LOG_LEVEL: Readonly<Record<MemoryLevel, LogLevel>> = { ok: 'INFO', warning: 'WARNING', critical: 'CRITICAL' };
-
 /**
- * Watches every memory sample against the RSS thresholds. Each crossing
- * becomes a `memory.threshold` event on every open month and stage, a log
- * line (WARNING, CRITICAL, or INFO when back to ok), a count in
- * `stagetrace.memory.threshold_crossings`, and, upward, a webhook alert.
- * It also registers the memory gauges once a MeterProvider exists.
+ * Watches every memory sample against the RSS thresholds and reports each
+ * crossing once (see ThresholdTracker for the hysteresis). It also
+ * registers the memory gauges once a MeterProvider exists, and counts
+ * crossings in `stagetrace.memory.threshold_crossings`.
  */
 export class MemoryObserver implements MemoryGaugeSource {
   readonly levels: MemoryThresholdLevels;
-  private readonly tracker: ThresholdTracker;
-  private metrics: MemoryMetrics | undefined;
+  readonly #tracker: ThresholdTracker;
+  readonly #options: MemoryObserverOptions;
+  #metrics: MemoryMetrics | undefined;
 
-  constructor(private readonly host: MemoryObserverHost) {
-    this.levels = resolveThresholds(host.config.memory.warningMb, host.config.memory.criticalMb);
-    this.tracker = new ThresholdTracker(this.levels);
-    host.meterBinding.onBind((meter) => {
-      this.metrics = new MemoryMetrics(meter, this);
+  constructor(options: MemoryObserverOptions) {
+    this.#options = options;
+    this.levels = resolveThresholds(options.warningMb, options.criticalMb);
+    this.#tracker = new ThresholdTracker(this.levels);
+    options.meterBinding.onBind((meter) => {
+      this.#metrics = new MemoryMetrics(meter, this);
     });
-    host.memory.onEachSample((sample) => this.onSample(sample));
+    options.sampler.onEachSample((sample) => this.onSample(sample));
   }
 
   get latest(): MemorySample {
-    return this.host.memory.latest;
+    return this.#options.sampler.latest;
   }
 
   get level(): MemoryLevel {
-    return this.tracker.level;
+    return this.#tracker.level;
   }
 
   get warningBytes(): number {
@@ -70,42 +56,14 @@ export class MemoryObserver implements MemoryGaugeSource {
   /** Checks one sample; public so a sample can be fed directly. */
   onSample(sample: MemorySample): void {
     // Binding here registers the gauges even in a run that ends no scope.
-    if (this.metrics === undefined) this.host.meterBinding.meter();
-    const crossings = this.tracker.update(sample.rssBytes);
-    for (const crossing of crossings) {
+    if (this.#metrics === undefined) this.#options.meterBinding.meter();
+    for (const crossing of this.#tracker.update(sample.rssBytes)) {
       try {
-        this.report(crossing, sample.atMs);
+        this.#metrics?.crossed(crossing.level, crossing.direction);
+        this.#options.onCrossing(crossing, sample.atMs);
       } catch (err) {
-        this.host.reportInternalError('reporting a memory threshold crossing', err);
+        this.#options.onError('reporting a memory threshold crossing', err);
       }
-    }
-  }
-
-  private report(c: ThresholdCrossing, atMs: number): void {
-    const rssMb = toMb(c.rssBytes);
-    const thresholdMb = toMb(c.thresholdBytes);
-    const attributes: Attributes = {
-      [ATTR_THRESHOLD_LEVEL]: c.level,
-      [ATTR_RSS_MB]: rssMb,
-      [ATTR_THRESHOLD_MB]: thresholdMb,
-      [ATTR_DIRECTION]: c.direction,
-    };
-    let innermost: Scope | undefined;
-    for (const scope of this.host.open) {
-      scope.span.addEvent(EVENT_MEMORY_THRESHOLD, attributes);
-      innermost = scope;
-    }
-    this.metrics?.crossed(c.level, c.direction);
-    const text =
-      c.direction === 'up'
-        ? `Memory ${c.level}: RSS ${rssMb} MB reached the ${c.threshold} threshold of ${thresholdMb} MB`
-        : `Memory ${c.level === 'ok' ? 'back to ok' : `down to ${c.level}`}: RSS ${rssMb} MB fell below the ${c.threshold} threshold of ${thresholdMb} MB`;
-    this.host.message({ atMs, level: LOG_LEVEL[c.level], message: text, scope: innermost, context: undefined, error: undefined });
-    if (c.direction === 'up') {
-      const where = innermost
-        ? ` during ${innermost.kind === 'month' ? `month ${innermost.month}` : `stage ${innermost.name}${innermost.month ? ` of ${innermost.month}` : ''}`}`
-        : '';
-      this.host.alerts?.alert(c.level === 'critical' ? 'memory.critical' : 'memory.warning', `${text}${where}`);
     }
   }
 }

@@ -1,4 +1,5 @@
 import { freemem, totalmem } from 'node:os';
+import { epochNowMs } from '../model/clock.js';
 
 /** One reading of the process's memory, in bytes. */
 export interface MemorySample {
@@ -87,7 +88,7 @@ export class MemorySampler {
    * timer keeps up this costs one clock read.
    */
   refreshIfStale(): MemorySample {
-    if (this.timer !== undefined && Date.now() - this.sample.atMs >= this.intervalMs) return this.sampleNow();
+    if (this.timer !== undefined && epochNowMs() - this.sample.atMs >= this.intervalMs) return this.sampleNow();
     return this.sample;
   }
 
@@ -108,14 +109,7 @@ export class MemorySampler {
       arrayBuffersBytes: usage.arrayBuffers,
       cpuPercent: elapsedUs > 0 ? Math.round((usedUs / elapsedUs) * 1000) / 10 : 0,
       systemMemoryUtilization: TOTAL_MEMORY_BYTES > 0 ? 1 - freemem() / TOTAL_MEMORY_BYTES : 0,
-      atMs: Date.now(),
+      atMs: epochNowMs(),
     };
   }
-}
-
-export const BYTES_PER_MB = 1024 * 1024;
-
-/** Megabytes with one decimal, as the seed writes them. */
-export function toMb(bytes: number): number {
-  return Math.round((bytes / BYTES_PER_MB) * 10) / 10;
 }

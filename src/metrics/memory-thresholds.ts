@@ -1,23 +1,10 @@
+import type { MemoryLevel, ThresholdCrossing } from '../model/memory-crossing.js';
 import { hysteresisBytes, type MemoryThresholdLevels } from './memory-limits.js';
 
-/** Memory state: `ok` below warning, then `warning`, then `critical`. */
-export type MemoryLevel = 'ok' | 'warning' | 'critical';
-export type CrossingDirection = 'up' | 'down';
+export type { CrossingDirection, MemoryLevel, ThresholdCrossing } from '../model/memory-crossing.js';
 
 /** Numeric value of each state, as the `stagetrace.memory.state` gauge reports it. */
 export const MEMORY_LEVEL_VALUE: Readonly<Record<MemoryLevel, number>> = { ok: 0, warning: 1, critical: 2 };
-
-/** One threshold crossed in one direction. */
-export interface ThresholdCrossing {
-  /** The state after the crossing. */
-  level: MemoryLevel;
-  direction: CrossingDirection;
-  /** The threshold crossed, in bytes. */
-  thresholdBytes: number;
-  /** Which threshold that is. */
-  threshold: 'warning' | 'critical';
-  rssBytes: number;
-}
 
 /**
  * Tracks RSS against the warning and critical thresholds with hysteresis:

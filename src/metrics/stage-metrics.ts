@@ -1,6 +1,7 @@
 import type { Attributes, Counter, Histogram, Meter } from '@opentelemetry/api';
+import { CappedMap } from '../model/capped-map.js';
 import type { LogLevel } from '../model/levels.js';
-import type { Scope } from '../session/scope.js';
+import type { MessageRecord, ScopeEndRecord } from '../model/records.js';
 import { MeterBinding } from './meter-binding.js';
 
 /** Metric names; docs/metrics.md lists each with its unit and attributes. */
@@ -57,7 +58,8 @@ function createInstruments(meter: Meter): Instruments {
     }),
     messages: meter.createCounter(METRIC_LOG_MESSAGES, {
       unit: '{message}',
-      description: 'Log messages by level, counted whether or not the level passes the console and file filter.',
+      description:
+        'Messages logged through logProgress() and handle.log(), by level, counted whether or not the level passes the console and file filter. Start, end and timing lines are not counted.',
     }),
     dropped: meter.createCounter(METRIC_OTLP_DROPPED_SPANS, {
       unit: '{span}',
@@ -78,9 +80,9 @@ function createInstruments(meter: Meter): Instruments {
 export class StageMetrics {
   private instruments: Instruments | undefined;
   private readonly binding: MeterBinding | undefined;
-  private readonly attrCache = new Map<string, Attributes>();
-  private readonly slowAttrs = new Map<string, Attributes>();
-  private readonly levelAttrs = new Map<LogLevel, Attributes>();
+  readonly #stageAttrs = new CappedMap<string, Attributes>(MAX_CACHED_ATTRIBUTE_SETS);
+  readonly #slowAttrs = new CappedMap<string, Attributes>(MAX_CACHED_ATTRIBUTE_SETS);
+  readonly #levelAttrs = new CappedMap<LogLevel, Attributes>(MAX_CACHED_ATTRIBUTE_SETS);
 
   constructor(meter: Meter | MeterBinding) {
     if (meter instanceof MeterBinding) {
@@ -98,40 +100,34 @@ export class StageMetrics {
     return this.instruments;
   }
 
-  scopeEnded(scope: Scope): void {
+  onEnd(r: ScopeEndRecord): void {
     const m = this.ready;
     if (m === undefined) return;
+    const scope = r.scope;
     if (scope.kind === 'month') {
-      m.monthDuration.record(scope.durationS, { [METRIC_ATTR_MONTH]: scope.month, [METRIC_ATTR_OUTCOME]: scope.outcome });
+      m.monthDuration.record(r.durationS, { [METRIC_ATTR_MONTH]: scope.month, [METRIC_ATTR_OUTCOME]: r.outcome });
       return;
     }
-    const key = `${scope.name}\u0000${scope.outcome}`;
-    let attrs = this.attrCache.get(key);
-    if (attrs === undefined) {
-      attrs = { [METRIC_ATTR_STAGE_NAME]: scope.name, [METRIC_ATTR_OUTCOME]: scope.outcome };
-      if (this.attrCache.size < MAX_CACHED_ATTRIBUTE_SETS) this.attrCache.set(key, attrs);
-    }
-    m.stageDuration.record(scope.durationS, attrs);
+    const attrs = this.#stageAttrs.get(`${scope.name}\u0000${r.outcome}`, () => ({
+      [METRIC_ATTR_STAGE_NAME]: scope.name,
+      [METRIC_ATTR_OUTCOME]: r.outcome,
+    }));
+    m.stageDuration.record(r.durationS, attrs);
     m.executions.add(1, attrs);
-    if (scope.slow) {
-      let slowAttrs = this.slowAttrs.get(scope.name);
-      if (slowAttrs === undefined) {
-        slowAttrs = { [METRIC_ATTR_STAGE_NAME]: scope.name };
-        if (this.slowAttrs.size < MAX_CACHED_ATTRIBUTE_SETS) this.slowAttrs.set(scope.name, slowAttrs);
-      }
-      m.slow.add(1, slowAttrs);
-    }
+    if (r.slow)
+      m.slow.add(
+        1,
+        this.#slowAttrs.get(scope.name, (name) => ({ [METRIC_ATTR_STAGE_NAME]: name })),
+      );
   }
 
-  message(level: LogLevel): void {
+  onMessage(r: MessageRecord): void {
     const m = this.ready;
     if (m === undefined) return;
-    let attrs = this.levelAttrs.get(level);
-    if (attrs === undefined) {
-      attrs = { [METRIC_ATTR_LOG_LEVEL]: level };
-      this.levelAttrs.set(level, attrs);
-    }
-    m.messages.add(1, attrs);
+    m.messages.add(
+      1,
+      this.#levelAttrs.get(r.level, (level) => ({ [METRIC_ATTR_LOG_LEVEL]: level })),
+    );
   }
 
   /** Counts spans that did not reach the OTLP endpoint; `reason` is a short fixed word such as `queue_full` or `export_failed`. */

@@ -13,15 +13,20 @@ export const ATTR_STAGE_NAME = 'stagetrace.stage.name';
 export const ATTR_OUTCOME = 'stagetrace.outcome';
 export const ATTR_INTERRUPTED_REASON = 'stagetrace.interrupted.reason';
 export const ATTR_SLOW = 'stagetrace.stage.slow';
-export const ATTR_THRESHOLD_S = 'stagetrace.stage.threshold_s';
-export const ATTR_DURATION_S = 'stagetrace.duration_s';
-export const ATTR_RSS_START_MB = 'stagetrace.memory.rss_start_mb';
-export const ATTR_RSS_END_MB = 'stagetrace.memory.rss_end_mb';
-export const ATTR_RSS_DELTA_MB = 'stagetrace.memory.rss_delta_mb';
-export const ATTR_RSS_PEAK_MB = 'stagetrace.memory.rss_peak_mb';
-export const ATTR_HEAP_START_MB = 'stagetrace.memory.heap_used_start_mb';
-export const ATTR_HEAP_END_MB = 'stagetrace.memory.heap_used_end_mb';
-export const ATTR_HEAP_DELTA_MB = 'stagetrace.memory.heap_used_delta_mb';
+/**
+ * Numbers are sent in integer units (microseconds, bytes) so that each
+ * attribute has one type on every span: OTLP encodes a whole-valued double
+ * as an int64, so `1.5` seconds and `2` seconds would arrive as two types.
+ */
+export const ATTR_THRESHOLD_US = 'stagetrace.stage.threshold_us';
+export const ATTR_DURATION_US = 'stagetrace.duration_us';
+export const ATTR_RSS_START_BYTES = 'stagetrace.memory.rss_start_bytes';
+export const ATTR_RSS_END_BYTES = 'stagetrace.memory.rss_end_bytes';
+export const ATTR_RSS_DELTA_BYTES = 'stagetrace.memory.rss_delta_bytes';
+export const ATTR_RSS_PEAK_BYTES = 'stagetrace.memory.rss_peak_bytes';
+export const ATTR_HEAP_START_BYTES = 'stagetrace.memory.heap_used_start_bytes';
+export const ATTR_HEAP_END_BYTES = 'stagetrace.memory.heap_used_end_bytes';
+export const ATTR_HEAP_DELTA_BYTES = 'stagetrace.memory.heap_used_delta_bytes';
 /** Prefix under which the caller's context is flattened. */
 export const CONTEXT_PREFIX = 'stagetrace.context.';
 
@@ -30,6 +35,11 @@ export const EVENT_SLOW = 'stagetrace.stage.slow';
 export const EVENT_MEMORY_THRESHOLD = 'memory.threshold';
 export const EVENT_ATTR_LEVEL = 'log.level';
 export const EVENT_ATTR_MESSAGE = 'log.message';
+/** Attributes of the memory threshold event (and, level and direction, of the crossing counter). */
+export const EVENT_ATTR_MEMORY_LEVEL = 'memory.threshold.level';
+export const EVENT_ATTR_MEMORY_DIRECTION = 'memory.direction';
+export const EVENT_ATTR_MEMORY_RSS_BYTES = 'memory.rss_bytes';
+export const EVENT_ATTR_MEMORY_THRESHOLD_BYTES = 'memory.threshold_bytes';
 
 export const KIND_MONTH = 'month';
 export const KIND_STAGE = 'stage';

@@ -1,23 +1,29 @@
 /**
- * Memoises a string transformation of a few, often repeated, values —
- * stage names, months, labels. A pipeline formats the same dozen names
- * millions of times; the cache turns escaping and quoting into a Map hit.
- * Bounded, so unbounded inputs cannot grow it without limit.
+ * A Map that stops growing at `maxEntries`: values beyond it are computed
+ * each time instead of cached. Caches of per-name strings and attribute
+ * objects use it, so a pipeline that invents a new stage name per call
+ * cannot grow memory without bound, while the usual dozen names are a
+ * single lookup.
  */
-export class StringCache {
-  private readonly map = new Map<string, string>();
+export class CappedMap<K, V> {
+  readonly #map = new Map<K, V>();
+  readonly #maxEntries: number;
 
-  constructor(
-    private readonly transform: (value: string) => string,
-    private readonly maxEntries = 4096,
-  ) {}
+  constructor(maxEntries = 4096) {
+    this.#maxEntries = maxEntries;
+  }
 
-  get(value: string): string {
-    let out = this.map.get(value);
-    if (out === undefined) {
-      out = this.transform(value);
-      if (this.map.size < this.maxEntries) this.map.set(value, out);
+  /** The cached value of `key`, made by `make` (and kept while there is room) when missing. */
+  get(key: K, make: (key: K) => V): V {
+    let value = this.#map.get(key);
+    if (value === undefined) {
+      value = make(key);
+      if (this.#map.size < this.#maxEntries) this.#map.set(key, value);
     }
-    return out;
+    return value;
+  }
+
+  get size(): number {
+    return this.#map.size;
   }
 }

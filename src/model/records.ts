@@ -2,6 +2,7 @@ import type { Attributes } from '@opentelemetry/api';
 import type { Outcome, ScopeKind } from './attribute-names.js';
 import type { ErrorInfo } from './error-info.js';
 import type { LogLevel } from './levels.js';
+import type { ThresholdCrossing } from './memory-crossing.js';
 
 /**
  * The records a session hands to its sinks. Each is built once, frozen, and
@@ -82,6 +83,8 @@ export interface MessageRecord {
   readonly context: Readonly<Attributes> | undefined;
   readonly error: ErrorInfo | undefined;
   readonly rssBytes: number;
+  /** Set on the message the memory observer writes for a threshold crossing. */
+  readonly memory?: ThresholdCrossing;
 }
 
 /** The label of a scope in log lines: the stage name, or `month YYYY-MM`. */

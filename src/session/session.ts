@@ -1,349 +1,451 @@
-import {
-  type Attributes,
-  type Context,
-  context as contextApi,
-  diag,
-  type Meter,
-  metrics,
-  SpanKind,
-  type Tracer,
-  trace,
-} from '@opentelemetry/api';
+import { type Attributes, type Context, SpanKind, SpanStatusCode, type Tracer, trace } from '@opentelemetry/api';
 import type { ResolvedConfig } from '../config/options.js';
-import { resolveConfig } from '../config/resolve-config.js';
-import type { AuditExportReporter } from '../export/audit-span-exporter.js';
-import { MemoryObserver } from '../metrics/memory-observer.js';
-import { MemorySampler } from '../metrics/memory-sampler.js';
-import { MeterBinding } from '../metrics/meter-binding.js';
-import { StageMetrics } from '../metrics/stage-metrics.js';
+import type { MemorySampler } from '../metrics/memory-sampler.js';
+import type { StageMetrics } from '../metrics/stage-metrics.js';
 import * as A from '../model/attribute-names.js';
+import { CappedMap } from '../model/capped-map.js';
+import { epochNowMs, secondsBetween } from '../model/clock.js';
 import { flattenContext } from '../model/context-attributes.js';
+import { type ErrorInfo, stackWithCauses, toErrorInfo } from '../model/error-info.js';
 import { LEVEL_RANK, type LogLevel } from '../model/levels.js';
-import type { MessageEntry, ProgressSink } from '../model/record-sink.js';
+import type { ThresholdCrossing } from '../model/memory-crossing.js';
+import type { RecordSink } from '../model/record-sink.js';
+import type { MessageRecord, ScopeEndRecord, ScopeRef, ScopeStartRecord } from '../model/records.js';
 import { Redactor } from '../model/redaction.js';
-import { VERSION } from '../model/version.js';
-import type { AuditLog } from '../sinks/audit/audit-log.js';
-import { ConsoleSink } from '../sinks/console-sink.js';
-import { WebhookAlerts } from '../sinks/webhook-alerts.js';
-import { SessionStats } from '../stats/session-stats.js';
+import { toMb } from '../model/units.js';
+import type { SessionStats } from '../stats/session-stats.js';
+import { buildSessionSummary, type SessionSummary } from '../stats/session-summary.js';
+import { OpenScopes } from './open-scopes.js';
 import { activeScope, Scope } from './scope.js';
+import type { TelemetryReporter } from './telemetry-reporter.js';
 
-export const INSTRUMENTATION_SCOPE = 'stagetrace';
+/** What a session is built from; setup/ provides it. */
+export interface SessionParts {
+  config: ResolvedConfig;
+  memory: MemorySampler;
+  stats: SessionStats;
+  reporter: TelemetryReporter;
+  /** Resolved on first use: a user-owned NodeSDK registers its provider after stagetrace is created. */
+  tracer: () => Tracer;
+  metrics: StageMetrics;
+  /** Say once when spans have no ids because no SDK was started (createStagetrace() without sdk.start()). */
+  expectsSdk?: boolean;
+}
+
+const NO_CONTEXT: Readonly<Attributes> = Object.freeze({});
+const INVALID_TRACE_ID = '00000000000000000000000000000000';
 
 /**
- * One stagetrace session: configuration, the sinks progress goes to, the
- * statistics behind the summary, and every open month and stage.
- * The API functions find it through {@link getRuntime}.
+ * One stagetrace session: it opens and ends months and stages, builds one
+ * frozen record per start, end and message, and hands that same record to
+ * the span, the statistics, the metrics and every sink. Nothing downstream
+ * reads facts back from spans, so samplers and span limits cannot change
+ * what the audit files say.
  */
-export class Runtime {
+export class Session {
   readonly sessionId: string;
+  readonly config: ResolvedConfig;
   readonly redactor: Redactor;
   readonly memory: MemorySampler;
-  /** The meter, once a MeterProvider exists (see MeterBinding). */
-  readonly meterBinding: MeterBinding;
-  /** RSS thresholds, memory gauges. */
-  readonly memoryObserver: MemoryObserver;
-  /** Webhook alerts, when `alerts.webhookUrl` is set. */
-  readonly alerts: WebhookAlerts | undefined;
-  readonly stats = new SessionStats();
-  readonly sinks: ProgressSink[] = [];
-  /** Open months and stages, oldest first: ended as interrupted at shutdown. */
-  readonly open = new Set<Scope>();
-  /** The audit files, when this session writes them. */
-  audit: AuditLog | undefined;
-  /** Stages opened through `logProgress({ stage, stageEvent: 'start' })`, by name. */
-  readonly namedStages = new Map<string, Scope[]>();
-  private readonly minRank: number;
-  private tracer: Tracer | undefined;
-  private stageMetrics: StageMetrics | undefined;
-  private readonly warned = new Set<string>();
+  readonly stats: SessionStats;
+  readonly reporter: TelemetryReporter;
+  readonly open = new OpenScopes();
+  readonly #sinks: RecordSink[] = [];
+  readonly #metrics: StageMetrics;
+  readonly #tracerSource: () => Tracer;
+  #tracer: Tracer | undefined;
+  readonly #minRank: number;
+  /** Stage names after redaction: a handful of names repeat millions of times. */
+  readonly #names = new CappedMap<string, string>();
+  /** The ErrorInfo of each thrown object, so an error that propagates from a stage to its month is one record. */
+  readonly #errors = new WeakMap<object, ErrorInfo>();
+  readonly #usageWarned = new Set<string>();
+  readonly #expectsSdk: boolean;
 
-  constructor(
-    readonly config: ResolvedConfig,
-    private tracerSource: () => Tracer = () => trace.getTracer(INSTRUMENTATION_SCOPE, VERSION),
-    private readonly meterSource: () => Meter = () => metrics.getMeter(INSTRUMENTATION_SCOPE, VERSION),
-  ) {
-    this.sessionId = config.sessionId;
-    this.redactor = new Redactor({ extraKeys: config.redactKeys, extraQueryParams: config.redactQueryParams });
-    this.memory = new MemorySampler(config.memory.intervalMs);
-    this.minRank = LEVEL_RANK[config.logLevel];
-    if (config.console) this.sinks.push(new ConsoleSink({ minLevel: config.logLevel, colors: config.colors }));
-    this.meterBinding = new MeterBinding(() => this.meterSource());
-    this.alerts = config.alerts ? new WebhookAlerts(config.alerts, this) : undefined;
-    if (this.alerts) this.sinks.push(this.alerts);
-    this.memoryObserver = new MemoryObserver(this);
+  constructor(parts: SessionParts) {
+    this.config = parts.config;
+    this.sessionId = parts.config.sessionId;
+    this.redactor = new Redactor({ extraKeys: parts.config.redactKeys, extraQueryParams: parts.config.redactQueryParams });
+    this.memory = parts.memory;
+    this.stats = parts.stats;
+    this.reporter = parts.reporter;
+    this.#metrics = parts.metrics;
+    this.#tracerSource = parts.tracer;
+    this.#minRank = LEVEL_RANK[parts.config.logLevel];
+    this.#expectsSdk = parts.expectsSdk ?? false;
   }
 
-  /**
-   * Resolved on first use, not at construction: with a user-owned NodeSDK
-   * the global providers only exist once the user has started it.
-   */
-  getTracer(): Tracer {
-    this.tracer ??= this.tracerSource();
-    return this.tracer;
+  addSink(sink: RecordSink): void {
+    this.#sinks.push(sink);
   }
 
-  /** Replaces where spans come from (a private provider when OTEL_SDK_DISABLED is set). */
-  setTracerSource(source: () => Tracer): void {
-    this.tracerSource = source;
-    this.tracer = undefined;
+  #getTracer(): Tracer {
+    this.#tracer ??= this.#tracerSource();
+    return this.#tracer;
   }
 
-  get metrics(): StageMetrics {
-    this.stageMetrics ??= new StageMetrics(this.meterBinding);
-    return this.stageMetrics;
-  }
-
-  flatten(context: unknown, into?: Attributes): Attributes {
-    return flattenContext(context, A.CONTEXT_PREFIX, this.redactor, undefined, into);
+  flatten(context: unknown): Readonly<Attributes> {
+    return flattenContext(context, A.CONTEXT_PREFIX, this.redactor);
   }
 
   thresholdFor(stage: string): number {
     return this.config.stageThresholds.get(stage) ?? this.config.defaultThresholdS;
   }
 
-  openMonth(month: string, context: unknown, parentCtx: Context = contextApi.active()): Scope {
-    this.memory.sampleNow();
-    const contextAttributes = context === undefined ? {} : this.flatten(context);
+  /** A stage name as it may leave the process: redacted (a URL with a password is not a name to keep). */
+  stageName(name: string): string {
+    return this.#names.get(name, (raw) => this.redactor.scrubText(raw));
+  }
+
+  openMonth(month: string, context: unknown, parentCtx: Context): Scope {
+    const sample = this.memory.sampleNow();
+    const ctxAttributes = context === undefined ? NO_CONTEXT : this.flatten(context);
     const attributes: Attributes = {
       [A.ATTR_KIND]: A.KIND_MONTH,
       [A.ATTR_SESSION_ID]: this.sessionId,
       [A.ATTR_MONTH]: month,
-      [A.ATTR_RSS_START_MB]: mb(this.memory.latest.rssBytes),
-      [A.ATTR_HEAP_START_MB]: mb(this.memory.latest.heapUsedBytes),
-      ...contextAttributes,
+      [A.ATTR_RSS_START_BYTES]: sample.rssBytes,
+      [A.ATTR_HEAP_START_BYTES]: sample.heapUsedBytes,
     };
-    const span = this.getTracer().startSpan(A.MONTH_SPAN_NAME, { root: true, kind: SpanKind.INTERNAL, attributes }, parentCtx);
-    const scope = new Scope(this, 'month', A.MONTH_SPAN_NAME, month, span, parentCtx, activeScope(parentCtx), 0, contextAttributes);
-    this.stats.monthStarted(scope);
-    this.opened(scope);
-    return scope;
+    for (const key in ctxAttributes) attributes[key] = ctxAttributes[key];
+    const startMs = epochNowMs();
+    const span = this.#getTracer().startSpan(
+      A.MONTH_SPAN_NAME,
+      { root: true, kind: SpanKind.INTERNAL, attributes, startTime: startMs },
+      parentCtx,
+    );
+    return this.#opened('month', A.MONTH_SPAN_NAME, month, span, parentCtx, undefined, startMs, sample, undefined, ctxAttributes, false);
   }
 
-  openStage(name: string, context: unknown, thresholdS: number | undefined, parentCtx: Context = contextApi.active()): Scope {
+  openStage(rawName: string, context: unknown, thresholdS: number | undefined, parentCtx: Context, byName = false): Scope {
+    const name = this.stageName(rawName);
     const parent = activeScope(parentCtx);
-    const month = parent?.month;
-    const contextAttributes = context === undefined ? NO_CONTEXT : this.flatten(context);
+    const month = parent?.ref.month;
+    const ctxAttributes = context === undefined ? NO_CONTEXT : this.flatten(context);
     const sample = this.memory.latest;
     const attributes: Attributes = {
       [A.ATTR_KIND]: A.KIND_STAGE,
       [A.ATTR_STAGE_NAME]: name,
-      [A.ATTR_RSS_START_MB]: mb(sample.rssBytes),
-      [A.ATTR_HEAP_START_MB]: mb(sample.heapUsedBytes),
+      [A.ATTR_RSS_START_BYTES]: sample.rssBytes,
+      [A.ATTR_HEAP_START_BYTES]: sample.heapUsedBytes,
     };
     // The session id is on the month span; a stage repeats it only when it has no month.
     if (month !== undefined) attributes[A.ATTR_MONTH] = month;
     else attributes[A.ATTR_SESSION_ID] = this.sessionId;
-    if (contextAttributes !== NO_CONTEXT) for (const key in contextAttributes) attributes[key] = contextAttributes[key];
-    const span = this.getTracer().startSpan(name, { kind: SpanKind.INTERNAL, attributes }, parentCtx);
-    const scope = new Scope(this, 'stage', name, month, span, parentCtx, parent, thresholdS ?? this.thresholdFor(name), contextAttributes);
-    this.opened(scope);
+    for (const key in ctxAttributes) attributes[key] = ctxAttributes[key];
+    const startMs = epochNowMs();
+    const span = this.#getTracer().startSpan(name, { kind: SpanKind.INTERNAL, attributes, startTime: startMs }, parentCtx);
+    const threshold = thresholdS ?? this.thresholdFor(name);
+    return this.#opened('stage', name, month, span, parentCtx, parent, startMs, sample, threshold, ctxAttributes, byName);
+  }
+
+  #opened(
+    kind: A.ScopeKind,
+    name: string,
+    month: string | undefined,
+    span: ReturnType<Tracer['startSpan']>,
+    parentCtx: Context,
+    parent: Scope | undefined,
+    startMs: number,
+    sample: { rssBytes: number; heapUsedBytes: number },
+    thresholdS: number | undefined,
+    context: Readonly<Attributes>,
+    byName: boolean,
+  ): Scope {
+    const ids = span.spanContext();
+    if (this.#expectsSdk && ids.traceId === INVALID_TRACE_ID) this.#noSdk();
+    const ref: ScopeRef = Object.freeze({
+      kind,
+      name,
+      month,
+      sessionId: this.sessionId,
+      traceId: ids.traceId,
+      spanId: ids.spanId,
+      parentSpanId: kind === 'month' ? undefined : trace.getSpanContext(parentCtx)?.spanId,
+    });
+    const scope = new Scope(ref, span, parentCtx, parent, startMs, sample.rssBytes, sample.heapUsedBytes, thresholdS, context);
+    if (byName) this.open.addNamed(scope);
+    else this.open.add(scope);
+    this.memory.listeners.add(scope);
+    const record: ScopeStartRecord = Object.freeze({
+      type: 'start',
+      scope: ref,
+      startMs,
+      context,
+      rssBytes: sample.rssBytes,
+      heapUsedBytes: sample.heapUsedBytes,
+    });
+    this.#deliverStart(record);
     return scope;
   }
 
-  private opened(scope: Scope): void {
-    this.open.add(scope);
-    this.memory.listeners.add(scope);
-    for (const sink of this.sinks) sink.scopeStarted(scope);
+  #noSdk(): void {
+    this.reporter.sayOnce(
+      'no-sdk',
+      'no OpenTelemetry SDK is started, so months and stages are not exported (trace ids are all zeros). The audit files are still written. ' +
+        'With createStagetrace(), start your NodeSDK with its spanProcessors before the first month.',
+    );
   }
 
-  /** Called by a scope as it ends, before its span ends. */
-  closeScope(scope: Scope): void {
-    // Before the scope leaves `open`: a sync stage that blocked the sampler
-    // gets its end sample (peak, threshold events) while still open.
-    this.memory.refreshIfStale();
-    this.open.delete(scope);
-    this.memory.listeners.delete(scope);
-    if (scope.kind === 'stage') {
-      const named = this.namedStages.get(scope.name);
-      if (named) {
-        const i = named.indexOf(scope);
-        if (i !== -1) named.splice(i, 1);
-        if (named.length === 0) this.namedStages.delete(scope.name);
-      }
-    }
-  }
-
-  /** Called by a scope after its span ended: statistics, metrics, sinks. */
-  scopeEnded(scope: Scope): void {
+  /** Adds caller context to an open scope; it goes on the span and into the end record. */
+  addContext(scope: Scope, context: unknown): void {
+    if (scope.ended) return;
     try {
-      this.stats.scopeEnded(scope);
-      this.metrics.scopeEnded(scope);
-    } catch (err) {
-      this.reportInternalError('recording statistics', err);
-    }
-    for (const sink of this.sinks) {
-      try {
-        sink.scopeEnded(scope);
-      } catch (err) {
-        this.reportInternalError('writing a scope end', err);
-      }
+      const added = this.flatten(context);
+      scope.span.setAttributes(added);
+      scope.context = Object.freeze({ ...scope.context, ...added });
+    } catch (error) {
+      this.reporter.internalError('adding context', error);
     }
   }
 
-  /** True when a message at this level passes the minimum level. */
-  enabled(level: LogLevel): boolean {
-    return LEVEL_RANK[level] >= this.minRank;
+  /** The redacted ErrorInfo of a thrown value, the same object each time the same value is seen. */
+  errorInfo(error: unknown): ErrorInfo {
+    if (typeof error !== 'object' || error === null) return toErrorInfo(error, this.redactor);
+    let info = this.#errors.get(error);
+    if (info === undefined) {
+      info = toErrorInfo(error, this.redactor);
+      this.#errors.set(error, info);
+    }
+    return info;
   }
 
-  /** Hands a filtered, redacted message to every sink. Counted at every level. */
-  message(entry: MessageEntry): void {
-    const rank = LEVEL_RANK[entry.level];
-    this.stats.messagesByLevel[rank] = (this.stats.messagesByLevel[rank] ?? 0) + 1;
+  /**
+   * Ends a month or stage: builds its end record once, puts it on the span,
+   * ends the span at the record's end time, and hands the record to
+   * statistics, metrics and sinks. A second call does nothing. Never throws.
+   */
+  endScope(scope: Scope, outcome: A.Outcome, error?: unknown, reason?: string): void {
+    if (scope.end !== undefined) return;
+    let record: ScopeEndRecord;
     try {
-      this.metrics.message(entry.level);
+      // Before the scope leaves the registry: a sync stage that blocked the
+      // sampler gets its end sample (peak, threshold events) while still open.
+      const sample = this.memory.refreshIfStale();
+      this.open.delete(scope);
+      this.memory.listeners.delete(scope);
+      const endMs = epochNowMs();
+      const durationS = secondsBetween(scope.startMs, endMs);
+      const thresholdS = scope.thresholdS;
+      const peak = sample.rssBytes > scope.peakRssBytes ? sample.rssBytes : scope.peakRssBytes;
+      record = Object.freeze({
+        type: 'end',
+        scope: scope.ref,
+        startMs: scope.startMs,
+        endMs,
+        durationS,
+        outcome,
+        slow: thresholdS !== undefined && durationS > thresholdS,
+        thresholdS,
+        rssStartBytes: scope.rssStartBytes,
+        rssEndBytes: sample.rssBytes,
+        rssPeakBytes: peak,
+        heapStartBytes: scope.heapStartBytes,
+        heapEndBytes: sample.heapUsedBytes,
+        cpuPercent: sample.cpuPercent,
+        error: outcome !== 'success' && error !== undefined ? this.errorInfo(error) : undefined,
+        reason: reason === undefined ? undefined : this.redactor.scrubText(reason),
+        context: scope.context,
+      });
+      scope.end = record;
     } catch (err) {
-      this.reportInternalError('counting a message', err);
+      this.open.delete(scope);
+      this.memory.listeners.delete(scope);
+      this.reporter.internalError('ending a scope', err);
+      return;
     }
-    if (rank < this.minRank) return;
-    for (const sink of this.sinks) {
+    this.#endSpan(scope, record);
+    this.#deliverEnd(record);
+  }
+
+  #endSpan(scope: Scope, r: ScopeEndRecord): void {
+    try {
+      const span = scope.span;
+      if (!span.isRecording()) {
+        span.end(r.endMs);
+        return;
+      }
+      if (r.slow) {
+        const thresholdUs = Math.round((r.thresholdS ?? 0) * 1e6);
+        span.addEvent(A.EVENT_SLOW, { [A.ATTR_THRESHOLD_US]: thresholdUs, [A.ATTR_DURATION_US]: Math.round(r.durationS * 1e6) }, r.endMs);
+        span.setAttribute(A.ATTR_THRESHOLD_US, thresholdUs);
+      }
+      if (r.outcome !== 'success') {
+        if (r.error !== undefined) {
+          span.recordException({ name: r.error.type, message: r.error.message, stack: stackWithCauses(r.error) }, r.endMs);
+        }
+        const message = r.reason ?? r.error?.message ?? (r.outcome === 'interrupted' ? 'interrupted' : 'failed');
+        span.setStatus({ code: SpanStatusCode.ERROR, message: `${r.error?.type ?? r.outcome}: ${message}` });
+        if (r.reason !== undefined) span.setAttribute(A.ATTR_INTERRUPTED_REASON, r.reason);
+      }
+      span.setAttributes({
+        [A.ATTR_OUTCOME]: r.outcome,
+        [A.ATTR_DURATION_US]: Math.round(r.durationS * 1e6),
+        [A.ATTR_SLOW]: r.slow,
+        [A.ATTR_RSS_END_BYTES]: r.rssEndBytes,
+        [A.ATTR_RSS_DELTA_BYTES]: r.rssEndBytes - r.rssStartBytes,
+        [A.ATTR_RSS_PEAK_BYTES]: r.rssPeakBytes,
+        [A.ATTR_HEAP_END_BYTES]: r.heapEndBytes,
+        [A.ATTR_HEAP_DELTA_BYTES]: r.heapEndBytes - r.heapStartBytes,
+      });
+      span.end(r.endMs);
+    } catch (err) {
+      this.reporter.internalError('ending a span', err);
+    }
+  }
+
+  #deliverStart(record: ScopeStartRecord): void {
+    try {
+      this.stats.onStart(record);
+    } catch (err) {
+      this.reporter.internalError('recording statistics', err);
+    }
+    for (const sink of this.#sinks) {
       try {
-        sink.message(entry);
+        sink.onStart(record);
       } catch (err) {
-        this.reportInternalError('writing a message', err);
+        this.reporter.internalError('writing a start record', err);
       }
     }
   }
 
-  /** A warning about how stagetrace is used, printed once per key. */
-  warnOnce(key: string, text: string, telemetryProblem = false): void {
-    if (this.warned.has(key)) return;
-    this.warned.add(key);
-    if (telemetryProblem && !this.config.console) {
-      // With the console off, trouble with the telemetry itself still reaches stderr once.
+  #deliverEnd(record: ScopeEndRecord): void {
+    try {
+      this.stats.onEnd(record);
+      this.#metrics.onEnd(record);
+    } catch (err) {
+      this.reporter.internalError('recording statistics', err);
+    }
+    for (const sink of this.#sinks) {
       try {
-        process.stderr.write(`stagetrace: ${text}\n`);
-      } catch {
-        // Nothing left to tell.
+        sink.onEnd(record);
+      } catch (err) {
+        this.reporter.internalError('writing an end record', err);
       }
     }
-    this.message({
-      atMs: Date.now(),
-      level: 'WARNING',
-      message: `stagetrace: ${text}`,
-      scope: undefined,
-      context: undefined,
-      error: undefined,
+  }
+
+  /**
+   * Logs a message against `scope` (or none): a span event on the scope, a
+   * count at every level, and a record for the sinks when the level passes
+   * the configured minimum. `level` is already validated.
+   */
+  log(
+    scope: Scope | undefined,
+    level: LogLevel,
+    message: string,
+    context: unknown,
+    error: unknown,
+    label: string | undefined,
+    memory?: ThresholdCrossing,
+  ): void {
+    const text = this.redactor.scrubText(message);
+    const ctxAttributes = context === undefined ? undefined : this.flatten(context);
+    const info = error === undefined ? undefined : this.errorInfo(error);
+    const atMs = epochNowMs();
+    if (scope !== undefined && scope.end === undefined) {
+      try {
+        const span = scope.span;
+        if (span.isRecording()) {
+          const attributes: Attributes = ctxAttributes === undefined ? {} : { ...ctxAttributes };
+          attributes[A.EVENT_ATTR_LEVEL] = level;
+          attributes[A.EVENT_ATTR_MESSAGE] = text;
+          span.addEvent(A.EVENT_LOG, attributes, atMs);
+          if (info !== undefined) span.recordException({ name: info.type, message: info.message, stack: stackWithCauses(info) }, atMs);
+        }
+      } catch (err) {
+        this.reporter.internalError('adding a log event', err);
+      }
+    }
+    const record: MessageRecord = Object.freeze({
+      type: 'message',
+      atMs,
+      level,
+      message: text,
+      scope: scope?.ref,
+      label: label === undefined ? undefined : this.stageName(label),
+      context: ctxAttributes,
+      error: info,
+      rssBytes: this.memory.latest.rssBytes,
+      memory,
     });
-  }
-
-  /** A fault inside stagetrace: reported once per kind, never thrown at the caller. */
-  reportInternalError(what: string, err: unknown): void {
-    const key = `internal:${what}`;
-    if (this.warned.has(key)) return;
-    this.warned.add(key);
-    const text = `stagetrace: internal error while ${what}: ${err instanceof Error ? err.message : String(err)} (further errors of this kind are not shown)`;
-    diag.error(text);
     try {
-      process.stderr.write(`${text}\n`);
-    } catch {
-      // Nothing left to tell.
+      this.stats.onMessage(record);
+      this.#metrics.onMessage(record);
+    } catch (err) {
+      this.reporter.internalError('counting a message', err);
+    }
+    if (LEVEL_RANK[level] < this.#minRank) return;
+    for (const sink of this.#sinks) {
+      try {
+        sink.onMessage(record);
+      } catch (err) {
+        this.reporter.internalError('writing a message', err);
+      }
     }
   }
 
-  /** Counts and reports what the audit exporter could not do. */
-  readonly exportReporter: AuditExportReporter = {
-    auditFailed: (error) => {
-      this.stats.auditWriteErrors++;
-      this.reportInternalError('writing audit records', error);
-    },
-    forwardDropped: (count, reason, error) => {
-      this.stats.otlpDroppedSpans += count;
-      if (reason === 'export_failed' || reason === 'timeout') this.stats.otlpExportErrors++;
+  /** A warning about how stagetrace is used (a stage ended twice, say), logged once per key. */
+  usageWarning(key: string, text: string): void {
+    if (this.#usageWarned.has(key)) return;
+    this.#usageWarned.add(key);
+    this.log(undefined, 'WARNING', `stagetrace: ${text}`, undefined, undefined, undefined);
+  }
+
+  /** A memory threshold crossing: an event on every open scope, and a log line about the innermost. */
+  memoryCrossed(c: ThresholdCrossing, atMs: number): void {
+    const attributes: Attributes = {
+      [A.EVENT_ATTR_MEMORY_LEVEL]: c.level,
+      [A.EVENT_ATTR_MEMORY_DIRECTION]: c.direction,
+      [A.EVENT_ATTR_MEMORY_RSS_BYTES]: c.rssBytes,
+      [A.EVENT_ATTR_MEMORY_THRESHOLD_BYTES]: c.thresholdBytes,
+    };
+    let innermost: Scope | undefined;
+    for (const scope of this.open) {
       try {
-        this.metrics.droppedSpans(count, reason);
-      } catch {
-        // Counting must not fail the export path.
+        scope.span.addEvent(A.EVENT_MEMORY_THRESHOLD, attributes, atMs);
+      } catch (err) {
+        this.reporter.internalError('adding a memory event', err);
       }
-      const why =
-        reason === 'queue_full'
-          ? 'the forward queue is full'
-          : reason === 'timeout'
-            ? 'the export timed out'
-            : reason === 'collector_unavailable'
-              ? 'the collector failed just before'
-              : describeError(error);
-      this.warnOnce(
-        'otlp-drop',
-        `spans could not be sent over OTLP (${why}); the audit files still hold them. Further drops are counted in the session summary.`,
-        true,
-      );
-    },
-  };
+      innermost = scope;
+    }
+    const rssMb = toMb(c.rssBytes);
+    const thresholdMb = toMb(c.thresholdBytes);
+    const text =
+      c.direction === 'up'
+        ? `Memory ${c.level}: RSS ${rssMb} MB reached the ${c.threshold} threshold of ${thresholdMb} MB`
+        : `Memory ${c.level === 'ok' ? 'back to ok' : `down to ${c.level}`}: RSS ${rssMb} MB fell below the ${c.threshold} threshold of ${thresholdMb} MB`;
+    const context = {
+      memory: { level: c.level, direction: c.direction, threshold: c.threshold, rss_mb: rssMb, threshold_mb: thresholdMb },
+    };
+    const level: LogLevel = c.level === 'critical' ? 'CRITICAL' : c.level === 'warning' ? 'WARNING' : 'INFO';
+    this.log(innermost, level, text, context, undefined, undefined, c);
+  }
 
   /** Ends every open stage and month, innermost first, as interrupted. */
   interruptOpenScopes(reason: string, error?: unknown): number {
     const open = [...this.open].reverse();
-    for (const scope of open) scope.finish('interrupted', error, reason);
+    for (const scope of open) this.endScope(scope, 'interrupted', error, reason);
     return open.length;
   }
 
+  /** A snapshot of the session so far, with the counts of telemetry problems. */
+  summary(): SessionSummary {
+    return buildSessionSummary(this.stats, {
+      sessionId: this.sessionId,
+      serviceName: this.config.serviceName,
+      nowMs: epochNowMs(),
+      openScopes: this.open.size,
+      currentRssBytes: this.memory.latest.rssBytes,
+      telemetry: this.reporter.counts,
+    });
+  }
+
   async forceFlush(): Promise<void> {
-    await Promise.all(this.sinks.map((sink) => sink.forceFlush().catch((err) => this.reportInternalError('flushing', err))));
+    await Promise.all(this.#sinks.map((sink) => sink.forceFlush().catch((err) => this.reporter.internalError('flushing', err))));
   }
 
   async shutdownSinks(): Promise<void> {
-    await Promise.all(this.sinks.map((sink) => sink.shutdown().catch((err) => this.reportInternalError('shutting down', err))));
+    await Promise.all(this.#sinks.map((sink) => sink.shutdown().catch((err) => this.reporter.internalError('shutting down', err))));
   }
-}
-
-/** Shared empty context of stages given none; Scope copies it before adding to it. */
-export const NO_CONTEXT: Attributes = Object.freeze({}) as Attributes;
-
-function describeError(error: unknown): string {
-  if (error instanceof Error) {
-    const code = (error as { code?: unknown }).code;
-    return code === undefined ? error.message : `${code}: ${error.message}`;
-  }
-  return error === undefined ? 'export failed' : String(error);
-}
-
-function mb(bytes: number): number {
-  return Math.round((bytes / (1024 * 1024)) * 10) / 10;
-}
-
-/**
- * Process-wide state, kept on globalThis: an application that loads both
- * the ESM and the CommonJS build (an ESM app with a CommonJS library, say)
- * must still have one session, not one per copy.
- */
-interface SharedState {
-  current: Runtime | undefined;
-  fallback: Runtime | undefined;
-  started: unknown;
-}
-const STATE_KEY = Symbol.for('stagetrace.state');
-const globalSlots = globalThis as Record<symbol, SharedState | undefined>;
-if (globalSlots[STATE_KEY] === undefined) globalSlots[STATE_KEY] = { current: undefined, fallback: undefined, started: undefined };
-export const shared: SharedState = globalSlots[STATE_KEY];
-
-/**
- * The active runtime. Before `start()` (or `createStagetrace()`), a default
- * one logs to the console only and creates spans through the global API, so
- * instrumented code runs unchanged in tests and scripts that never start us.
- */
-export function getRuntime(): Runtime {
-  if (shared.current) return shared.current;
-  if (!shared.fallback) {
-    let config: ResolvedConfig;
-    try {
-      config = resolveConfig({ logDir: false, handleExit: false });
-    } catch {
-      // A bad variable is reported by start(); before it, run on defaults.
-      config = resolveConfig({ logDir: false, handleExit: false }, {});
-    }
-    shared.fallback = new Runtime(config);
-  }
-  return shared.fallback;
-}
-
-export function setRuntime(runtime: Runtime | undefined): void {
-  // After shutdown() the ended session stays readable: getSessionSummary()
-  // and generateSessionReport() after shutdown() report it, not an empty one.
-  if (runtime === undefined && shared.current !== undefined) shared.fallback = shared.current;
-  shared.current = runtime;
-}
-
-export function hasStartedRuntime(): boolean {
-  return shared.current !== undefined;
 }

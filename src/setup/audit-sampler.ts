@@ -1,26 +1,31 @@
 import type { Attributes, Context, Link, SpanKind } from '@opentelemetry/api';
+import { createAlwaysRecordSampler } from '@opentelemetry/sdk-trace';
 import {
   AlwaysOffSampler,
   AlwaysOnSampler,
   ParentBasedSampler,
   type Sampler,
-  SamplingDecision,
   type SamplingResult,
   TraceIdRatioBasedSampler,
 } from '@opentelemetry/sdk-trace-base';
 
 /**
- * Wraps a sampler so that a span it drops is still *recorded*, only not
- * exported. The audit files are written from ended spans, and a span that is
- * not recorded never ends anywhere: with a ratio sampler, months would vanish
- * from the audit trail. Recorded-but-unsampled spans reach the audit
- * processor, which writes them and forwards only sampled ones over OTLP.
+ * Wraps a sampler so that a span it drops is still recorded (only not
+ * exported), through the SDK's own `createAlwaysRecordSampler`.
  *
- * `start()` wraps the sampler chosen by `OTEL_TRACES_SAMPLER`; users of their
- * own NodeSDK can wrap theirs: `new NodeSDK({ sampler: new AuditSampler(mine) })`.
+ * @deprecated No longer needed: the audit files are written from
+ * stagetrace's own records, so they are complete whatever the sampler
+ * decides. Kept so that `new NodeSDK({ sampler: new AuditSampler(mine) })`
+ * still works; it costs recording spans that are never exported.
  */
 export class AuditSampler implements Sampler {
-  constructor(private readonly inner: Sampler = new ParentBasedSampler({ root: new AlwaysOnSampler() })) {}
+  readonly #inner: Sampler;
+  readonly #recording: Sampler;
+
+  constructor(inner: Sampler = new ParentBasedSampler({ root: new AlwaysOnSampler() })) {
+    this.#inner = inner;
+    this.#recording = createAlwaysRecordSampler(inner);
+  }
 
   shouldSample(
     context: Context,
@@ -30,12 +35,11 @@ export class AuditSampler implements Sampler {
     attributes: Attributes,
     links: Link[],
   ): SamplingResult {
-    const result = this.inner.shouldSample(context, traceId, spanName, spanKind, attributes, links);
-    return result.decision === SamplingDecision.NOT_RECORD ? { ...result, decision: SamplingDecision.RECORD } : result;
+    return this.#recording.shouldSample(context, traceId, spanName, spanKind, attributes, links);
   }
 
   toString(): string {
-    return `AuditSampler{${this.inner.toString()}}`;
+    return `AuditSampler{${this.#inner.toString()}}`;
   }
 }
 

@@ -6,12 +6,10 @@ import type { Instrumentation } from '@opentelemetry/instrumentation';
 import { type IMetricReader, PeriodicExportingMetricReader, type PushMetricExporter } from '@opentelemetry/sdk-metrics';
 import type { SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { ResolvedConfig, ResolvedOtlp } from '../config/options.js';
-import { AuditSpanExporter } from '../export/audit-span-exporter.js';
-import { AuditSpanProcessor } from '../export/forward-span-processor.js';
+import { type ForwardReporter, ForwardSpanProcessor } from '../export/forward-span-processor.js';
 import { createPrometheusReader } from '../metrics/prometheus-reader.js';
 import { createHostAndRuntimeInstrumentations } from '../metrics/runtime-instrumentations.js';
-import type { Runtime } from '../session/session.js';
-import { AuditLog } from '../sinks/audit/audit-log.js';
+import type { TelemetryReporter } from '../session/telemetry-reporter.js';
 
 /** The OTLP trace exporter for the configured protocol, or undefined without an endpoint. */
 export function createTraceExporter(otlp: ResolvedOtlp | undefined): SpanExporter | undefined {
@@ -30,7 +28,7 @@ function createMetricExporter(otlp: ResolvedOtlp): PushMetricExporter {
 }
 
 /** Metric readers for the configured destinations (OTLP, Prometheus); empty when metrics go nowhere. */
-export function createMetricReaders(config: ResolvedConfig, runtime?: Runtime): IMetricReader[] {
+export function createMetricReaders(config: ResolvedConfig, reporter: TelemetryReporter): IMetricReader[] {
   const readers: IMetricReader[] = [];
   if (config.otlp?.metricsUrl) {
     const interval = config.metricExportIntervalMillis;
@@ -46,43 +44,17 @@ export function createMetricReaders(config: ResolvedConfig, runtime?: Runtime): 
   if (prometheus) {
     readers.push(
       createPrometheusReader(prometheus, (err) =>
-        runtime?.reportInternalError(`starting the Prometheus endpoint on ${prometheus.host}:${prometheus.port}`, err),
+        reporter.internalError(`starting the Prometheus endpoint on ${prometheus.host}:${prometheus.port}`, err),
       ),
     );
   }
   return readers;
 }
 
-/**
- * The audit files (when `logDir` is set) and the span processor that writes
- * them and forwards to OTLP. An unwritable folder fails here, unless
- * `requireLogDir` is false: then it is said once and the run goes on without files.
- */
-export function createAuditPipeline(config: ResolvedConfig, runtime: Runtime): SpanProcessor {
-  let audit: AuditLog | undefined;
-  if (config.logDir !== undefined) {
-    audit = new AuditLog({
-      dir: config.logDir,
-      sessionId: config.sessionId,
-      durability: config.durability,
-      maxFileBytes: config.maxFileBytes,
-      maxFiles: config.maxFiles,
-      memory: runtime.memory,
-      stats: runtime.stats,
-      onWriteError: (file, error) => runtime.reportInternalError(`writing ${file}`, error),
-    });
-    try {
-      audit.open();
-      runtime.sinks.push(audit);
-    } catch (error) {
-      if (config.requireLogDir) throw error;
-      runtime.warnOnce('no-log-dir', `${error instanceof Error ? error.message : String(error)} Running on without audit files.`, true);
-      audit = undefined;
-    }
-  }
-  runtime.audit = audit;
-  const exporter = new AuditSpanExporter(audit, createTraceExporter(config.otlp), runtime.exportReporter);
-  return new AuditSpanProcessor(exporter, runtime.exportReporter);
+/** The span processor that forwards spans over OTLP, or none without an endpoint. */
+export function createForwardProcessor(config: ResolvedConfig, reporter: ForwardReporter): SpanProcessor | undefined {
+  const exporter = createTraceExporter(config.otlp);
+  return exporter === undefined ? undefined : new ForwardSpanProcessor(exporter, reporter);
 }
 
 /** Host and runtime metrics, when enabled and when some reader will collect them (`readers` undefined: the caller brings its own). */

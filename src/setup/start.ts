@@ -1,22 +1,26 @@
 import { context as contextApi, metrics, propagation, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { BindOnceFuture } from '@opentelemetry/core';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
-import { resourceFromAttributes } from '@opentelemetry/resources';
+import { envDetector, hostDetector, processDetector, type ResourceDetector, resourceFromAttributes } from '@opentelemetry/resources';
 import type { IMetricReader } from '@opentelemetry/sdk-metrics';
 import { NodeSDK } from '@opentelemetry/sdk-node';
-import { BasicTracerProvider, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { AlwaysOffSampler, BasicTracerProvider, NoopSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { StagetraceOptions } from '../config/options.js';
 import { resolveConfig } from '../config/resolve-config.js';
+import type { ForwardDropReason, ForwardReporter } from '../export/forward-span-processor.js';
+import { epochNowMs } from '../model/clock.js';
 import { VERSION } from '../model/version.js';
-import { hasStartedRuntime, INSTRUMENTATION_SCOPE, Runtime, setRuntime, shared } from '../session/session.js';
-import { AuditSampler, samplerFromEnv } from './audit-sampler.js';
-import { createAuditPipeline, createInstrumentations, createMetricReaders } from './components.js';
+import { sessionSlots } from '../session/session-registry.js';
+import { samplerFromEnv } from './audit-sampler.js';
+import { createForwardProcessor, createInstrumentations, createMetricReaders } from './components.js';
 import { installExitHooks } from './exit-hooks.js';
 import { OtlpConnections } from './otlp-connections.js';
+import { buildSession, INSTRUMENTATION_SCOPE, type SessionBundle } from './session-factory.js';
 
 /** What a user-owned NodeSDK needs to carry stagetrace's telemetry. */
 export interface StagetraceComponents {
-  /** Add to `NodeSDK({ spanProcessors })`, before your own. */
+  /** Add to `NodeSDK({ spanProcessors })`: forwards spans over OTLP when an endpoint is configured; empty otherwise. */
   readonly spanProcessors: SpanProcessor[];
   /** Add to `NodeSDK({ metricReaders })`. Empty when no metrics endpoint is configured. */
   readonly metricReaders: IMetricReader[];
@@ -27,18 +31,24 @@ export interface StagetraceComponents {
 }
 
 interface Started {
-  runtime: Runtime;
+  bundle: SessionBundle;
   components: StagetraceComponents;
   sdk: NodeSDK | undefined;
   privateProvider: BasicTracerProvider | undefined;
-  shutdownPromise: Promise<void> | undefined;
+  shutdownOnce: BindOnceFuture<void, undefined, (...args: unknown[]) => Promise<void>>;
   removeExitHooks: (() => void) | undefined;
   /** Released at the end of shutdown(), so a hanging collector cannot hold the process. */
-  otlpConnections?: OtlpConnections;
+  otlpConnections: OtlpConnections | undefined;
 }
 
-/** The started session, shared across the ESM and CommonJS builds (see runtime.ts). */
-const state = shared as { started: Started | undefined };
+function startedNow(): Started | undefined {
+  return sessionSlots.started as Started | undefined;
+}
+
+/** The running session's parts; internal (not exported from the package), for tests and benches. */
+export function currentBundle(): SessionBundle | undefined {
+  return startedNow()?.bundle;
+}
 
 function alreadyStarted(): never {
   throw new Error(
@@ -46,28 +56,101 @@ function alreadyStarted(): never {
   );
 }
 
-function build(
-  options: StagetraceOptions | undefined,
-  defaults: { handleExit: boolean; userSdk?: boolean },
-): { runtime: Runtime; components: StagetraceComponents } {
-  const config = resolveConfig({ handleExit: defaults.handleExit, ...options });
-  const runtime = new Runtime(config);
-  const metricReaders = createMetricReaders(config, runtime);
+const DROP_WHY: Readonly<Record<ForwardDropReason, string>> = {
+  queue_full: 'the forward queue is full',
+  timeout: 'the export timed out',
+  collector_unavailable: 'the collector failed just before',
+  export_failed: 'the export failed',
+};
+
+function forwardReporter(bundle: SessionBundle): ForwardReporter {
+  return {
+    dropped(count, reason, error) {
+      const { reporter } = bundle;
+      if (reason === 'export_failed' || reason === 'timeout') reporter.counts.otlpExportErrors++;
+      try {
+        bundle.metrics.droppedSpans(count, reason);
+      } catch {
+        // Counting must not fail the export path.
+      }
+      const detail = reason === 'export_failed' && error !== undefined ? describeError(error) : DROP_WHY[reason];
+      reporter.problem(
+        'otlpDroppedSpans',
+        'otlp-drop',
+        `spans could not be sent over OTLP (${detail}); the audit files still hold them. Further drops are counted in the session summary.`,
+        count,
+      );
+    },
+  };
+}
+
+function describeError(error: unknown): string {
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code;
+    return code === undefined ? error.message : `${code}: ${error.message}`;
+  }
+  return String(error);
+}
+
+/**
+ * The process detector without `process.command_args`: a password or token
+ * passed on the command line must not leave the process with every span.
+ */
+const processDetectorWithoutArgs: ResourceDetector = {
+  detect(config) {
+    const detected = processDetector.detect(config);
+    const { 'process.command_args': _dropped, ...attributes } = detected.attributes ?? {};
+    return { ...detected, attributes };
+  },
+};
+
+function build(options: StagetraceOptions | undefined, handleExitDefault: boolean, userSdk: boolean) {
+  const config = resolveConfig({ handleExit: handleExitDefault, ...options });
+  let tracerSource = () => trace.getTracer(INSTRUMENTATION_SCOPE, VERSION);
+  const bundle = buildSession(config, { tracer: () => tracerSource(), expectsSdk: userSdk });
+  const forward = createForwardProcessor(config, forwardReporter(bundle));
+  const metricReaders = createMetricReaders(config, bundle.reporter);
   const components: StagetraceComponents = {
-    spanProcessors: [createAuditPipeline(config, runtime)],
+    spanProcessors: forward === undefined ? [] : [forward],
     metricReaders,
     // A user-owned SDK may bring its own readers, so host metrics are offered regardless.
-    instrumentations: createInstrumentations(config, defaults.userSdk ? undefined : metricReaders),
+    instrumentations: createInstrumentations(config, userSdk ? undefined : metricReaders),
     sessionId: config.sessionId,
   };
-  return { runtime, components };
+  const useTracer = (source: () => ReturnType<typeof trace.getTracer>) => {
+    tracerSource = source;
+  };
+  return { config, bundle, components, useTracer };
+}
+
+function begin(
+  bundle: SessionBundle,
+  components: StagetraceComponents,
+  sdk: NodeSDK | undefined,
+  privateProvider: BasicTracerProvider | undefined,
+): void {
+  bundle.memory.start();
+  const config = bundle.session.config;
+  const started: Started = {
+    bundle,
+    components,
+    sdk,
+    privateProvider,
+    shutdownOnce: new BindOnceFuture((...args: unknown[]) => stop(started, String(args[0])), undefined),
+    removeExitHooks: undefined,
+    otlpConnections: config.otlp ? new OtlpConnections([config.otlp.tracesUrl, config.otlp.metricsUrl]) : undefined,
+  };
+  started.removeExitHooks = config.handleExit ? exitHooksFor(started) : undefined;
+  sessionSlots.started = started;
+  sessionSlots.current = bundle.session;
 }
 
 /**
  * For applications that already run their own NodeSDK: returns stagetrace's
  * span processors, metric readers and instrumentations to add to it, and
  * activates the stagetrace API. Spans and metrics then go through your
- * providers — no second global provider, no duplicate spans.
+ * providers — no second global provider, no duplicate spans. The audit
+ * files are written whatever your sampler decides.
  *
  * @example
  * const st = createStagetrace({ logDir: 'logs' });
@@ -75,18 +158,9 @@ function build(
  * sdk.start();
  */
 export function createStagetrace(options?: StagetraceOptions): StagetraceComponents {
-  if (state.started || hasStartedRuntime()) alreadyStarted();
-  const { runtime, components } = build(options, { handleExit: false, userSdk: true });
-  runtime.memory.start();
-  state.started = {
-    runtime,
-    components,
-    sdk: undefined,
-    privateProvider: undefined,
-    shutdownPromise: undefined,
-    removeExitHooks: exitHooksFor(runtime),
-  };
-  setRuntime(runtime);
+  if (startedNow()) alreadyStarted();
+  const { bundle, components } = build(options, false, true);
+  begin(bundle, components, undefined, undefined);
   return components;
 }
 
@@ -96,62 +170,63 @@ export function createStagetrace(options?: StagetraceOptions): StagetraceCompone
  * connect. A second `start()` without `shutdown()` throws.
  */
 export async function start(options?: StagetraceOptions): Promise<StagetraceComponents> {
-  if (state.started || hasStartedRuntime()) alreadyStarted();
-  const sampler = new AuditSampler(samplerFromEnv(process.env));
-  const { runtime, components } = build(options, { handleExit: true });
-  const config = runtime.config;
+  if (startedNow()) alreadyStarted();
+  const { config, bundle, components, useTracer } = build(options, true, false);
+  // Nothing exports spans without an endpoint: they still get ids (the files
+  // and the user's own context need them) but are not recorded, which costs
+  // far less. The SDK registers no provider at all for an empty list.
+  const exporting = components.spanProcessors.length > 0;
+  const sampler = exporting ? samplerFromEnv(process.env) : new AlwaysOffSampler();
+  const spanProcessors = exporting ? components.spanProcessors : [new NoopSpanProcessor()];
   let sdk: NodeSDK | undefined;
   let privateProvider: BasicTracerProvider | undefined;
   if (config.sdkDisabled) {
     // OTEL_SDK_DISABLED turns off OpenTelemetry export, not the audit trail:
-    // a private provider feeds the files without registering anything global.
-    privateProvider = new BasicTracerProvider({ spanProcessors: components.spanProcessors, sampler });
-    const provider = privateProvider;
+    // a private provider gives spans their ids without registering anything global.
+    const provider = new BasicTracerProvider({ spanProcessors, sampler });
+    privateProvider = provider;
     contextApi.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-    runtime.setTracerSource(() => provider.getTracer(INSTRUMENTATION_SCOPE, VERSION));
+    useTracer(() => provider.getTracer(INSTRUMENTATION_SCOPE, VERSION));
   } else {
     sdk = new NodeSDK({
       serviceName: config.serviceName,
       sampler,
       resource: resourceFromAttributes(config.resourceAttributes),
-      spanProcessors: components.spanProcessors,
+      resourceDetectors: [envDetector, processDetectorWithoutArgs, hostDetector],
+      spanProcessors,
       metricReaders: components.metricReaders,
       logRecordProcessors: [],
       instrumentations: components.instrumentations,
     });
     sdk.start();
   }
-  runtime.memory.start();
-  const removeExitHooks = exitHooksFor(runtime);
-  const otlpConnections = config.otlp ? new OtlpConnections([config.otlp.tracesUrl, config.otlp.metricsUrl]) : undefined;
-  state.started = { runtime, components, sdk, privateProvider, shutdownPromise: undefined, removeExitHooks, otlpConnections };
-  setRuntime(runtime);
+  begin(bundle, components, sdk, privateProvider);
   return components;
 }
 
 /** Signal, crash and exit handling when `handleExit` is on (default with `start()`, opt-in with `createStagetrace()`). */
-function exitHooksFor(runtime: Runtime): (() => void) | undefined {
-  if (!runtime.config.handleExit) return undefined;
+function exitHooksFor(started: Started): () => void {
+  const { session, audit } = started.bundle;
   return installExitHooks({
     interruptSync: (reason, error) => {
-      runtime.interruptOpenScopes(reason, error);
-      runtime.audit?.flushNow();
+      session.interruptOpenScopes(reason, error);
+      audit?.flushNow();
     },
-    shutdown: shutdownWith,
+    shutdown: (reason) => started.shutdownOnce.call(reason),
   });
 }
 
-function withTimeout<T>(promise: Promise<T>, runtime: Runtime, what: string): Promise<T | undefined> {
-  const ms = runtime.config.shutdownTimeoutMillis;
+function withTimeout<T>(promise: Promise<T>, bundle: SessionBundle, what: string): Promise<T | undefined> {
+  const { config } = bundle.session;
+  const ms = config.shutdownTimeoutMillis;
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<undefined>((resolve) => {
     timer = setTimeout(() => {
-      const otlp = runtime.config.otlp;
+      const otlp = config.otlp;
       const where = otlp ? ` for the OTLP endpoint ${new URL(otlp.tracesUrl || otlp.metricsUrl).origin}` : '';
-      runtime.warnOnce(
+      bundle.reporter.sayOnce(
         `timeout:${what}`,
         `gave up ${what} after ${ms} ms (shutdownTimeoutMillis)${where}; what was not sent by then is not in the collector, and the audit files hold every record.`,
-        true,
       );
       resolve(undefined);
     }, ms);
@@ -166,14 +241,14 @@ function withTimeout<T>(promise: Promise<T>, runtime: Runtime, what: string): Pr
  * Bounded by `shutdownTimeoutMillis`; never rejects.
  */
 export async function forceFlush(): Promise<void> {
-  const current = state.started;
-  if (!current) return;
-  const { runtime, components } = current;
+  const started = startedNow();
+  if (!started) return;
+  const { bundle, components } = started;
   const flushing = (async () => {
-    await runtime.forceFlush();
+    await bundle.session.forceFlush();
     await Promise.all([...components.spanProcessors.map((p) => p.forceFlush()), ...components.metricReaders.map((r) => r.forceFlush())]);
-  })().catch((err) => runtime.reportInternalError('flushing exporters', err));
-  await withTimeout(flushing, runtime, 'waiting');
+  })().catch((err) => bundle.reporter.internalError('flushing exporters', err));
+  await withTimeout(flushing, bundle, 'waiting');
 }
 
 /**
@@ -181,40 +256,36 @@ export async function forceFlush(): Promise<void> {
  * `shutdownTimeoutMillis`, and stops. Idempotent; never rejects.
  */
 export function shutdown(): Promise<void> {
-  return shutdownWith('shutdown() was called while it was running');
+  const started = startedNow();
+  if (!started) return Promise.resolve();
+  return started.shutdownOnce.call('shutdown() was called while it was running');
 }
 
-/** `shutdown()`, naming why open stages and months are interrupted. */
-function shutdownWith(reason: string): Promise<void> {
-  const current = state.started;
-  if (!current) return Promise.resolve();
-  current.shutdownPromise ??= (async () => {
-    const { runtime, components, sdk, privateProvider } = current;
-    current.removeExitHooks?.();
-    runtime.interruptOpenScopes(reason);
-    runtime.stats.endedAtMs = Date.now();
-    runtime.memory.stop();
-    const stopping = (async () => {
-      await runtime.forceFlush();
-      if (sdk) await sdk.shutdown();
-      else if (privateProvider) await privateProvider.shutdown();
-      else {
-        await Promise.all([...components.spanProcessors.map((p) => p.shutdown()), ...components.metricReaders.map((r) => r.shutdown())]);
-      }
-    })().catch((err) => runtime.reportInternalError('shutting down exporters', err));
-    await withTimeout(stopping, runtime, 'waiting');
-    current.otlpConnections?.release();
-    await runtime.shutdownSinks();
-    if (sdk) {
-      // NodeSDK.shutdown() leaves its global registrations in place; drop them
-      // so a later start() in the same process registers afresh.
-      trace.disable();
-      metrics.disable();
-      propagation.disable();
-    }
-    if (sdk || privateProvider) contextApi.disable();
-    setRuntime(undefined);
-    state.started = undefined;
-  })();
-  return current.shutdownPromise;
+async function stop(started: Started, reason: string): Promise<void> {
+  const { bundle, components, sdk, privateProvider } = started;
+  const { session } = bundle;
+  started.removeExitHooks?.();
+  session.interruptOpenScopes(reason);
+  session.stats.end(epochNowMs());
+  bundle.memory.stop();
+  const stopping = (async () => {
+    await session.forceFlush();
+    if (sdk) await sdk.shutdown();
+    else if (privateProvider) await privateProvider.shutdown();
+    else await Promise.all([...components.spanProcessors.map((p) => p.shutdown()), ...components.metricReaders.map((r) => r.shutdown())]);
+  })().catch((err) => bundle.reporter.internalError('shutting down exporters', err));
+  await withTimeout(stopping, bundle, 'waiting');
+  started.otlpConnections?.release();
+  await session.shutdownSinks();
+  if (sdk) {
+    // NodeSDK.shutdown() leaves its global registrations in place; drop them
+    // so a later start() in the same process registers afresh.
+    trace.disable();
+    metrics.disable();
+    propagation.disable();
+  }
+  if (sdk || privateProvider) contextApi.disable();
+  sessionSlots.ended = session;
+  sessionSlots.current = undefined;
+  sessionSlots.started = undefined;
 }

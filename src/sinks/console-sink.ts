@@ -1,8 +1,8 @@
 import { escapeForLine, formatHumanLine, formatLocalTimestamp } from '../model/human-format.js';
 import { LEVEL_RANK, type LogLevel } from '../model/levels.js';
-import type { MessageEntry, ProgressSink } from '../model/record-sink.js';
-import { endLines, scopeEndLineFacts, scopeLabel, startMessage } from '../model/scope-lines.js';
-import type { Scope } from '../session/scope.js';
+import type { RecordSink } from '../model/record-sink.js';
+import { type MessageRecord, type ScopeEndRecord, type ScopeStartRecord, scopeLabel } from '../model/records.js';
+import { endLines, startMessage } from '../model/scope-lines.js';
 
 const COLOURS: Record<string, string> = {
   DEBUG: '\x1b[90m',
@@ -28,7 +28,7 @@ export interface ConsoleSinkOptions {
 }
 
 /** Prints progress lines in the seed's format, coloured only on a terminal. */
-export class ConsoleSink implements ProgressSink {
+export class ConsoleSink implements RecordSink {
   private readonly minRank: number;
   private readonly stream: { write(text: string): unknown };
 
@@ -49,24 +49,19 @@ export class ConsoleSink implements ProgressSink {
     }
   }
 
-  scopeStarted(scope: Scope): void {
-    this.print(
-      scope.startedAtMs,
-      'INFO',
-      scopeLabel(scope.kind, scope.name, scope.month),
-      startMessage(scope.kind, scope.name, scope.month),
-    );
+  onStart(r: ScopeStartRecord): void {
+    this.print(r.startMs, 'INFO', scopeLabel(r.scope), startMessage(r.scope));
   }
 
-  scopeEnded(scope: Scope): void {
-    const label = scopeLabel(scope.kind, scope.name, scope.month);
-    for (const [tag, message] of endLines(scopeEndLineFacts(scope))) this.print(scope.endedAtMs, tag, label, message);
+  onEnd(r: ScopeEndRecord): void {
+    const label = scopeLabel(r.scope);
+    for (const [tag, message] of endLines(r, label)) this.print(r.endMs, tag, label, message);
   }
 
-  message(entry: MessageEntry): void {
-    const stage = entry.label ?? (entry.scope ? scopeLabel(entry.scope.kind, entry.scope.name, entry.scope.month) : undefined);
-    const text = entry.error ? `${entry.message} (${entry.error.type}: ${entry.error.message})` : entry.message;
-    this.print(entry.atMs, entry.level, stage, text);
+  onMessage(r: MessageRecord): void {
+    const stage = r.label ?? (r.scope ? scopeLabel(r.scope) : undefined);
+    const text = r.error ? `${r.message} (${r.error.type}: ${r.error.message})` : r.message;
+    this.print(r.atMs, r.level, stage, text);
   }
 
   async forceFlush(): Promise<void> {}

@@ -3,8 +3,8 @@ import { request as httpsRequest } from 'node:https';
 import type { Attributes, Counter } from '@opentelemetry/api';
 import type { ResolvedAlerts } from '../config/options.js';
 import type { MeterBinding } from '../metrics/meter-binding.js';
-import type { ProgressSink } from '../model/record-sink.js';
-import type { Scope } from '../session/scope.js';
+import type { RecordSink } from '../model/record-sink.js';
+import type { MessageRecord, ScopeEndRecord } from '../model/records.js';
 
 export const METRIC_ALERTS = 'stagetrace.alerts';
 export const ATTR_ALERT_KIND = 'stagetrace.alert.kind';
@@ -20,9 +20,10 @@ const MAX_TEXT = 3000;
 /** What the alerter needs from the session. */
 export interface AlertHost {
   readonly sessionId: string;
-  readonly config: { readonly serviceName: string };
+  readonly serviceName: string;
   readonly meterBinding: MeterBinding;
-  warnOnce(key: string, text: string, telemetryProblem?: boolean): void;
+  /** Counts a failed post and says the first one (see TelemetryReporter). */
+  failed(key: string, text: string): void;
 }
 
 /**
@@ -47,25 +48,26 @@ export function redactedWebhook(url: string): string {
  * how many were held back. The first failure is logged once as a WARNING,
  * later ones are only counted in `stagetrace.alerts`.
  */
-export class WebhookAlerts implements ProgressSink {
-  private readonly url: URL;
-  private readonly origin: string;
-  private readonly lastSentAt = new Map<AlertKind, number>();
-  private readonly suppressedSince = new Map<AlertKind, number>();
-  private readonly pending = new Set<Promise<void>>();
-  private counter: Counter | undefined;
-  private readonly outcomeAttrs = new Map<string, Attributes>();
+export class WebhookAlerts implements RecordSink {
+  readonly #url: URL;
+  readonly #origin: string;
+  readonly #config: ResolvedAlerts;
+  readonly #host: AlertHost;
+  readonly #lastSentAt = new Map<AlertKind, number>();
+  readonly #suppressedSince = new Map<AlertKind, number>();
+  readonly #pending = new Set<Promise<void>>();
+  #counter: Counter | undefined;
+  readonly #outcomeAttrs = new Map<string, Attributes>();
   /** Totals of this session, for tests and reports. */
   readonly totals: Record<AlertOutcome, number> = { sent: 0, failed: 0, suppressed: 0 };
 
-  constructor(
-    private readonly config: ResolvedAlerts,
-    private readonly host: AlertHost,
-  ) {
-    this.url = new URL(config.webhookUrl);
-    this.origin = redactedWebhook(config.webhookUrl);
+  constructor(config: ResolvedAlerts, host: AlertHost) {
+    this.#config = config;
+    this.#host = host;
+    this.#url = new URL(config.webhookUrl);
+    this.#origin = redactedWebhook(config.webhookUrl);
     host.meterBinding.onBind((meter) => {
-      this.counter = meter.createCounter(METRIC_ALERTS, {
+      this.#counter = meter.createCounter(METRIC_ALERTS, {
         unit: '{alert}',
         description: 'Webhook alerts by kind and outcome (sent, failed, suppressed by the rate limit).',
       });
@@ -75,45 +77,54 @@ export class WebhookAlerts implements ProgressSink {
   /** Sends `text` unless this kind was sent less than `minIntervalMs` ago. Returns whether a post started. */
   alert(kind: AlertKind, text: string): boolean {
     const now = Date.now();
-    const last = this.lastSentAt.get(kind);
-    if (last !== undefined && now - last < this.config.minIntervalMs) {
-      this.suppressedSince.set(kind, (this.suppressedSince.get(kind) ?? 0) + 1);
+    const last = this.#lastSentAt.get(kind);
+    if (last !== undefined && now - last < this.#config.minIntervalMs) {
+      this.#suppressedSince.set(kind, (this.#suppressedSince.get(kind) ?? 0) + 1);
       this.count(kind, 'suppressed');
       return false;
     }
-    this.lastSentAt.set(kind, now);
-    const held = this.suppressedSince.get(kind) ?? 0;
-    this.suppressedSince.delete(kind);
+    this.#lastSentAt.set(kind, now);
+    const held = this.#suppressedSince.get(kind) ?? 0;
+    this.#suppressedSince.delete(kind);
     const suffix = held > 0 ? ` (${held} more like this held back by the rate limit)` : '';
-    const full = `[${this.host.config.serviceName}] ${text}${suffix} — session ${this.host.sessionId}`;
+    const full = `[${this.#host.serviceName}] ${text}${suffix} — session ${this.#host.sessionId}`;
     const body = JSON.stringify({ text: full.length > MAX_TEXT ? `${full.slice(0, MAX_TEXT - 1)}…` : full });
     const post = this.post(body).then(
       () => this.count(kind, 'sent'),
       (err: unknown) => this.failed(kind, err),
     );
-    this.pending.add(post);
-    void post.finally(() => this.pending.delete(post));
+    this.#pending.add(post);
+    void post.finally(() => this.#pending.delete(post));
     return true;
   }
 
-  scopeStarted(): void {}
+  onStart(): void {}
 
   /** Failed and interrupted months become alerts. */
-  scopeEnded(scope: Scope): void {
-    if (scope.kind !== 'month' || scope.outcome === 'success' || scope.outcome === undefined) return;
-    const what = scope.outcome === 'failure' ? 'failed' : 'was interrupted';
-    const why = scope.reason ?? (scope.error ? `${scope.error.type}: ${scope.error.message}` : undefined);
+  onEnd(r: ScopeEndRecord): void {
+    if (r.scope.kind !== 'month' || r.outcome === 'success') return;
+    const what = r.outcome === 'failure' ? 'failed' : 'was interrupted';
+    const why = r.reason ?? (r.error ? `${r.error.type}: ${r.error.message}` : undefined);
     this.alert(
-      scope.outcome === 'failure' ? 'month.failure' : 'month.interrupted',
-      `Month ${scope.month} ${what} after ${scope.durationS.toFixed(1)} s${why ? `: ${why}` : ''}`,
+      r.outcome === 'failure' ? 'month.failure' : 'month.interrupted',
+      `Month ${r.scope.month} ${what} after ${r.durationS.toFixed(1)} s${why ? `: ${why}` : ''}`,
     );
   }
 
-  message(): void {}
+  /** Upward memory threshold crossings become alerts. */
+  onMessage(r: MessageRecord): void {
+    const c = r.memory;
+    if (c === undefined || c.direction !== 'up') return;
+    const scope = r.scope;
+    const where = scope
+      ? ` during ${scope.kind === 'month' ? `month ${scope.month}` : `stage ${scope.name}${scope.month ? ` of ${scope.month}` : ''}`}`
+      : '';
+    this.alert(c.level === 'critical' ? 'memory.critical' : 'memory.warning', `${r.message}${where}`);
+  }
 
   /** Waits for posts in flight; each is bounded by the alert timeout. */
   async forceFlush(): Promise<void> {
-    await Promise.allSettled([...this.pending]);
+    await Promise.allSettled([...this.#pending]);
   }
 
   shutdown(): Promise<void> {
@@ -122,13 +133,13 @@ export class WebhookAlerts implements ProgressSink {
 
   private post(body: string): Promise<void> {
     return new Promise((resolve, reject) => {
-      const send = this.url.protocol === 'https:' ? httpsRequest : httpRequest;
-      const req = send(this.url, {
+      const send = this.#url.protocol === 'https:' ? httpsRequest : httpRequest;
+      const req = send(this.#url, {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
-        timeout: this.config.timeoutMs,
+        timeout: this.#config.timeoutMs,
       });
-      req.on('timeout', () => req.destroy(new Error(`no answer within ${this.config.timeoutMs} ms`)));
+      req.on('timeout', () => req.destroy(new Error(`no answer within ${this.#config.timeoutMs} ms`)));
       req.on('error', reject);
       req.on('response', (res) => {
         res.resume();
@@ -142,17 +153,16 @@ export class WebhookAlerts implements ProgressSink {
 
   private failed(kind: AlertKind, err: unknown): void {
     this.count(kind, 'failed');
-    this.host.warnOnce(
+    this.#host.failed(
       'alerts:failed',
-      `alert webhook ${this.origin} could not be reached (${this.scrub(err)}); further failures are only counted in ${METRIC_ALERTS}.`,
-      true,
+      `alert webhook ${this.#origin} could not be reached (${this.scrub(err)}); further failures are counted in ${METRIC_ALERTS} and the session summary.`,
     );
   }
 
   /** An error's message without any part of the URL past its origin. */
   private scrub(err: unknown): string {
     let text = err instanceof Error ? err.message : String(err);
-    for (const secret of [this.url.href, this.url.pathname + this.url.search, this.url.search]) {
+    for (const secret of [this.#url.href, this.#url.pathname + this.#url.search, this.#url.search]) {
       if (secret.length > 1) text = text.split(secret).join('…');
     }
     return text;
@@ -160,14 +170,14 @@ export class WebhookAlerts implements ProgressSink {
 
   private count(kind: AlertKind, outcome: AlertOutcome): void {
     this.totals[outcome]++;
-    if (this.counter === undefined) this.host.meterBinding.meter();
-    if (this.counter === undefined) return;
+    if (this.#counter === undefined) this.#host.meterBinding.meter();
+    if (this.#counter === undefined) return;
     const key = `${kind}:${outcome}`;
-    let attrs = this.outcomeAttrs.get(key);
+    let attrs = this.#outcomeAttrs.get(key);
     if (attrs === undefined) {
       attrs = { [ATTR_ALERT_KIND]: kind, [ATTR_ALERT_OUTCOME]: outcome };
-      this.outcomeAttrs.set(key, attrs);
+      this.#outcomeAttrs.set(key, attrs);
     }
-    this.counter.add(1, attrs);
+    this.#counter.add(1, attrs);
   }
 }

@@ -1,4 +1,5 @@
-import type { Scope } from '../session/scope.js';
+import { LEVEL_RANK } from '../model/levels.js';
+import type { MessageRecord, ScopeEndRecord, ScopeStartRecord } from '../model/records.js';
 
 /** Running totals for one stage name. Plain numbers: updated on every stage end. */
 export interface StageTotals {
@@ -10,6 +11,8 @@ export interface StageTotals {
   minDurationS: number;
   maxDurationS: number;
   slowCount: number;
+  /** The slow threshold of the latest execution. */
+  thresholdS: number;
   /** Every duration, for percentiles (bounded: see {@link MAX_DURATIONS_KEPT}). */
   durations: number[];
   /** Every how many executions a duration is kept (doubles as the sample thins). */
@@ -35,38 +38,50 @@ export const MAX_DURATIONS_KEPT = 10_000;
  * Cost per stage: one Map lookup and a few additions.
  */
 export class SessionStats {
-  readonly startedAtMs = Date.now();
+  readonly startedAtMs: number;
   endedAtMs: number | undefined;
   readonly stages = new Map<string, StageTotals>();
   readonly months = new Map<string, MonthTotals>();
   peakRssBytes = 0;
   messagesByLevel = [0, 0, 0, 0, 0];
-  otlpDroppedSpans = 0;
-  auditWriteErrors = 0;
-  otlpExportErrors = 0;
 
-  monthStarted(scope: Scope): void {
-    const key = scope.month as string;
+  constructor(startedAtMs: number) {
+    this.startedAtMs = startedAtMs;
+  }
+
+  onStart(r: ScopeStartRecord): void {
+    if (r.scope.kind !== 'month') return;
+    const key = r.scope.month as string;
     this.months.set(key, {
       month: key,
       status: 'running',
-      startedAtMs: scope.startedAtMs,
+      startedAtMs: r.startMs,
       endedAtMs: undefined,
       durationS: undefined,
       stages: 0,
       failedStages: 0,
-      traceId: scope.span.spanContext().traceId,
+      traceId: r.scope.traceId,
     });
   }
 
-  scopeEnded(scope: Scope): void {
-    if (scope.peakRssBytes > this.peakRssBytes) this.peakRssBytes = scope.peakRssBytes;
+  onMessage(r: MessageRecord): void {
+    const rank = LEVEL_RANK[r.level];
+    this.messagesByLevel[rank] = (this.messagesByLevel[rank] ?? 0) + 1;
+  }
+
+  end(atMs: number): void {
+    this.endedAtMs ??= atMs;
+  }
+
+  onEnd(r: ScopeEndRecord): void {
+    const scope = r.scope;
+    if (r.rssPeakBytes > this.peakRssBytes) this.peakRssBytes = r.rssPeakBytes;
     if (scope.kind === 'month') {
       const totals = this.months.get(scope.month as string);
       if (totals) {
-        totals.status = scope.outcome === 'success' ? 'success' : scope.outcome === 'interrupted' ? 'interrupted' : 'failure';
-        totals.endedAtMs = scope.endedAtMs;
-        totals.durationS = scope.durationS;
+        totals.status = r.outcome;
+        totals.endedAtMs = r.endMs;
+        totals.durationS = r.durationS;
       }
       return;
     }
@@ -81,26 +96,28 @@ export class SessionStats {
         minDurationS: Number.POSITIVE_INFINITY,
         maxDurationS: 0,
         slowCount: 0,
+        thresholdS: r.thresholdS ?? 0,
         durations: [],
         keepEvery: 1,
       };
       this.stages.set(scope.name, totals);
     }
-    const d = scope.durationS;
+    const d = r.durationS;
     totals.executions++;
-    if (scope.outcome === 'success') totals.successes++;
-    else if (scope.outcome === 'interrupted') totals.interrupted++;
+    if (r.outcome === 'success') totals.successes++;
+    else if (r.outcome === 'interrupted') totals.interrupted++;
     else totals.failures++;
     totals.totalDurationS += d;
     if (d < totals.minDurationS) totals.minDurationS = d;
     if (d > totals.maxDurationS) totals.maxDurationS = d;
-    if (scope.slow) totals.slowCount++;
+    if (r.slow) totals.slowCount++;
+    if (r.thresholdS !== undefined) totals.thresholdS = r.thresholdS;
     keepDuration(totals, d);
     if (scope.month !== undefined) {
       const month = this.months.get(scope.month);
       if (month) {
         month.stages++;
-        if (scope.outcome !== 'success') month.failedStages++;
+        if (r.outcome !== 'success') month.failedStages++;
       }
     }
   }

@@ -1,6 +1,22 @@
-import { toMb } from '../metrics/memory-sampler.js';
 import { LEVELS } from '../model/levels.js';
-import type { Runtime } from '../session/session.js';
+import { toMb } from '../model/units.js';
+import type { SessionStats } from './session-stats.js';
+
+/** What only the live session knows; offline reports take it from the files. */
+export interface LiveFacts {
+  sessionId: string;
+  serviceName: string;
+  nowMs: number;
+  openScopes: number;
+  currentRssBytes: number;
+  telemetry: {
+    auditWriteErrors: number;
+    auditLostRecords: number;
+    otlpDroppedSpans: number;
+    otlpExportErrors: number;
+    alertFailures: number;
+  };
+}
 
 /** Per-stage figures of a session summary. Durations in seconds. */
 export interface StageSummary {
@@ -51,14 +67,14 @@ export interface SessionSummary {
   peak_memory_mb: number;
   messages_by_level: Record<string, number>;
   otlp: { dropped_spans: number; export_errors: number };
-  audit: { write_errors: number };
+  audit: { write_errors: number; lost_records: number };
+  alerts: { failed: number };
 }
 
 const r3 = (n: number) => Math.round(n * 1000) / 1000;
 
-export function buildSessionSummary(rt: Runtime): SessionSummary {
-  const stats = rt.stats;
-  const now = Date.now();
+export function buildSessionSummary(stats: SessionStats, facts: LiveFacts): SessionSummary {
+  const now = facts.nowMs;
   const stages: Record<string, StageSummary> = {};
   let executions = 0;
   let successes = 0;
@@ -76,7 +92,7 @@ export function buildSessionSummary(rt: Runtime): SessionSummary {
       min_duration_seconds: t.executions === 0 ? 0 : r3(t.minDurationS),
       max_duration_seconds: r3(t.maxDurationS),
       slow_count: t.slowCount,
-      threshold_seconds: rt.thresholdFor(name),
+      threshold_seconds: t.thresholdS,
     };
   }
   const months: Record<string, MonthSummary> = {};
@@ -93,17 +109,15 @@ export function buildSessionSummary(rt: Runtime): SessionSummary {
       trace_id: m.traceId,
     };
   }
-  let peak = stats.peakRssBytes;
-  for (const scope of rt.open) if (scope.peakRssBytes > peak) peak = scope.peakRssBytes;
-  if (rt.memory.latest.rssBytes > peak) peak = rt.memory.latest.rssBytes;
+  const peak = Math.max(stats.peakRssBytes, facts.currentRssBytes);
   const end = stats.endedAtMs;
   const messages: Record<string, number> = {};
   LEVELS.forEach((level, i) => {
     messages[level] = stats.messagesByLevel[i] ?? 0;
   });
   return {
-    session_id: rt.sessionId,
-    service_name: rt.config.serviceName,
+    session_id: facts.sessionId,
+    service_name: facts.serviceName,
     start: new Date(stats.startedAtMs).toISOString(),
     end: end === undefined ? null : new Date(end).toISOString(),
     duration_seconds: r3(((end ?? now) - stats.startedAtMs) / 1000),
@@ -115,11 +129,12 @@ export function buildSessionSummary(rt: Runtime): SessionSummary {
       success_rate: executions === 0 ? 1 : r3(successes / executions),
       months: stats.months.size,
       months_failed: monthsFailed,
-      open_scopes: rt.open.size,
+      open_scopes: facts.openScopes,
     },
     peak_memory_mb: toMb(peak),
     messages_by_level: messages,
-    otlp: { dropped_spans: stats.otlpDroppedSpans, export_errors: stats.otlpExportErrors },
-    audit: { write_errors: stats.auditWriteErrors },
+    otlp: { dropped_spans: facts.telemetry.otlpDroppedSpans, export_errors: facts.telemetry.otlpExportErrors },
+    audit: { write_errors: facts.telemetry.auditWriteErrors, lost_records: facts.telemetry.auditLostRecords },
+    alerts: { failed: facts.telemetry.alertFailures },
   };
 }

@@ -96,26 +96,27 @@ describe('traceStage: attributes', () => {
     expect(stage.attributes[A.ATTR_SLOW]).toBe(false);
     // The session id lives on the month span, once per trace.
     expect(s.span('month').attributes[A.ATTR_SESSION_ID]).toBe('stage-session');
-    const duration = stage.attributes[A.ATTR_DURATION_S] as number;
-    expect(duration).toBeGreaterThanOrEqual(0.01);
-    expect(duration).toBeLessThan(30);
+    const durationUs = stage.attributes[A.ATTR_DURATION_US] as number;
+    expect(Number.isInteger(durationUs)).toBe(true);
+    expect(durationUs).toBeGreaterThanOrEqual(10_000);
+    expect(durationUs).toBeLessThan(30_000_000);
     for (const key of [
-      A.ATTR_RSS_START_MB,
-      A.ATTR_RSS_END_MB,
-      A.ATTR_RSS_DELTA_MB,
-      A.ATTR_RSS_PEAK_MB,
-      A.ATTR_HEAP_START_MB,
-      A.ATTR_HEAP_END_MB,
-      A.ATTR_HEAP_DELTA_MB,
+      A.ATTR_RSS_START_BYTES,
+      A.ATTR_RSS_END_BYTES,
+      A.ATTR_RSS_DELTA_BYTES,
+      A.ATTR_RSS_PEAK_BYTES,
+      A.ATTR_HEAP_START_BYTES,
+      A.ATTR_HEAP_END_BYTES,
+      A.ATTR_HEAP_DELTA_BYTES,
     ]) {
-      expect(typeof stage.attributes[key], key).toBe('number');
+      expect(Number.isInteger(stage.attributes[key]), key).toBe(true);
     }
-    const rssStart = stage.attributes[A.ATTR_RSS_START_MB] as number;
-    const rssEnd = stage.attributes[A.ATTR_RSS_END_MB] as number;
-    const rssPeak = stage.attributes[A.ATTR_RSS_PEAK_MB] as number;
+    const rssStart = stage.attributes[A.ATTR_RSS_START_BYTES] as number;
+    const rssEnd = stage.attributes[A.ATTR_RSS_END_BYTES] as number;
+    const rssPeak = stage.attributes[A.ATTR_RSS_PEAK_BYTES] as number;
     expect(rssStart).toBeGreaterThan(0);
     expect(rssPeak).toBeGreaterThanOrEqual(Math.max(rssStart, rssEnd));
-    expect(stage.attributes[A.ATTR_RSS_DELTA_MB]).toBeCloseTo(rssEnd - rssStart, 0);
+    expect(stage.attributes[A.ATTR_RSS_DELTA_BYTES]).toBe(rssEnd - rssStart);
   });
 
   it('hands fn the stage handle, whose context and logs land on the span', () => {
@@ -199,8 +200,8 @@ describe('traceStage: slow stages', () => {
     const span = s.span('download');
     expect(span.attributes[A.ATTR_SLOW]).toBe(true);
     const event = span.events.find((e) => e.name === A.EVENT_SLOW);
-    expect(event?.attributes?.[A.ATTR_THRESHOLD_S]).toBe(0.001);
-    expect(event?.attributes?.[A.ATTR_DURATION_S]).toBeGreaterThan(0.001);
+    expect(event?.attributes?.[A.ATTR_THRESHOLD_US]).toBe(1000);
+    expect(event?.attributes?.[A.ATTR_DURATION_US]).toBeGreaterThan(1000);
     const warning = stderr.lines().find((line) => line.includes('[WARNING] [download]'));
     expect(warning).toMatch(/over its 0\.001 second threshold/);
     expect(getSessionSummary().stages.download?.slow_count).toBe(1);

@@ -1,17 +1,17 @@
 import { chmodSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import type { Durability } from '../../config/options.js';
-import { endFactsFromSpan } from '../../export/end-facts.js';
-import type { MemorySampler } from '../../metrics/memory-sampler.js';
 import { CONTEXT_PREFIX } from '../../model/attribute-names.js';
 import { ERROR_LOG_FILE, HUMAN_LOG_FILE, PERFORMANCE_LOG_FILE, STRUCTURED_LOG_FILE } from '../../model/audit-schema.js';
+import { CappedMap } from '../../model/capped-map.js';
+import { epochNowMs } from '../../model/clock.js';
+import type { ErrorInfo } from '../../model/error-info.js';
 import { escapeForLine, formatHumanLine, formatLocalTimestamp, formatSeconds, formatTenths } from '../../model/human-format.js';
 import { contextJson } from '../../model/json-text.js';
-import type { MessageEntry, ProgressSink } from '../../model/record-sink.js';
-import { endLines, scopeLabel, startMessage as startMessageOf } from '../../model/scope-lines.js';
-import type { Scope } from '../../session/scope.js';
-import type { SessionStats } from '../../stats/session-stats.js';
+import type { RecordSink } from '../../model/record-sink.js';
+import { type MessageRecord, type ScopeEndRecord, type ScopeRef, type ScopeStartRecord, scopeLabel } from '../../model/records.js';
+import { endLines, memoryKey, startMessage } from '../../model/scope-lines.js';
+import { BYTES_PER_MB, toMb } from '../../model/units.js';
 import { AuditFile } from './audit-file.js';
 import {
   ERROR_BLOCK_END,
@@ -33,15 +33,15 @@ export interface AuditLogOptions {
   maxFiles: number;
   /** Buffered records reach the disk within this many milliseconds. */
   flushIntervalMs?: number;
-  memory: MemorySampler;
-  stats: SessionStats;
-  /** Reports a write failure; called once per failure, rate-limited by the caller. */
+  /** Reports a failed write (the record stays queued and is retried); the caller counts it and says it once. */
   onWriteError: (file: string, error: unknown) => void;
+  /** Reports records given up after the disk refused them for too long. */
+  onLost: (file: string, count: number) => void;
 }
 
-const MB = 1024 * 1024;
-
 interface ScopeNames {
+  /** The label as given (escaped only where a line is built from it). */
+  raw: string;
   label: string;
   startMessage: string;
   startMessageEscaped: string;
@@ -52,12 +52,12 @@ interface ScopeNames {
 }
 
 /**
- * The four audit files of a session's log folder. Progress (starts and
- * messages) is written as it happens; ends, performance records and
- * failures come from spans through {@link recordSpan}, called by the audit
- * span processor as each span ends.
+ * The four audit files of a session's log folder, written from the
+ * session's records as they happen: start and end lines, messages,
+ * performance records and error blocks. Independent of spans, so samplers,
+ * span limits and a missing SDK cannot thin the audit trail.
  */
-export class AuditLog implements ProgressSink {
+export class AuditLog implements RecordSink {
   readonly dir: string;
   private readonly human: AuditFile;
   private readonly structured: AuditFile;
@@ -65,12 +65,14 @@ export class AuditLog implements ProgressSink {
   private readonly errors: AuditFile;
   private readonly files: AuditFile[];
   private readonly flushIntervalMs: number;
-  private lastFlushMs = Date.now();
+  private lastFlushMs = epochNowMs();
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
-  private readonly names = new Map<string, ScopeNames>();
-  /** Record parts by month (`''` for none), then by stage name. */
-  private readonly parts = new Map<string, Map<string, RecordParts>>();
+  readonly #names = new CappedMap<string, ScopeNames>();
+  /** Record parts by month and stage name. */
+  readonly #parts = new CappedMap<string, RecordParts>();
+  /** Where each error's full traceback was written. */
+  readonly #errorsWritten = new WeakMap<ErrorInfo, string>();
 
   constructor(private readonly options: AuditLogOptions) {
     this.dir = resolve(options.dir);
@@ -81,10 +83,7 @@ export class AuditLog implements ProgressSink {
         maxBytes: options.maxFileBytes,
         maxFiles: options.maxFiles,
         sync: options.durability === 'sync',
-        onError: (error) => {
-          options.stats.auditWriteErrors++;
-          options.onWriteError(name, error);
-        },
+        onError: (error) => options.onWriteError(name, error),
       });
     this.human = make(HUMAN_LOG_FILE);
     this.structured = make(STRUCTURED_LOG_FILE);
@@ -129,171 +128,160 @@ export class AuditLog implements ProgressSink {
     }
   }
 
-  scopeStarted(scope: Scope): void {
-    const ctx = scope.span.spanContext();
-    const names = this.namesOf(scope.kind, scope.name, scope.month);
-    this.human.append(`[${formatLocalTimestamp(scope.startedAtMs)}] [INFO] [${names.label}] ${names.startMessageEscaped}\n`);
-    const parts = this.partsOf(scope.kind, scope.name, scope.month, scope.runtime.sessionId, names);
-    this.structured.append(
-      startLineFromParts(
-        parts,
-        scope.startedAtMs,
-        scope.contextAttributes,
-        Math.round((scope.startRssBytes / MB) * 10) / 10,
-        ctx.traceId,
-        ctx.spanId,
-      ),
-    );
-    this.written(scope.startedAtMs);
+  onStart(r: ScopeStartRecord): void {
+    const scope = r.scope;
+    const names = this.#namesOf(scope);
+    this.human.append(`[${formatLocalTimestamp(r.startMs)}] [INFO] [${names.label}] ${names.startMessageEscaped}\n`);
+    const parts = this.#partsOf(scope, names);
+    this.structured.append(startLineFromParts(parts, r.startMs, r.context, toMb(r.rssBytes), scope.traceId, scope.spanId));
+    this.written(r.startMs);
   }
 
-  private partsOf(kind: 'month' | 'stage', name: string, month: string | undefined, sessionId: string, names: ScopeNames): RecordParts {
-    let byName = this.parts.get(month ?? '');
-    if (byName === undefined) {
-      byName = new Map();
-      if (this.parts.size < 1024) this.parts.set(month ?? '', byName);
-    }
-    let parts = byName.get(name);
-    if (parts === undefined || sessionId !== this.options.sessionId) {
-      parts = recordParts(kind, name, month, sessionId, names.startMessage, names.successMessage);
-      if (byName.size < 4096 && sessionId === this.options.sessionId) byName.set(name, parts);
-    }
-    return parts;
+  /** Record parts per (session, month, stage name); a different session id (a replayed record) is built afresh. */
+  #partsOf(scope: ScopeRef, names: ScopeNames): RecordParts {
+    const make = () => recordParts(scope.kind, scope.name, scope.month, scope.sessionId, names.startMessage, names.successMessage);
+    if (scope.sessionId !== this.options.sessionId) return make();
+    return this.#parts.get(`${scope.month ?? ''}\u0000${scope.name}`, make);
   }
 
   /** Per-name strings, escaped once: a run repeats a handful of names millions of times. */
-  private namesOf(kind: 'month' | 'stage', name: string, month: string | undefined): ScopeNames {
-    const key = kind === 'month' ? `\u0000${month}` : name;
-    let names = this.names.get(key);
-    if (names === undefined) {
-      const label = escapeForLine(scopeLabel(kind, name, month));
-      const startMessage = startMessageOf(kind, name, month);
-      names = {
+  #namesOf(scope: ScopeRef): ScopeNames {
+    const key = scope.kind === 'month' ? `\u0000${scope.month}` : scope.name;
+    return this.#names.get(key, () => {
+      const raw = scopeLabel(scope);
+      const label = escapeForLine(raw);
+      const start = startMessage(scope);
+      return {
+        raw,
         label,
-        startMessage,
-        startMessageEscaped: escapeForLine(startMessage),
-        successMessage: `${scopeLabel(kind, name, month)} completed successfully`,
+        startMessage: start,
+        startMessageEscaped: escapeForLine(start),
+        successMessage: `${raw} completed successfully`,
         successTail: `] [INFO] [${label}] ${label} completed successfully\n`,
         timingHead: `] [TIMING] [${label}] ${label} completed in `,
-        memoryHead: `] [MEMORY_TRACKING] [${label}] ${escapeForLine(kind === 'month' ? `month_${month}` : name)}_end: `,
+        memoryHead: `] [MEMORY_TRACKING] [${label}] ${escapeForLine(memoryKey(scope))}_end: `,
       };
-      if (this.names.size < 4096) this.names.set(key, names);
-    }
-    return names;
+    });
   }
 
-  /** Ends are written from the span (see recordSpan), so nothing here. */
-  scopeEnded(_scope: Scope): void {}
-
-  message(entry: MessageEntry): void {
-    const scope = entry.scope;
-    const ctx = scope?.span.spanContext();
-    const label = entry.label ?? (scope ? scopeLabel(scope.kind, scope.name, scope.month) : undefined);
-    const text = entry.error ? `${entry.message} (${entry.error.type}: ${entry.error.message})` : entry.message;
-    this.human.append(formatHumanLine(entry.atMs, entry.level, label, text));
+  onMessage(r: MessageRecord): void {
+    const scope = r.scope;
+    const label = r.label ?? (scope ? scopeLabel(scope) : undefined);
+    const text = r.error ? `${r.message} (${r.error.type}: ${r.error.message})` : r.message;
+    const sessionId = scope?.sessionId ?? this.options.sessionId;
+    this.human.append(formatHumanLine(r.atMs, r.level, label, text));
     this.structured.append(
       structuredLine({
         recordType: 'message',
-        atMs: entry.atMs,
-        sessionId: this.sessionIdOf(scope),
-        level: entry.level,
-        message: entry.message,
+        atMs: r.atMs,
+        sessionId,
+        level: r.level,
+        message: r.message,
         month: scope?.month,
-        stage: entry.label ?? (scope?.kind === 'stage' ? scope.name : undefined),
+        stage: r.label ?? (scope?.kind === 'stage' ? scope.name : undefined),
         stageEvent: undefined,
-        attributes: entry.context,
-        memoryMb: Math.round((this.options.memory.latest.rssBytes / MB) * 10) / 10,
-        errorType: entry.error?.type,
-        errorMessage: entry.error?.message,
-        traceId: ctx?.traceId,
-        spanId: ctx?.spanId,
+        attributes: r.context,
+        memoryMb: toMb(r.rssBytes),
+        errorType: r.error?.type,
+        errorMessage: r.error?.message,
+        traceId: scope?.traceId,
+        spanId: scope?.spanId,
       }),
     );
-    if (entry.error) {
-      this.errors.append(
-        errorBlock({
-          atMs: entry.atMs,
-          sessionId: this.sessionIdOf(scope),
-          month: scope?.month,
-          stage: label,
-          message: entry.message,
-          errorType: entry.error.type,
-          errorMessage: entry.error.message,
-          stack: entry.error.stack,
-          causes: entry.error.causes,
-          attributes: entry.context,
-          traceId: ctx?.traceId,
-          spanId: ctx?.spanId,
-        }),
-      );
-    }
-    this.written(entry.atMs);
-  }
-
-  private sessionIdOf(scope: Scope | undefined): string {
-    return scope?.runtime.sessionId ?? this.options.sessionId;
+    if (r.error) this.#errorBlock(r.atMs, sessionId, scope?.month, label, r.message, r.error, r.context, scope);
+    this.written(r.atMs);
   }
 
   /**
-   * Writes the end records of a month or stage span: the structured `end`
-   * line, the performance line, the human end lines and, for failures, an
-   * error block. Other spans are ignored. Returns false for those.
+   * Writes the end of a month or stage: the structured `end` line, the
+   * performance line, the human end lines and, for failures, an error block.
    */
-  recordSpan(span: ReadableSpan): boolean {
-    const e = endFactsFromSpan(span);
-    if (e === undefined) return false;
-    if (e.sessionId === '') e.sessionId = this.options.sessionId;
-    const names = this.namesOf(e.kind, e.name, e.month);
+  onEnd(r: ScopeEndRecord): void {
+    const scope = r.scope;
+    const names = this.#namesOf(scope);
     let level = 'INFO';
     let message = names.successMessage;
-    const ts = formatLocalTimestamp(e.endMs);
-    if (e.outcome === 'success' && !e.slow) {
+    if (r.outcome === 'success' && !r.slow) {
       // The common case, from cached pieces.
+      const ts = formatLocalTimestamp(r.endMs);
       this.human.append(
-        `[${ts}${names.successTail}[${ts}${names.timingHead}${formatSeconds(e.durationS)} seconds\n[${ts}${names.memoryHead}${formatTenths(e.rssEndMb)} MB\n`,
+        `[${ts}${names.successTail}[${ts}${names.timingHead}${formatSeconds(r.durationS)} seconds\n[${ts}${names.memoryHead}${formatTenths(r.rssEndBytes / BYTES_PER_MB)} MB\n`,
       );
     } else {
-      const lines = endLines(e);
+      const lines = endLines(r, names.raw);
       [level, message] = lines[0] as [string, string];
       let text = '';
-      for (const [tag, line] of lines) text += formatHumanLine(e.endMs, tag, scopeLabel(e.kind, e.name, e.month), line);
+      for (const [tag, line] of lines) text += formatHumanLine(r.endMs, tag, names.raw, line);
       this.human.append(text);
     }
-    const parts = this.partsOf(e.kind, e.name, e.month, e.sessionId, names);
-    const context = contextJson(e.attributes, CONTEXT_PREFIX); // once for both records
-    this.structured.append(e.outcome === 'success' ? successEndLineFromParts(parts, e, context) : structuredEndLine(e, message, level));
-    this.performance.append(performanceLineFromParts(parts, e, this.options.memory.latest.cpuPercent, context));
-    if (e.outcome !== 'success') {
-      this.errors.append(
-        errorBlock({
-          atMs: e.endMs,
-          sessionId: e.sessionId,
-          month: e.month,
-          stage: scopeLabel(e.kind, e.name, e.month),
-          message,
-          errorType: e.errorType ?? (e.outcome === 'interrupted' ? 'Interrupted' : 'Failure'),
-          errorMessage: e.errorMessage ?? e.reason ?? 'ended with success: false',
-          stack: e.errorStack,
-          attributes: e.attributes,
-          traceId: e.traceId,
-          spanId: e.spanId,
-        }),
-      );
+    const parts = this.#partsOf(scope, names);
+    const context = contextJson(r.context, CONTEXT_PREFIX); // once for both records
+    this.structured.append(r.outcome === 'success' ? successEndLineFromParts(parts, r, context) : structuredEndLine(r, message, level));
+    this.performance.append(performanceLineFromParts(parts, r, context));
+    if (r.outcome !== 'success') {
+      const error: ErrorInfo = r.error ?? {
+        type: r.outcome === 'interrupted' ? 'Interrupted' : 'Failure',
+        message: r.reason ?? 'ended with success: false',
+        stack: undefined,
+        causes: [],
+      };
+      this.#errorBlock(r.endMs, scope.sessionId, scope.month, names.raw, message, error, r.context, scope);
     }
     // A month's end is a natural checkpoint: the seed's users read the files per month.
-    if (e.kind === 'month') this.flushNow();
-    else this.written(e.endMs);
-    return true;
+    if (scope.kind === 'month') this.flushNow();
+    else this.written(r.endMs);
+  }
+
+  /**
+   * One error block. An error written already (a stage's failure that
+   * propagated to its month, then was logged) is not written again in full:
+   * the later block names the block that has its traceback.
+   */
+  #errorBlock(
+    atMs: number,
+    sessionId: string,
+    month: string | undefined,
+    label: string | undefined,
+    message: string,
+    error: ErrorInfo,
+    context: Readonly<Record<string, unknown>> | undefined,
+    scope: ScopeRef | undefined,
+  ): void {
+    const first = this.#errorsWritten.get(error);
+    this.errors.append(
+      errorBlock({
+        atMs,
+        sessionId,
+        month,
+        stage: label,
+        message,
+        errorType: error.type,
+        errorMessage: error.message,
+        stack: first === undefined ? error.stack : undefined,
+        causes: first === undefined ? error.causes : undefined,
+        seeAbove: first,
+        attributes: context,
+        traceId: scope?.traceId,
+        spanId: scope?.spanId,
+      }),
+    );
+    if (first === undefined && typeof error === 'object') {
+      this.#errorsWritten.set(error, `the block of ${label ?? '-'}${scope ? ` (span ${scope.spanId})` : ''} above`);
+    }
   }
 
   /** Writes every queued record now. Never throws. */
   flushNow(): void {
-    this.lastFlushMs = Date.now();
+    this.lastFlushMs = epochNowMs();
     if (this.timer !== undefined) {
       clearTimeout(this.timer);
       this.timer = undefined;
     }
-    for (const file of this.files) file.flush();
+    for (const file of this.files) {
+      const lostBefore = file.lost;
+      file.flush();
+      if (file.lost > lostBefore) this.options.onLost(file.path, file.lost - lostBefore);
+    }
   }
 
   /** Records given up because the disk refused them for too long. */

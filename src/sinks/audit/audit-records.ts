@@ -1,14 +1,17 @@
-import type { EndFacts } from '../../export/end-facts.js';
 import { CONTEXT_PREFIX } from '../../model/attribute-names.js';
 import { AUDIT_SCHEMA_VERSION, MONTH_STAGE_NAME } from '../../model/audit-schema.js';
-import { StringCache } from '../../model/capped-map.js';
+import { CappedMap } from '../../model/capped-map.js';
 import type { ErrorInfo } from '../../model/error-info.js';
 import { escapeForLine, formatLocalTimestamp } from '../../model/human-format.js';
 import { contextJson, isoTimestamp, millisecondsJson, num, quote, tenthsJson } from '../../model/json-text.js';
+import type { ScopeEndRecord } from '../../model/records.js';
+import { BYTES_PER_MB, toMb } from '../../model/units.js';
 
 /** Quoted JSON of names that repeat (stage names, months, session ids, fixed messages). */
-const quoted = new StringCache(quote);
+const quotedCache = new CappedMap<string, string>();
+const quoted = { get: (text: string) => quotedCache.get(text, quote) };
 const quotedOrNull = (text: string | undefined) => (text === undefined ? 'null' : quoted.get(text));
+const mbJson = (bytes: number) => tenthsJson(bytes / BYTES_PER_MB);
 
 const HEAD = `{"schema_version":${AUDIT_SCHEMA_VERSION},"record_type":`;
 
@@ -53,25 +56,26 @@ export function structuredLine(f: StructuredFields): string {
   return `${line},"trace_id":${f.traceId === undefined ? 'null' : `"${f.traceId}"`},"span_id":${f.spanId === undefined ? 'null' : `"${f.spanId}"`}}\n`;
 }
 
-/** The structured `end` line of an ended month or stage. */
-export function structuredEndLine(e: EndFacts, message: string, level: string): string {
+/** The structured `end` line of an ended month or stage (any outcome). */
+export function structuredEndLine(r: ScopeEndRecord, message: string, level: string): string {
+  const scope = r.scope;
   return structuredLine({
-    recordType: e.kind,
-    atMs: e.endMs,
-    sessionId: e.sessionId,
+    recordType: scope.kind,
+    atMs: r.endMs,
+    sessionId: scope.sessionId,
     level,
     message,
-    month: e.month,
-    stage: e.name,
+    month: scope.month,
+    stage: scope.name,
     stageEvent: 'end',
-    attributes: e.attributes,
-    memoryMb: e.rssEndMb,
-    errorType: e.errorType ?? (e.outcome === 'interrupted' ? 'Interrupted' : undefined),
-    errorMessage: e.errorMessage ?? e.reason,
-    traceId: e.traceId,
-    spanId: e.spanId,
-    durationS: e.durationS,
-    outcome: e.outcome,
+    attributes: r.context,
+    memoryMb: toMb(r.rssEndBytes),
+    errorType: r.error?.type ?? (r.outcome === 'interrupted' ? 'Interrupted' : undefined),
+    errorMessage: r.error?.message ?? r.reason,
+    traceId: scope.traceId,
+    spanId: scope.spanId,
+    durationS: r.durationS,
+    outcome: r.outcome,
   });
 }
 
@@ -86,7 +90,9 @@ export interface ErrorBlockFields {
   errorMessage: string;
   /** Stack, possibly with `Caused by:` sections. */
   stack: string | undefined;
-  causes?: ErrorInfo['causes'];
+  causes?: ErrorInfo['causes'] | undefined;
+  /** Set when the traceback was written in an earlier block: where it is. */
+  seeAbove?: string | undefined;
   attributes: Readonly<Record<string, unknown>> | undefined;
   traceId: string | undefined;
   spanId: string | undefined;
@@ -103,8 +109,12 @@ const indent = (text: string) =>
  * escaped, so nothing inside a block can pass for the start of another.
  */
 export function errorBlock(f: ErrorBlockFields): string {
-  let stack = f.stack ?? `${f.errorType}: ${f.errorMessage}`;
-  if (f.causes) for (const cause of f.causes) stack += `\nCaused by: ${cause.stack ?? `${cause.type}: ${cause.message}`}`;
+  let stack: string;
+  if (f.seeAbove !== undefined) stack = `(the same error: its traceback is in ${f.seeAbove})`;
+  else {
+    stack = f.stack ?? `${f.errorType}: ${f.errorMessage}`;
+    if (f.causes) for (const cause of f.causes) stack += `\nCaused by: ${cause.stack ?? `${cause.type}: ${cause.message}`}`;
+  }
   return `[${formatLocalTimestamp(f.atMs)}] ERROR DETAILS:
 Session: ${escapeForLine(f.sessionId)}
 Month: ${escapeForLine(f.month ?? '-')}
@@ -165,11 +175,11 @@ export function startLineFromParts(
 }
 
 /** The structured `end` line of a successful scope, from cached parts. */
-export function successEndLineFromParts(p: RecordParts, e: EndFacts, context: string): string {
-  return `${p.head}${isoTimestamp(e.endMs)}","processing_time":${epochSeconds(e.endMs)}${p.endSuccessMid}${millisecondsJson(e.durationS)},"success_status":true,"outcome":"success","context":${context},"memory_mb":${tenthsJson(e.rssEndMb)},"has_error":false,"trace_id":"${e.traceId}","span_id":"${e.spanId}"}\n`;
+export function successEndLineFromParts(p: RecordParts, r: ScopeEndRecord, context: string): string {
+  return `${p.head}${isoTimestamp(r.endMs)}","processing_time":${epochSeconds(r.endMs)}${p.endSuccessMid}${millisecondsJson(r.durationS)},"success_status":true,"outcome":"success","context":${context},"memory_mb":${mbJson(r.rssEndBytes)},"has_error":false,"trace_id":"${r.scope.traceId}","span_id":"${r.scope.spanId}"}\n`;
 }
 
 /** The performance_metrics.jsonl line of an ended stage or month, from cached parts. */
-export function performanceLineFromParts(p: RecordParts, e: EndFacts, cpuPercent: number, context: string): string {
-  return `${p.head}${isoTimestamp(e.endMs)}"${p.perfMid}${millisecondsJson(e.durationS)},"memory_mb":${tenthsJson(e.rssEndMb)},"memory_delta_mb":${tenthsJson(e.rssDeltaMb)},"memory_peak_mb":${tenthsJson(e.rssPeakMb)},"heap_used_mb":${tenthsJson(e.heapEndMb)},"heap_delta_mb":${tenthsJson(e.heapDeltaMb)},"cpu_percent":${tenthsJson(cpuPercent)},"success":${e.outcome === 'success'},"outcome":"${e.outcome}","slow":${e.slow},"context":${context},"trace_id":"${e.traceId}","span_id":"${e.spanId}"}\n`;
+export function performanceLineFromParts(p: RecordParts, r: ScopeEndRecord, context: string): string {
+  return `${p.head}${isoTimestamp(r.endMs)}"${p.perfMid}${millisecondsJson(r.durationS)},"memory_mb":${mbJson(r.rssEndBytes)},"memory_delta_mb":${mbJson(r.rssEndBytes - r.rssStartBytes)},"memory_peak_mb":${mbJson(r.rssPeakBytes)},"heap_used_mb":${mbJson(r.heapEndBytes)},"heap_delta_mb":${mbJson(r.heapEndBytes - r.heapStartBytes)},"cpu_percent":${tenthsJson(r.cpuPercent)},"success":${r.outcome === 'success'},"outcome":"${r.outcome}","slow":${r.slow},"context":${context},"trace_id":"${r.scope.traceId}","span_id":"${r.scope.spanId}"}\n`;
 }

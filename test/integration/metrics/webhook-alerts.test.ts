@@ -1,9 +1,15 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { traceMonth, traceStage } from '../../../src/index.js';
-import { getRuntime } from '../../../src/session/session.js';
+import { currentBundle } from '../../../src/setup/start.js';
 import { captureStderr, type StderrCapture } from '../../helpers/capture-stderr.js';
 import { type MetricsSession, metric, startMetricsSession } from '../../unit/metrics/metrics-session.js';
 import { closedPort, WebhookServer } from './webhook-server.js';
+
+const bundle = () => {
+  const started = currentBundle();
+  if (!started) throw new Error('stagetrace is not started');
+  return started;
+};
 
 const SECRET = 'T000/B000/XXXXsecretXXXX';
 
@@ -43,8 +49,8 @@ describe('webhook alerts', () => {
     await failMonth('2024-02');
     await server.waitForPosts(1);
     // A different kind is not held back by the month alert.
-    const observer = getRuntime().memoryObserver;
-    observer.onSample({ ...getRuntime().memory.latest, rssBytes: observer.criticalBytes + 1 });
+    const observer = bundle().observer;
+    observer.onSample({ ...bundle().memory.latest, rssBytes: observer.criticalBytes + 1 });
     await server.waitForPosts(3);
     await session.close();
 
@@ -65,7 +71,7 @@ describe('webhook alerts', () => {
     const all = await session.collect();
     expect(alertCount(all, 'month.failure', 'suppressed')).toBe(2);
     await server.waitForPosts(1);
-    expect(getRuntime().alerts?.totals.suppressed).toBe(2);
+    expect(bundle().alerts?.totals.suppressed).toBe(2);
   });
 
   it('never print the secret: a webhook that is down is reported once, by origin, and counted', async () => {
@@ -74,10 +80,10 @@ describe('webhook alerts', () => {
     session = startMetricsSession({ console: true, colors: false, alerts: { webhookUrl: url, minIntervalMs: 1, timeoutMs: 3000 } });
     stderr = captureStderr();
     await failMonth('2024-01');
-    await getRuntime().alerts?.forceFlush();
+    await bundle().alerts?.forceFlush();
     await new Promise((resolve) => setTimeout(resolve, 5));
     await failMonth('2024-02');
-    await getRuntime().alerts?.forceFlush();
+    await bundle().alerts?.forceFlush();
     const all = await session.collect();
     stderr.restore();
     expect(alertCount(all, 'month.failure', 'failed')).toBe(2);
@@ -96,7 +102,7 @@ describe('webhook alerts', () => {
     await failMonth('2024-01');
     // The pipeline has moved on; the alert is still in flight.
     await server.waitForPosts(1);
-    const alerts = getRuntime().alerts;
+    const alerts = bundle().alerts;
     expect(alerts?.totals).toEqual({ sent: 0, failed: 0, suppressed: 0 });
     traceStage('next-step', () => 'done');
     expect(session.spanNamed('next-step').attributes['stagetrace.outcome']).toBe('success');

@@ -59,19 +59,19 @@ describe('memory thresholds during a stage', () => {
     const events = thresholdEvents(stage);
     const ups = events.filter((e) => e['memory.direction'] === 'up');
     expect(ups).toEqual([
-      expect.objectContaining({ 'memory.threshold.level': 'warning', 'memory.threshold_mb': thresholds.warningMb }),
-      expect.objectContaining({ 'memory.threshold.level': 'critical', 'memory.threshold_mb': thresholds.criticalMb }),
+      expect.objectContaining({ 'memory.threshold.level': 'warning', 'memory.threshold_bytes': thresholds.warningMb * MB }),
+      expect.objectContaining({ 'memory.threshold.level': 'critical', 'memory.threshold_bytes': thresholds.criticalMb * MB }),
     ]);
-    expect(ups[1]?.['memory.rss_mb'] as number).toBeGreaterThanOrEqual(thresholds.criticalMb);
+    expect(ups[1]?.['memory.rss_bytes'] as number).toBeGreaterThanOrEqual(thresholds.criticalMb * MB);
     const downs = events.filter((e) => e['memory.direction'] === 'down');
-    expect(downs.filter((e) => e['memory.threshold_mb'] === thresholds.criticalMb)).toHaveLength(1);
-    expect(downs.filter((e) => e['memory.threshold_mb'] === thresholds.warningMb).length).toBeLessThanOrEqual(1);
+    expect(downs.filter((e) => e['memory.threshold_bytes'] === thresholds.criticalMb * MB)).toHaveLength(1);
+    expect(downs.filter((e) => e['memory.threshold_bytes'] === thresholds.warningMb * MB).length).toBeLessThanOrEqual(1);
     // The month span, open throughout, carries the same events.
     expect(thresholdEvents(session.spanNamed('month'))).toEqual(events);
 
     // The peak is the top of the allocation, though the stage ended after freeing it.
-    const peak = stage.attributes['stagetrace.memory.rss_peak_mb'] as number;
-    const end = stage.attributes['stagetrace.memory.rss_end_mb'] as number;
+    const peak = (stage.attributes['stagetrace.memory.rss_peak_bytes'] as number) / MB;
+    const end = (stage.attributes['stagetrace.memory.rss_end_bytes'] as number) / MB;
     expect(peak).toBeGreaterThanOrEqual(thresholds.criticalMb);
     expect(peak - end).toBeGreaterThan(100);
 
@@ -102,7 +102,7 @@ describe('memory thresholds during a stage', () => {
     const stage = session.spanNamed('load-sync');
     const ups = thresholdEvents(stage).filter((e) => e['memory.direction'] === 'up');
     expect(ups.map((e) => e['memory.threshold.level'])).toEqual(['warning', 'critical']);
-    expect(stage.attributes['stagetrace.memory.rss_peak_mb'] as number).toBeGreaterThanOrEqual(thresholds.criticalMb);
+    expect(stage.attributes['stagetrace.memory.rss_peak_bytes'] as number).toBeGreaterThanOrEqual(thresholds.criticalMb * MB);
     const state = metric(await session.collect(), 'stagetrace.memory.state');
     expect(state.dataPoints[0]?.value).toBe(2);
     expect(kept).toHaveLength(25);

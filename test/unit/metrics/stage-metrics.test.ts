@@ -2,9 +2,15 @@ import { DataPointType, type HistogramMetricData, type MetricData } from '@opent
 import { afterEach, describe, expect, it } from 'vitest';
 import { logProgress, traceMonth, traceStage } from '../../../src/index.js';
 import { DURATION_BUCKETS_S } from '../../../src/metrics/stage-metrics.js';
-import { getRuntime } from '../../../src/session/session.js';
+import { currentBundle } from '../../../src/setup/start.js';
 import { busyWait, sleep } from '../../helpers/sleep.js';
 import { type MetricsSession, metric, startMetricsSession } from './metrics-session.js';
+
+const bundle = () => {
+  const started = currentBundle();
+  if (!started) throw new Error('stagetrace is not started');
+  return started;
+};
 
 let session: MetricsSession | undefined;
 afterEach(async () => {
@@ -91,8 +97,8 @@ describe('stage and month metrics', () => {
 
   it('counts spans dropped before OTLP by reason', async () => {
     session = startMetricsSession();
-    getRuntime().metrics.droppedSpans(3, 'queue_full');
-    getRuntime().metrics.droppedSpans(2, 'queue_full');
+    bundle().metrics.droppedSpans(3, 'queue_full');
+    bundle().metrics.droppedSpans(2, 'queue_full');
     const all = await session.collect();
     const dropped = metric(all, 'stagetrace.otlp.dropped_spans');
     expect(dropped.descriptor.unit).toBe('{span}');

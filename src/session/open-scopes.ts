@@ -1,0 +1,47 @@
+import type { Scope } from './scope.js';
+
+/**
+ * The months and stages open right now, oldest first, and the stages
+ * opened by name (`startStage`, `logProgress({ stageEvent: 'start' })`) so
+ * that a later `stageEvent: 'end'` finds the latest of that name.
+ */
+export class OpenScopes {
+  readonly #open = new Set<Scope>();
+  readonly #byName = new Map<string, Scope[]>();
+
+  add(scope: Scope): void {
+    this.#open.add(scope);
+  }
+
+  /** Also remembers the scope under its name, for ending it by name. */
+  addNamed(scope: Scope): void {
+    this.#open.add(scope);
+    const list = this.#byName.get(scope.ref.name);
+    if (list === undefined) this.#byName.set(scope.ref.name, [scope]);
+    else list.push(scope);
+  }
+
+  delete(scope: Scope): void {
+    this.#open.delete(scope);
+    const list = this.#byName.get(scope.ref.name);
+    if (list === undefined) return;
+    const i = list.lastIndexOf(scope);
+    if (i !== -1) list.splice(i, 1);
+    if (list.length === 0) this.#byName.delete(scope.ref.name);
+  }
+
+  /** The latest open stage started under `name`. */
+  latestNamed(name: string): Scope | undefined {
+    const list = this.#byName.get(name);
+    return list === undefined ? undefined : list[list.length - 1];
+  }
+
+  get size(): number {
+    return this.#open.size;
+  }
+
+  /** Oldest first. */
+  [Symbol.iterator](): IterableIterator<Scope> {
+    return this.#open.values();
+  }
+}

@@ -1,0 +1,127 @@
+import { type Meter, metrics, type Tracer, trace } from '@opentelemetry/api';
+import type { ResolvedConfig } from '../config/options.js';
+import { MemoryObserver } from '../metrics/memory-observer.js';
+import { MemorySampler } from '../metrics/memory-sampler.js';
+import { MeterBinding } from '../metrics/meter-binding.js';
+import { StageMetrics } from '../metrics/stage-metrics.js';
+import { epochNowMs } from '../model/clock.js';
+import { VERSION } from '../model/version.js';
+import { Session } from '../session/session.js';
+import { TelemetryReporter } from '../session/telemetry-reporter.js';
+import { AuditLog } from '../sinks/audit/audit-log.js';
+import { ConsoleSink } from '../sinks/console-sink.js';
+import { WebhookAlerts } from '../sinks/webhook-alerts.js';
+import { SessionStats } from '../stats/session-stats.js';
+
+/** Instrumentation scope name of every span and metric stagetrace makes. */
+export const INSTRUMENTATION_SCOPE = 'stagetrace';
+
+/** A session and the parts setup needs to start, flush and stop it. */
+export interface SessionBundle {
+  readonly session: Session;
+  readonly reporter: TelemetryReporter;
+  readonly memory: MemorySampler;
+  readonly metrics: StageMetrics;
+  readonly observer: MemoryObserver;
+  readonly audit: AuditLog | undefined;
+  readonly alerts: WebhookAlerts | undefined;
+}
+
+export interface SessionSources {
+  /** Where spans come from; asked on first use (a user's NodeSDK may start after stagetrace is created). */
+  tracer?: () => Tracer;
+  meter?: () => Meter;
+  /** Say once if spans come without ids (no SDK started). */
+  expectsSdk?: boolean;
+}
+
+/**
+ * Builds a session from resolved options: memory sampler and observer,
+ * statistics, metrics, and the sinks (console, audit files, alerts). An
+ * unwritable `logDir` throws, unless `requireLogDir` is false: then it is
+ * said once and the run goes on without files.
+ */
+export function buildSession(config: ResolvedConfig, sources: SessionSources = {}): SessionBundle {
+  const reporter = new TelemetryReporter();
+  const memory = new MemorySampler(config.memory.intervalMs);
+  const meterBinding = new MeterBinding(sources.meter ?? (() => metrics.getMeter(INSTRUMENTATION_SCOPE, VERSION)));
+  const stageMetrics = new StageMetrics(meterBinding);
+  const session = new Session({
+    config,
+    memory,
+    stats: new SessionStats(epochNowMs()),
+    reporter,
+    tracer: sources.tracer ?? (() => trace.getTracer(INSTRUMENTATION_SCOPE, VERSION)),
+    metrics: stageMetrics,
+    expectsSdk: sources.expectsSdk,
+  });
+  const observer = new MemoryObserver({
+    sampler: memory,
+    warningMb: config.memory.warningMb,
+    criticalMb: config.memory.criticalMb,
+    meterBinding,
+    onCrossing: (crossing, atMs) => session.memoryCrossed(crossing, atMs),
+    onError: (what, error) => reporter.internalError(what, error),
+  });
+  if (config.console) session.addSink(new ConsoleSink({ minLevel: config.logLevel, colors: config.colors }));
+  const audit = config.logDir === undefined ? undefined : openAudit(config, config.logDir, reporter);
+  if (audit) {
+    session.addSink(audit);
+    reporter.recordTo((message, atMs) =>
+      audit.onMessage(
+        Object.freeze({
+          type: 'message',
+          atMs,
+          level: 'WARNING',
+          message,
+          scope: undefined,
+          label: undefined,
+          context: undefined,
+          error: undefined,
+          rssBytes: memory.latest.rssBytes,
+        }),
+      ),
+    );
+  }
+  const alerts = config.alerts
+    ? new WebhookAlerts(config.alerts, {
+        sessionId: config.sessionId,
+        serviceName: config.serviceName,
+        meterBinding,
+        failed: (key, text) => reporter.problem('alertFailures', key, text),
+      })
+    : undefined;
+  if (alerts) session.addSink(alerts);
+  return { session, reporter, memory, metrics: stageMetrics, observer, audit, alerts };
+}
+
+function openAudit(config: ResolvedConfig, dir: string, reporter: TelemetryReporter): AuditLog | undefined {
+  const audit = new AuditLog({
+    dir,
+    sessionId: config.sessionId,
+    durability: config.durability,
+    maxFileBytes: config.maxFileBytes,
+    maxFiles: config.maxFiles,
+    onWriteError: (file, error) =>
+      reporter.problem(
+        'auditWriteErrors',
+        `audit-write:${file}`,
+        `cannot write ${file} (${error instanceof Error ? error.message : String(error)}); its records are kept in memory and retried. Further failures are counted in the session summary.`,
+      ),
+    onLost: (file, count) =>
+      reporter.problem(
+        'auditLostRecords',
+        `audit-lost:${file}`,
+        `gave up ${count} record(s) of ${file} after the disk refused them for too long; the session summary counts every lost record.`,
+        count,
+      ),
+  });
+  try {
+    audit.open();
+    return audit;
+  } catch (error) {
+    if (config.requireLogDir) throw error;
+    reporter.sayOnce('no-log-dir', `${error instanceof Error ? error.message : String(error)} Running on without audit files.`);
+    return undefined;
+  }
+}
