@@ -15,7 +15,8 @@ export interface FlattenLimits {
 
 export const DEFAULT_FLATTEN_LIMITS: FlattenLimits = {
   maxStringLength: 4096,
-  maxAttributes: 128,
+  // Room under OpenTelemetry's default limit of 128 attributes per span for stagetrace's own (outcome, duration, memory...).
+  maxAttributes: 100,
   maxDepth: 8,
 };
 

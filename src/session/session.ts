@@ -5,7 +5,7 @@ import type { StageMetrics } from '../metrics/stage-metrics.js';
 import * as A from '../model/attribute-names.js';
 import { CappedMap } from '../model/capped-map.js';
 import { epochNowMs, secondsBetween } from '../model/clock.js';
-import { flattenContext } from '../model/context-attributes.js';
+import { DEFAULT_FLATTEN_LIMITS, flattenContext } from '../model/context-attributes.js';
 import { type ErrorInfo, stackWithCauses, toErrorInfo } from '../model/error-info.js';
 import { LEVEL_RANK, type LogLevel } from '../model/levels.js';
 import type { ThresholdCrossing } from '../model/memory-crossing.js';
@@ -191,9 +191,18 @@ export class Session {
   addContext(scope: Scope, context: unknown): void {
     if (scope.ended) return;
     try {
-      const added = this.flatten(context);
+      const merged: Attributes = { ...scope.context };
+      let count = Object.keys(merged).length;
+      const added: Attributes = {};
+      for (const [key, value] of Object.entries(this.flatten(context))) {
+        // The same cap as one context: the span keeps room for stagetrace's own attributes.
+        if (!(key in merged) && count >= DEFAULT_FLATTEN_LIMITS.maxAttributes) continue;
+        if (!(key in merged)) count++;
+        merged[key] = value;
+        added[key] = value;
+      }
       scope.span.setAttributes(added);
-      scope.context = Object.freeze({ ...scope.context, ...added });
+      scope.context = Object.freeze(merged);
     } catch (error) {
       this.reporter.internalError('adding context', error);
     }

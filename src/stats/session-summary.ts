@@ -71,6 +71,8 @@ export interface SessionSummary {
   alerts: { failed: number };
 }
 
+/** Seconds to the microsecond: a sub-millisecond stage must not read as 0. */
+const r6 = (n: number) => Math.round(n * 1e6) / 1e6;
 const r3 = (n: number) => Math.round(n * 1000) / 1000;
 
 export function buildSessionSummary(stats: SessionStats, facts: LiveFacts): SessionSummary {
@@ -87,10 +89,10 @@ export function buildSessionSummary(stats: SessionStats, facts: LiveFacts): Sess
       failures: t.failures,
       interrupted: t.interrupted,
       success_rate: t.executions === 0 ? 1 : r3(t.successes / t.executions),
-      total_duration_seconds: r3(t.totalDurationS),
-      avg_duration_seconds: t.executions === 0 ? 0 : r3(t.totalDurationS / t.executions),
-      min_duration_seconds: t.executions === 0 ? 0 : r3(t.minDurationS),
-      max_duration_seconds: r3(t.maxDurationS),
+      total_duration_seconds: r6(t.totalDurationS),
+      avg_duration_seconds: t.executions === 0 ? 0 : r6(t.totalDurationS / t.executions),
+      min_duration_seconds: t.executions === 0 ? 0 : r6(t.minDurationS),
+      max_duration_seconds: r6(t.maxDurationS),
       slow_count: t.slowCount,
       threshold_seconds: t.thresholdS,
     };

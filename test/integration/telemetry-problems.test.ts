@@ -1,0 +1,50 @@
+/**
+ * stagetrace's own problems go through one reporter: said once per kind,
+ * counted in the summary, and — when OTEL_LOG_LEVEL turns OpenTelemetry's
+ * diag logger on — printed by diag alone, never twice.
+ */
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { runNodeScript } from '../helpers/run-node.js';
+
+const FIXTURE = fileURLToPath(new URL('./fixtures/two-months.ts', import.meta.url));
+// A loopback port nothing listens on: every export is refused at once.
+const DEAD_ENDPOINT = 'http://127.0.0.1:9';
+
+const dropLines = (stderr: string) => stderr.split('\n').filter((l) => l.includes('spans could not be sent over OTLP'));
+
+describe('telemetry problems', () => {
+  it('a dead collector is said once on stderr, also with the console off', async () => {
+    const run = await runNodeScript(FIXTURE, {
+      env: {
+        OTEL_EXPORTER_OTLP_ENDPOINT: DEAD_ENDPOINT,
+        STAGETRACE_LOG_DIR: 'false',
+        STAGETRACE_CONSOLE: 'false',
+        STAGETRACE_HOST_METRICS: 'false',
+        STAGETRACE_SHUTDOWN_TIMEOUT_MILLIS: '2000',
+      },
+      timeoutMs: 30_000,
+    });
+    expect(run.code).toBe(0);
+    expect(dropLines(run.stderr)).toHaveLength(1);
+    expect(dropLines(run.stderr)[0]).toMatch(/\[WARNING\] stagetrace: spans could not be sent over OTLP/);
+  }, 40_000);
+
+  it('with OTEL_LOG_LEVEL set, the same problem is printed once, through diag', async () => {
+    const run = await runNodeScript(FIXTURE, {
+      env: {
+        OTEL_LOG_LEVEL: 'warn',
+        OTEL_EXPORTER_OTLP_ENDPOINT: DEAD_ENDPOINT,
+        STAGETRACE_LOG_DIR: 'false',
+        STAGETRACE_CONSOLE: 'false',
+        STAGETRACE_HOST_METRICS: 'false',
+        STAGETRACE_SHUTDOWN_TIMEOUT_MILLIS: '2000',
+      },
+      timeoutMs: 30_000,
+    });
+    expect(run.code).toBe(0);
+    const lines = dropLines(run.stderr).concat(dropLines(run.stdout));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).not.toMatch(/\[WARNING\]/);
+  }, 40_000);
+});
