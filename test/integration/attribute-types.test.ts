@@ -40,9 +40,9 @@ describe('numeric span attributes in an OTLP payload', () => {
       for (const { key, value } of attributes ?? []) {
         const kind = Object.keys(value)[0] as string;
         if (kind !== 'intValue' && kind !== 'doubleValue') continue;
-        let seen = types.get(key);
-        if (seen === undefined) types.set(key, (seen = new Set()));
+        const seen = types.get(key) ?? new Set<string>();
         seen.add(kind);
+        types.set(key, seen);
       }
     };
     let spans = 0;
