@@ -108,10 +108,10 @@ export class StageMetrics {
       m.monthDuration.record(r.durationS, { [METRIC_ATTR_MONTH]: scope.month, [METRIC_ATTR_OUTCOME]: r.outcome });
       return;
     }
-    const attrs = this.#stageAttrs.get(`${scope.name}\u0000${r.outcome}`, () => ({
-      [METRIC_ATTR_STAGE_NAME]: scope.name,
-      [METRIC_ATTR_OUTCOME]: r.outcome,
-    }));
+    const key = `${scope.name}\u0000${r.outcome}`;
+    const attrs =
+      this.#stageAttrs.peek(key) ??
+      this.#stageAttrs.remember(key, { [METRIC_ATTR_STAGE_NAME]: scope.name, [METRIC_ATTR_OUTCOME]: r.outcome });
     m.stageDuration.record(r.durationS, attrs);
     m.executions.add(1, attrs);
     if (r.slow)

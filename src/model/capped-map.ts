@@ -23,6 +23,17 @@ export class CappedMap<K, V> {
     return value;
   }
 
+  /** The cached value, or undefined. With {@link remember}, for callers that would otherwise allocate a closure per call. */
+  peek(key: K): V | undefined {
+    return this.#map.get(key);
+  }
+
+  /** Caches `value` while there is room, and returns it. */
+  remember(key: K, value: V): V {
+    if (this.#map.size < this.#maxEntries) this.#map.set(key, value);
+    return value;
+  }
+
   get size(): number {
     return this.#map.size;
   }

@@ -94,7 +94,7 @@ export class Session {
 
   /** A stage name as it may leave the process: redacted (a URL with a password is not a name to keep). */
   stageName(name: string): string {
-    return this.#names.get(name, (raw) => this.redactor.scrubText(raw));
+    return this.#names.peek(name) ?? this.#names.remember(name, this.redactor.scrubText(name));
   }
 
   openMonth(month: string, context: unknown, parentCtx: Context): Scope {

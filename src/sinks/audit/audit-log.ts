@@ -139,29 +139,18 @@ export class AuditLog implements RecordSink {
 
   /** Record parts per (session, month, stage name); a different session id (a replayed record) is built afresh. */
   #partsOf(scope: ScopeRef, names: ScopeNames): RecordParts {
-    const make = () => recordParts(scope.kind, scope.name, scope.month, scope.sessionId, names.startMessage, names.successMessage);
-    if (scope.sessionId !== this.options.sessionId) return make();
-    return this.#parts.get(`${scope.month ?? ''}\u0000${scope.name}`, make);
+    const key = `${scope.month ?? ''}\u0000${scope.name}`;
+    const ownSession = scope.sessionId === this.options.sessionId;
+    const cached = ownSession ? this.#parts.peek(key) : undefined;
+    if (cached !== undefined) return cached;
+    const parts = recordParts(scope.kind, scope.name, scope.month, scope.sessionId, names.startMessage, names.successMessage);
+    return ownSession ? this.#parts.remember(key, parts) : parts;
   }
 
   /** Per-name strings, escaped once: a run repeats a handful of names millions of times. */
   #namesOf(scope: ScopeRef): ScopeNames {
     const key = scope.kind === 'month' ? `\u0000${scope.month}` : scope.name;
-    return this.#names.get(key, () => {
-      const raw = scopeLabel(scope);
-      const label = escapeForLine(raw);
-      const start = startMessage(scope);
-      return {
-        raw,
-        label,
-        startMessage: start,
-        startMessageEscaped: escapeForLine(start),
-        successMessage: `${raw} completed successfully`,
-        successTail: `] [INFO] [${label}] ${label} completed successfully\n`,
-        timingHead: `] [TIMING] [${label}] ${label} completed in `,
-        memoryHead: `] [MEMORY_TRACKING] [${label}] ${escapeForLine(memoryKey(scope))}_end: `,
-      };
-    });
+    return this.#names.peek(key) ?? this.#names.remember(key, scopeNames(scope));
   }
 
   onMessage(r: MessageRecord): void {
@@ -306,4 +295,21 @@ export class AuditLog implements RecordSink {
     this.closed = true;
     for (const file of this.files) file.close();
   }
+}
+
+/** Per-name strings of a scope's lines, escaped once. */
+function scopeNames(scope: ScopeRef): ScopeNames {
+  const raw = scopeLabel(scope);
+  const label = escapeForLine(raw);
+  const start = startMessage(scope);
+  return {
+    raw,
+    label,
+    startMessage: start,
+    startMessageEscaped: escapeForLine(start),
+    successMessage: `${raw} completed successfully`,
+    successTail: `] [INFO] [${label}] ${label} completed successfully\n`,
+    timingHead: `] [TIMING] [${label}] ${label} completed in `,
+    memoryHead: `] [MEMORY_TRACKING] [${label}] ${escapeForLine(memoryKey(scope))}_end: `,
+  };
 }
