@@ -11,5 +11,13 @@ export default defineConfig({
     // processes or install packages pass their own, longer timeout per test.
     testTimeout: 30_000,
     hookTimeout: 30_000,
+    coverage: {
+      provider: 'v8',
+      include: ['src/**/*.ts'],
+      reporter: ['text-summary', 'text'],
+      reportsDirectory: 'coverage',
+      // The floor CI holds src/ to (`npm run test:coverage`).
+      thresholds: { lines: 90 },
+    },
   },
 });
