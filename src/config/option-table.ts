@@ -311,7 +311,7 @@ export const OPTION_TABLE = [
     kind: attributes(),
     defaultText: '`service.instance.id`: the session id',
     description:
-      "extra resource attributes; the variable is read by the OpenTelemetry SDK. `service.instance.id` (Prometheus's `instance` label) is the session id unless either sets it",
+      "extra resource attributes; the variable is read by the OpenTelemetry SDK and wins on a key both set. `service.instance.id` (Prometheus's `instance` label) is the session id unless either sets it",
   }),
   row({
     name: 'shutdownTimeoutMillis',

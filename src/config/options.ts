@@ -97,7 +97,7 @@ export interface StagetraceOptions {
   prometheus?: PrometheusOptions;
   /** Post alerts to a webhook; off unless `webhookUrl` is given. */
   alerts?: AlertOptions;
-  /** Extra resource attributes. `service.instance.id` defaults to the session id. */
+  /** Extra resource attributes; `OTEL_RESOURCE_ATTRIBUTES` wins on a key both set. `service.instance.id` defaults to the session id. */
   resourceAttributes?: Attributes;
   /** Upper bound (ms, 1 to 2³¹−1) on `shutdown()`'s flushing, so a dead collector cannot hold the process. Default 5000. */
   shutdownTimeoutMillis?: number;

@@ -4,6 +4,7 @@ import { type Env, OptionReader } from './option-reader.js';
 import type { ResolvedConfig, StagetraceOptions } from './options.js';
 import { resolveOtlp } from './otlp-config.js';
 import { resolvePrometheus } from './prometheus-config.js';
+import { resolveResourceAttributes } from './resource-config.js';
 import { newSessionId } from './session-id.js';
 
 export { newSessionId } from './session-id.js';
@@ -53,7 +54,7 @@ export function resolveConfig(options?: StagetraceOptions, env: Env = process.en
     hostMetrics: read.value('hostMetrics'),
     prometheus: resolvePrometheus(read),
     alerts: resolveAlerts(read),
-    resourceAttributes: read.option('resourceAttributes')?.value ?? {},
+    resourceAttributes: resolveResourceAttributes(read, env, sessionId),
     shutdownTimeoutMillis,
     handleExit: read.value('handleExit', callerDefaults.handleExit),
     sdkDisabled: (env.OTEL_SDK_DISABLED ?? '').trim().toLowerCase() === 'true',

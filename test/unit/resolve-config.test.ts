@@ -333,3 +333,34 @@ describe("resolveConfig: precedence of handleExit (option, then variable, then t
     );
   });
 });
+
+describe('resolveConfig: service.instance.id', () => {
+  it('is the session id, so two runs are two Prometheus instances', () => {
+    const a = resolveConfig({}, {});
+    const b = resolveConfig({}, {});
+    expect(a.resourceAttributes['service.instance.id']).toBe(a.sessionId);
+    expect(b.resourceAttributes['service.instance.id']).not.toBe(a.resourceAttributes['service.instance.id']);
+    expect(resolveConfig({ sessionId: 'run-7', resourceAttributes: { team: 'data' } }, {}).resourceAttributes).toEqual({
+      team: 'data',
+      'service.instance.id': 'run-7',
+    });
+  });
+
+  it('is left to the user when they set it, in code or in OTEL_RESOURCE_ATTRIBUTES', () => {
+    expect(resolveConfig({ resourceAttributes: { 'service.instance.id': 'pod-3' } }, {}).resourceAttributes).toEqual({
+      'service.instance.id': 'pod-3',
+    });
+    const env = { OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment=prod, service.instance.id = pod-4' };
+    expect(resolveConfig({}, env).resourceAttributes).toEqual({});
+    expect(resolveConfig({}, { OTEL_RESOURCE_ATTRIBUTES: 'service.instance.idx=1' }).resourceAttributes).toHaveProperty(
+      'service.instance.id',
+    );
+  });
+
+  it('keeps a __proto__ key a plain attribute', () => {
+    const attributes = JSON.parse('{"__proto__": "x", "team": "data"}');
+    const resolved = resolveConfig({ resourceAttributes: attributes }, {}).resourceAttributes;
+    expect(Object.getPrototypeOf(resolved)).toBe(Object.prototype);
+    expect(Object.keys(resolved)).toEqual(['__proto__', 'team', 'service.instance.id']);
+  });
+});
