@@ -29,6 +29,14 @@ function numberFromText(text: string, expected: string): number {
   return n;
 }
 
+function hasControlCharacter(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f) return true;
+  }
+  return false;
+}
+
 /** A list with a bad item, shown by that item. */
 function holding(item: unknown): string {
   return `a list holding ${describeValue(item)}`;
@@ -127,9 +135,9 @@ export function level(): OptionKind<LogLevel | Lowercase<LogLevel>, LogLevel> {
   >;
 }
 
-/** A non-empty string, optionally of a given shape (checked by `accepts`, which must be linear). */
+/** A non-empty string without control characters, optionally of a given shape (checked by `accepts`, which must be linear). */
 export function text({
-  expected = 'a non-empty string',
+  expected = 'a non-empty string without control characters',
   maxLength = 1024,
   accepts,
 }: {
@@ -138,7 +146,13 @@ export function text({
   accepts?: (value: string) => boolean;
 } = {}): OptionKind<string, string> {
   const parse = (value: unknown): string => {
-    if (typeof value !== 'string' || value.trim() === '' || value.length > maxLength || (accepts && !accepts(value))) {
+    if (
+      typeof value !== 'string' ||
+      value.trim() === '' ||
+      value.length > maxLength ||
+      hasControlCharacter(value) ||
+      (accepts && !accepts(value))
+    ) {
       throw new InvalidValue(expected, describeValue(value));
     }
     return value;
@@ -163,11 +177,13 @@ export function folderOrOff(): OptionKind<string | false, string | undefined> {
 
 /** A list of short non-empty strings; a variable holds it comma-separated. */
 export function stringList({ maxItems, maxLength }: { maxItems: number; maxLength: number }): OptionKind<string[], string[]> {
-  const expected = `an array of up to ${maxItems} non-empty strings of at most ${maxLength} characters`;
+  const expected = `an array of up to ${maxItems} non-empty strings of at most ${maxLength} characters, without control characters`;
   const check = (items: unknown, shown: string): string[] => {
     if (!Array.isArray(items) || items.length > maxItems) throw new InvalidValue(expected, shown);
     for (const item of items) {
-      if (typeof item !== 'string' || item === '' || item.length > maxLength) throw new InvalidValue(expected, holding(item));
+      if (typeof item !== 'string' || item === '' || item.length > maxLength || hasControlCharacter(item)) {
+        throw new InvalidValue(expected, holding(item));
+      }
     }
     return [...items];
   };
