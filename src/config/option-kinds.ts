@@ -15,6 +15,8 @@ export interface OptionKind<In, Out> {
   fromOption(value: unknown): Out;
   /** Converts a variable's text (trimmed, never blank); throws {@link InvalidValue}. */
   fromVariable(text: string): Out;
+  /** For numbers: the bounds `fromOption` and `fromVariable` enforce. */
+  readonly range?: Readonly<NumberBounds>;
   /** Type-level only: what the option type accepts. */
   readonly input?: In;
 }
@@ -62,7 +64,7 @@ export function flag(): OptionKind<boolean, boolean> {
   };
 }
 
-interface NumberBounds {
+export interface NumberBounds {
   /** Smallest value allowed; or, with `exclusive`, the value it must be greater than. */
   min: number;
   exclusive?: boolean;
@@ -86,12 +88,13 @@ export function numberIn(bounds: NumberBounds): OptionKind<number, number> {
   const explained = why ? `${expected}, ${why}` : expected;
   const check = (n: unknown, shown: string): number => {
     if (typeof n !== 'number' || Number.isNaN(n)) throw new InvalidValue(explained, shown);
-    if (integer && Number.isFinite(n) && !Number.isInteger(n)) throw new InvalidValue(explained, shown);
     if (!((exclusive ? n > min : n >= min) && n <= max)) throw new InvalidValue(explained, shown, 'range');
+    if (integer && !Number.isInteger(n)) throw new InvalidValue(explained, shown);
     return n;
   };
   return {
     expected,
+    range: bounds,
     fromOption: (value) => check(value, describeValue(value)),
     fromVariable: (text) => check(numberFromText(text, explained), describeValue(text)),
   };

@@ -70,10 +70,10 @@ function flatten(options: unknown): { given: Map<string, unknown>; groups: Set<s
   }
   const top = options as Record<string, unknown>;
   for (const key of guarded('the options object', () => Object.keys(top))) {
-    const value = guarded(`option ${describeValue(key)}`, () => top[key]);
+    if (!TOP_LEVEL.includes(key)) throw unknownOption(key, undefined, TOP_LEVEL);
+    const value = guarded(`option ${key}`, () => top[key]);
     const inside = GROUPS.get(key);
     if (inside === undefined) {
-      if (!TOP_LEVEL.includes(key)) throw unknownOption(key, undefined, TOP_LEVEL);
       if (value !== undefined) given.set(key, value);
       continue;
     }
@@ -87,7 +87,7 @@ function flatten(options: unknown): { given: Map<string, unknown>; groups: Set<s
     const group = value as Record<string, unknown>;
     for (const sub of guarded(`option ${key}`, () => Object.keys(group))) {
       if (!inside.includes(sub)) throw unknownOption(sub, key, inside);
-      const v = guarded(`option ${key}.${describeValue(sub)}`, () => group[sub]);
+      const v = guarded(`option ${key}.${sub}`, () => group[sub]);
       if (v !== undefined) given.set(`${key}.${sub}`, v);
     }
   }

@@ -296,7 +296,7 @@ describe('resolveConfig: bad options name the option and the value', () => {
         throw new Error('deep');
       },
     };
-    expect(errorOf(getter).message).toBe('stagetrace: option "logDir" could not be read (a getter or proxy threw); pass plain values.');
+    expect(errorOf(getter).message).toBe('stagetrace: option logDir could not be read (a getter or proxy threw); pass plain values.');
     const { proxy, revoke } = Proxy.revocable({}, {});
     revoke();
     expect(errorOf(proxy).message).toMatch(/^stagetrace: options could not be read/);
