@@ -16,25 +16,29 @@ export interface OtlpOptions {
   headers?: Record<string, string>;
   /** `http/json` (default) or `http/protobuf`. */
   protocol?: 'http/json' | 'http/protobuf';
-  /** Per-export timeout, retries included. Default 10000. */
+  /** Per-export timeout in ms, retries included, 1 to 2³¹−1. Default: 80 % of `shutdownTimeoutMillis`, within 1000..10000. */
   timeoutMillis?: number;
   /** Request compression. Default `none`. */
   compression?: 'gzip' | 'none';
+  /** Most spans waiting to be sent; beyond it the newest are dropped and counted. 1 to 1,000,000, default 2048. */
+  maxQueueSpans?: number;
+  /** Most bytes of spans waiting to be sent. 64 KiB to 1 GiB, default 8 MiB. */
+  maxQueueBytes?: number;
 }
 
 /** Memory observer settings. */
 export interface MemoryOptions {
-  /** Sampling period. Default 1000. */
+  /** Sampling period in ms, 10 to 2³¹−1. Default 1000. */
   intervalMs?: number;
-  /** RSS above which a WARNING is raised. Default: 70% of the memory available to the process. */
+  /** RSS (MB, above 0) above which a WARNING is raised. Default: 70% of the memory available to the process. */
   warningMb?: number;
-  /** RSS above which a CRITICAL is raised. Default: 90% of the memory available to the process. */
+  /** RSS (MB, above `warningMb`) above which a CRITICAL is raised. Default: 90% of the memory available to the process. */
   criticalMb?: number;
 }
 
 /** Prometheus scrape endpoint settings. */
 export interface PrometheusOptions {
-  /** Port of the `/metrics` endpoint. Default 9464 (`STAGETRACE_PROMETHEUS_PORT`). */
+  /** Port of the `/metrics` endpoint, 1 to 65535. Default 9464 (`STAGETRACE_PROMETHEUS_PORT`). */
   port?: number;
   /** Interface to listen on. Default `127.0.0.1`, so nothing is exposed beyond this machine unless asked (`STAGETRACE_PROMETHEUS_HOST`). */
   host?: string;
@@ -44,17 +48,22 @@ export interface PrometheusOptions {
 export interface AlertOptions {
   /** Slack-compatible incoming webhook (`{ "text": … }` is posted). Treated as a secret: only its origin is ever printed (`STAGETRACE_ALERTS_WEBHOOK_URL`). */
   webhookUrl?: string;
-  /** At most one alert of each kind per this period. Default 60000 (`STAGETRACE_ALERTS_MIN_INTERVAL_MS`). */
+  /** At most one alert of each kind per this period (ms, 1 to 2³¹−1). Default 60000 (`STAGETRACE_ALERTS_MIN_INTERVAL_MS`). */
   minIntervalMs?: number;
-  /** Give up on a post after this long without an answer. Default 5000 (`STAGETRACE_ALERTS_TIMEOUT_MS`). */
+  /** Give up on a post after this long without an answer (ms, 1 to 2³¹−1). Default 5000 (`STAGETRACE_ALERTS_TIMEOUT_MS`). */
   timeoutMs?: number;
 }
 
-/** Everything `start()` and `createStagetrace()` accept. Every field has a `STAGETRACE_*` variable. */
+/**
+ * Everything `start()` and `createStagetrace()` accept; most fields also have an
+ * environment variable. The table in `option-table.ts` lists each with its
+ * variable, range and default; a compile-time check keeps this type and that
+ * table equal, and the README's options table is generated from it.
+ */
 export interface StagetraceOptions {
   /** `service.name` of spans and metrics. Default: `OTEL_SERVICE_NAME`, else `stagetrace`. */
   serviceName?: string;
-  /** Identifies this run in every record. Default: `YYYYMMDD_HHMMSS_<6 hex>` from the start time. */
+  /** Identifies this run in every record and is the resource's `service.instance.id`. Default: `YYYYMMDD_HHMMSS_<6 hex>` from the start time. */
   sessionId?: string;
   /** Folder of the audit files; `false` turns the files off. Default `logs`. */
   logDir?: string | false;
@@ -66,19 +75,19 @@ export interface StagetraceOptions {
   logLevel?: LogLevel | Lowercase<LogLevel>;
   /** ANSI colours on the console. Default: on when stderr is a TTY and `NO_COLOR` is unset. */
   colors?: boolean;
-  /** Seconds after which a stage counts as slow, per stage name, with `default` for the rest. Default `{ default: 300 }`. */
+  /** Seconds (above 0, at most 2147483) after which a stage counts as slow, per stage name, with `default` for the rest. Default `{ default: 300 }`. */
   stageThresholds?: Record<string, number>;
   /** `buffered` (default; on disk within 1 s and at month end) or `sync` (on disk before the call returns). */
   durability?: Durability;
-  /** Rotate an audit file when it would pass this size. Default 64 MiB. */
+  /** Rotate an audit file when it would pass this size, 1 KiB to 1 TiB. Default 64 MiB. */
   maxFileBytes?: number;
-  /** Rotated files kept per audit file. Default 10. */
+  /** Rotated files kept per audit file, 1 to 1000. Default 10. */
   maxFiles?: number;
-  /** More secret key fragments and signed-URL query parameters to redact. */
+  /** More secret key fragments and signed-URL query parameters to redact (up to 1000 each, 256 characters each). */
   redact?: { keys?: string[]; queryParams?: string[] };
   /** OTLP export; without an endpoint nothing is sent and nothing tries to connect. */
   otlp?: OtlpOptions;
-  /** Metrics export period. Default: `OTEL_METRIC_EXPORT_INTERVAL`, else 60000. */
+  /** Metrics export period in ms, 100 to 2³¹−1. Default: `OTEL_METRIC_EXPORT_INTERVAL`, else 60000. */
   metricExportIntervalMillis?: number;
   /** Memory observer thresholds and period. */
   memory?: MemoryOptions;
@@ -88,11 +97,11 @@ export interface StagetraceOptions {
   prometheus?: PrometheusOptions;
   /** Post alerts to a webhook; off unless `webhookUrl` is given. */
   alerts?: AlertOptions;
-  /** Extra resource attributes (merged over `OTEL_RESOURCE_ATTRIBUTES`). */
+  /** Extra resource attributes; `OTEL_RESOURCE_ATTRIBUTES` wins on a key both set. `service.instance.id` defaults to the session id. */
   resourceAttributes?: Attributes;
-  /** Upper bound on `shutdown()`'s flushing, so a dead collector cannot hold the process. Default 5000. */
+  /** Upper bound (ms, 1 to 2³¹−1) on `shutdown()`'s flushing, so a dead collector cannot hold the process. Default 5000. */
   shutdownTimeoutMillis?: number;
-  /** End open stages and flush on signals, uncaught errors and exit. Default true with `start()`. */
+  /** End open stages and flush on signals, uncaught errors and exit. Default true with `start()`, false with `createStagetrace()`; an option given here wins over `STAGETRACE_HANDLE_EXIT`, which wins over those defaults. */
   handleExit?: boolean;
 }
 
@@ -137,4 +146,8 @@ export interface ResolvedOtlp {
   protocol: 'http/json' | 'http/protobuf';
   timeoutMillis: number | undefined;
   compression: 'gzip' | 'none' | undefined;
+  /** Most spans waiting to be sent. */
+  maxQueueSpans: number;
+  /** Most bytes of spans waiting to be sent. */
+  maxQueueBytes: number;
 }

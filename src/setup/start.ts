@@ -105,7 +105,7 @@ const processDetectorWithoutArgs: ResourceDetector = {
 };
 
 function build(options: StagetraceOptions | undefined, handleExitDefault: boolean, userSdk: boolean) {
-  const config = resolveConfig({ handleExit: handleExitDefault, ...options });
+  const config = resolveConfig(options, process.env, { handleExit: handleExitDefault });
   let tracerSource = () => trace.getTracer(INSTRUMENTATION_SCOPE, VERSION);
   const bundle = buildSession(config, { tracer: () => tracerSource(), expectsSdk: userSdk });
   const forward = createForwardProcessor(config, forwardReporter(bundle));

@@ -68,48 +68,93 @@ describe('resolveConfig: defaults', () => {
     expect(config.otlp?.metricsUrl).toBe('');
   });
 
+  it('sizes the OTLP forward queue: 2048 spans and 8 MiB unless told', () => {
+    expect(resolveConfig({}, ENDPOINT).otlp).toMatchObject({ maxQueueSpans: 2048, maxQueueBytes: 8 * 1024 * 1024 });
+    const env = { ...ENDPOINT, STAGETRACE_OTLP_MAX_QUEUE_SPANS: '10000', STAGETRACE_OTLP_MAX_QUEUE_BYTES: '65536' };
+    expect(resolveConfig({}, env).otlp).toMatchObject({ maxQueueSpans: 10_000, maxQueueBytes: 65_536 });
+    expect(resolveConfig({ otlp: { maxQueueSpans: 1, maxQueueBytes: 2 ** 30 } }, env).otlp).toMatchObject({
+      maxQueueSpans: 1,
+      maxQueueBytes: 2 ** 30,
+    });
+  });
+
+  it('accepts every bound itself', () => {
+    const max = 2 ** 31 - 1;
+    const config = resolveConfig(
+      {
+        maxFiles: 1000,
+        maxFileBytes: 2 ** 40,
+        metricExportIntervalMillis: max,
+        shutdownTimeoutMillis: max,
+        memory: { intervalMs: max, warningMb: 2 ** 24 - 1, criticalMb: 2 ** 24 },
+        prometheus: { port: 65535 },
+        alerts: { webhookUrl: 'https://hooks.example.com/x', minIntervalMs: max, timeoutMs: 1 },
+        otlp: { endpoint: 'http://127.0.0.1:4318', timeoutMillis: max },
+      },
+      {},
+    );
+    expect(config).toMatchObject({ maxFiles: 1000, metricExportIntervalMillis: max, shutdownTimeoutMillis: max });
+    expect(config.memory.intervalMs).toBe(max);
+    expect(config.otlp?.timeoutMillis).toBe(max);
+    expect(resolveConfig({ maxFiles: 1, memory: { intervalMs: 10 }, prometheus: { port: 1 } }, {}).prometheus?.port).toBe(1);
+  });
+
   it('treats a blank OTEL_SERVICE_NAME as unset', () => {
     expect(resolveConfig({}, { OTEL_SERVICE_NAME: '   ' }).serviceName).toBe('stagetrace');
   });
 });
 
 describe('resolveConfig: bad variables name the variable and the value', () => {
-  const cases: [string, string, Record<string, string>?][] = [
-    ['STAGETRACE_LOG_LEVEL', 'LOUD'],
-    ['STAGETRACE_DURABILITY', 'fast'],
-    ['STAGETRACE_STAGE_THRESHOLDS', 'download=abc'],
-    ['STAGETRACE_STAGE_THRESHOLDS', 'download'],
-    ['STAGETRACE_STAGE_THRESHOLDS', 'process=-5'],
-    ['STAGETRACE_HOST_METRICS', 'system.disk'],
-    ['STAGETRACE_MEMORY_WARNING_MB', 'lots'],
-    ['STAGETRACE_MEMORY_CRITICAL_MB', '-1'],
-    ['STAGETRACE_MEMORY_INTERVAL_MS', '5'],
-    ['STAGETRACE_SESSION_ID', 'has spaces'],
-    ['STAGETRACE_CONSOLE', 'maybe'],
-    ['STAGETRACE_COLORS', 'sometimes'],
-    ['STAGETRACE_HANDLE_EXIT', 'perhaps'],
-    ['STAGETRACE_MAX_FILE_BYTES', '100'],
-    ['STAGETRACE_MAX_FILES', '2.5'],
-    ['STAGETRACE_SHUTDOWN_TIMEOUT_MS', 'soon'],
-    ['OTEL_METRIC_EXPORT_INTERVAL', '1s'],
-    ['OTEL_EXPORTER_OTLP_ENDPOINT', 'collector:4318'],
-    ['OTEL_EXPORTER_OTLP_ENDPOINT', 'not a url'],
-    ['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', 'ftp://collector/v1/traces'],
-    ['OTEL_EXPORTER_OTLP_METRICS_ENDPOINT', '//collector:4318'],
-    ['OTEL_EXPORTER_OTLP_PROTOCOL', 'grpc', ENDPOINT],
-    ['OTEL_EXPORTER_OTLP_TRACES_PROTOCOL', 'http/xml', ENDPOINT],
-    ['OTEL_EXPORTER_OTLP_TIMEOUT', 'abc', ENDPOINT],
-    ['OTEL_EXPORTER_OTLP_TRACES_TIMEOUT', '-3', ENDPOINT],
-    ['OTEL_EXPORTER_OTLP_METRICS_TIMEOUT', '0', ENDPOINT],
-    ['OTEL_EXPORTER_OTLP_COMPRESSION', 'brotli', ENDPOINT],
-    ['OTEL_EXPORTER_OTLP_TRACES_COMPRESSION', 'zip', ENDPOINT],
+  type Kind = typeof TypeError | typeof RangeError;
+  const cases: [string, string, Kind, Record<string, string>?][] = [
+    ['STAGETRACE_LOG_LEVEL', 'LOUD', TypeError],
+    ['STAGETRACE_DURABILITY', 'fast', TypeError],
+    ['STAGETRACE_STAGE_THRESHOLDS', 'download=abc', TypeError],
+    ['STAGETRACE_STAGE_THRESHOLDS', 'download', TypeError],
+    ['STAGETRACE_STAGE_THRESHOLDS', 'process=-5', RangeError],
+    ['STAGETRACE_HOST_METRICS', 'system.disk', TypeError],
+    ['STAGETRACE_MEMORY_WARNING_MB', 'lots', TypeError],
+    ['STAGETRACE_MEMORY_CRITICAL_MB', '-1', RangeError],
+    ['STAGETRACE_MEMORY_INTERVAL_MS', '5', RangeError],
+    ['STAGETRACE_SESSION_ID', 'has spaces', TypeError],
+    ['STAGETRACE_CONSOLE', 'maybe', TypeError],
+    ['STAGETRACE_COLORS', 'sometimes', TypeError],
+    ['STAGETRACE_HANDLE_EXIT', 'perhaps', TypeError],
+    ['STAGETRACE_HANDLE_EXIT', '2', TypeError],
+    ['STAGETRACE_MAX_FILE_BYTES', '100', RangeError],
+    ['STAGETRACE_MAX_FILES', '2.5', TypeError],
+    ['STAGETRACE_MAX_FILES', '1000000', RangeError],
+    ['STAGETRACE_SHUTDOWN_TIMEOUT_MS', 'soon', TypeError],
+    ['STAGETRACE_SHUTDOWN_TIMEOUT_MS', '3e9', RangeError],
+    ['STAGETRACE_PROMETHEUS_PORT', '0', RangeError],
+    ['STAGETRACE_PROMETHEUS_PORT', '65536', RangeError],
+    ['STAGETRACE_ALERTS_MIN_INTERVAL_MS', '3e9', RangeError],
+    ['STAGETRACE_ALERTS_TIMEOUT_MS', '0', RangeError],
+    ['STAGETRACE_OTLP_MAX_QUEUE_SPANS', '0', RangeError],
+    ['STAGETRACE_OTLP_MAX_QUEUE_BYTES', '1024', RangeError],
+    ['STAGETRACE_REDACT_KEYS', 'x'.repeat(300), TypeError],
+    ['OTEL_METRIC_EXPORT_INTERVAL', '1s', TypeError],
+    ['OTEL_METRIC_EXPORT_INTERVAL', '3e9', RangeError],
+    ['OTEL_EXPORTER_OTLP_ENDPOINT', 'collector:4318', TypeError],
+    ['OTEL_EXPORTER_OTLP_ENDPOINT', 'not a url', TypeError],
+    ['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', 'ftp://collector/v1/traces', TypeError],
+    ['OTEL_EXPORTER_OTLP_METRICS_ENDPOINT', '//collector:4318', TypeError],
+    ['OTEL_EXPORTER_OTLP_PROTOCOL', 'grpc', TypeError, ENDPOINT],
+    ['OTEL_EXPORTER_OTLP_TRACES_PROTOCOL', 'http/xml', TypeError, ENDPOINT],
+    ['OTEL_EXPORTER_OTLP_TIMEOUT', 'abc', TypeError, ENDPOINT],
+    ['OTEL_EXPORTER_OTLP_TIMEOUT', '3e9', RangeError, ENDPOINT],
+    ['OTEL_EXPORTER_OTLP_TRACES_TIMEOUT', '-3', RangeError, ENDPOINT],
+    ['OTEL_EXPORTER_OTLP_METRICS_TIMEOUT', '0', RangeError, ENDPOINT],
+    ['OTEL_EXPORTER_OTLP_COMPRESSION', 'brotli', TypeError, ENDPOINT],
+    ['OTEL_EXPORTER_OTLP_TRACES_COMPRESSION', 'zip', TypeError, ENDPOINT],
   ];
 
-  it.each(cases)('%s=%j fails', (variable, value, extra) => {
+  it.each(cases)('%s=%j fails', (variable, value, kind, extra) => {
     const error = errorOf({}, { ...extra, [variable]: value });
-    expect(error).toBeInstanceOf(TypeError);
+    expect(error).toBeInstanceOf(kind);
     expect(error.message).toContain(variable);
-    expect(error.message).toContain(value);
+    expect(error.message).toContain(JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value));
+    expect(error.message).toContain(`Correct or unset ${variable}`);
   });
 
   it('names a malformed OTEL_EXPORTER_OTLP_HEADERS without printing its secret value', () => {
@@ -146,48 +191,176 @@ describe('resolveConfig: bad variables name the variable and the value', () => {
 });
 
 describe('resolveConfig: bad options name the option and the value', () => {
-  const cases: [string, StagetraceOptions, string][] = [
-    ['logLevel', { logLevel: 'LOUD' as 'INFO' }, '"LOUD"'],
-    ['logDir', { logDir: 42 as unknown as string }, '42'],
-    ['durability', { durability: 'fast' as 'sync' }, '"fast"'],
-    ['stageThresholds.download', { stageThresholds: { download: -1 } }, '-1'],
-    ['stageThresholds.process', { stageThresholds: { process: '5' as unknown as number } }, '"5"'],
-    ['serviceName', { serviceName: '' }, '""'],
-    ['sessionId', { sessionId: 'a/b c' }, '"a/b c"'],
-    ['maxFiles', { maxFiles: 0 }, '0'],
-    ['metricExportIntervalMillis', { metricExportIntervalMillis: Number.POSITIVE_INFINITY }, 'Infinity'],
-    ['shutdownTimeoutMillis', { shutdownTimeoutMillis: -5 }, '-5'],
-    ['hostMetrics', { hostMetrics: ['system.disk'] }, 'array'],
-    ['memory.warningMb', { memory: { warningMb: 0 } }, '0'],
-    ['otlp.endpoint', { otlp: { endpoint: 'localhost:4318' } }, '"localhost:4318"'],
-    ['otlp.protocol', { otlp: { endpoint: 'http://127.0.0.1:4318', protocol: 'grpc' as 'http/json' } }, '"grpc"'],
-    ['otlp.compression', { otlp: { endpoint: 'http://127.0.0.1:4318', compression: 'br' as 'gzip' } }, '"br"'],
-    ['otlp.timeoutMillis', { otlp: { endpoint: 'http://127.0.0.1:4318', timeoutMillis: 0 } }, '0'],
-    ['console', { console: 'loud' as unknown as boolean }, '"loud"'],
-    ['otlp', { otlp: 'http://127.0.0.1:4318' as unknown as StagetraceOptions['otlp'] }, '"http://127.0.0.1:4318"'],
-    ['memory', { memory: 512 as unknown as StagetraceOptions['memory'] }, '512'],
+  type Kind = typeof TypeError | typeof RangeError;
+  const cases: [string, StagetraceOptions, string, Kind][] = [
+    ['logLevel', { logLevel: 'LOUD' as 'INFO' }, '"LOUD"', TypeError],
+    ['logDir', { logDir: 42 as unknown as string }, '42', TypeError],
+    ['logDir', { logDir: 'logs\0x' }, '"logs\\u0000x"', TypeError],
+    ['durability', { durability: 'fast' as 'sync' }, '"fast"', TypeError],
+    ['stageThresholds.download', { stageThresholds: { download: -1 } }, '-1', RangeError],
+    ['stageThresholds.download', { stageThresholds: { download: Number.NaN } }, 'NaN', TypeError],
+    ['stageThresholds.download', { stageThresholds: { download: Number.POSITIVE_INFINITY } }, 'Infinity', RangeError],
+    ['stageThresholds.process', { stageThresholds: { process: '5' as unknown as number } }, '"5"', TypeError],
+    ['serviceName', { serviceName: '' }, '""', TypeError],
+    ['sessionId', { sessionId: 'a/b c' }, '"a/b c"', TypeError],
+    ['maxFiles', { maxFiles: 0 }, '0', RangeError],
+    ['maxFiles', { maxFiles: 1e6 }, '1000000', RangeError],
+    ['maxFileBytes', { maxFileBytes: 2 ** 40 + 1 }, '1099511627777', RangeError],
+    ['metricExportIntervalMillis', { metricExportIntervalMillis: Number.POSITIVE_INFINITY }, 'Infinity', RangeError],
+    ['metricExportIntervalMillis', { metricExportIntervalMillis: 3e9 }, '3000000000', RangeError],
+    ['shutdownTimeoutMillis', { shutdownTimeoutMillis: -5 }, '-5', RangeError],
+    ['shutdownTimeoutMillis', { shutdownTimeoutMillis: 3e9 }, '3000000000', RangeError],
+    ['hostMetrics', { hostMetrics: ['system.disk'] }, 'a list holding "system.disk"', TypeError],
+    ['memory.warningMb', { memory: { warningMb: 0 } }, '0', RangeError],
+    ['memory.intervalMs', { memory: { intervalMs: 3e9 } }, '3000000000', RangeError],
+    ['otlp.endpoint', { otlp: { endpoint: 'localhost:4318' } }, '"localhost:4318"', TypeError],
+    ['otlp.protocol', { otlp: { endpoint: 'http://127.0.0.1:4318', protocol: 'grpc' as 'http/json' } }, '"grpc"', TypeError],
+    ['otlp.compression', { otlp: { endpoint: 'http://127.0.0.1:4318', compression: 'br' as 'gzip' } }, '"br"', TypeError],
+    ['otlp.timeoutMillis', { otlp: { endpoint: 'http://127.0.0.1:4318', timeoutMillis: 0 } }, '0', RangeError],
+    ['otlp.timeoutMillis', { otlp: { timeoutMillis: 3e9 } }, '3000000000', RangeError],
+    ['otlp.maxQueueSpans', { otlp: { maxQueueSpans: 2_000_000 } }, '2000000', RangeError],
+    ['otlp.maxQueueBytes', { otlp: { maxQueueBytes: 2 ** 31 } }, '2147483648', RangeError],
+    ['prometheus.port', { prometheus: { port: 0 } }, '0', RangeError],
+    ['alerts.minIntervalMs', { alerts: { minIntervalMs: 3e9 } }, '3000000000', RangeError],
+    ['alerts.timeoutMs', { alerts: { timeoutMs: 1.5 } }, '1.5', TypeError],
+    ['redact.keys', { redact: { keys: ['ok', ''] } }, 'a list holding ""', TypeError],
+    ['resourceAttributes.team', { resourceAttributes: { team: { nested: true } as unknown as string } }, 'an object', TypeError],
+    ['resourceAttributes', { resourceAttributes: new Map() as unknown as Record<string, string> }, 'an instance of Map', TypeError],
+    ['console', { console: 'loud' as unknown as boolean }, '"loud"', TypeError],
+    ['console', { console: 'false' as unknown as boolean }, '"false"', TypeError],
+    ['handleExit', { handleExit: 1 as unknown as boolean }, '1', TypeError],
+    ['otlp', { otlp: 'http://127.0.0.1:4318' as unknown as StagetraceOptions['otlp'] }, '"http://127.0.0.1:4318"', TypeError],
+    ['memory', { memory: 512 as unknown as StagetraceOptions['memory'] }, '512', TypeError],
+    ['alerts', { alerts: [] as unknown as StagetraceOptions['alerts'] }, 'an array of length 0', TypeError],
+    ['prometheus', { prometheus: null as unknown as StagetraceOptions['prometheus'] }, 'null', TypeError],
   ];
 
-  it.each(cases)('%s', (option, options, shown) => {
+  it.each(cases)('%s', (option, options, shown, kind) => {
     const error = errorOf(options);
-    expect(error).toBeInstanceOf(TypeError);
-    expect(error.message).toContain(option);
-    expect(error.message).toContain(shown);
+    expect(error).toBeInstanceOf(kind);
+    expect(error.message).toContain(`option ${option} must be`);
+    expect(error.message).toContain(`got ${shown}`);
+    expect(error.message).toMatch(/\. Correct it, or leave \S+ out/);
   });
 
-  it('rejects unknown option names, naming them', () => {
-    expect(errorOf({ logdir: 'x' } as unknown as StagetraceOptions).message).toMatch(/unknown option "logdir"/);
-    expect(errorOf({ serviceNmae: 'x' } as unknown as StagetraceOptions).message).toContain('serviceNmae');
+  it('rejects unknown option names, naming them and the closest known one', () => {
+    expect(errorOf({ logdir: 'x' } as unknown as StagetraceOptions).message).toMatch(/unknown option "logdir" \(did you mean "logDir"\?\)/);
+    expect(errorOf({ serviceNmae: 'x' } as unknown as StagetraceOptions).message).toContain('"serviceNmae" (did you mean "serviceName"?)');
+    // A nested name written at the top level points to its place.
+    expect(errorOf({ webhookUrl: 'https://h/x' } as unknown as StagetraceOptions).message).toContain('(did you mean "alerts.webhookUrl"?)');
+    expect(errorOf({ zzz: 1 } as unknown as StagetraceOptions).message).toMatch(/unknown option "zzz"; known options are serviceName, /);
   });
 
-  it('rejects unknown names inside nested options', () => {
-    const typo = { otlp: { endpiont: 'http://127.0.0.1:4318' } } as unknown as StagetraceOptions;
-    expect(errorOf(typo).message).toContain('otlp.endpiont');
-    expect(errorOf({ memory: { warnMb: 100 } } as unknown as StagetraceOptions).message).toContain('memory.warnMb');
-    expect(errorOf({ redact: { key: ['x'] } } as unknown as StagetraceOptions).message).toContain('redact.key');
+  const nested: [string, Record<string, unknown>, string, string][] = [
+    ['alerts', { webhook: 'https://hooks.example.com/services/SECRET' }, 'alerts.webhook', 'alerts.webhookUrl'],
+    ['memory', { warnMb: 100 }, 'memory.warnMb', 'memory.warningMb'],
+    ['otlp', { endpiont: 'http://127.0.0.1:4318' }, 'otlp.endpiont', 'otlp.endpoint'],
+    ['prometheus', { prot: 9464 }, 'prometheus.prot', 'prometheus.port'],
+    ['redact', { key: ['x'] }, 'redact.key', 'redact.keys'],
+  ];
+
+  it.each(nested)('rejects a typo inside %s, naming it, the closest name and the known ones', (group, value, typo, near) => {
+    const message = errorOf({ [group]: value } as StagetraceOptions).message;
+    expect(message).toContain(`unknown option "${typo}" (did you mean "${near}"?)`);
+    expect(message).toMatch(new RegExp(`known ${group} options are \\w+, `));
+    expect(message).not.toContain('SECRET');
   });
 
-  it('rejects a non-object options argument', () => {
-    expect(errorOf('verbose' as unknown as StagetraceOptions).message).toContain('"verbose"');
+  it.each([
+    ['a string', 'verbose', '"verbose"'],
+    ['a number', 42, '42'],
+    ['null', null, 'null'],
+    ['an array', ['logDir'], 'an array of length 1'],
+    ['a Map', new Map([['logDir', 'x']]), 'an instance of Map'],
+    [
+      'a class instance',
+      new (class Settings {
+        logDir = 'x';
+      })(),
+      'an instance of Settings',
+    ],
+  ])('rejects %s as the options argument as a whole', (_, value, shown) => {
+    const message = errorOf(value as unknown as StagetraceOptions).message;
+    expect(message).toBe(`stagetrace: options must be an object such as { logDir: 'logs' }; got ${shown}.`);
+  });
+
+  it('accepts objects without a prototype, and treats undefined values as not given', () => {
+    const bare = Object.assign(Object.create(null), { logDir: 'x', console: undefined });
+    expect(resolveConfig(bare, {})).toMatchObject({ logDir: 'x', console: true });
+    expect(resolveConfig(undefined, {}).logDir).toBe('logs');
+  });
+
+  it('turns a throwing getter or proxy into one stagetrace error', () => {
+    const getter = {
+      get logDir(): string {
+        throw new Error('deep');
+      },
+    };
+    expect(errorOf(getter).message).toBe('stagetrace: option logDir could not be read (a getter or proxy threw); pass plain values.');
+    const { proxy, revoke } = Proxy.revocable({}, {});
+    revoke();
+    expect(errorOf(proxy).message).toMatch(/^stagetrace: options could not be read/);
+    expect(
+      errorOf({
+        memory: new Proxy(
+          {},
+          {
+            ownKeys: () => {
+              throw new Error('deep');
+            },
+          },
+        ),
+      }).message,
+    ).toMatch(/^stagetrace: option memory could not be read/);
+  });
+});
+
+describe("resolveConfig: precedence of handleExit (option, then variable, then the caller's default)", () => {
+  it.each([
+    [{}, {}, true, true],
+    [{}, {}, false, false],
+    [{}, { STAGETRACE_HANDLE_EXIT: 'false' }, true, false],
+    [{}, { STAGETRACE_HANDLE_EXIT: 'true' }, false, true],
+    [{ handleExit: true }, { STAGETRACE_HANDLE_EXIT: 'false' }, false, true],
+    [{ handleExit: false }, { STAGETRACE_HANDLE_EXIT: 'on' }, true, false],
+  ])('options %j, env %j, caller default %s: %s', (options, env, callerDefault, expected) => {
+    expect(resolveConfig(options, env, { handleExit: callerDefault }).handleExit).toBe(expected);
+  });
+
+  it('rejects STAGETRACE_HANDLE_EXIT=2 even when the caller has a default', () => {
+    expect(() => resolveConfig({}, { STAGETRACE_HANDLE_EXIT: '2' }, { handleExit: true })).toThrow(
+      /^stagetrace: STAGETRACE_HANDLE_EXIT \(option handleExit\) must be true or false.*got "2"/,
+    );
+  });
+});
+
+describe('resolveConfig: service.instance.id', () => {
+  it('is the session id, so two runs are two Prometheus instances', () => {
+    const a = resolveConfig({}, {});
+    const b = resolveConfig({}, {});
+    expect(a.resourceAttributes['service.instance.id']).toBe(a.sessionId);
+    expect(b.resourceAttributes['service.instance.id']).not.toBe(a.resourceAttributes['service.instance.id']);
+    expect(resolveConfig({ sessionId: 'run-7', resourceAttributes: { team: 'data' } }, {}).resourceAttributes).toEqual({
+      team: 'data',
+      'service.instance.id': 'run-7',
+    });
+  });
+
+  it('is left to the user when they set it, in code or in OTEL_RESOURCE_ATTRIBUTES', () => {
+    expect(resolveConfig({ resourceAttributes: { 'service.instance.id': 'pod-3' } }, {}).resourceAttributes).toEqual({
+      'service.instance.id': 'pod-3',
+    });
+    const env = { OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment=prod, service.instance.id = pod-4' };
+    expect(resolveConfig({}, env).resourceAttributes).toEqual({});
+    expect(resolveConfig({}, { OTEL_RESOURCE_ATTRIBUTES: 'service.instance.idx=1' }).resourceAttributes).toHaveProperty(
+      'service.instance.id',
+    );
+  });
+
+  it('keeps a __proto__ key a plain attribute', () => {
+    const attributes = JSON.parse('{"__proto__": "x", "team": "data"}');
+    const resolved = resolveConfig({ resourceAttributes: attributes }, {}).resourceAttributes;
+    expect(Object.getPrototypeOf(resolved)).toBe(Object.prototype);
+    expect(Object.keys(resolved)).toEqual(['__proto__', 'team', 'service.instance.id']);
   });
 });
