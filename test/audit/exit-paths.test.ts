@@ -70,9 +70,17 @@ describe('exit paths of a real pipeline process', () => {
     const live = spawnScript(SCENARIO_SCRIPT, { SCENARIO: 'wait', WAIT_MS: '6000', STAGETRACE_LOG_DIR: dir, STAGETRACE_CONSOLE: 'false' });
     try {
       await live.waitForStdout(/^waiting$/m, 60_000);
-      // The records were handed over before "waiting" was printed; 1.5 s covers the 1 s flush interval.
-      await new Promise((resolve) => setTimeout(resolve, 1500));
-      const structured = readJsonl(join(dir, STRUCTURED));
+      // The records were handed over before "waiting" was printed; buffered mode writes them within its 1 s interval.
+      const handedOver = performance.now();
+      const structured = await pollUntil(
+        () => {
+          const records = readJsonl(join(dir, STRUCTURED), { allowTornLast: true });
+          return records.some((r) => r.stage_event === 'start' && r.record_type === 'stage') ? records : undefined;
+        },
+        5000,
+        'the start records on disk',
+      );
+      expect(performance.now() - handedOver).toBeLessThan(3000);
       const human = readText(join(dir, HUMAN));
       expect(live.child.exitCode, 'the stage must still be waiting when the files are read').toBeNull();
       expect(structured.find(isStart('month'))).toMatchObject({

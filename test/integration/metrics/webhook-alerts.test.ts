@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { traceMonth, traceStage } from '../../../src/index.js';
 import { currentBundle } from '../../../src/setup/start.js';
 import { captureStderr, type StderrCapture } from '../../helpers/capture-stderr.js';
@@ -81,8 +81,10 @@ describe('webhook alerts', () => {
     stderr = captureStderr();
     await failMonth('2024-01');
     await bundle().alerts?.forceFlush();
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    // Past the 1 ms rate limit without waiting: only the alerts' clock moves.
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() + 10 });
     await failMonth('2024-02');
+    vi.useRealTimers();
     await bundle().alerts?.forceFlush();
     const all = await session.collect();
     stderr.restore();

@@ -1,10 +1,9 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { traceMonth, traceStage } from '../../../src/index.js';
 import { captureStderr, type StderrCapture } from '../../helpers/capture-stderr.js';
-import { sleep } from '../../helpers/sleep.js';
 import { type MetricsSession, metric, startMetricsSession } from './metrics-session.js';
 
 const MB = 1024 * 1024;
@@ -17,6 +16,7 @@ const gc = runInNewContext('gc') as () => void;
 let session: MetricsSession | undefined;
 let stderr: StderrCapture | undefined;
 afterEach(async () => {
+  vi.useRealTimers();
   stderr?.restore();
   stderr = undefined;
   await session?.close();
@@ -37,6 +37,8 @@ function lowThresholds() {
 describe('memory thresholds during a stage', () => {
   it('an async stage allocating ~200 MB in chunks yields one event per crossing, log lines and counts', async () => {
     const thresholds = lowThresholds();
+    // The sampler's clock is faked: each tick samples the real RSS, deterministically.
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'setTimeout', 'clearTimeout'] });
     session = startMetricsSession({ console: true, colors: false, memory: { intervalMs: 20, ...thresholds } });
     stderr = captureStderr();
     let held: Buffer[] = [];
@@ -44,15 +46,21 @@ describe('memory thresholds during a stage', () => {
       traceStage('load', async () => {
         for (let i = 0; i < 25; i++) {
           held.push(Buffer.alloc(CHUNK, 1));
-          await sleep(25);
+          await vi.advanceTimersByTimeAsync(20);
         }
         // Hover at the top for many samples: still one event per crossing.
-        await sleep(200);
+        await vi.advanceTimersByTimeAsync(200);
         held = [];
         gc();
-        await sleep(300);
+        // The OS takes the freed memory back on its own time: wait for that (bounded), then sample.
+        const deadline = performance.now() + 10_000;
+        while (process.memoryUsage.rss() > (thresholds.criticalMb - 40) * MB && performance.now() < deadline) {
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+        await vi.advanceTimersByTimeAsync(300);
       }),
     );
+    vi.useRealTimers();
     stderr.restore();
 
     const stage = session.spanNamed('load');
@@ -92,8 +100,9 @@ describe('memory thresholds during a stage', () => {
 
   it('a synchronous stage, which blocks the sampler, still gets its events from the sample at its end', async () => {
     const thresholds = lowThresholds();
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
     session = startMetricsSession({ memory: { intervalMs: 20, ...thresholds } });
-    await sleep(50);
+    vi.advanceTimersByTime(50);
     const kept = traceStage('load-sync', () => {
       const buffers: Buffer[] = [];
       for (let i = 0; i < 25; i++) buffers.push(Buffer.alloc(CHUNK, 1));

@@ -1,5 +1,5 @@
 import { DataPointType, type HistogramMetricData, type MetricData } from '@opentelemetry/sdk-metrics';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { logProgress, traceMonth, traceStage } from '../../../src/index.js';
 import { DURATION_BUCKETS_S } from '../../../src/metrics/stage-metrics.js';
 import { currentBundle } from '../../../src/setup/start.js';
@@ -108,8 +108,10 @@ describe('stage and month metrics', () => {
 
 describe('memory gauges', () => {
   it('report the last sample with units, plus the state and the thresholds', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
     session = startMetricsSession({ memory: { intervalMs: 50, warningMb: 50_000, criticalMb: 60_000 } });
-    await sleep(120);
+    vi.advanceTimersByTime(120);
+    vi.useRealTimers();
     const all = await session.collect();
     const bytes = [
       'stagetrace.memory.rss',
@@ -139,8 +141,10 @@ describe('memory gauges', () => {
   });
 
   it('are reported even when the SDK is started after stagetrace and no stage has ended', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
     session = startMetricsSession({ memory: { intervalMs: 30 } });
-    await sleep(150);
+    vi.advanceTimersByTime(150);
+    vi.useRealTimers();
     const all = await session.collect();
     expect(all.has('stagetrace.memory.rss')).toBe(true);
   });
