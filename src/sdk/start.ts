@@ -1,4 +1,4 @@
-import { context as contextApi, metrics, propagation, trace } from '@opentelemetry/api';
+import { type Attributes, context as contextApi, metrics, propagation, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
 import { resourceFromAttributes } from '@opentelemetry/resources';
@@ -8,11 +8,14 @@ import { BasicTracerProvider, type SpanProcessor } from '@opentelemetry/sdk-trac
 import { AuditSampler, samplerFromEnv } from './audit-sampler.js';
 import { createAuditPipeline, createInstrumentations, createMetricReaders } from './components.js';
 import { installExitHooks } from './exit-hooks.js';
-import type { StagetraceOptions } from './options.js';
+import type { ResolvedConfig, StagetraceOptions } from './options.js';
 import { OtlpConnections } from './otlp-connections.js';
 import { resolveConfig } from './resolve-config.js';
 import { hasStartedRuntime, INSTRUMENTATION_SCOPE, Runtime, setRuntime, shared } from './runtime.js';
 import { VERSION } from './version.js';
+
+/** Semantic conventions' `service.instance.id`: one value per running instance of a service. */
+const ATTR_SERVICE_INSTANCE_ID = 'service.instance.id';
 
 /** What a user-owned NodeSDK needs to carry stagetrace's telemetry. */
 export interface StagetraceComponents {
@@ -113,7 +116,7 @@ export async function start(options?: StagetraceOptions): Promise<StagetraceComp
     sdk = new NodeSDK({
       serviceName: config.serviceName,
       sampler,
-      resource: resourceFromAttributes(config.resourceAttributes),
+      resource: resourceFromAttributes(resourceAttributesFor(config)),
       spanProcessors: components.spanProcessors,
       metricReaders: components.metricReaders,
       logRecordProcessors: [],
@@ -127,6 +130,17 @@ export async function start(options?: StagetraceOptions): Promise<StagetraceComp
   state.started = { runtime, components, sdk, privateProvider, shutdownPromise: undefined, removeExitHooks, otlpConnections };
   setRuntime(runtime);
   return components;
+}
+
+/**
+ * The resource stagetrace starts from. `service.instance.id` is the session
+ * id, so two runs of one service are told apart: in Prometheus each run is
+ * its own `instance`, and one run's cumulative counters never replace
+ * another's. `resourceAttributes` may set it; NodeSDK merges
+ * `OTEL_RESOURCE_ATTRIBUTES` over this, so the variable may too.
+ */
+function resourceAttributesFor(config: ResolvedConfig): Attributes {
+  return { [ATTR_SERVICE_INSTANCE_ID]: config.sessionId, ...config.resourceAttributes };
 }
 
 /** Signal, crash and exit handling when `handleExit` is on (default with `start()`, opt-in with `createStagetrace()`). */
