@@ -57,7 +57,8 @@ function createInstruments(meter: Meter): Instruments {
     }),
     messages: meter.createCounter(METRIC_LOG_MESSAGES, {
       unit: '{message}',
-      description: 'Log messages by level, counted whether or not the level passes the console and file filter.',
+      description:
+        "Messages logged through logProgress() and handle.log() (and stagetrace's own warnings), by level, whether or not the level passes the console and file filter. Stage start and end lines are not counted.",
     }),
     dropped: meter.createCounter(METRIC_OTLP_DROPPED_SPANS, {
       unit: '{span}',

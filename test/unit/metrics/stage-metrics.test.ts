@@ -70,6 +70,9 @@ describe('stage and month metrics', () => {
     const messages = metric(all, 'stagetrace.log.messages');
     expect(messages.descriptor.unit).toBe('{message}');
     expect(pointWith(messages, { 'log.level': 'WARNING' }).value).toBeGreaterThanOrEqual(1);
+    // Only logged messages count: the stages' own start, end and failure lines (INFO, ERROR) do not.
+    expect(points(messages).map((p) => p.attributes['log.level'])).not.toContain('INFO');
+    expect(points(messages).map((p) => p.attributes['log.level'])).not.toContain('ERROR');
   });
 
   it('records month durations with the month and outcome', async () => {
