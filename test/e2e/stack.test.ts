@@ -105,19 +105,23 @@ describe('the demo through a real Collector, Jaeger and Prometheus', () => {
 
     const prometheusUrl = stack.prometheusUrl;
     const expected = (run: DemoRun) => run.performance.filter((r) => r.record_type === 'stage').length;
+    // What Prometheus held at the last poll, for the message if it never gets there.
+    let seen = '';
     await waitFor(
-      'Prometheus to hold the stage executions of runs A and B and the drops of run C',
+      `Prometheus to hold job="${SERVICE}" stage executions ${expected(runA)} for run A (instance ${runA.sessionId}), ${expected(runB)} for run B (${runB.sessionId}), and dropped spans for run C (${runC.sessionId})`,
       async () => {
-        const executions = byLabels(
-          await promQuery(prometheusUrl, `sum by (instance) (stagetrace_stage_executions_total{job="${SERVICE}"})`),
+        const executions = await promQuery(prometheusUrl, 'sum by (job, instance) (stagetrace_stage_executions_total)');
+        const drops = await promQuery(prometheusUrl, `stagetrace_otlp_dropped_spans_total{instance="${runC.sessionId}"}`);
+        seen = `${JSON.stringify(executions.map((s) => ({ ...s.metric, value: s.value[1] })))}; run C drops: ${drops.length} series`;
+        const byInstance = byLabels(
+          executions.filter((s) => s.metric.job === SERVICE),
           'instance',
         );
-        const drops = await promQuery(prometheusUrl, `stagetrace_otlp_dropped_spans_total{instance="${runC.sessionId}"}`);
-        return executions[runA.sessionId] === expected(runA) && executions[runB.sessionId] === expected(runB) && drops.length > 0
+        return byInstance[runA.sessionId] === expected(runA) && byInstance[runB.sessionId] === expected(runB) && drops.length > 0
           ? true
           : undefined;
       },
-      { timeoutMs: 60_000, describe: () => stack?.describe() ?? '' },
+      { timeoutMs: 60_000, describe: () => `\nPrometheus held: ${seen}${stack?.describe() ?? ''}` },
     );
     const jaegerUrl = stack.jaegerUrl;
     tracesA = await waitFor(
