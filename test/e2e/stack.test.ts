@@ -443,6 +443,27 @@ describe('the demo through a real Collector, Jaeger and Prometheus', () => {
       expect(runs).toEqual(expect.arrayContaining([runA.sessionId, runB.sessionId, runC.sessionId]));
     });
 
+    it('tells the runs apart: its per-run panels show run A and run B each with its own values', async () => {
+      const perRun = promQueries(dashboard).filter(({ expr }) => /by \((?:job, )?instance\b/.test(expr));
+      expect(perRun.length).toBeGreaterThanOrEqual(3);
+      for (const { where, expr } of perRun) {
+        const samples = await promQuery(stack?.prometheusUrl as string, substitute(expr, { job: SERVICE, instance: '.+' }));
+        const instances = new Set(samples.map((s) => s.metric.instance));
+        expect([...instances], where).toEqual(expect.arrayContaining([runA.sessionId, runB.sessionId]));
+      }
+      // The months table: six months for run A, three for run B, each with its own outcome.
+      const months = promQueries(dashboard).find(({ expr }) => expr.includes('stagetrace_month_duration_seconds_sum'));
+      const rows = await promQuery(stack?.prometheusUrl as string, substitute(months?.expr as string, { job: SERVICE, instance: '.+' }));
+      const failedBy = (run: DemoRun) =>
+        rows
+          .filter((r) => r.metric.instance === run.sessionId && r.metric.stagetrace_outcome === 'failure')
+          .map((r) => r.metric.stagetrace_month);
+      expect(rows.filter((r) => r.metric.instance === runA.sessionId)).toHaveLength(6);
+      expect(rows.filter((r) => r.metric.instance === runB.sessionId)).toHaveLength(3);
+      expect(failedBy(runA)).toEqual(['2024-03']);
+      expect(failedBy(runB)).toEqual(['2024-02']);
+    });
+
     it('uses only data sources the provisioning file defines', () => {
       const defined = new Map(provisionedDatasources().map((d) => [d.uid, d.type]));
       for (const { where, ref } of datasourceRefs(dashboard)) {
