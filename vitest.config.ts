@@ -3,7 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    exclude: ['**/node_modules/**', 'dist/**', 'bench/**', '.bench-tmp/**', 'tmp-smoke/**'],
+    // test/e2e needs the real stack: `npm run test:e2e` (vitest.e2e.config.ts).
+    exclude: ['**/node_modules/**', 'dist/**', 'bench/**', '.bench-tmp/**', 'tmp-smoke/**', 'test/e2e/**'],
     // Separate processes: tests start real child processes, and the
     // OpenTelemetry globals one file registers must not leak into the next.
     pool: 'forks',

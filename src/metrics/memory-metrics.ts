@@ -57,8 +57,9 @@ export class MemoryMetrics {
       unit: '1',
       description: 'Process CPU use over the last sampling interval; 1 is one core fully busy.',
     });
+    // A state, not a ratio: unit '1' would make Prometheus call it `_ratio`.
     const state = meter.createObservableGauge(METRIC_MEMORY_STATE, {
-      unit: '1',
+      unit: '{state}',
       description: 'Memory state against the RSS thresholds: 0 ok, 1 warning, 2 critical.',
     });
     const warningAttrs: Attributes = { [ATTR_THRESHOLD_LEVEL]: 'warning' };

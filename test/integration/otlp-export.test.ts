@@ -149,6 +149,15 @@ describe('OTLP export from a real pipeline process', () => {
     for (const span of spans) expect(span.resource['service.name']).toBe('billing-monthly');
   });
 
+  it('names the run: service.instance.id is the session id, on spans and metrics alike', () => {
+    const sessionId = spans.find((s) => s.attributes['stagetrace.kind'] === 'month')?.attributes['stagetrace.session.id'];
+    expect(sessionId).toMatch(/^\d{8}_\d{6}_[0-9a-f]{6}$/);
+    for (const span of spans) expect(span.resource['service.instance.id']).toBe(sessionId);
+    const metrics = receiver.metrics();
+    expect(metrics.length).toBeGreaterThan(0);
+    for (const metric of metrics) expect(metric.resource['service.instance.id']).toBe(sessionId);
+  });
+
   it('exports the stage duration histogram in seconds per stage name', () => {
     const durations = receiver.metrics().filter((m) => m.name === 'stagetrace.stage.duration');
     expect(durations.length).toBeGreaterThan(0);
@@ -163,6 +172,31 @@ describe('OTLP export from a real pipeline process', () => {
     );
     expect(Number(failedProcess?.count)).toBe(1);
   });
+});
+
+describe('service.instance.id', () => {
+  it('is taken from OTEL_RESOURCE_ATTRIBUTES when set there', async () => {
+    const receiver = await OtlpReceiver.start();
+    const workDir = await mkdtemp(join(tmpdir(), 'stagetrace-instance-'));
+    try {
+      const result = await runNodeScript(FIXTURE, {
+        cwd: workDir,
+        env: {
+          OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+          OTEL_RESOURCE_ATTRIBUTES: 'service.instance.id=worker-7',
+          STAGETRACE_LOG_DIR: 'false',
+          STAGETRACE_CONSOLE: 'false',
+        },
+        timeoutMs: 90_000,
+      });
+      expect(result.code, result.stderr).toBe(0);
+      const instances = new Set(receiver.spans().map((s) => s.resource['service.instance.id']));
+      expect([...instances]).toEqual(['worker-7']);
+    } finally {
+      await receiver.close();
+      await rm(workDir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
 
 describe('without an OTLP endpoint', () => {

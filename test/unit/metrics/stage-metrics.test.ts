@@ -76,6 +76,9 @@ describe('stage and month metrics', () => {
     const messages = metric(all, 'stagetrace.log.messages');
     expect(messages.descriptor.unit).toBe('{message}');
     expect(pointWith(messages, { 'log.level': 'WARNING' }).value).toBeGreaterThanOrEqual(1);
+    // Only logged messages count: the stages' own start, end and failure lines (INFO, ERROR) do not.
+    expect(points(messages).map((p) => p.attributes['log.level'])).not.toContain('INFO');
+    expect(points(messages).map((p) => p.attributes['log.level'])).not.toContain('ERROR');
   });
 
   it('records month durations with the month and outcome', async () => {
@@ -132,7 +135,10 @@ describe('memory gauges', () => {
     expect(system).toBeGreaterThan(0);
     expect(system).toBeLessThanOrEqual(1);
     expect(points(metric(all, 'stagetrace.process.cpu.utilization'))[0]?.value as number).toBeGreaterThanOrEqual(0);
-    expect(points(metric(all, 'stagetrace.memory.state'))[0]?.value).toBe(0);
+    const state = metric(all, 'stagetrace.memory.state');
+    // '{state}', not '1': Prometheus turns unit '1' into a `_ratio` suffix.
+    expect(state.descriptor.unit).toBe('{state}');
+    expect(points(state)[0]?.value).toBe(0);
     const thresholds = metric(all, 'stagetrace.memory.threshold');
     expect(pointWith(thresholds, { 'memory.threshold.level': 'warning' }).value).toBe(50_000 * 1024 * 1024);
     expect(pointWith(thresholds, { 'memory.threshold.level': 'critical' }).value).toBe(60_000 * 1024 * 1024);

@@ -1,0 +1,216 @@
+/**
+ * The files users run the stack with, checked by the tools that will read
+ * them: the collector and Jaeger validate their configurations, promtool the
+ * scrape configuration, docker-compose the compose file. And the compose
+ * file is held to what the end-to-end suite ran: the same mounted files,
+ * the versions tested, loopback-only ports.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, posix } from 'node:path';
+import { promisify } from 'node:util';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { cleanEnv, REPO_ROOT } from '../helpers/run-node.js';
+import { DASHBOARD_FILE, provisionedDatasources } from './support/dashboard.js';
+import { SHIPPED } from './support/stack.js';
+import { findStackTools, type StackTools, stackVersions } from './support/stack-tools.js';
+
+const run = promisify(execFile);
+
+/** Runs a tool; resolves with its exit code and output, never rejects on a non-zero exit. */
+async function tool(command: string, args: string[], env: NodeJS.ProcessEnv = cleanEnv(process.env)) {
+  try {
+    const { stdout, stderr } = await run(command, args, { cwd: REPO_ROOT, env, maxBuffer: 16 * 1024 * 1024, timeout: 60_000 });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof e.code === 'number' ? e.code : -1, stdout: e.stdout ?? '', stderr: e.stderr ?? String(error) };
+  }
+}
+
+const repoFile = (file: string) => join(REPO_ROOT, file);
+const readYaml = async (file: string) => parse(await readFile(repoFile(file), 'utf8'));
+
+/** The `${env:VAR:-default}` default of a configuration value. */
+function envDefault(value: string): string {
+  const m = /^\$\{env:\w+:-(.+)\}$/.exec(value);
+  if (!m) throw new Error(`expected \${env:VAR:-default}, got ${value}`);
+  return m[1] as string;
+}
+
+interface ComposeService {
+  image: string;
+  command?: string[];
+  volumes?: string[];
+  ports?: string[];
+}
+
+let tools: StackTools;
+
+beforeAll(() => {
+  tools = findStackTools();
+});
+
+describe('collector-config.yaml', () => {
+  it('passes `otelcol validate` as docker-compose runs it (no variables set)', async () => {
+    const result = await tool(tools.otelcol, ['validate', '--config', repoFile(SHIPPED.collectorConfig)]);
+    expect(result.code, result.stderr).toBe(0);
+  });
+
+  it('is really validated: a copy naming a component the build lacks is rejected', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'stagetrace-otelcol-'));
+    try {
+      const text = await readFile(repoFile(SHIPPED.collectorConfig), 'utf8');
+      const broken = text.replace('exporters: [prometheus]', 'exporters: [prometheusremotewrite]');
+      expect(broken).not.toBe(text);
+      await writeFile(join(dir, 'config.yaml'), broken);
+      const result = await tool(tools.otelcol, ['validate', '--config', join(dir, 'config.yaml')]);
+      expect(result.code).not.toBe(0);
+      expect(result.stderr).toContain('prometheusremotewrite');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('uses exactly the components the collector is built with (deploy/otelcol/builder-manifest.yaml)', async () => {
+    const config = await readYaml(SHIPPED.collectorConfig);
+    const typeOf = (id: string) => id.split('/')[0] as string;
+    const used: Record<string, Set<string>> = {
+      receivers: new Set(),
+      processors: new Set(),
+      exporters: new Set(),
+      extensions: new Set((config.service.extensions as string[]).map(typeOf)),
+    };
+    for (const pipeline of Object.values(config.service.pipelines) as Record<string, string[]>[]) {
+      for (const kind of ['receivers', 'processors', 'exporters']) for (const id of pipeline[kind] ?? []) used[kind]?.add(typeOf(id));
+    }
+    // Everything configured is used in a pipeline, and the other way round.
+    for (const kind of Object.keys(used)) expect(new Set(Object.keys(config[kind]).map(typeOf)), kind).toEqual(used[kind]);
+
+    const components = parse((await tool(tools.otelcol, ['components'])).stdout) as Record<string, { name: string; module: string }[]>;
+    for (const kind of Object.keys(used)) {
+      expect(new Set(components[kind]?.map((c) => c.name)), `${kind} in the build`).toEqual(used[kind]);
+    }
+    expect(components.connectors ?? []).toEqual([]);
+    // The build is the manifest's: one module per component, at the manifest's versions.
+    const manifest = await readYaml('deploy/otelcol/builder-manifest.yaml');
+    for (const kind of Object.keys(used)) {
+      expect(new Set((manifest[kind] as { gomod: string }[]).map((c) => c.gomod)), kind).toEqual(
+        new Set(components[kind]?.map((c) => c.module)),
+      );
+    }
+    expect(manifest.dist.version).toBe(stackVersions().OTELCOL_VERSION);
+  });
+});
+
+describe('deploy/jaeger/config.yaml and deploy/prometheus/prometheus.yml', () => {
+  it('passes `jaeger validate`', async () => {
+    const result = await tool(tools.jaeger, ['validate', '--config', repoFile(SHIPPED.jaegerConfig)]);
+    expect(result.code, result.stderr).toBe(0);
+  });
+
+  it('passes `promtool check config`, keeping the exporter job and instance labels (honor_labels)', async () => {
+    const result = await tool(tools.promtool, ['check', 'config', repoFile(SHIPPED.prometheusConfig)]);
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    const config = await readYaml(SHIPPED.prometheusConfig);
+    expect(config.scrape_configs).toHaveLength(1);
+    expect(config.scrape_configs[0].honor_labels).toBe(true);
+    expect(config.scrape_configs[0].file_sd_configs[0].files).toEqual([posix.basename(SHIPPED.prometheusTargets)]);
+  });
+
+  it("names the collector's Prometheus exporter as docker-compose runs it", async () => {
+    const targets = await readYaml(SHIPPED.prometheusTargets);
+    const collector = await readYaml(SHIPPED.collectorConfig);
+    const exporterPort = envDefault(collector.exporters.prometheus.endpoint).split(':').at(-1);
+    expect(targets).toEqual([{ targets: [`otel-collector:${exporterPort}`] }]);
+  });
+});
+
+describe('docker-compose.yml', () => {
+  let services: Record<string, ComposeService>;
+
+  beforeAll(async () => {
+    const result = await tool(tools.dockerCompose, ['-f', repoFile('docker-compose.yml'), 'config']);
+    expect(result.code, result.stderr).toBe(0);
+    // `config` prints the file resolved: absolute host paths, ports spelled out.
+    services = parse(result.stdout).services;
+  });
+
+  it('passes `docker-compose config -q`', async () => {
+    const result = await tool(tools.dockerCompose, ['-f', repoFile('docker-compose.yml'), 'config', '-q']);
+    expect(result.code, result.stderr).toBe(0);
+    expect(Object.keys(services).sort()).toEqual(['grafana', 'jaeger', 'otel-collector', 'prometheus']);
+  });
+
+  /** The container path a repository file is mounted at in a service. */
+  function mountOf(service: string, file: string): string | undefined {
+    for (const volume of services[service]?.volumes ?? []) {
+      const [source, target] = volume.split(':');
+      if (source === repoFile(file)) return target;
+    }
+    return undefined;
+  }
+
+  /** The value of `--flag=value` or `--flag value` in a service's command. */
+  function flag(service: string, name: string): string | undefined {
+    const command = services[service]?.command ?? [];
+    for (let i = 0; i < command.length; i++) {
+      if (command[i] === name) return command[i + 1];
+      if (command[i]?.startsWith(`${name}=`)) return command[i]?.slice(name.length + 1);
+    }
+    return undefined;
+  }
+
+  it('runs each service with the file the end-to-end suite ran', () => {
+    expect(mountOf('otel-collector', SHIPPED.collectorConfig)).toBeDefined();
+    expect(flag('otel-collector', '--config')).toBe(mountOf('otel-collector', SHIPPED.collectorConfig));
+    expect(mountOf('jaeger', SHIPPED.jaegerConfig)).toBeDefined();
+    expect(flag('jaeger', '--config')).toBe(mountOf('jaeger', SHIPPED.jaegerConfig));
+    const promConfig = mountOf('prometheus', SHIPPED.prometheusConfig);
+    expect(promConfig).toBeDefined();
+    expect(flag('prometheus', '--config.file')).toBe(promConfig);
+    // file_sd resolves the targets file relative to the configuration file.
+    expect(mountOf('prometheus', SHIPPED.prometheusTargets)).toBe(posix.join(posix.dirname(promConfig as string), 'collector-targets.yml'));
+  });
+
+  it('provisions Grafana from deploy/grafana, the dashboard where the provider looks', async () => {
+    expect(mountOf('grafana', 'deploy/grafana/provisioning')).toBe('/etc/grafana/provisioning');
+    const provider = await readYaml('deploy/grafana/provisioning/dashboards/dashboards.yaml');
+    expect(mountOf('grafana', dirname(DASHBOARD_FILE))).toBe(provider.providers[0].options.path);
+  });
+
+  it('points Grafana at the compose services: Prometheus and Jaeger on their container ports', async () => {
+    const jaeger = await readYaml(SHIPPED.jaegerConfig);
+    const queryPort = envDefault(jaeger.extensions.jaeger_query.http.endpoint).split(':').at(-1);
+    const byType = Object.fromEntries(provisionedDatasources().map((d) => [d.type, d.url]));
+    expect(byType).toEqual({ prometheus: 'http://prometheus:9090', jaeger: `http://jaeger:${queryPort}` });
+    expect(services.jaeger?.ports).toContain(`127.0.0.1:${queryPort}:${queryPort}/tcp`);
+  });
+
+  it("publishes the collector's OTLP ports and health check as its configuration sets them, on 127.0.0.1 only", async () => {
+    const collector = await readYaml(SHIPPED.collectorConfig);
+    const ports = [
+      collector.receivers.otlp.protocols.grpc.endpoint,
+      collector.receivers.otlp.protocols.http.endpoint,
+      collector.extensions.health_check.endpoint,
+    ].map((endpoint: string) => envDefault(endpoint).split(':').at(-1));
+    expect(ports).toEqual(['4317', '4318', '13133']);
+    for (const port of ports) expect(services['otel-collector']?.ports).toContain(`127.0.0.1:${port}:${port}/tcp`);
+    for (const [name, service] of Object.entries(services)) {
+      for (const port of service.ports ?? []) expect(port, `${name} publishes ${port}`).toMatch(/^127\.0\.0\.1:/);
+    }
+  });
+
+  it('pins each image to the version the end-to-end suite runs', async () => {
+    const versions = stackVersions();
+    expect(services['otel-collector']?.image).toBe(`otel/opentelemetry-collector-contrib:${versions.OTELCOL_VERSION}`);
+    expect(services.jaeger?.image).toBe(`jaegertracing/jaeger:${versions.JAEGER_VERSION}`);
+    const prometheus = await tool(tools.prometheus, ['--version']);
+    const version = /prometheus, version (\d+\.\d+\.\d+)/.exec(prometheus.stdout + prometheus.stderr)?.[1];
+    expect(services.prometheus?.image).toBe(`prom/prometheus:v${version}`);
+    // Grafana does not run here; it is pinned all the same, never :latest.
+    expect(services.grafana?.image).toMatch(/^grafana\/grafana:\d+\.\d+\.\d+$/);
+  });
+});
