@@ -5,7 +5,7 @@ import { activeScope } from '../session/scope.js';
 import { workSession } from '../setup/current-session.js';
 import { checkKeys, levelOf, safeText } from './handles.js';
 
-/** Options of {@link logProgress}; the seed's `log_progress` arguments in TypeScript style. */
+/** Options of {@link logProgress}; the Python logger's `log_progress` arguments in TypeScript style. */
 export interface LogProgressOptions {
   /** DEBUG, INFO (default), WARNING, ERROR or CRITICAL; lower case is accepted. */
   level?: LogLevel | Lowercase<LogLevel>;
@@ -23,7 +23,7 @@ const PROGRESS_KEYS = ['level', 'context', 'error', 'stage', 'stageEvent'] as co
 
 /**
  * Logs a progress message: to the console, the audit files, and as an event
- * on the active month or stage span. Mirrors the seed's
+ * on the active month or stage span. Mirrors the Python logger's
  * `log_progress(message, level, error_details, context, stage, stage_event)`.
  *
  * @example

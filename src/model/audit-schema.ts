@@ -9,7 +9,7 @@ export const STRUCTURED_LOG_FILE = 'structured_processing.jsonl';
 export const PERFORMANCE_LOG_FILE = 'performance_metrics.jsonl';
 export const ERROR_LOG_FILE = 'error_details.log';
 
-/** The seed called the month scope a stage named `month_processing`; its users' scripts filter on it. */
+/** The Python logger called the month scope a stage named `month_processing`; its users' scripts filter on it. */
 export const MONTH_STAGE_NAME = 'month_processing';
 
 export type RecordType = 'message' | 'stage' | 'month';

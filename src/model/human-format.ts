@@ -1,6 +1,6 @@
 /**
- * The seed's human-readable line: `[2025-11-04 13:42:05.552] [INFO] [download] Starting download`.
- * Local time, as the seed wrote it. The second-resolution prefix is cached:
+ * The Python logger's human-readable line: `[2025-11-04 13:42:05.552] [INFO] [download] Starting download`.
+ * Local time, as the Python logger wrote it. The second-resolution prefix is cached:
  * a busy pipeline formats thousands of lines per second.
  */
 let cachedSecond = -1;

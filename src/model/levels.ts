@@ -1,5 +1,5 @@
 /**
- * The seed's five levels. Their numbers order them for the minimum-level
+ * The Python logger's five levels. Their numbers order them for the minimum-level
  * filter and index per-level counters without a Map lookup.
  */
 export const LEVELS = ['DEBUG', 'INFO', 'WARNING', 'ERROR', 'CRITICAL'] as const;

@@ -7,13 +7,13 @@ export function startMessage(scope: Pick<ScopeRef, 'kind' | 'name' | 'month'>): 
   return scope.kind === 'month' ? `Starting month ${scope.month}` : `Starting ${scope.name}`;
 }
 
-/** The seed's key of a scope's memory line: the stage name, or `month_YYYY-MM`. */
+/** The Python logger's key of a scope's memory line: the stage name, or `month_YYYY-MM`. */
 export function memoryKey(scope: Pick<ScopeRef, 'kind' | 'name' | 'month'>): string {
   return scope.kind === 'month' ? `month_${scope.month}` : scope.name;
 }
 
 /**
- * The seed's end lines: the outcome, a WARNING when slow, then `[TIMING]`
+ * The Python logger's end lines: the outcome, a WARNING when slow, then `[TIMING]`
  * and `[MEMORY_TRACKING]`. Returned as [tag, message] pairs so the console
  * and the human log format them alike.
  */

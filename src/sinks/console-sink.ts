@@ -15,7 +15,7 @@ const COLOURS: Record<string, string> = {
 };
 const RESET = '\x1b[0m';
 
-/** The level a tag is filtered at: the seed's TIMING and MEMORY_TRACKING lines count as INFO. */
+/** The level a tag is filtered at: the Python logger's TIMING and MEMORY_TRACKING lines count as INFO. */
 function tagRank(tag: string): number {
   return LEVEL_RANK[tag as LogLevel] ?? LEVEL_RANK.INFO;
 }
@@ -27,7 +27,7 @@ export interface ConsoleSinkOptions {
   stream?: { write(text: string): unknown };
 }
 
-/** Prints progress lines in the seed's format, coloured only on a terminal. */
+/** Prints progress lines in the Python logger's format, coloured only on a terminal. */
 export class ConsoleSink implements RecordSink {
   private readonly minRank: number;
   private readonly stream: { write(text: string): unknown };

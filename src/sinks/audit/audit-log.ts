@@ -216,7 +216,7 @@ export class AuditLog implements RecordSink {
       };
       this.#errorBlock(r.endMs, scope.sessionId, scope.month, names.raw, message, error, r.context, scope);
     }
-    // A month's end is a natural checkpoint: the seed's users read the files per month.
+    // A month's end is a natural checkpoint: the Python logger's users read the files per month.
     if (scope.kind === 'month') this.flushNow();
     else this.written(r.endMs);
   }

@@ -105,7 +105,7 @@ const indent = (text: string) =>
     .join('\n');
 
 /**
- * A multi-line block in the seed's form. Every free-text line is indented or
+ * A multi-line block in the Python logger's form. Every free-text line is indented or
  * escaped, so nothing inside a block can pass for the start of another.
  */
 export function errorBlock(f: ErrorBlockFields): string {
