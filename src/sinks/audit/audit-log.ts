@@ -68,9 +68,9 @@ export class AuditLog implements RecordSink {
   private lastFlushMs = epochNowMs();
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
-  readonly #names = new CappedMap<string, ScopeNames>();
-  /** Record parts by month and stage name. */
-  readonly #parts = new CappedMap<string, RecordParts>();
+  /** Per (month, stage name): the escaped strings and record parts its lines are built from. Months keyed apart from stages. */
+  readonly #stageParts = new Map<string | undefined, CappedMap<string, NamedParts>>();
+  readonly #monthParts = new CappedMap<string | undefined, NamedParts>();
   /** Where each error's full traceback was written. */
   readonly #errorsWritten = new WeakMap<ErrorInfo, string>();
 
@@ -130,27 +130,26 @@ export class AuditLog implements RecordSink {
 
   onStart(r: ScopeStartRecord): void {
     const scope = r.scope;
-    const names = this.#namesOf(scope);
+    const { names, parts } = this.#partsOf(scope);
     this.human.append(`[${formatLocalTimestamp(r.startMs)}] [INFO] [${names.label}] ${names.startMessageEscaped}\n`);
-    const parts = this.#partsOf(scope, names);
     this.structured.append(startLineFromParts(parts, r.startMs, r.context, toMb(r.rssBytes), scope.traceId, scope.spanId));
     this.written(r.startMs);
   }
 
-  /** Record parts per (session, month, stage name); a different session id (a replayed record) is built afresh. */
-  #partsOf(scope: ScopeRef, names: ScopeNames): RecordParts {
-    const key = `${scope.month ?? ''}\u0000${scope.name}`;
-    const ownSession = scope.sessionId === this.options.sessionId;
-    const cached = ownSession ? this.#parts.peek(key) : undefined;
-    if (cached !== undefined) return cached;
-    const parts = recordParts(scope.kind, scope.name, scope.month, scope.sessionId, names.startMessage, names.successMessage);
-    return ownSession ? this.#parts.remember(key, parts) : parts;
-  }
-
-  /** Per-name strings, escaped once: a run repeats a handful of names millions of times. */
-  #namesOf(scope: ScopeRef): ScopeNames {
-    const key = scope.kind === 'month' ? `\u0000${scope.month}` : scope.name;
-    return this.#names.peek(key) ?? this.#names.remember(key, scopeNames(scope));
+  /**
+   * The cached strings of a scope's lines: two Map lookups on strings the
+   * session already holds, no key built per record. Records of another
+   * session (replayed, say) are built afresh.
+   */
+  #partsOf(scope: ScopeRef): NamedParts {
+    if (scope.sessionId !== this.options.sessionId) return namedParts(scope);
+    if (scope.kind === 'month') return this.#monthParts.peek(scope.month) ?? this.#monthParts.remember(scope.month, namedParts(scope));
+    let byName = this.#stageParts.get(scope.month);
+    if (byName === undefined) {
+      byName = new CappedMap();
+      if (this.#stageParts.size < 4096) this.#stageParts.set(scope.month, byName);
+    }
+    return byName.peek(scope.name) ?? byName.remember(scope.name, namedParts(scope));
   }
 
   onMessage(r: MessageRecord): void {
@@ -187,7 +186,7 @@ export class AuditLog implements RecordSink {
    */
   onEnd(r: ScopeEndRecord): void {
     const scope = r.scope;
-    const names = this.#namesOf(scope);
+    const { names, parts } = this.#partsOf(scope);
     let level = 'INFO';
     let message = names.successMessage;
     if (r.outcome === 'success' && !r.slow) {
@@ -203,7 +202,6 @@ export class AuditLog implements RecordSink {
       for (const [tag, line] of lines) text += formatHumanLine(r.endMs, tag, names.raw, line);
       this.human.append(text);
     }
-    const parts = this.#partsOf(scope, names);
     const context = contextJson(r.context, CONTEXT_PREFIX); // once for both records
     this.structured.append(r.outcome === 'success' ? successEndLineFromParts(parts, r, context) : structuredEndLine(r, message, level));
     this.performance.append(performanceLineFromParts(parts, r, context));
@@ -295,6 +293,16 @@ export class AuditLog implements RecordSink {
     this.closed = true;
     for (const file of this.files) file.close();
   }
+}
+
+interface NamedParts {
+  names: ScopeNames;
+  parts: RecordParts;
+}
+
+function namedParts(scope: ScopeRef): NamedParts {
+  const names = scopeNames(scope);
+  return { names, parts: recordParts(scope.kind, scope.name, scope.month, scope.sessionId, names.startMessage, names.successMessage) };
 }
 
 /** Per-name strings of a scope's lines, escaped once. */
