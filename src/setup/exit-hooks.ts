@@ -4,6 +4,23 @@ export interface ExitHookTargets {
   interruptSync(reason: string, error?: unknown): void;
   /** Full bounded shutdown: files and OTLP; `reason` is given to scopes still open. Never rejects. */
   shutdown(reason: string): Promise<void>;
+  /** A signal arrived while a shutdown was already running: it will end the process once that shutdown is done. */
+  signalDuringShutdown(signal: NodeJS.Signals): void;
+}
+
+/** The installed hooks, as `shutdown()` drives them. */
+export interface ExitHooks {
+  /** A shutdown has begun: exit paths no longer start one, but signals are still caught (and kept). */
+  beginShutdown(): void;
+  /** The signal caught since the shutdown began, if any. */
+  readonly caughtSignal: NodeJS.Signals | undefined;
+  /**
+   * Removes the hooks. A signal caught during the shutdown is then raised
+   * again, so the process ends the way it would have without stagetrace
+   * (killed by that signal, exit code 128 + n), unless the application
+   * listens for it itself.
+   */
+  finish(): void;
 }
 
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
@@ -30,13 +47,23 @@ function rejectionsCrash(): boolean {
  *   the OTLP export of the interrupted spans is not.
  * - the event loop running dry before `shutdown()`: a normal shutdown.
  *
- * Returns a function that removes the hooks.
+ * A signal is only handled between two turns of the event loop: during a
+ * synchronous (CPU-bound) stage it waits until the stage returns. If the
+ * program then calls `shutdown()`, the signal is kept and raised again once
+ * the shutdown is done, so the process still ends with the signal's exit code.
  */
-export function installExitHooks(targets: ExitHookTargets): () => void {
+export function installExitHooks(targets: ExitHookTargets): ExitHooks {
   let ending = false;
+  let caughtDuringShutdown: NodeJS.Signals | undefined;
 
   const onSignal = (signal: NodeJS.Signals) => {
-    if (ending) return;
+    if (ending) {
+      if (caughtDuringShutdown === undefined) {
+        caughtDuringShutdown = signal;
+        targets.signalDuringShutdown(signal);
+      }
+      return;
+    }
     ending = true;
     targets.interruptSync(`${signal} received`);
     const applicationListens = process.listenerCount(signal) > 1;
@@ -87,6 +114,20 @@ export function installExitHooks(targets: ExitHookTargets): () => void {
   process.on('beforeExit', onBeforeExit);
 
   let removed = false;
+  return {
+    beginShutdown() {
+      ending = true;
+    },
+    get caughtSignal() {
+      return caughtDuringShutdown;
+    },
+    finish() {
+      const signal = caughtDuringShutdown;
+      const applicationListens = signal !== undefined && process.listenerCount(signal) > 1;
+      uninstall();
+      if (signal !== undefined && !applicationListens) process.kill(process.pid, signal);
+    },
+  };
   function uninstall(): void {
     if (removed) return;
     removed = true;
@@ -96,7 +137,6 @@ export function installExitHooks(targets: ExitHookTargets): () => void {
     process.off('exit', onExit);
     process.off('beforeExit', onBeforeExit);
   }
-  return uninstall;
 }
 
 function describe(error: unknown): string {

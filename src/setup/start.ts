@@ -14,7 +14,7 @@ import { VERSION } from '../model/version.js';
 import { sessionSlots } from '../session/session-registry.js';
 import { samplerFromEnv } from './audit-sampler.js';
 import { createForwardProcessor, createInstrumentations, createMetricReaders } from './components.js';
-import { installExitHooks } from './exit-hooks.js';
+import { type ExitHooks, installExitHooks } from './exit-hooks.js';
 import { OtlpConnections } from './otlp-connections.js';
 import { buildSession, INSTRUMENTATION_SCOPE, type SessionBundle } from './session-factory.js';
 
@@ -36,7 +36,7 @@ interface Started {
   sdk: NodeSDK | undefined;
   privateProvider: BasicTracerProvider | undefined;
   shutdownOnce: BindOnceFuture<void, undefined, (...args: unknown[]) => Promise<void>>;
-  removeExitHooks: (() => void) | undefined;
+  exitHooks: ExitHooks | undefined;
   /** Released at the end of shutdown(), so a hanging collector cannot hold the process. */
   otlpConnections: OtlpConnections | undefined;
 }
@@ -137,10 +137,10 @@ function begin(
     sdk,
     privateProvider,
     shutdownOnce: new BindOnceFuture((...args: unknown[]) => stop(started, String(args[0])), undefined),
-    removeExitHooks: undefined,
+    exitHooks: undefined,
     otlpConnections: config.otlp ? new OtlpConnections([config.otlp.tracesUrl, config.otlp.metricsUrl]) : undefined,
   };
-  started.removeExitHooks = config.handleExit ? exitHooksFor(started) : undefined;
+  started.exitHooks = config.handleExit ? exitHooksFor(started) : undefined;
   sessionSlots.started = started;
   sessionSlots.current = bundle.session;
 }
@@ -205,7 +205,7 @@ export async function start(options?: StagetraceOptions): Promise<StagetraceComp
 }
 
 /** Signal, crash and exit handling when `handleExit` is on (default with `start()`, opt-in with `createStagetrace()`). */
-function exitHooksFor(started: Started): () => void {
+function exitHooksFor(started: Started): ExitHooks {
   const { session, audit } = started.bundle;
   return installExitHooks({
     interruptSync: (reason, error) => {
@@ -213,6 +213,15 @@ function exitHooksFor(started: Started): () => void {
       audit?.flushNow();
     },
     shutdown: (reason) => started.shutdownOnce.call(reason),
+    signalDuringShutdown: (signal) =>
+      session.log(
+        undefined,
+        'WARNING',
+        `stagetrace: ${signal} received while shutting down; the process ends with ${signal} once the files are written`,
+        undefined,
+        undefined,
+        undefined,
+      ),
   });
 }
 
@@ -264,8 +273,17 @@ export function shutdown(): Promise<void> {
 async function stop(started: Started, reason: string): Promise<void> {
   const { bundle, components, sdk, privateProvider } = started;
   const { session } = bundle;
-  started.removeExitHooks?.();
-  session.interruptOpenScopes(reason);
+  const hooks = started.exitHooks;
+  hooks?.beginShutdown();
+  if (hooks) {
+    // A few turns of the event loop first, so that a signal which arrived
+    // while a synchronous stage blocked the loop is handled (libuv delivers
+    // it on the second turn) while the files are still open: it is written
+    // down, names why open scopes end, and still ends the process.
+    for (let turn = 0; turn < 3; turn++) await new Promise((resolve) => setImmediate(resolve));
+  }
+  const signal = hooks?.caughtSignal;
+  session.interruptOpenScopes(signal === undefined ? reason : `${signal} received`);
   session.stats.end(epochNowMs());
   bundle.memory.stop();
   const stopping = (async () => {
@@ -288,4 +306,6 @@ async function stop(started: Started, reason: string): Promise<void> {
   sessionSlots.ended = session;
   sessionSlots.current = undefined;
   sessionSlots.started = undefined;
+  // A signal kept during the shutdown now ends the process, before the program goes on after shutdown().
+  started.exitHooks?.finish();
 }

@@ -122,6 +122,27 @@ describe('exit paths of a real pipeline process', () => {
     }, 90_000);
   }
 
+  it.concurrent('SIGTERM during a CPU-bound last stage followed by shutdown(): the process still dies by SIGTERM, as plain Node does', async () => {
+    const dir = logDir();
+    const live = spawnScript(SCENARIO_SCRIPT, {
+      SCENARIO: 'cpu-last-stage',
+      WAIT_MS: '1500',
+      STAGETRACE_LOG_DIR: dir,
+      STAGETRACE_CONSOLE: 'false',
+    });
+    await live.waitForStdout(/^busy$/m, 60_000);
+    live.child.kill('SIGTERM');
+    const run = await live.exited;
+    // Without stagetrace the signal kills the process (exit code 143); the shutdown that followed must not swallow it.
+    expect(run.signal, run.stderr).toBe('SIGTERM');
+    expect(run.stdout).not.toMatch(/pipeline done/);
+    const human = readText(join(dir, HUMAN));
+    expect(human).toMatch(/\[WARNING\] stagetrace: SIGTERM received while shutting down; the process ends with SIGTERM/);
+    // The files are complete and valid: the stage ran to its end before the signal could be handled.
+    const structured = readJsonl(join(dir, STRUCTURED));
+    expect(structured.filter((r) => r.stage_event === 'end')).toHaveLength(2);
+  });
+
   it.concurrent('an application with its own SIGTERM listener decides how the process ends', async () => {
     const dir = logDir();
     const live = spawnScript(SCENARIO_SCRIPT, { SCENARIO: 'own-sigterm', STAGETRACE_LOG_DIR: dir, STAGETRACE_CONSOLE: 'false' });
