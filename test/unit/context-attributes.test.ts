@@ -247,6 +247,107 @@ describe('flattenContext: never throws', () => {
   });
 });
 
+describe('flattenContext: hostile values drop only themselves', () => {
+  const revoked = () => {
+    const { proxy, revoke } = Proxy.revocable({ a: 1 }, {});
+    revoke();
+    return proxy;
+  };
+
+  it('a revoked proxy does not take the keys after it', () => {
+    const out = flat({ ok: 1, p: revoked(), after: 2, nested: { q: revoked(), kept: 'k' } });
+    expect(out['ctx.ok']).toBe(1);
+    expect(out['ctx.after']).toBe(2);
+    expect(out['ctx.nested.kept']).toBe('k');
+    expect(out['ctx.p']).toBe('[Unreadable]');
+  });
+
+  it('a revoked proxy inside an array, a Set or a Map does not take the keys after it', () => {
+    const out = flat({ list: [1, revoked()], set: new Set([revoked()]), map: new Map([['x', revoked()]]), after: 2 });
+    expect(out['ctx.list']).toBe('[1,"[Unreadable]"]');
+    expect(out['ctx.after']).toBe(2);
+  });
+
+  it('objects without a prototype and objects whose toString or name throws work', () => {
+    const bare = Object.assign(Object.create(null), { a: 1, inner: Object.assign(Object.create(null), { b: 'x' }) });
+    expect(flat(bare)).toEqual({ 'ctx.a': 1, 'ctx.inner.b': 'x' });
+    const hostileKey = {
+      toString() {
+        throw new Error('boom');
+      },
+    };
+    const hostileError = new Error('m');
+    Object.defineProperty(hostileError, 'name', {
+      get() {
+        throw new Error('boom');
+      },
+    });
+    const out = flat({
+      map: new Map<unknown, unknown>([
+        [hostileKey, 1],
+        ['fine', 2],
+      ]),
+      err: hostileError,
+      list: [
+        {
+          toString() {
+            throw new Error('boom');
+          },
+        },
+      ],
+      after: 3,
+    });
+    expect(out['ctx.map.fine']).toBe(2);
+    expect(out['ctx.after']).toBe(3);
+    expect(typeof out['ctx.err']).toBe('string');
+  });
+
+  it('__proto__ and constructor keys are plain attribute names and are counted', () => {
+    const context = JSON.parse('{"__proto__": ["a", "b"], "constructor": 2, "toString": 3, "x": 4}');
+    const out = flattenContext(context, '', redactor, { maxAttributes: 3, maxDepth: 8, maxStringLength: 100 });
+    expect(Object.getPrototypeOf(out)).toBe(Object.prototype);
+    expect(Object.keys(out)).toEqual(['__proto__', 'constructor', 'toString']);
+    expect(Object.getOwnPropertyDescriptor(out, '__proto__')?.value).toEqual(['a', 'b']);
+  });
+
+  it('renders BigInt and NaN inside arrays by the context rule', () => {
+    const out = flat({
+      bigs: [1n, 2n],
+      nonFinite: [Number.NaN, Number.POSITIVE_INFINITY],
+      withNaN: [1, Number.NaN],
+      bigAndNumber: [1n, 2],
+      negativeZero: [-0, 1],
+    });
+    // BigInt, NaN and ±Infinity become strings; an array of one type stays an array, a mixed one is JSON text.
+    expect(out['ctx.bigs']).toEqual(['1', '2']);
+    expect(out['ctx.nonFinite']).toEqual(['NaN', 'Infinity']);
+    expect(out['ctx.withNaN']).toBe('[1,"NaN"]');
+    expect(out['ctx.bigAndNumber']).toBe('["1",2]');
+    expect(out['ctx.negativeZero']).toEqual([-0, 1]);
+  });
+
+  it('keys that hold a URL with a password are scrubbed and long keys are cut', () => {
+    const out = flat({ 'https://svc:KEYSECRET@api/x': 'ok', ['k'.repeat(10_000)]: 1 });
+    expect(JSON.stringify(Object.keys(out))).not.toContain('KEYSECRET');
+    for (const name of Object.keys(out)) expect(name.length).toBeLessThanOrEqual(4 + 4096 + 1);
+  });
+
+  it('holds the attribute count with values that were already set and with huge inputs', () => {
+    const into: Attributes = { 'ctx.pre': 1 };
+    const wide: Record<string, number> = {};
+    for (let i = 0; i < 100_000; i++) wide[`k${i}`] = i;
+    const out = flattenContext(wide, 'ctx.', redactor, { maxAttributes: 10, maxDepth: 8, maxStringLength: 16 }, into);
+    expect(Object.keys(out)).toHaveLength(10);
+    const long = flattenContext({ s: 'x'.repeat(1 << 20), list: ['y'.repeat(1 << 20)] }, 'ctx.', redactor, {
+      maxAttributes: 10,
+      maxDepth: 8,
+      maxStringLength: 16,
+    });
+    expect(long['ctx.s']).toBe(`${'x'.repeat(16)}…`);
+    expect(long['ctx.list']).toEqual([`${'y'.repeat(16)}…`]);
+  });
+});
+
 describe('context on spans and console lines', () => {
   let session: InMemorySession | undefined;
   let stderr: StderrCapture | undefined;
