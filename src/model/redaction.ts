@@ -123,14 +123,19 @@ function isKeyChar(c: number): boolean {
   return isWordChar(c) || c === 45 || c === 46 || c === PERCENT;
 }
 
-/** Characters of a `Bearer`/`Basic` credential (RFC 6750 token68). */
-function isCredentialChar(c: number): boolean {
-  return isWordChar(c) || c === 45 || c === 46 || c === 126 || c === 43 || c === SLASH || c === EQUALS;
-}
+/** Runs that end a secret: an unquoted value (text or query) or a `Bearer`/`Basic` credential. */
+const VALUE = 0;
+const QUERY_VALUE = 1;
+const CREDENTIAL = 2;
+type RunKind = typeof VALUE | typeof QUERY_VALUE | typeof CREDENTIAL;
 
-/** Where an unquoted secret value ends; in a query also at `#`. `;` and `,` do not end it: a secret may hold them. */
-function isValueEnd(c: number, inQuery: boolean): boolean {
-  return isSpace(c) || isQuote(c) || c === AMPERSAND || (inQuery && c === HASH);
+/**
+ * Where a run ends. An unquoted value ends at whitespace, a quote or `&`, in a
+ * query also at `#`; `;` and `,` do not end it, a secret may hold them. A
+ * credential runs to whitespace or a quote: wider than RFC 6750's token68, as real tokens are.
+ */
+function endsRun(c: number, kind: RunKind): boolean {
+  return isSpace(c) || isQuote(c) || (kind !== CREDENTIAL && c === AMPERSAND) || (kind === QUERY_VALUE && c === HASH);
 }
 
 /** Case-insensitive `bearer`/`basic` as a whole word at `at`; its length, or 0. */
@@ -314,9 +319,9 @@ export function errorSummary(error: object): string {
 /**
  * One left-to-right pass over (already cut) text. Each handler looks only at
  * the characters around one `:`, `=` or credential word and says where the
- * pass goes on; a handler never goes back over what an earlier one covered
- * (backwards it looks at most {@link MAX_KEY_CHARS} characters), so the pass
- * is linear.
+ * pass goes on, never before the point it was called at; backwards a handler
+ * looks at most {@link MAX_KEY_CHARS} characters, and a URL's extent is found
+ * once for all URLs nested in it, so the pass is linear.
  */
 class Scan {
   #out = '';
@@ -325,6 +330,9 @@ class Scan {
   #tokenStart = -1;
   #tokenEnd = -1;
   #tokenLastAt = -1;
+  /** The last run found of each kind: a run nested in it (`token: password: x`) ends where it ends. */
+  readonly #runStart = [-1, -1, -1];
+  readonly #runEnd = [-1, -1, -1];
 
   readonly #redactor: Redactor;
   readonly #text: string;
@@ -357,7 +365,25 @@ class Scan {
     return this.#copied === 0 ? text : this.#out + text.slice(this.#copied);
   }
 
+  /** The end of the run of `kind` starting at `from`; each character is looked at once however runs nest. */
+  #endOfRun(from: number, kind: RunKind): number {
+    const start = this.#runStart[kind] as number;
+    const end = this.#runEnd[kind] as number;
+    if (from >= start && from < end) return end;
+    const text = this.#text;
+    let at = from;
+    while (at < text.length && !endsRun(text.charCodeAt(at), kind)) at++;
+    this.#runStart[kind] = from;
+    this.#runEnd[kind] = at;
+    return at;
+  }
+
+  /** Replaces text[from, to) by the marker; a range overlapping the last one merges into it. */
   #redact(from: number, to: number): void {
+    if (from < this.#copied) {
+      if (to > this.#copied) this.#copied = to;
+      return;
+    }
     this.#out += `${this.#text.slice(this.#copied, from)}${REDACTED}`;
     this.#copied = to;
   }
@@ -383,14 +409,15 @@ class Scan {
       first++;
     }
     if (first >= this.#tokenEnd || text.charCodeAt(first) !== COLON) return start;
-    if (this.#tokenLastAt > first) {
-      this.#redact(first + 1, this.#tokenLastAt);
-      return this.#tokenLastAt + 1;
-    }
     if (this.#truncated && this.#tokenEnd === n) {
-      // `https://user:pass` cut before its `@`: what follows the colon may be a password.
+      // A URL that the cut ends: its last `@` may lie past the cut, so all after the colon may be password.
       this.#redact(first + 1, n);
       return n;
+    }
+    if (this.#tokenLastAt > first) {
+      this.#redact(first + 1, this.#tokenLastAt);
+      // Go on inside: what looked like a password may be `host:port?password=…@…`, whose value runs past the `@`.
+      return first + 1;
     }
     return first + 1; // host:port; going on after the colon keeps `secrets.example:443` from reading as a key
   }
@@ -437,21 +464,17 @@ class Scan {
       if (close > value + 1) this.#redact(value + 1, close);
       return close + 1;
     }
-    let end = value;
-    while (end < n && !isValueEnd(text.charCodeAt(end), inQuery)) end++;
+    let end = this.#endOfRun(value, inQuery ? QUERY_VALUE : VALUE);
     if (end === value) return value;
     if (!inQuery && end - value <= 9 && AUTH_SCHEMES.has(text.slice(value, end).toLowerCase())) {
       // `Authorization: token ghp_…`: the scheme's next word is the credential.
       let next = end;
       while (next < n && isHorizontalSpace(text.charCodeAt(next))) next++;
-      if (next > end) {
-        let last = next;
-        while (last < n && !isValueEnd(text.charCodeAt(last), false)) last++;
-        if (last > next) end = last;
-      }
+      if (next > end) end = this.#endOfRun(next, VALUE);
     }
     this.#redact(value, end);
-    return end;
+    // Go on inside the value: it may end in another secret key (`token: password: x`) whose value follows it.
+    return value;
   }
 
   /** `Bearer <credential>` / `Basic <credential>`, starting after the word. */
@@ -461,12 +484,10 @@ class Scan {
     let start = wordEnd;
     while (start < n && isSpace(text.charCodeAt(start))) start++;
     if (start === wordEnd) return wordEnd;
-    let end = start;
-    while (end < n && isCredentialChar(text.charCodeAt(end))) end++;
+    const end = this.#endOfRun(start, CREDENTIAL);
     const cutShort = this.#truncated && end === n && end > start;
-    if (end - start < MIN_CREDENTIAL_CHARS && !cutShort) return start;
-    this.#redact(start, end);
-    return end;
+    if (end - start >= MIN_CREDENTIAL_CHARS || cutShort) this.#redact(start, end);
+    return start; // inside too, as for values
   }
 }
 
