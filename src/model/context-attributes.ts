@@ -167,9 +167,9 @@ export function toScalar(value: unknown, state: { redactor: Redactor; limits: Fl
     case 'object': {
       if (value === null) return undefined;
       try {
-        if (value instanceof Date) return Number.isNaN(value.getTime()) ? 'Invalid Date' : value.toISOString();
+        if (value instanceof Date) return cut(Number.isNaN(value.getTime()) ? 'Invalid Date' : value.toISOString(), max);
         if (value instanceof Error) return cut(state.redactor.scrubText(errorSummary(value)), max);
-        if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer) return `<${value.byteLength} bytes>`;
+        if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer) return cut(`<${value.byteLength} bytes>`, max);
       } catch {
         return UNREADABLE;
       }
@@ -216,7 +216,8 @@ function toArrayAttribute(items: readonly unknown[], state: FlattenState): Attri
     kind = itemKindNow;
   }
   if (!uniform) return cut(state.redactor.toJsonText(items, max), max); // the array itself, so a cycle through it is seen
-  if (kind === 'string') return values.map((item) => (typeof item === 'string' ? cut(state.redactor.scrubText(item), max) : String(item)));
+  if (kind === 'string')
+    return values.map((item) => cut(typeof item === 'string' ? state.redactor.scrubText(item) : state.redactor.toText(item), max));
   return values as number[] | boolean[];
 }
 

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { stackWithCauses, toErrorInfo } from '../../src/model/error-info.js';
 import { REDACTED, Redactor } from '../../src/model/redaction.js';
@@ -90,5 +91,61 @@ describe('toErrorInfo: hostile errors never throw and stay bounded', () => {
   it('a huge thrown object is cut', () => {
     const wide = Object.fromEntries(Array.from({ length: 200_000 }, (_, i) => [`k${i}`, i]));
     expect(info(wide).message.length).toBeLessThanOrEqual(8193);
+  });
+});
+
+describe('property: whatever is thrown', () => {
+  const runs = Number(process.env.STAGETRACE_PROPERTY_RUNS) || 200;
+  const boom = () => {
+    throw new Error('boom');
+  };
+  /** Recipes rather than values: fast-check reads what it generates, and these must only be read by toErrorInfo. */
+  const recipe = fc.letrec((tie) => ({
+    thrown: fc.oneof(
+      { depthSize: 'small', withCrossShrink: true },
+      fc
+        .anything({ maxDepth: 2, withBigInt: true, withDate: true, withMap: true, withSet: true, withNullPrototype: true })
+        .map((v) => () => v),
+      fc.string({ maxLength: 50 }).map((m) => () => new Error(m)),
+      fc.nat({ max: 1 << 20 }).map((n) => () => new RangeError('m'.repeat(n))),
+      fc.tuple(fc.string({ maxLength: 10 }), tie('thrown')).map(
+        ([m, cause]) =>
+          () =>
+            new Error(m, { cause: (cause as () => unknown)() }),
+      ),
+      fc
+        .constantFrom('name', 'message', 'stack', 'cause', 'constructor')
+        .map((key) => () => Object.defineProperty(new Error('x'), key, { get: boom })),
+      fc.constant(() => {
+        const { proxy, revoke } = Proxy.revocable(new Error('p'), {});
+        revoke();
+        return proxy;
+      }),
+      fc.constant(() => new Proxy(new Error('t'), { get: boom, getPrototypeOf: boom, ownKeys: boom, has: boom })),
+      fc.constant(() => ({ toString: boom, toJSON: boom, message: 'obj', password: 'SECRETPW' })),
+      fc.constant(() => {
+        const a = new Error('a');
+        (a as { cause?: unknown }).cause = new Error('b', { cause: a });
+        return a;
+      }),
+    ),
+  })).thrown as fc.Arbitrary<() => unknown>;
+
+  it('never throws, stays within the caps, and finishes (hang guard)', () => {
+    fc.assert(
+      fc.property(recipe, (make) => {
+        const thrown = make();
+        const started = performance.now();
+        const out = info(thrown);
+        const text = stackWithCauses(out);
+        expect(performance.now() - started).toBeLessThan(2000);
+        expect(typeof out.type).toBe('string');
+        expect(out.message.length).toBeLessThanOrEqual(8192 + 40);
+        expect((out.stack ?? '').length).toBeLessThanOrEqual(8192 + 16384 + 300);
+        expect(out.causes.length).toBeLessThanOrEqual(10);
+        expect(text).not.toContain('SECRETPW');
+      }),
+      { numRuns: runs },
+    );
   });
 });
