@@ -81,6 +81,10 @@ const MAX_JSON_DEPTH = 8;
 const AUTH_SCHEMES = new Set(['bearer', 'basic', 'token', 'digest', 'negotiate', 'apikey', 'key']);
 /** Only for the pre-check; a literal alternation, linear. */
 const CREDENTIAL_WORD = /b(?:earer|asic)/i;
+/** Finds each `bearer`/`basic`: literal words, no quantifier, nothing to backtrack. */
+const CREDENTIAL_WORDS = /b(?:earer|asic)/gi;
+
+const indexOrEnd = (index: number, end: number) => (index === -1 ? end : index);
 
 const AT = 64;
 const COLON = 58;
@@ -185,6 +189,8 @@ export class Redactor {
   readonly #fragments: string[];
   readonly #secretParams: Set<string>;
   readonly #keyCache = new Map<string, boolean>();
+  readonly #textKeyCache = new Map<string, boolean>();
+  readonly #paramCache = new Map<string, boolean>();
 
   constructor(options: RedactorOptions = {}) {
     this.#fragments = [...DEFAULT_SECRET_KEY_FRAGMENTS, ...(options.extraKeys ?? []).map(normaliseKey)].filter((f) => f !== '');
@@ -237,8 +243,9 @@ export class Redactor {
       suffix = truncationMarker(text.length);
     }
     // Cheap pre-check: most messages hold none of the characters a secret needs around it.
-    if (body.indexOf('=') === -1 && body.indexOf(':') === -1 && !CREDENTIAL_WORD.test(body)) return body + suffix;
-    return new Scan(this, body, suffix !== '').run() + suffix;
+    const words = CREDENTIAL_WORD.test(body);
+    if (!words && body.indexOf('=') === -1 && body.indexOf(':') === -1) return body + suffix;
+    return new Scan(this.#judgeTextKey, body, suffix !== '', words).run() + suffix;
   }
 
   /** A key as it may appear in an attribute name: scrubbed like text and at most `maxChars` long. */
@@ -302,10 +309,19 @@ export class Redactor {
     return json === '"[Unreadable]"' ? '[Unreadable]' : json;
   }
 
-  /** For {@link Scan}: the key-or-parameter decision on a key found in text (not cached: text keys are many). */
-  judgeTextKey(key: string, inQuery: boolean): boolean {
-    return inQuery ? this.#isSecretParam(key) : this.#judgeKey(key);
-  }
+  /**
+   * For {@link Scan}: the decision on a key found in text (`rows: 3`,
+   * `?sig=…`), remembered like object keys: messages repeat the same few.
+   */
+  readonly #judgeTextKey = (key: string, inQuery: boolean): boolean => {
+    const cache = inQuery ? this.#paramCache : this.#textKeyCache;
+    let secret = cache.get(key);
+    if (secret === undefined) {
+      secret = inQuery ? this.#isSecretParam(key) : this.#judgeKey(key);
+      if (cache.size < KEY_CACHE_SIZE) cache.set(key, secret);
+    }
+    return secret;
+  };
 }
 
 /** `"Name: message"` of an Error, read without trusting its getters. */
@@ -330,36 +346,48 @@ class Scan {
   #tokenStart = -1;
   #tokenEnd = -1;
   #tokenLastAt = -1;
-  /** The last run found of each kind: a run nested in it (`token: password: x`) ends where it ends. */
-  readonly #runStart = [-1, -1, -1];
-  readonly #runEnd = [-1, -1, -1];
+  /** The last run found of each kind: a run nested in it (`token: password: x`) ends where it ends. Made when first needed. */
+  #runStart: number[] | undefined;
+  #runEnd: number[] | undefined;
+  /** The text holds `bearer` or `basic`. */
+  readonly #hasCredentialWord: boolean;
 
-  readonly #redactor: Redactor;
+  readonly #isSecret: (key: string, inQuery: boolean) => boolean;
   readonly #text: string;
   /** The text was cut: a secret running to its end may be the start of a longer one. */
   readonly #truncated: boolean;
 
-  constructor(redactor: Redactor, text: string, truncated: boolean) {
-    this.#redactor = redactor;
+  constructor(isSecret: (key: string, inQuery: boolean) => boolean, text: string, truncated: boolean, hasCredentialWord: boolean) {
+    this.#isSecret = isSecret;
     this.#text = text;
     this.#truncated = truncated;
+    this.#hasCredentialWord = hasCredentialWord;
   }
 
   run(): string {
     const text = this.#text;
     const n = text.length;
+    // The next `:`, `=` and credential word at or after p, each found by a search that only moves forward.
+    let colon = -1;
+    let equals = -1;
+    let word = this.#hasCredentialWord ? -1 : n;
     let p = 0;
     while (p < n) {
-      const c = text.charCodeAt(p);
-      if (c === COLON && text.charCodeAt(p + 1) === SLASH && text.charCodeAt(p + 2) === SLASH) {
+      if (colon !== n && colon < p) colon = indexOrEnd(text.indexOf(':', p), n);
+      if (equals !== n && equals < p) equals = indexOrEnd(text.indexOf('=', p), n);
+      if (word !== n && word < p) {
+        CREDENTIAL_WORDS.lastIndex = p;
+        word = CREDENTIAL_WORDS.exec(text)?.index ?? n;
+      }
+      p = Math.min(colon, equals, word);
+      if (p >= n) break;
+      if (p === colon && text.charCodeAt(p + 1) === SLASH && text.charCodeAt(p + 2) === SLASH) {
         p = Math.max(p + 1, this.#url(p));
-      } else if (c === COLON || c === EQUALS) {
+      } else if (p === colon || p === equals) {
         p = Math.max(p + 1, this.#keyValue(p));
-      } else if ((c | 32) === 98) {
+      } else {
         const length = credentialWordAt(text, p);
         p = length === 0 ? p + 1 : Math.max(p + 1, this.#credential(p + length));
-      } else {
-        p++;
       }
     }
     return this.#copied === 0 ? text : this.#out + text.slice(this.#copied);
@@ -367,6 +395,8 @@ class Scan {
 
   /** The end of the run of `kind` starting at `from`; each character is looked at once however runs nest. */
   #endOfRun(from: number, kind: RunKind): number {
+    this.#runStart ??= [-1, -1, -1];
+    this.#runEnd ??= [-1, -1, -1];
     const start = this.#runStart[kind] as number;
     const end = this.#runEnd[kind] as number;
     if (from >= start && from < end) return end;
@@ -448,7 +478,7 @@ class Scan {
     if (keyStart === keyEnd) return separator + 1;
     const inQuery =
       text.charCodeAt(separator) === EQUALS && (before === QUESTION || before === AMPERSAND || before === SEMICOLON || before === HASH);
-    if (!this.#redactor.judgeTextKey(text.slice(keyStart, keyEnd), inQuery)) return separator + 1;
+    if (!this.#isSecret(text.slice(keyStart, keyEnd), inQuery)) return separator + 1;
 
     let value = separator + 1;
     while (value < n && isHorizontalSpace(text.charCodeAt(value))) value++;
