@@ -1,4 +1,7 @@
-import { closeSync, existsSync, fchmodSync, fstatSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fchmodSync, fstatSync, ftruncateSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+
+/** Writes `data` at the end of the file and returns the bytes written, which may be fewer (a full disk). */
+export type WriteFunction = (fd: number, data: string | Uint8Array) => number;
 
 export interface AuditFileOptions {
   /** Rotate before a write would take the file past this many bytes. */
@@ -11,6 +14,10 @@ export interface AuditFileOptions {
   onError: (error: unknown) => void;
   /** What every record ends with; rotation splits only after it. Default `\n`. */
   recordEnd?: string;
+  /** The system call, replaceable so tests can cut writes short. Default `fs.writeSync`. */
+  write?: WriteFunction;
+  /** Shortens the file to `length` bytes, replaceable so tests can make it fail. Default `fs.ftruncateSync`. */
+  truncate?: (fd: number, length: number) => void;
 }
 
 /** Records kept for retry while the disk refuses writes, before the oldest are given up (and counted). */
@@ -20,34 +27,76 @@ const FLUSH_AT_CHARS = 256 * 1024;
 /** Records joined into one flat chunk at a time (see {@link AuditFile.append}). */
 const RECORDS_PER_CHUNK = 32;
 
+const writeToFile: WriteFunction = (fd, data) => (typeof data === 'string' ? writeSync(fd, data) : writeSync(fd, data));
+
+/** A write that failed after `completedChars` characters of its text were in the file, ending at a record boundary. */
+class WriteFailure extends Error {
+  constructor(
+    readonly failure: unknown,
+    readonly completedChars: number,
+  ) {
+    super('audit write failed');
+  }
+}
+
+/** Characters of the text whose UTF-8 is `encoded`, in its first `bytes` bytes; `bytes` must end a record (ASCII). */
+function charsIn(encoded: Buffer, bytes: number): number {
+  return encoded.subarray(0, bytes).toString('utf8').length;
+}
+
+function countRecords(text: string, end: string): number {
+  let count = 0;
+  for (let at = text.indexOf(end); at !== -1; at = text.indexOf(end, at + end.length)) count++;
+  // A record without its end (not expected) still counts.
+  return text.length > 0 && !text.endsWith(end) ? count + 1 : count;
+}
+
 /**
  * One append-only audit file with size-based rotation.
  *
  * Records are whole strings and are never split: rotation happens between
- * records. Writes use `writeSync` from a flush (not from the caller's hot
- * path in buffered mode): a record is in the OS — and survives the process
- * being killed — as soon as a flush returns, and an exit handler can flush
- * without waiting on an event loop that may be gone. pino's file
- * destination makes the same choice.
+ * records, and a write that the disk cuts short (ENOSPC, EIO) is undone back
+ * to the last whole record, so the file always continues at a record
+ * boundary and a retry writes each record exactly once. Writes use
+ * `writeSync` from a flush (not from the caller's hot path in buffered
+ * mode): a record is in the OS — and survives the process being killed — as
+ * soon as a flush returns, and an exit handler can flush without waiting on
+ * an event loop that may be gone. pino's file destination makes the same choice.
  */
 export class AuditFile {
-  private fd: number | undefined;
-  private size = 0;
+  readonly path: string;
+  readonly #options: AuditFileOptions;
+  readonly #write: WriteFunction;
+  readonly #truncate: (fd: number, length: number) => void;
+  #fd: number | undefined;
+  #size = 0;
   /** The newest records, as built (V8 rope strings). */
-  private recent: string[] = [];
+  #recent: string[] = [];
   /** Older records, joined into flat chunks. */
-  private chunks: string[] = [];
-  private queuedChars = 0;
-  /** Records given up after the disk refused them for too long. */
-  lost = 0;
-  private closed = false;
-  private readonly recordEnd: string;
+  #chunks: string[] = [];
+  #queuedChars = 0;
+  /**
+   * The rest of a record cut short by a failed write that could not be undone
+   * (the file could not be truncated): written first, so the record is completed.
+   */
+  #tornRest: Uint8Array | undefined;
+  #lost = 0;
+  #closed = false;
+  readonly #recordEnd: string;
+  readonly #recordEndBytes: Buffer;
 
-  constructor(
-    readonly path: string,
-    private readonly options: AuditFileOptions,
-  ) {
-    this.recordEnd = options.recordEnd ?? '\n';
+  constructor(path: string, options: AuditFileOptions) {
+    this.path = path;
+    this.#options = options;
+    this.#write = options.write ?? writeToFile;
+    this.#truncate = options.truncate ?? ftruncateSync;
+    this.#recordEnd = options.recordEnd ?? '\n';
+    this.#recordEndBytes = Buffer.from(this.#recordEnd);
+  }
+
+  /** Records that could not be written: given up after the disk refused them for too long, or still queued at close. */
+  get lost(): number {
+    return this.#lost;
   }
 
   /** Opens (creating with mode 0640) and learns the current size. Throws on failure: start() reports it. */
@@ -58,8 +107,8 @@ export class AuditFile {
     } catch {
       // A file owned by someone else keeps its mode; writing still works.
     }
-    this.fd = fd;
-    this.size = fstatSync(fd).size;
+    this.#fd = fd;
+    this.#size = fstatSync(fd).size;
   }
 
   /**
@@ -71,122 +120,189 @@ export class AuditFile {
    * did (measured: 5 µs against 0.8 µs per record).
    */
   append(record: string): void {
-    if (this.closed) return;
-    this.recent.push(record);
-    this.queuedChars += record.length;
-    if (this.options.sync) {
+    if (this.#closed) return;
+    this.#recent.push(record);
+    this.#queuedChars += record.length;
+    if (this.#options.sync) {
       this.flush();
       return;
     }
-    if (this.recent.length >= RECORDS_PER_CHUNK) {
-      this.chunks.push(this.recent.join(''));
-      this.recent.length = 0;
-      if (this.queuedChars >= FLUSH_AT_CHARS) this.flush();
+    if (this.#recent.length >= RECORDS_PER_CHUNK) {
+      this.#chunks.push(this.#recent.join(''));
+      this.#recent.length = 0;
+      if (this.#queuedChars >= FLUSH_AT_CHARS) this.flush();
     }
   }
 
-  get pendingChars(): number {
-    return this.queuedChars;
-  }
-
-  /** Writes everything queued. Never throws; on failure keeps the records for the next flush. */
+  /** Writes everything queued. Never throws; on failure keeps the unwritten records for the next flush. */
   flush(): void {
-    if (this.queuedChars === 0 || this.closed) return;
-    if (this.fd === undefined) {
+    if ((this.#queuedChars === 0 && this.#tornRest === undefined) || this.#closed) return;
+    if (this.#fd === undefined) {
       try {
         this.open(); // After a failed rotation: try again.
       } catch (error) {
-        this.options.onError(error);
+        this.#options.onError(error);
         return;
       }
     }
-    if (this.recent.length > 0) {
-      this.chunks.push(this.recent.length === 1 ? (this.recent[0] as string) : this.recent.join(''));
-      this.recent.length = 0;
+    if (this.#recent.length > 0) {
+      this.#chunks.push(this.#recent.length === 1 ? (this.#recent[0] as string) : this.#recent.join(''));
+      this.#recent.length = 0;
     }
     // One write per chunk rather than one joined string: joining hundreds of
     // kilobytes allocates a large string per flush and cost four times more.
-    const chunks = this.chunks;
-    this.chunks = [];
-    this.queuedChars = 0;
+    const chunks = this.#chunks;
+    this.#chunks = [];
+    this.#queuedChars = 0;
     let i = 0;
     try {
+      this.#finishTornRecord();
       for (; i < chunks.length; i++) {
         const chunk = chunks[i] as string;
         const bytes = Buffer.byteLength(chunk);
         // A chunk holds many records: into an empty file too it goes whole only if it fits
         // (writeRotating still puts a single record larger than maxBytes whole into an empty file).
-        if (this.size + bytes <= this.options.maxBytes) {
-          this.writeAll(chunk, bytes);
-          this.size += bytes;
+        if (this.#size + bytes <= this.#options.maxBytes) {
+          this.#writeRecords(chunk, bytes);
         } else {
-          this.writeRotating(chunk);
+          this.#writeRotating(chunk);
         }
       }
     } catch (error) {
-      this.requeue(chunks.slice(i));
-      this.options.onError(error);
+      const unwritten = chunks.slice(i);
+      const done = error instanceof WriteFailure ? error.completedChars : 0;
+      if (done > 0) unwritten[0] = (unwritten[0] as string).slice(done);
+      this.#requeue(unwritten.filter((chunk) => chunk !== ''));
+      this.#options.onError(error instanceof WriteFailure ? error.failure : error);
+    }
+  }
+
+  /** Completes a record that a failed write cut and that could not be undone. */
+  #finishTornRecord(): void {
+    let rest = this.#tornRest;
+    if (rest === undefined) return;
+    try {
+      while (rest.length > 0) {
+        const written = this.#write(this.#fd as number, rest);
+        if (!(written > 0)) throw new Error(`write returned ${written} for ${rest.length} bytes`);
+        this.#size += written;
+        rest = rest.subarray(written);
+      }
+      this.#tornRest = undefined;
+    } catch (error) {
+      this.#tornRest = rest;
+      throw new WriteFailure(error, 0);
     }
   }
 
   /** Fills the file up to the limit record by record, rotates, and goes on. */
-  private writeRotating(text: string): void {
-    const end = this.recordEnd;
+  #writeRotating(text: string): void {
+    const end = this.#recordEnd;
     let start = 0;
-    while (start < text.length) {
-      // The largest run of whole records that fits what is left of this file.
-      let cut = start;
-      let bytes = 0;
-      while (cut < text.length) {
-        const next = text.indexOf(end, cut);
-        const recordEnd = next === -1 ? text.length : next + end.length;
-        const recordBytes = Buffer.byteLength(text.slice(cut, recordEnd));
-        if (this.size + bytes + recordBytes > this.options.maxBytes && this.size + bytes > 0) break;
-        bytes += recordBytes;
-        cut = recordEnd;
+    try {
+      while (start < text.length) {
+        // The largest run of whole records that fits what is left of this file.
+        let cut = start;
+        let bytes = 0;
+        while (cut < text.length) {
+          const next = text.indexOf(end, cut);
+          const recordEnd = next === -1 ? text.length : next + end.length;
+          const recordBytes = Buffer.byteLength(text.slice(cut, recordEnd));
+          if (this.#size + bytes + recordBytes > this.#options.maxBytes && this.#size + bytes > 0) break;
+          bytes += recordBytes;
+          cut = recordEnd;
+        }
+        if (cut === start) {
+          this.#rotate();
+          continue;
+        }
+        this.#writeRecords(text.slice(start, cut), bytes);
+        start = cut;
+        if (start < text.length) this.#rotate();
       }
-      if (cut === start) {
-        this.rotate();
-        continue;
-      }
-      this.writeAll(text.slice(start, cut), bytes);
-      this.size += bytes;
-      start = cut;
-      if (start < text.length) this.rotate();
+    } catch (error) {
+      if (error instanceof WriteFailure) throw new WriteFailure(error.failure, start + error.completedChars);
+      throw new WriteFailure(error, start);
     }
   }
 
-  /** Writes the string directly (no intermediate Buffer); a short write goes on from where it stopped. */
-  private writeAll(text: string, bytes: number): void {
-    const written = writeSync(this.fd as number, text);
-    if (written >= bytes) return;
-    const rest = Buffer.from(text).subarray(written);
-    let offset = 0;
-    while (offset < rest.length) offset += writeSync(this.fd as number, rest, offset);
+  /**
+   * Writes whole records (the string directly: no intermediate Buffer). A
+   * short write goes on from where it stopped; a write that fails after part
+   * of the text is in the file undoes the part of the last record that made
+   * it, so the file ends at a record boundary, and says how much is in.
+   */
+  #writeRecords(text: string, bytes: number): void {
+    const fd = this.#fd as number;
+    let written = 0;
+    let encoded: Buffer | undefined;
+    try {
+      written = this.#write(fd, text);
+      if (written >= bytes) {
+        this.#size += bytes;
+        return;
+      }
+      encoded = Buffer.from(text);
+      while (written < encoded.length) {
+        const more = this.#write(fd, encoded.subarray(written));
+        if (!(more > 0)) throw new Error(`write returned ${more} for ${encoded.length - written} bytes`);
+        written += more;
+      }
+      this.#size += bytes;
+    } catch (error) {
+      if (!(written > 0)) throw new WriteFailure(error, 0);
+      throw new WriteFailure(error, this.#undoTornRecord(fd, encoded ?? Buffer.from(text), written));
+    }
+  }
+
+  /**
+   * After `written` bytes of `encoded` reached the file and the write failed:
+   * truncates the file back to the end of the last whole record and returns
+   * how many characters of the text are in the file. If the file cannot be
+   * truncated, the rest of the cut record is kept to be written first.
+   */
+  #undoTornRecord(fd: number, encoded: Buffer, written: number): number {
+    const endBytes = this.#recordEndBytes;
+    const lastEnd = written >= endBytes.length ? encoded.lastIndexOf(endBytes, written - endBytes.length) : -1;
+    const whole = lastEnd === -1 ? 0 : lastEnd + endBytes.length;
+    if (written > whole) {
+      try {
+        this.#truncate(fd, fstatSync(fd).size - (written - whole));
+      } catch {
+        // Cannot undo: finish the cut record on the next flush instead.
+        const nextEnd = encoded.indexOf(endBytes, written);
+        const recordEnd = nextEnd === -1 ? encoded.length : nextEnd + endBytes.length;
+        this.#tornRest = Uint8Array.prototype.slice.call(encoded, written, recordEnd);
+        this.#size += written;
+        return charsIn(encoded, recordEnd);
+      }
+    }
+    this.#size += whole;
+    return charsIn(encoded, whole);
   }
 
   /** Puts unwritten chunks back in front of the queue; beyond the retention cap the oldest records are counted and dropped. */
-  private requeue(unwritten: string[]): void {
-    this.chunks = unwritten.concat(this.chunks);
-    for (const chunk of unwritten) this.queuedChars += chunk.length;
-    if (this.queuedChars <= MAX_RETAINED_CHARS) return;
-    const all = this.chunks.join('');
+  #requeue(unwritten: string[]): void {
+    this.#chunks = unwritten.concat(this.#chunks);
+    for (const chunk of unwritten) this.#queuedChars += chunk.length;
+    if (this.#queuedChars <= MAX_RETAINED_CHARS) return;
+    const all = this.#chunks.join('');
     let drop = 0;
     while (all.length - drop > MAX_RETAINED_CHARS) {
-      const next = all.indexOf(this.recordEnd, drop);
-      drop = next === -1 ? all.length : next + this.recordEnd.length;
-      this.lost++;
+      const next = all.indexOf(this.#recordEnd, drop);
+      drop = next === -1 ? all.length : next + this.#recordEnd.length;
+      this.#lost++;
     }
     const kept = all.slice(drop);
-    this.chunks = kept === '' ? [] : [kept];
-    this.queuedChars = kept.length;
+    this.#chunks = kept === '' ? [] : [kept];
+    this.#queuedChars = kept.length;
   }
 
   /** name → name.1 → name.2 …; the oldest beyond maxFiles is removed. */
-  private rotate(): void {
-    if (this.fd !== undefined) closeSync(this.fd);
-    this.fd = undefined;
-    const { maxFiles } = this.options;
+  #rotate(): void {
+    if (this.#fd !== undefined) closeSync(this.#fd);
+    this.#fd = undefined;
+    const { maxFiles } = this.#options;
     rmSync(`${this.path}.${maxFiles}`, { force: true });
     for (let i = maxFiles - 1; i >= 1; i--) {
       const from = `${this.path}.${i}`;
@@ -196,20 +312,25 @@ export class AuditFile {
     this.open();
   }
 
-  /** Flushes and closes. Idempotent. */
+  /** Flushes and closes; records that still cannot be written are counted in {@link lost}. Idempotent. */
   close(): void {
-    if (this.closed) return;
+    if (this.#closed) return;
     this.flush();
-    this.closed = true;
-    this.recent = [];
-    this.chunks = [];
-    if (this.fd !== undefined) {
+    this.#closed = true;
+    for (const chunk of this.#chunks) this.#lost += countRecords(chunk, this.#recordEnd);
+    for (const record of this.#recent) this.#lost += countRecords(record, this.#recordEnd);
+    if (this.#tornRest !== undefined) this.#lost++;
+    this.#recent = [];
+    this.#chunks = [];
+    this.#queuedChars = 0;
+    this.#tornRest = undefined;
+    if (this.#fd !== undefined) {
       try {
-        closeSync(this.fd);
+        closeSync(this.#fd);
       } catch {
         // Already gone.
       }
     }
-    this.fd = undefined;
+    this.#fd = undefined;
   }
 }
