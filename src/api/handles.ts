@@ -83,17 +83,7 @@ const END_KEYS = ['success', 'context', 'error'] as const;
 function logTo(session: Session, scope: Scope, message: unknown, options: HandleLogOptions | undefined): void {
   checkKeys(options, LOG_KEYS, 'log()');
   const level = levelOf(options?.level, 'log() option level');
-  session.log(scope, level, safeText(message), options?.context, options?.error, undefined);
-}
-
-/** `String(value)` that cannot throw into the caller. */
-export function safeText(value: unknown): string {
-  if (typeof value === 'string') return value;
-  try {
-    return String(value);
-  } catch {
-    return `[unprintable ${value === null ? 'null' : typeof value}]`;
-  }
+  session.log(scope, level, message, options?.context, options?.error, undefined);
 }
 
 /**

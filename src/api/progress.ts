@@ -3,7 +3,7 @@ import type { StageContext } from '../model/context-attributes.js';
 import { describeValue, LEVEL_RANK, type LogLevel } from '../model/levels.js';
 import { activeScope } from '../session/scope.js';
 import { workSession } from '../setup/current-session.js';
-import { checkKeys, levelOf, safeText } from './handles.js';
+import { checkKeys, levelOf } from './handles.js';
 
 /** Options of {@link logProgress}; the Python logger's `log_progress` arguments in TypeScript style. */
 export interface LogProgressOptions {
@@ -32,7 +32,8 @@ const PROGRESS_KEYS = ['level', 'context', 'error', 'stage', 'stageEvent'] as co
  */
 export function logProgress(message: string, options?: LogProgressOptions): void {
   const session = workSession();
-  const text = safeText(message);
+  // Converted (and redacted) by the session; only its presence matters here.
+  const text: unknown = message;
   if (options === undefined) {
     session.log(activeScope(contextApi.active()), 'INFO', text, undefined, undefined, undefined);
     return;

@@ -25,6 +25,15 @@ export function parseLevel(value: unknown, optionName: string): LogLevel {
 
 /** A short, safe rendering of a bad value for error messages. */
 export function describeValue(value: unknown): string {
+  try {
+    return describeUnsafe(value);
+  } catch {
+    // A revoked proxy throws on instanceof and Array.isArray.
+    return `a value of type ${typeof value}`;
+  }
+}
+
+function describeUnsafe(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value);
   if (value === null) return 'null';
   if (value === undefined) return 'undefined';

@@ -342,13 +342,14 @@ export class Session {
   log(
     scope: Scope | undefined,
     level: LogLevel,
-    message: string,
+    message: unknown,
     context: unknown,
     error: unknown,
     label: string | undefined,
     memory?: ThresholdCrossing,
   ): void {
-    const text = this.redactor.scrubText(message);
+    // Any value: strings scrubbed and capped, objects as redacted JSON; never throws.
+    const text = this.redactor.toText(message);
     const ctxAttributes = context === undefined ? undefined : this.flatten(context);
     const info = error === undefined ? undefined : this.errorInfo(error);
     const atMs = epochNowMs();

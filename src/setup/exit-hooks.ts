@@ -139,8 +139,13 @@ export function installExitHooks(targets: ExitHookTargets): ExitHooks {
   }
 }
 
+/** Never throws (a revoked proxy, an object without a prototype); the session redacts and caps the result. */
 function describe(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  try {
+    return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  } catch {
+    return `a thrown ${error === null ? 'null' : typeof error}`;
+  }
 }
 
 /** Hands the error back to Node's own uncaught-exception handling (print, exit code 1). */

@@ -291,7 +291,11 @@ export class AuditLog implements RecordSink {
     if (this.closed) return;
     this.flushNow();
     this.closed = true;
-    for (const file of this.files) file.close();
+    for (const file of this.files) {
+      const lostBefore = file.lost;
+      file.close();
+      if (file.lost > lostBefore) this.options.onLost(file.path, file.lost - lostBefore);
+    }
   }
 }
 
