@@ -87,11 +87,11 @@ function logTo(session: Session, scope: Scope, message: unknown, options: Handle
 }
 
 /**
- * The handle of a month. State lives in private fields: nothing reachable
- * from a handle (inspect, JSON, keys) shows the session, its options or the
- * span behind it.
+ * What month and stage handles share. State lives in private fields:
+ * nothing reachable from a handle (inspect, JSON, keys) shows the session,
+ * its options or the span behind it.
  */
-export class MonthHandleImpl implements MonthHandle {
+abstract class ScopeHandleImpl {
   readonly #session: Session;
   readonly #scope: Scope;
 
@@ -100,9 +100,7 @@ export class MonthHandleImpl implements MonthHandle {
     this.#scope = scope;
   }
 
-  get kind(): 'month' {
-    return 'month';
-  }
+  abstract get kind(): 'month' | 'stage';
   get name(): string {
     return this.#scope.ref.name;
   }
@@ -125,43 +123,31 @@ export class MonthHandleImpl implements MonthHandle {
     return contextApi.with(this.#scope.ctx, fn);
   }
   toJSON(): object {
-    return { kind: 'month', month: this.month };
+    return this.kind === 'month' ? { kind: 'month', month: this.month } : { kind: 'stage', name: this.name, month: this.month };
   }
 }
 
-/** The handle of a stage; see {@link MonthHandleImpl} on why its state is private. */
-export class StageHandleImpl implements StageHandle {
+/** The handle of a month. */
+export class MonthHandleImpl extends ScopeHandleImpl implements MonthHandle {
+  get kind(): 'month' {
+    return 'month';
+  }
+}
+
+/** The handle of a stage: a month's handle plus `end()`. */
+export class StageHandleImpl extends ScopeHandleImpl implements StageHandle {
+  // The base class's fields are private to it; ending needs the same two.
   readonly #session: Session;
   readonly #scope: Scope;
 
   constructor(session: Session, scope: Scope) {
+    super(session, scope);
     this.#session = session;
     this.#scope = scope;
   }
 
   get kind(): 'stage' {
     return 'stage';
-  }
-  get name(): string {
-    return this.#scope.ref.name;
-  }
-  get month(): string | undefined {
-    return this.#scope.ref.month;
-  }
-  get spanContext(): SpanContext {
-    return this.#scope.span.spanContext();
-  }
-  get ended(): boolean {
-    return this.#scope.ended;
-  }
-  addContext(context: StageContext): void {
-    this.#session.addContext(this.#scope, context);
-  }
-  log(message: string, options?: HandleLogOptions): void {
-    logTo(this.#session, this.#scope, message, options);
-  }
-  run<T>(fn: () => T): T {
-    return contextApi.with(this.#scope.ctx, fn);
   }
   end(options?: EndOptions): void {
     const scope = this.#scope;
@@ -173,8 +159,5 @@ export class StageHandleImpl implements StageHandle {
     if (options?.context !== undefined) this.#session.addContext(scope, options.context);
     const failed = options?.error !== undefined || options?.success === false;
     this.#session.endScope(scope, failed ? 'failure' : 'success', options?.error);
-  }
-  toJSON(): object {
-    return { kind: 'stage', name: this.name, month: this.month };
   }
 }

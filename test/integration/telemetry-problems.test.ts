@@ -11,37 +11,32 @@ const FIXTURE = fileURLToPath(new URL('./fixtures/two-months.ts', import.meta.ur
 // A loopback port nothing listens on: every export is refused at once.
 const DEAD_ENDPOINT = 'http://127.0.0.1:9';
 
+/** The fixture against a dead collector, files off, console off, plus `env`. */
+const runAgainstDeadCollector = (env: Record<string, string> = {}) =>
+  runNodeScript(FIXTURE, {
+    env: {
+      OTEL_EXPORTER_OTLP_ENDPOINT: DEAD_ENDPOINT,
+      STAGETRACE_LOG_DIR: 'false',
+      STAGETRACE_CONSOLE: 'false',
+      STAGETRACE_HOST_METRICS: 'false',
+      STAGETRACE_SHUTDOWN_TIMEOUT_MS: '2000',
+      ...env,
+    },
+    timeoutMs: 30_000,
+  });
+
 const dropLines = (stderr: string) => stderr.split('\n').filter((l) => l.includes('spans could not be sent over OTLP'));
 
 describe('telemetry problems', () => {
   it('a dead collector is said once on stderr, also with the console off', async () => {
-    const run = await runNodeScript(FIXTURE, {
-      env: {
-        OTEL_EXPORTER_OTLP_ENDPOINT: DEAD_ENDPOINT,
-        STAGETRACE_LOG_DIR: 'false',
-        STAGETRACE_CONSOLE: 'false',
-        STAGETRACE_HOST_METRICS: 'false',
-        STAGETRACE_SHUTDOWN_TIMEOUT_MILLIS: '2000',
-      },
-      timeoutMs: 30_000,
-    });
+    const run = await runAgainstDeadCollector();
     expect(run.code).toBe(0);
     expect(dropLines(run.stderr)).toHaveLength(1);
     expect(dropLines(run.stderr)[0]).toMatch(/\[WARNING\] stagetrace: spans could not be sent over OTLP/);
   }, 40_000);
 
   it('with OTEL_LOG_LEVEL set, the same problem is printed once, through diag', async () => {
-    const run = await runNodeScript(FIXTURE, {
-      env: {
-        OTEL_LOG_LEVEL: 'warn',
-        OTEL_EXPORTER_OTLP_ENDPOINT: DEAD_ENDPOINT,
-        STAGETRACE_LOG_DIR: 'false',
-        STAGETRACE_CONSOLE: 'false',
-        STAGETRACE_HOST_METRICS: 'false',
-        STAGETRACE_SHUTDOWN_TIMEOUT_MILLIS: '2000',
-      },
-      timeoutMs: 30_000,
-    });
+    const run = await runAgainstDeadCollector({ OTEL_LOG_LEVEL: 'warn' });
     expect(run.code).toBe(0);
     const lines = dropLines(run.stderr).concat(dropLines(run.stdout));
     expect(lines).toHaveLength(1);
