@@ -9,6 +9,7 @@ import { DEFAULT_FLATTEN_LIMITS, flattenContext } from '../model/context-attribu
 import { type ErrorInfo, stackWithCauses, toErrorInfo } from '../model/error-info.js';
 import { LEVEL_RANK, type LogLevel } from '../model/levels.js';
 import type { ThresholdCrossing } from '../model/memory-crossing.js';
+import { withoutOwnFrames } from '../model/own-frames.js';
 import type { RecordSink } from '../model/record-sink.js';
 import type { MessageRecord, ScopeEndRecord, ScopeRef, ScopeStartRecord } from '../model/records.js';
 import { Redactor } from '../model/redaction.js';
@@ -210,10 +211,10 @@ export class Session {
 
   /** The redacted ErrorInfo of a thrown value, the same object each time the same value is seen. */
   errorInfo(error: unknown): ErrorInfo {
-    if (typeof error !== 'object' || error === null) return toErrorInfo(error, this.redactor);
+    if (typeof error !== 'object' || error === null) return withoutOwnFramesInfo(toErrorInfo(error, this.redactor));
     let info = this.#errors.get(error);
     if (info === undefined) {
-      info = toErrorInfo(error, this.redactor);
+      info = withoutOwnFramesInfo(toErrorInfo(error, this.redactor));
       this.#errors.set(error, info);
     }
     return info;
@@ -458,4 +459,13 @@ export class Session {
   async shutdownSinks(): Promise<void> {
     await Promise.all(this.#sinks.map((sink) => sink.shutdown().catch((err) => this.reporter.internalError('shutting down', err))));
   }
+}
+
+/** The error with stagetrace's own stack frames left out, causes included. */
+function withoutOwnFramesInfo(info: ErrorInfo): ErrorInfo {
+  return {
+    ...info,
+    stack: withoutOwnFrames(info.stack),
+    causes: info.causes.map((cause) => ({ ...cause, stack: withoutOwnFrames(cause.stack) })),
+  };
 }
