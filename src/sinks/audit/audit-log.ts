@@ -6,7 +6,14 @@ import { ERROR_LOG_FILE, HUMAN_LOG_FILE, PERFORMANCE_LOG_FILE, STRUCTURED_LOG_FI
 import { CappedMap } from '../../model/capped-map.js';
 import { epochNowMs } from '../../model/clock.js';
 import type { ErrorInfo } from '../../model/error-info.js';
-import { escapeForLine, formatHumanLine, formatLocalTimestamp, formatSeconds, formatTenths } from '../../model/human-format.js';
+import {
+  escapeForLine,
+  escapeLabel,
+  formatHumanLine,
+  formatLocalTimestamp,
+  formatSeconds,
+  formatTenths,
+} from '../../model/human-format.js';
 import { contextJson } from '../../model/json-text.js';
 import type { RecordSink } from '../../model/record-sink.js';
 import { type MessageRecord, type ScopeEndRecord, type ScopeRef, type ScopeStartRecord, scopeLabel } from '../../model/records.js';
@@ -42,7 +49,8 @@ export interface AuditLogOptions {
 interface ScopeNames {
   /** The label as given (escaped only where a line is built from it). */
   raw: string;
-  label: string;
+  /** Escaped for the `[stage]` field. */
+  field: string;
   startMessage: string;
   startMessageEscaped: string;
   successMessage: string;
@@ -131,7 +139,7 @@ export class AuditLog implements RecordSink {
   onStart(r: ScopeStartRecord): void {
     const scope = r.scope;
     const names = this.#namesOf(scope);
-    this.human.append(`[${formatLocalTimestamp(r.startMs)}] [INFO] [${names.label}] ${names.startMessageEscaped}\n`);
+    this.human.append(`[${formatLocalTimestamp(r.startMs)}] [INFO] [${names.field}] ${names.startMessageEscaped}\n`);
     const parts = this.#partsOf(scope, names);
     this.structured.append(startLineFromParts(parts, r.startMs, r.context, toMb(r.rssBytes), scope.traceId, scope.spanId));
     this.written(r.startMs);
@@ -300,16 +308,17 @@ export class AuditLog implements RecordSink {
 /** Per-name strings of a scope's lines, escaped once. */
 function scopeNames(scope: ScopeRef): ScopeNames {
   const raw = scopeLabel(scope);
+  const field = escapeLabel(raw);
   const label = escapeForLine(raw);
   const start = startMessage(scope);
   return {
     raw,
-    label,
+    field,
     startMessage: start,
     startMessageEscaped: escapeForLine(start),
     successMessage: `${raw} completed successfully`,
-    successTail: `] [INFO] [${label}] ${label} completed successfully\n`,
-    timingHead: `] [TIMING] [${label}] ${label} completed in `,
-    memoryHead: `] [MEMORY_TRACKING] [${label}] ${escapeForLine(memoryKey(scope))}_end: `,
+    successTail: `] [INFO] [${field}] ${label} completed successfully\n`,
+    timingHead: `] [TIMING] [${field}] ${label} completed in `,
+    memoryHead: `] [MEMORY_TRACKING] [${field}] ${escapeForLine(memoryKey(scope))}_end: `,
   };
 }
