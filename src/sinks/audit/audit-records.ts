@@ -3,7 +3,16 @@ import { AUDIT_SCHEMA_VERSION, MONTH_STAGE_NAME } from '../../model/audit-schema
 import { CappedMap } from '../../model/capped-map.js';
 import type { ErrorInfo } from '../../model/error-info.js';
 import { escapeForLine, formatLocalTimestamp } from '../../model/human-format.js';
-import { contextJson, isoTimestamp, millisecondsJson, num, quote, tenthsJson } from '../../model/json-text.js';
+import {
+  contextJson,
+  isoTimestamp,
+  jsonForLine,
+  millisecondsJson,
+  num,
+  quote,
+  tenthsJson,
+  wholeMillisecondsAsSecondsJson,
+} from '../../model/json-text.js';
 import type { ScopeEndRecord } from '../../model/records.js';
 import { BYTES_PER_MB, toMb } from '../../model/units.js';
 
@@ -36,12 +45,8 @@ export interface StructuredFields {
   outcome?: string;
 }
 
-/** Epoch seconds with milliseconds (`1730736125.552`) by integer arithmetic. */
-function epochSeconds(epochMs: number): string {
-  const ms = Math.floor(epochMs);
-  const rest = ms % 1000;
-  return `${(ms - rest) / 1000}.${rest < 10 ? `00${rest}` : rest < 100 ? `0${rest}` : rest}`;
-}
+/** Epoch seconds with milliseconds (`1730736125.552`), the text `String()` gives, by integer arithmetic. */
+const epochSeconds = (epochMs: number) => wholeMillisecondsAsSecondsJson(Math.floor(epochMs));
 
 /** One line of structured_processing.jsonl, newline included. */
 export function structuredLine(f: StructuredFields): string {
@@ -123,7 +128,7 @@ ${f.message === undefined ? '' : `Message: ${escapeForLine(f.message)}\n`}Error 
 Error Message: ${escapeForLine(f.errorMessage)}
 Traceback:
 ${indent(stack)}
-Context: ${contextJson(f.attributes, CONTEXT_PREFIX)}
+Context: ${jsonForLine(contextJson(f.attributes, CONTEXT_PREFIX))}
 Trace: ${f.traceId ?? '-'} Span: ${f.spanId ?? '-'}
 ${ERROR_BLOCK_END}`;
 }
