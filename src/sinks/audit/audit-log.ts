@@ -145,9 +145,10 @@ export class AuditLog implements RecordSink {
     this.written(r.startMs);
   }
 
-  /** Record parts per (session, month, stage name); a different session id (a replayed record) is built afresh. */
+  /** Record parts per (kind, month, stage name); a different session id (a replayed record) is built afresh. */
   #partsOf(scope: ScopeRef, names: ScopeNames): RecordParts {
-    const key = `${scope.month ?? ''}\u0000${scope.name}`;
+    // The month's length keeps the key unambiguous whatever the names hold.
+    const key = `${scope.kind}${scope.month === undefined ? '' : scope.month.length}:${scope.month ?? ''}${scope.name}`;
     const ownSession = scope.sessionId === this.options.sessionId;
     const cached = ownSession ? this.#parts.peek(key) : undefined;
     if (cached !== undefined) return cached;
@@ -157,7 +158,7 @@ export class AuditLog implements RecordSink {
 
   /** Per-name strings, escaped once: a run repeats a handful of names millions of times. */
   #namesOf(scope: ScopeRef): ScopeNames {
-    const key = scope.kind === 'month' ? `\u0000${scope.month}` : scope.name;
+    const key = scope.kind === 'month' ? `m${scope.month}` : `s${scope.name}`;
     return this.#names.peek(key) ?? this.#names.remember(key, scopeNames(scope));
   }
 
