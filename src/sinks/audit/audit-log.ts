@@ -81,6 +81,8 @@ export class AuditLog implements RecordSink {
   readonly #parts = new CappedMap<string, RecordParts>();
   /** Where each error's full traceback was written. */
   readonly #errorsWritten = new WeakMap<ErrorInfo, string>();
+  /** Lost records of each file already reported through `onLost`. */
+  readonly #lostReported = [0, 0, 0, 0];
 
   constructor(private readonly options: AuditLogOptions) {
     this.dir = resolve(options.dir);
@@ -122,7 +124,11 @@ export class AuditLog implements RecordSink {
 
   /** Buffered mode: flush when the last flush is older than the interval, else make sure a timer will. */
   private written(atMs: number): void {
-    if (this.options.durability === 'sync') return;
+    if (this.options.durability === 'sync') {
+      // Each record was written (or given up) by its file already.
+      this.#reportLost();
+      return;
+    }
     // Checked on every record, not only by the timer: a stage that blocks the
     // event loop would otherwise hold records in memory for its whole run.
     if (atMs - this.lastFlushMs >= this.flushIntervalMs) {
@@ -275,10 +281,23 @@ export class AuditLog implements RecordSink {
       clearTimeout(this.timer);
       this.timer = undefined;
     }
-    for (const file of this.files) {
-      const lostBefore = file.lost;
-      file.flush();
-      if (file.lost > lostBefore) this.options.onLost(file.path, file.lost - lostBefore);
+    for (const file of this.files) file.flush();
+    this.#reportLost();
+  }
+
+  /**
+   * Reports records given up since the last report. A file also gives up
+   * records when it writes by itself (every record in sync mode, 256 KiB in
+   * buffered mode), so this compares totals rather than one flush's change.
+   */
+  #reportLost(): void {
+    for (let i = 0; i < this.files.length; i++) {
+      const file = this.files[i] as AuditFile;
+      const reported = this.#lostReported[i] as number;
+      if (file.lost > reported) {
+        this.#lostReported[i] = file.lost;
+        this.options.onLost(file.path, file.lost - reported);
+      }
     }
   }
 

@@ -3,12 +3,13 @@
  * SDK) go through AuditLog into real files, which are read back and checked
  * against the independent references, line by line and block by block.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { ERROR_LOG_FILE, HUMAN_LOG_FILE, PERFORMANCE_LOG_FILE, STRUCTURED_LOG_FILE } from '../../../src/model/audit-schema.js';
+import { epochNowMs } from '../../../src/model/clock.js';
 import type { ErrorInfo } from '../../../src/model/error-info.js';
 import type { MessageRecord, ScopeEndRecord, ScopeRef, ScopeStartRecord } from '../../../src/model/records.js';
 import { AuditLog } from '../../../src/sinks/audit/audit-log.js';
@@ -206,6 +207,31 @@ const recordsArbitrary = fc
     return fc.array(fc.oneof(startRecord(scopes), endRecord(scopes, errors), messageRecord(scopes, errors)), { maxLength: 14 });
   });
 
+const ref = (kind: 'month' | 'stage', name: string, month: string | undefined, spanId: string): ScopeRef =>
+  Object.freeze({ kind, name, month, sessionId: SESSION, traceId: 'a'.repeat(32), spanId, parentSpanId: undefined });
+const start = (scope: ScopeRef, startMs: number): ScopeStartRecord =>
+  Object.freeze({ type: 'start', scope, startMs, context: {}, rssBytes: 2 ** 27, heapUsedBytes: 2 ** 25 });
+const end = (scope: ScopeRef, endMs: number, outcome: ScopeEndRecord['outcome'] = 'success'): ScopeEndRecord =>
+  Object.freeze({
+    type: 'end',
+    scope,
+    startMs: endMs - 1500,
+    endMs,
+    durationS: 1.5,
+    outcome,
+    slow: false,
+    thresholdS: scope.kind === 'stage' ? 60 : undefined,
+    rssStartBytes: 2 ** 27,
+    rssEndBytes: 2 ** 27 + 2 ** 20,
+    rssPeakBytes: 2 ** 28,
+    heapStartBytes: 2 ** 25,
+    heapEndBytes: 2 ** 25,
+    cpuPercent: 12.5,
+    error: undefined,
+    reason: outcome === 'interrupted' ? 'SIGTERM' : undefined,
+    context: {},
+  });
+
 describe('AuditLog', () => {
   it('writes every record to the four files exactly as the references say', () => {
     fc.assert(
@@ -215,31 +241,6 @@ describe('AuditLog', () => {
       { numRuns: 150 },
     );
   });
-
-  const ref = (kind: 'month' | 'stage', name: string, month: string | undefined, spanId: string): ScopeRef =>
-    Object.freeze({ kind, name, month, sessionId: SESSION, traceId: 'a'.repeat(32), spanId, parentSpanId: undefined });
-  const start = (scope: ScopeRef, startMs: number): ScopeStartRecord =>
-    Object.freeze({ type: 'start', scope, startMs, context: {}, rssBytes: 2 ** 27, heapUsedBytes: 2 ** 25 });
-  const end = (scope: ScopeRef, endMs: number, outcome: ScopeEndRecord['outcome'] = 'success'): ScopeEndRecord =>
-    Object.freeze({
-      type: 'end',
-      scope,
-      startMs: endMs - 1500,
-      endMs,
-      durationS: 1.5,
-      outcome,
-      slow: false,
-      thresholdS: scope.kind === 'stage' ? 60 : undefined,
-      rssStartBytes: 2 ** 27,
-      rssEndBytes: 2 ** 27 + 2 ** 20,
-      rssPeakBytes: 2 ** 28,
-      heapStartBytes: 2 ** 25,
-      heapEndBytes: 2 ** 25,
-      cpuPercent: 12.5,
-      error: undefined,
-      reason: outcome === 'interrupted' ? 'SIGTERM' : undefined,
-      context: {},
-    });
 
   it('regression: a stage named "month" inside a month gets its own records, not the month\'s', () => {
     const month = ref('month', 'month', '2024-01', '1'.repeat(16));
@@ -256,5 +257,125 @@ describe('AuditLog', () => {
       end(stage, 1730736126600, 'failure'),
       end(month, 1730736127000, 'interrupted'),
     ]);
+  });
+});
+
+describe('AuditLog on its own: opening, buffering, failures', () => {
+  const files = (dir: string) => [HUMAN_LOG_FILE, STRUCTURED_LOG_FILE, PERFORMANCE_LOG_FILE, ERROR_LOG_FILE].map((name) => join(dir, name));
+  const lineCount = (path: string) => readFileSync(path, 'utf8').split('\n').length - 1;
+  const make = (dir: string, durability: 'sync' | 'buffered', overrides: Partial<ConstructorParameters<typeof AuditLog>[0]> = {}) =>
+    new AuditLog({
+      dir,
+      sessionId: SESSION,
+      durability,
+      maxFileBytes: 64 * 1024 * 1024,
+      maxFiles: 2,
+      flushIntervalMs: 1000,
+      onWriteError: () => {},
+      onLost: () => {},
+      ...overrides,
+    });
+  const stage = ref('stage', 'load', '2024-01', '3'.repeat(16));
+  const month = ref('month', 'month', '2024-01', '4'.repeat(16));
+
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('open() fails with an error that names logDir, the cause and what to do, when the folder cannot be made', () => {
+    const file = join(root, 'not-a-folder');
+    writeFileSync(file, '');
+    const log = make(join(file, 'logs'), 'sync');
+    expect(() => log.open()).toThrow(
+      /cannot write audit files in logDir ".*not-a-folder\/logs": .*ENOTDIR.*Choose a writable folder .*requireLogDir: false/,
+    );
+  });
+
+  it('buffered: holds records until the flush interval has passed, a month ends, or forceFlush; nothing after close', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const dir = join(root, 'buffered');
+    const log = make(dir, 'buffered');
+    log.open();
+    const [human] = files(dir) as [string];
+    log.onStart(start(stage, epochNowMs()));
+    expect(lineCount(human), 'queued, not yet written').toBe(0);
+    vi.advanceTimersByTime(999);
+    expect(lineCount(human)).toBe(0);
+    vi.advanceTimersByTime(1);
+    expect(lineCount(human), 'written by the timer after the interval').toBe(1);
+
+    // A record an interval after the last flush is written at once: a stage that blocks the event loop cannot hold records back.
+    log.onStart(start(stage, epochNowMs() + 5000));
+    expect(lineCount(human)).toBe(2);
+
+    log.onStart(start(month, epochNowMs()));
+    expect(lineCount(human)).toBe(2);
+    log.onEnd(end(month, epochNowMs()));
+    expect(lineCount(human), 'a month end flushes').toBe(2 + 1 + 3);
+
+    log.onMessage(
+      Object.freeze({
+        type: 'message',
+        atMs: epochNowMs(),
+        level: 'INFO',
+        message: 'm',
+        scope: undefined,
+        label: undefined,
+        context: undefined,
+        error: undefined,
+        rssBytes: 0,
+      }),
+    );
+    expect(lineCount(human)).toBe(6);
+    await log.forceFlush();
+    expect(lineCount(human)).toBe(7);
+
+    log.onStart(start(stage, epochNowMs()));
+    await log.shutdown();
+    expect(lineCount(human), 'close flushes').toBe(8);
+    log.close();
+    log.onStart(start(stage, epochNowMs()));
+    vi.advanceTimersByTime(5000);
+    expect(lineCount(human), 'nothing after close').toBe(8);
+    expect(log.lostRecords).toBe(0);
+  });
+
+  it('a failing file is reported by name and given up after 16 MiB and counted, while the other files are written', () => {
+    const dir = join(root, 'full');
+    mkdirSync(dir);
+    // A real write error: /dev/full refuses every write with ENOSPC.
+    symlinkSync('/dev/full', join(dir, HUMAN_LOG_FILE));
+    const errors: [string, string][] = [];
+    const lost: [string, number][] = [];
+    const log = make(dir, 'sync', {
+      onWriteError: (file, error) => errors.push([file, (error as NodeJS.ErrnoException).code ?? String(error)]),
+      onLost: (file, count) => lost.push([file, count]),
+    });
+    log.open();
+    const big = 'x'.repeat(1024 * 1024);
+    for (let i = 0; i < 20; i++) {
+      log.onMessage(
+        Object.freeze({
+          type: 'message',
+          atMs: epochNowMs(),
+          level: 'INFO',
+          message: big,
+          scope: undefined,
+          label: undefined,
+          context: undefined,
+          error: undefined,
+          rssBytes: 0,
+        }),
+      );
+    }
+    log.close();
+    expect(errors[0]).toEqual([HUMAN_LOG_FILE, 'ENOSPC']);
+    expect(new Set(errors.map(([file]) => file))).toEqual(new Set([HUMAN_LOG_FILE]));
+    expect(lost.length).toBeGreaterThan(0);
+    expect(lost.every(([file]) => file === join(dir, HUMAN_LOG_FILE))).toBe(true);
+    const given = lost.reduce((sum, [, count]) => sum + count, 0);
+    expect(given).toBeGreaterThanOrEqual(4);
+    expect(log.lostRecords).toBe(given);
+    expect(lineCount(join(dir, STRUCTURED_LOG_FILE)), 'the structured file is written all the same').toBe(20);
   });
 });
