@@ -7,9 +7,9 @@ import {
   contextJson,
   isoTimestamp,
   jsonForLine,
-  millisecondsJson,
   num,
   quote,
+  secondsJson,
   tenthsJson,
   wholeMillisecondsAsSecondsJson,
 } from '../../model/json-text.js';
@@ -181,10 +181,10 @@ export function startLineFromParts(
 
 /** The structured `end` line of a successful scope, from cached parts. */
 export function successEndLineFromParts(p: RecordParts, r: ScopeEndRecord, context: string): string {
-  return `${p.head}${isoTimestamp(r.endMs)}","processing_time":${epochSeconds(r.endMs)}${p.endSuccessMid}${millisecondsJson(r.durationS)},"success_status":true,"outcome":"success","context":${context},"memory_mb":${mbJson(r.rssEndBytes)},"has_error":false,"trace_id":"${r.scope.traceId}","span_id":"${r.scope.spanId}"}\n`;
+  return `${p.head}${isoTimestamp(r.endMs)}","processing_time":${epochSeconds(r.endMs)}${p.endSuccessMid}${secondsJson(r.durationS)},"success_status":true,"outcome":"success","context":${context},"memory_mb":${mbJson(r.rssEndBytes)},"has_error":false,"trace_id":"${r.scope.traceId}","span_id":"${r.scope.spanId}"}\n`;
 }
 
 /** The performance_metrics.jsonl line of an ended stage or month, from cached parts. */
 export function performanceLineFromParts(p: RecordParts, r: ScopeEndRecord, context: string): string {
-  return `${p.head}${isoTimestamp(r.endMs)}"${p.perfMid}${millisecondsJson(r.durationS)},"memory_mb":${mbJson(r.rssEndBytes)},"memory_delta_mb":${mbJson(r.rssEndBytes - r.rssStartBytes)},"memory_peak_mb":${mbJson(r.rssPeakBytes)},"heap_used_mb":${mbJson(r.heapEndBytes)},"heap_delta_mb":${mbJson(r.heapEndBytes - r.heapStartBytes)},"cpu_percent":${tenthsJson(r.cpuPercent)},"success":${r.outcome === 'success'},"outcome":"${r.outcome}","slow":${r.slow},"context":${context},"trace_id":"${r.scope.traceId}","span_id":"${r.scope.spanId}"}\n`;
+  return `${p.head}${isoTimestamp(r.endMs)}"${p.perfMid}${secondsJson(r.durationS)},"memory_mb":${mbJson(r.rssEndBytes)},"memory_delta_mb":${mbJson(r.rssEndBytes - r.rssStartBytes)},"memory_peak_mb":${mbJson(r.rssPeakBytes)},"heap_used_mb":${mbJson(r.heapEndBytes)},"heap_delta_mb":${mbJson(r.heapEndBytes - r.heapStartBytes)},"cpu_percent":${tenthsJson(r.cpuPercent)},"success":${r.outcome === 'success'},"outcome":"${r.outcome}","slow":${r.slow},"context":${context},"trace_id":"${r.scope.traceId}","span_id":"${r.scope.spanId}"}\n`;
 }

@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { attributeJson, contextJson, isoTimestamp, millisecondsJson, num, quote, tenthsJson } from '../../../src/model/json-text.js';
+import { attributeJson, contextJson, isoTimestamp, num, quote, secondsJson, tenthsJson } from '../../../src/model/json-text.js';
 import { anyNumber, attributeValue, context, epochMs, seconds, text } from './arbitraries.js';
 import { expectSameJson, PREFIX, refContext, refIso, refTenths } from './reference.js';
 
@@ -135,30 +135,34 @@ describe('tenthsJson', () => {
   });
 });
 
-describe('millisecondsJson', () => {
+describe('secondsJson', () => {
   it('prints seconds exactly as String() does, whatever their precision', () => {
     fc.assert(
       fc.property(seconds, (s) => {
-        expect(millisecondsJson(s)).toBe(JSON.stringify(s));
+        expect(secondsJson(s)).toBe(JSON.stringify(s));
       }),
     );
   });
 
-  it('regressions: values within a micro-millisecond of a whole millisecond, and denormals, kept their digits', () => {
-    expect(millisecondsJson(5e-324)).toBe('5e-324');
-    expect(millisecondsJson(0.0010000000001)).toBe('0.0010000000001');
-    expect(millisecondsJson(2.0000000000001)).toBe('2.0000000000001');
+  it('regressions: values within a millionth of a millisecond of a whole millisecond, and denormals, keep their digits', () => {
+    expect(secondsJson(5e-324)).toBe('5e-324');
+    expect(secondsJson(0.0010000000001)).toBe('0.0010000000001');
+    expect(secondsJson(2.0000000000001)).toBe('2.0000000000001');
+    expect(secondsJson(0.0000010000000001)).toBe('0.0000010000000001');
   });
 
   it('examples', () => {
-    expect([0.012, 1.5, 3, -0, -0.25, 0.1 + 0.2, 1e21, Number.POSITIVE_INFINITY].map(millisecondsJson)).toEqual([
+    expect([0.012, 0.000347, 0.000001, 1.5, 3, -0, -0.25, 0.1 + 0.2, 1e21, 5e-7, Number.POSITIVE_INFINITY].map(secondsJson)).toEqual([
       '0.012',
+      '0.000347',
+      '0.000001',
       '1.5',
       '3',
       '0',
       '-0.25',
       '0.30000000000000004',
       '1e+21',
+      '5e-7',
       'null',
     ]);
   });
