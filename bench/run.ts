@@ -11,6 +11,7 @@ import type { BenchResult } from './lib.js';
 import { loggingThroughput } from './logging-throughput.js';
 import { memoryFlatness } from './memory-flatness.js';
 import { samplerCost } from './sampler-cost.js';
+import { serializers } from './serializers.js';
 import { stageOverhead } from './stage-overhead.js';
 
 const quick = process.argv.includes('--quick');
@@ -24,6 +25,7 @@ const suites: [string, (quick: boolean) => Promise<BenchResult[]>][] = [
   ['burst', burst],
   ['down', collectorDown],
   ['sampler', samplerCost],
+  ['serializers', serializers],
 ];
 
 const cpu = cpus()[0]?.model ?? 'unknown CPU';
