@@ -50,8 +50,8 @@ const epochSeconds = (epochMs: number) => wholeMillisecondsAsSecondsJson(Math.fl
 
 /** One line of structured_processing.jsonl, newline included. */
 export function structuredLine(f: StructuredFields): string {
-  const message = f.recordType === 'message' ? quote(f.message) : quoted.get(f.message);
-  let line = `${HEAD}"${f.recordType}","timestamp":"${isoTimestamp(f.atMs)}","processing_time":${epochSeconds(f.atMs)},"session_id":${quoted.get(f.sessionId)},"level":"${f.level}","message":${message},"month":${quotedOrNull(f.month)},"stage":${quotedOrNull(f.recordType === 'month' ? MONTH_STAGE_NAME : f.stage)},"stage_event":${f.stageEvent === undefined ? 'null' : `"${f.stageEvent}"`}`;
+  // Not cached: messages, and the outcome lines of failed and interrupted scopes, carry one-off error texts.
+  let line = `${HEAD}"${f.recordType}","timestamp":"${isoTimestamp(f.atMs)}","processing_time":${epochSeconds(f.atMs)},"session_id":${quoted.get(f.sessionId)},"level":"${f.level}","message":${quote(f.message)},"month":${quotedOrNull(f.month)},"stage":${quotedOrNull(f.recordType === 'month' ? MONTH_STAGE_NAME : f.stage)},"stage_event":${f.stageEvent === undefined ? 'null' : `"${f.stageEvent}"`}`;
   if (f.stageEvent === 'end') {
     line += `,"stage_duration":${num(f.durationS ?? 0)},"success_status":${f.outcome === 'success'},"outcome":"${f.outcome}"`;
   }
