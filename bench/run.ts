@@ -12,6 +12,7 @@ import { loggingThroughput } from './logging-throughput.js';
 import { memoryFlatness } from './memory-flatness.js';
 import { redaction } from './redaction.js';
 import { samplerCost } from './sampler-cost.js';
+import { serializers } from './serializers.js';
 import { stageOverhead } from './stage-overhead.js';
 
 const quick = process.argv.includes('--quick');
@@ -26,6 +27,7 @@ const suites: [string, (quick: boolean) => Promise<BenchResult[]>][] = [
   ['down', collectorDown],
   ['sampler', samplerCost],
   ['redaction', redaction],
+  ['serializers', serializers],
 ];
 
 const cpu = cpus()[0]?.model ?? 'unknown CPU';

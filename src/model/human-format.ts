@@ -20,11 +20,18 @@ export function formatLocalTimestamp(epochMs: number): string {
   return cachedPrefix + (ms < 10 ? `00${ms}` : ms < 100 ? `0${ms}` : `${ms}`);
 }
 
-// C0 controls, DEL, C1 controls and the Unicode line/paragraph separators.
-// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
-const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
-// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
-const UNSAFE_ALL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+// What a line cannot hold as it is: C0 controls, DEL, C1 controls, the Unicode
+// line and paragraph separators, lone surrogates (a file would get U+FFFD for
+// them) and the backslash that starts an escape. The test is the quick check;
+// it also matches paired surrogates, which the replacement leaves alone.
+// biome-ignore-start lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\\\ud800-\udfff]/;
+const UNSAFE_ALL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\\]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+// The same, and the bracket that closes a `[stage]` field.
+const LABEL_UNSAFE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\\\]\ud800-\udfff]/;
+const LABEL_UNSAFE_ALL =
+  /[\u0000-\u001f\u007f-\u009f\u2028\u2029\\\]]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+// biome-ignore-end lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
 
 function escapeChar(ch: string): string {
   switch (ch) {
@@ -34,17 +41,28 @@ function escapeChar(ch: string): string {
       return '\\r';
     case '\t':
       return '\\t';
+    case '\\':
+      return '\\\\';
+    case ']':
+      return '\\]';
     default:
       return `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`;
   }
 }
 
 /**
- * Escapes newlines and control characters so one message is always one line:
- * a message cannot forge a log line or move the terminal cursor.
+ * Escapes newlines, control characters and lone surrogates (`\n`, `\u001b`,
+ * `\ud800`) and doubles backslashes, so one message is always one line, a
+ * message cannot forge a log line or move the terminal cursor, and the
+ * line reads back to exactly the message.
  */
 export function escapeForLine(text: string): string {
   return UNSAFE.test(text) ? text.replace(UNSAFE_ALL, escapeChar) : text;
+}
+
+/** {@link escapeForLine} for the `[stage]` field, which also escapes `]` (`\]`): the field ends at the first bare `]`. */
+export function escapeLabel(text: string): string {
+  return LABEL_UNSAFE.test(text) ? text.replace(LABEL_UNSAFE_ALL, escapeChar) : text;
 }
 
 /** One complete human line, newline included. `stage` may be undefined. */
@@ -52,7 +70,7 @@ export function formatHumanLine(epochMs: number, tag: string, stage: string | un
   const ts = formatLocalTimestamp(epochMs);
   return stage === undefined
     ? `[${ts}] [${tag}] ${escapeForLine(message)}\n`
-    : `[${ts}] [${tag}] [${escapeForLine(stage)}] ${escapeForLine(message)}\n`;
+    : `[${ts}] [${tag}] [${escapeLabel(stage)}] ${escapeForLine(message)}\n`;
 }
 
 /**

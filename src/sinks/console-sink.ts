@@ -1,4 +1,4 @@
-import { escapeForLine, formatHumanLine, formatLocalTimestamp } from '../model/human-format.js';
+import { escapeForLine, escapeLabel, formatHumanLine, formatLocalTimestamp } from '../model/human-format.js';
 import { LEVEL_RANK, type LogLevel } from '../model/levels.js';
 import type { RecordSink } from '../model/record-sink.js';
 import { type MessageRecord, type ScopeEndRecord, type ScopeStartRecord, scopeLabel } from '../model/records.js';
@@ -40,7 +40,7 @@ export class ConsoleSink implements RecordSink {
   private print(atMs: number, tag: string, stage: string | undefined, message: string): void {
     if (tagRank(tag) < this.minRank) return;
     const line = this.options.colors
-      ? `\x1b[2m[${formatLocalTimestamp(atMs)}]${RESET} ${COLOURS[tag] ?? ''}[${tag}]${RESET} ${stage === undefined ? '' : `[${escapeForLine(stage)}] `}${escapeForLine(message)}\n`
+      ? `\x1b[2m[${formatLocalTimestamp(atMs)}]${RESET} ${COLOURS[tag] ?? ''}[${tag}]${RESET} ${stage === undefined ? '' : `[${escapeLabel(stage)}] `}${escapeForLine(message)}\n`
       : formatHumanLine(atMs, tag, stage, message);
     try {
       this.stream.write(line);

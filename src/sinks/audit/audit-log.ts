@@ -6,7 +6,14 @@ import { ERROR_LOG_FILE, HUMAN_LOG_FILE, PERFORMANCE_LOG_FILE, STRUCTURED_LOG_FI
 import { CappedMap } from '../../model/capped-map.js';
 import { epochNowMs } from '../../model/clock.js';
 import type { ErrorInfo } from '../../model/error-info.js';
-import { escapeForLine, formatHumanLine, formatLocalTimestamp, formatSeconds, formatTenths } from '../../model/human-format.js';
+import {
+  escapeForLine,
+  escapeLabel,
+  formatHumanLine,
+  formatLocalTimestamp,
+  formatSeconds,
+  formatTenths,
+} from '../../model/human-format.js';
 import { contextJson } from '../../model/json-text.js';
 import type { RecordSink } from '../../model/record-sink.js';
 import { type MessageRecord, type ScopeEndRecord, type ScopeRef, type ScopeStartRecord, scopeLabel } from '../../model/records.js';
@@ -42,7 +49,8 @@ export interface AuditLogOptions {
 interface ScopeNames {
   /** The label as given (escaped only where a line is built from it). */
   raw: string;
-  label: string;
+  /** Escaped for the `[stage]` field. */
+  field: string;
   startMessage: string;
   startMessageEscaped: string;
   successMessage: string;
@@ -73,6 +81,8 @@ export class AuditLog implements RecordSink {
   readonly #monthParts = new CappedMap<string | undefined, NamedParts>();
   /** Where each error's full traceback was written. */
   readonly #errorsWritten = new WeakMap<ErrorInfo, string>();
+  /** Lost records of each file already reported through `onLost`. */
+  readonly #lostReported = [0, 0, 0, 0];
 
   constructor(private readonly options: AuditLogOptions) {
     this.dir = resolve(options.dir);
@@ -114,7 +124,11 @@ export class AuditLog implements RecordSink {
 
   /** Buffered mode: flush when the last flush is older than the interval, else make sure a timer will. */
   private written(atMs: number): void {
-    if (this.options.durability === 'sync') return;
+    if (this.options.durability === 'sync') {
+      // Each record was written (or given up) by its file already.
+      this.#reportLost();
+      return;
+    }
     // Checked on every record, not only by the timer: a stage that blocks the
     // event loop would otherwise hold records in memory for its whole run.
     if (atMs - this.lastFlushMs >= this.flushIntervalMs) {
@@ -131,7 +145,7 @@ export class AuditLog implements RecordSink {
   onStart(r: ScopeStartRecord): void {
     const scope = r.scope;
     const { names, parts } = this.#partsOf(scope);
-    this.human.append(`[${formatLocalTimestamp(r.startMs)}] [INFO] [${names.label}] ${names.startMessageEscaped}\n`);
+    this.human.append(`[${formatLocalTimestamp(r.startMs)}] [INFO] [${names.field}] ${names.startMessageEscaped}\n`);
     this.structured.append(startLineFromParts(parts, r.startMs, r.context, toMb(r.rssBytes), scope.traceId, scope.spanId));
     this.written(r.startMs);
   }
@@ -264,10 +278,23 @@ export class AuditLog implements RecordSink {
       clearTimeout(this.timer);
       this.timer = undefined;
     }
-    for (const file of this.files) {
-      const lostBefore = file.lost;
-      file.flush();
-      if (file.lost > lostBefore) this.options.onLost(file.path, file.lost - lostBefore);
+    for (const file of this.files) file.flush();
+    this.#reportLost();
+  }
+
+  /**
+   * Reports records given up since the last report. A file also gives up
+   * records when it writes by itself (every record in sync mode, 256 KiB in
+   * buffered mode), so this compares totals rather than one flush's change.
+   */
+  #reportLost(): void {
+    for (let i = 0; i < this.files.length; i++) {
+      const file = this.files[i] as AuditFile;
+      const reported = this.#lostReported[i] as number;
+      if (file.lost > reported) {
+        this.#lostReported[i] = file.lost;
+        this.options.onLost(file.path, file.lost - reported);
+      }
     }
   }
 
@@ -312,16 +339,17 @@ function namedParts(scope: ScopeRef): NamedParts {
 /** Per-name strings of a scope's lines, escaped once. */
 function scopeNames(scope: ScopeRef): ScopeNames {
   const raw = scopeLabel(scope);
+  const field = escapeLabel(raw);
   const label = escapeForLine(raw);
   const start = startMessage(scope);
   return {
     raw,
-    label,
+    field,
     startMessage: start,
     startMessageEscaped: escapeForLine(start),
     successMessage: `${raw} completed successfully`,
-    successTail: `] [INFO] [${label}] ${label} completed successfully\n`,
-    timingHead: `] [TIMING] [${label}] ${label} completed in `,
-    memoryHead: `] [MEMORY_TRACKING] [${label}] ${escapeForLine(memoryKey(scope))}_end: `,
+    successTail: `] [INFO] [${field}] ${label} completed successfully\n`,
+    timingHead: `] [TIMING] [${field}] ${label} completed in `,
+    memoryHead: `] [MEMORY_TRACKING] [${field}] ${escapeForLine(memoryKey(scope))}_end: `,
   };
 }

@@ -3,7 +3,16 @@ import { AUDIT_SCHEMA_VERSION, MONTH_STAGE_NAME } from '../../model/audit-schema
 import { CappedMap } from '../../model/capped-map.js';
 import type { ErrorInfo } from '../../model/error-info.js';
 import { escapeForLine, formatLocalTimestamp } from '../../model/human-format.js';
-import { contextJson, isoTimestamp, millisecondsJson, num, quote, tenthsJson } from '../../model/json-text.js';
+import {
+  contextJson,
+  isoTimestamp,
+  jsonForLine,
+  num,
+  quote,
+  secondsJson,
+  tenthsJson,
+  wholeMillisecondsAsSecondsJson,
+} from '../../model/json-text.js';
 import type { ScopeEndRecord } from '../../model/records.js';
 import { BYTES_PER_MB, toMb } from '../../model/units.js';
 
@@ -36,17 +45,13 @@ export interface StructuredFields {
   outcome?: string;
 }
 
-/** Epoch seconds with milliseconds (`1730736125.552`) by integer arithmetic. */
-function epochSeconds(epochMs: number): string {
-  const ms = Math.floor(epochMs);
-  const rest = ms % 1000;
-  return `${(ms - rest) / 1000}.${rest < 10 ? `00${rest}` : rest < 100 ? `0${rest}` : rest}`;
-}
+/** Epoch seconds with milliseconds (`1730736125.552`), the text `String()` gives, by integer arithmetic. */
+const epochSeconds = (epochMs: number) => wholeMillisecondsAsSecondsJson(Math.floor(epochMs));
 
 /** One line of structured_processing.jsonl, newline included. */
 export function structuredLine(f: StructuredFields): string {
-  const message = f.recordType === 'message' ? quote(f.message) : quoted.get(f.message);
-  let line = `${HEAD}"${f.recordType}","timestamp":"${isoTimestamp(f.atMs)}","processing_time":${epochSeconds(f.atMs)},"session_id":${quoted.get(f.sessionId)},"level":"${f.level}","message":${message},"month":${quotedOrNull(f.month)},"stage":${quotedOrNull(f.recordType === 'month' ? MONTH_STAGE_NAME : f.stage)},"stage_event":${f.stageEvent === undefined ? 'null' : `"${f.stageEvent}"`}`;
+  // Not cached: messages, and the outcome lines of failed and interrupted scopes, carry one-off error texts.
+  let line = `${HEAD}"${f.recordType}","timestamp":"${isoTimestamp(f.atMs)}","processing_time":${epochSeconds(f.atMs)},"session_id":${quoted.get(f.sessionId)},"level":"${f.level}","message":${quote(f.message)},"month":${quotedOrNull(f.month)},"stage":${quotedOrNull(f.recordType === 'month' ? MONTH_STAGE_NAME : f.stage)},"stage_event":${f.stageEvent === undefined ? 'null' : `"${f.stageEvent}"`}`;
   if (f.stageEvent === 'end') {
     line += `,"stage_duration":${num(f.durationS ?? 0)},"success_status":${f.outcome === 'success'},"outcome":"${f.outcome}"`;
   }
@@ -123,7 +128,7 @@ ${f.message === undefined ? '' : `Message: ${escapeForLine(f.message)}\n`}Error 
 Error Message: ${escapeForLine(f.errorMessage)}
 Traceback:
 ${indent(stack)}
-Context: ${contextJson(f.attributes, CONTEXT_PREFIX)}
+Context: ${jsonForLine(contextJson(f.attributes, CONTEXT_PREFIX))}
 Trace: ${f.traceId ?? '-'} Span: ${f.spanId ?? '-'}
 ${ERROR_BLOCK_END}`;
 }
@@ -176,10 +181,10 @@ export function startLineFromParts(
 
 /** The structured `end` line of a successful scope, from cached parts. */
 export function successEndLineFromParts(p: RecordParts, r: ScopeEndRecord, context: string): string {
-  return `${p.head}${isoTimestamp(r.endMs)}","processing_time":${epochSeconds(r.endMs)}${p.endSuccessMid}${millisecondsJson(r.durationS)},"success_status":true,"outcome":"success","context":${context},"memory_mb":${mbJson(r.rssEndBytes)},"has_error":false,"trace_id":"${r.scope.traceId}","span_id":"${r.scope.spanId}"}\n`;
+  return `${p.head}${isoTimestamp(r.endMs)}","processing_time":${epochSeconds(r.endMs)}${p.endSuccessMid}${secondsJson(r.durationS)},"success_status":true,"outcome":"success","context":${context},"memory_mb":${mbJson(r.rssEndBytes)},"has_error":false,"trace_id":"${r.scope.traceId}","span_id":"${r.scope.spanId}"}\n`;
 }
 
 /** The performance_metrics.jsonl line of an ended stage or month, from cached parts. */
 export function performanceLineFromParts(p: RecordParts, r: ScopeEndRecord, context: string): string {
-  return `${p.head}${isoTimestamp(r.endMs)}"${p.perfMid}${millisecondsJson(r.durationS)},"memory_mb":${mbJson(r.rssEndBytes)},"memory_delta_mb":${mbJson(r.rssEndBytes - r.rssStartBytes)},"memory_peak_mb":${mbJson(r.rssPeakBytes)},"heap_used_mb":${mbJson(r.heapEndBytes)},"heap_delta_mb":${mbJson(r.heapEndBytes - r.heapStartBytes)},"cpu_percent":${tenthsJson(r.cpuPercent)},"success":${r.outcome === 'success'},"outcome":"${r.outcome}","slow":${r.slow},"context":${context},"trace_id":"${r.scope.traceId}","span_id":"${r.scope.spanId}"}\n`;
+  return `${p.head}${isoTimestamp(r.endMs)}"${p.perfMid}${secondsJson(r.durationS)},"memory_mb":${mbJson(r.rssEndBytes)},"memory_delta_mb":${mbJson(r.rssEndBytes - r.rssStartBytes)},"memory_peak_mb":${mbJson(r.rssPeakBytes)},"heap_used_mb":${mbJson(r.heapEndBytes)},"heap_delta_mb":${mbJson(r.heapEndBytes - r.heapStartBytes)},"cpu_percent":${tenthsJson(r.cpuPercent)},"success":${r.outcome === 'success'},"outcome":"${r.outcome}","slow":${r.slow},"context":${context},"trace_id":"${r.scope.traceId}","span_id":"${r.scope.spanId}"}\n`;
 }
