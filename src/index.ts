@@ -29,7 +29,17 @@ export type { MonthSummary, SessionSummary, StageSummary } from './stats/session
 
 /** A JSON-serialisable snapshot of the session so far: per stage, per month, totals. */
 export function getSessionSummary(): SessionSummary {
-  return buildSessionSummary(getRuntime());
+  const rt = getRuntime();
+  return buildSessionSummary(rt.stats, {
+    sessionId: rt.sessionId,
+    serviceName: rt.config.serviceName,
+    nowMs: Date.now(),
+    openScopes: rt.open.size,
+    currentRssBytes: rt.memory.latest.rssBytes,
+    telemetry: rt.telemetryCounters(),
+    memoryThresholds: { warningBytes: rt.memoryObserver.warningBytes, criticalBytes: rt.memoryObserver.criticalBytes },
+    slowThresholds: { defaultSeconds: rt.config.defaultThresholdS, stages: rt.config.stageThresholds },
+  });
 }
 
 /** The session summary as readable multi-line text. */

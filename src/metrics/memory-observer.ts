@@ -4,6 +4,7 @@ import type { LogLevel } from '../model/levels.js';
 import type { MessageEntry } from '../model/record-sink.js';
 import type { Scope } from '../session/scope.js';
 import type { AlertKind } from '../sinks/webhook-alerts.js';
+import { memoryCrossingContext } from '../stats/session-markers.js';
 import { type MemoryThresholdLevels, resolveThresholds } from './memory-limits.js';
 import {
   ATTR_DIRECTION,
@@ -100,7 +101,13 @@ export class MemoryObserver implements MemoryGaugeSource {
       c.direction === 'up'
         ? `Memory ${c.level}: RSS ${rssMb} MB reached the ${c.threshold} threshold of ${thresholdMb} MB`
         : `Memory ${c.level === 'ok' ? 'back to ok' : `down to ${c.level}`}: RSS ${rssMb} MB fell below the ${c.threshold} threshold of ${thresholdMb} MB`;
-    this.host.message({ atMs, level: LOG_LEVEL[c.level], message: text, scope: innermost, context: undefined, error: undefined });
+    const context = memoryCrossingContext({
+      level: c.level,
+      direction: c.direction,
+      rssBytes: c.rssBytes,
+      thresholdBytes: c.thresholdBytes,
+    });
+    this.host.message({ atMs, level: LOG_LEVEL[c.level], message: text, scope: innermost, context, error: undefined });
     if (c.direction === 'up') {
       const where = innermost
         ? ` during ${innermost.kind === 'month' ? `month ${innermost.month}` : `stage ${innermost.name}${innermost.month ? ` of ${innermost.month}` : ''}`}`

@@ -25,8 +25,10 @@ import { VERSION } from '../model/version.js';
 import type { AuditLog } from '../sinks/audit/audit-log.js';
 import { ConsoleSink } from '../sinks/console-sink.js';
 import { WebhookAlerts } from '../sinks/webhook-alerts.js';
+import type { TelemetryCounters } from '../stats/session-markers.js';
 import { SessionStats } from '../stats/session-stats.js';
 import { activeScope, Scope } from './scope.js';
+import { endRecordOf, messageRecordOf, startRecordOf } from './scope-records.js';
 
 export const INSTRUMENTATION_SCOPE = 'stagetrace';
 
@@ -45,7 +47,15 @@ export class Runtime {
   readonly memoryObserver: MemoryObserver;
   /** Webhook alerts, when `alerts.webhookUrl` is set. */
   readonly alerts: WebhookAlerts | undefined;
-  readonly stats = new SessionStats();
+  readonly stats = new SessionStats(Date.now());
+  /** Telemetry's own trouble, for the summary. */
+  readonly telemetry: TelemetryCounters = {
+    auditWriteErrors: 0,
+    auditLostRecords: 0,
+    otlpDroppedSpans: 0,
+    otlpExportErrors: 0,
+    alertFailures: 0,
+  };
   readonly sinks: ProgressSink[] = [];
   /** Open months and stages, oldest first: ended as interrupted at shutdown. */
   readonly open = new Set<Scope>();
@@ -115,7 +125,6 @@ export class Runtime {
     };
     const span = this.getTracer().startSpan(A.MONTH_SPAN_NAME, { root: true, kind: SpanKind.INTERNAL, attributes }, parentCtx);
     const scope = new Scope(this, 'month', A.MONTH_SPAN_NAME, month, span, parentCtx, activeScope(parentCtx), 0, contextAttributes);
-    this.stats.monthStarted(scope);
     this.opened(scope);
     return scope;
   }
@@ -144,6 +153,11 @@ export class Runtime {
   private opened(scope: Scope): void {
     this.open.add(scope);
     this.memory.listeners.add(scope);
+    try {
+      this.stats.onStart(startRecordOf(scope));
+    } catch (err) {
+      this.reportInternalError('recording statistics', err);
+    }
     for (const sink of this.sinks) sink.scopeStarted(scope);
   }
 
@@ -167,7 +181,7 @@ export class Runtime {
   /** Called by a scope after its span ended: statistics, metrics, sinks. */
   scopeEnded(scope: Scope): void {
     try {
-      this.stats.scopeEnded(scope);
+      this.stats.onEnd(endRecordOf(scope));
       this.metrics.scopeEnded(scope);
     } catch (err) {
       this.reportInternalError('recording statistics', err);
@@ -186,16 +200,21 @@ export class Runtime {
     return LEVEL_RANK[level] >= this.minRank;
   }
 
-  /** Hands a filtered, redacted message to every sink. Counted at every level. */
+  /** Hands a filtered, redacted message to every sink. Counted by the metrics at every level, by the summary past the minimum. */
   message(entry: MessageEntry): void {
     const rank = LEVEL_RANK[entry.level];
-    this.stats.messagesByLevel[rank] = (this.stats.messagesByLevel[rank] ?? 0) + 1;
     try {
       this.metrics.message(entry.level);
     } catch (err) {
       this.reportInternalError('counting a message', err);
     }
     if (rank < this.minRank) return;
+    try {
+      // Counted as the files hold them: past the minimum level.
+      this.stats.onMessage(messageRecordOf(entry, this.memory.latest.rssBytes));
+    } catch (err) {
+      this.reportInternalError('counting a message', err);
+    }
     for (const sink of this.sinks) {
       try {
         sink.message(entry);
@@ -203,6 +222,15 @@ export class Runtime {
         this.reportInternalError('writing a message', err);
       }
     }
+  }
+
+  /** Telemetry's own trouble so far, for the summary. */
+  telemetryCounters(): TelemetryCounters {
+    return {
+      ...this.telemetry,
+      auditLostRecords: this.audit?.lostRecords ?? 0,
+      alertFailures: this.alerts?.totals.failed ?? 0,
+    };
   }
 
   /** A warning about how stagetrace is used, printed once per key. */
@@ -244,12 +272,12 @@ export class Runtime {
   /** Counts and reports what the audit exporter could not do. */
   readonly exportReporter: AuditExportReporter = {
     auditFailed: (error) => {
-      this.stats.auditWriteErrors++;
+      this.telemetry.auditWriteErrors++;
       this.reportInternalError('writing audit records', error);
     },
     forwardDropped: (count, reason, error) => {
-      this.stats.otlpDroppedSpans += count;
-      if (reason === 'export_failed' || reason === 'timeout') this.stats.otlpExportErrors++;
+      this.telemetry.otlpDroppedSpans += count;
+      if (reason === 'export_failed' || reason === 'timeout') this.telemetry.otlpExportErrors++;
       try {
         this.metrics.droppedSpans(count, reason);
       } catch {

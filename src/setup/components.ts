@@ -68,7 +68,7 @@ export function createAuditPipeline(config: ResolvedConfig, runtime: Runtime): S
       maxFileBytes: config.maxFileBytes,
       maxFiles: config.maxFiles,
       memory: runtime.memory,
-      stats: runtime.stats,
+      telemetry: runtime.telemetry,
       onWriteError: (file, error) => runtime.reportInternalError(`writing ${file}`, error),
     });
     try {

@@ -192,7 +192,7 @@ function shutdownWith(reason: string): Promise<void> {
     const { runtime, components, sdk, privateProvider } = current;
     current.removeExitHooks?.();
     runtime.interruptOpenScopes(reason);
-    runtime.stats.endedAtMs = Date.now();
+    runtime.stats.end(Date.now());
     runtime.memory.stop();
     const stopping = (async () => {
       await runtime.forceFlush();

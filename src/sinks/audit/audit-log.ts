@@ -11,7 +11,6 @@ import { contextJson } from '../../model/json-text.js';
 import type { MessageEntry, ProgressSink } from '../../model/record-sink.js';
 import { endLines, scopeLabel, startMessage as startMessageOf } from '../../model/scope-lines.js';
 import type { Scope } from '../../session/scope.js';
-import type { SessionStats } from '../../stats/session-stats.js';
 import { AuditFile } from './audit-file.js';
 import {
   ERROR_BLOCK_END,
@@ -34,7 +33,8 @@ export interface AuditLogOptions {
   /** Buffered records reach the disk within this many milliseconds. */
   flushIntervalMs?: number;
   memory: MemorySampler;
-  stats: SessionStats;
+  /** Counts write failures for the session summary. */
+  telemetry: { auditWriteErrors: number };
   /** Reports a write failure; called once per failure, rate-limited by the caller. */
   onWriteError: (file: string, error: unknown) => void;
 }
@@ -82,7 +82,7 @@ export class AuditLog implements ProgressSink {
         maxFiles: options.maxFiles,
         sync: options.durability === 'sync',
         onError: (error) => {
-          options.stats.auditWriteErrors++;
+          options.telemetry.auditWriteErrors++;
           options.onWriteError(name, error);
         },
       });
