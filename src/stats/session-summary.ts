@@ -146,6 +146,8 @@ export interface LiveFacts {
 export const BOTTLENECK_SHARE = 0.25;
 /** Per-month time varying more than this (coefficient of variation) is called out. */
 export const BOTTLENECK_MONTH_CV = 0.5;
+/** Variance between months is called out only for stages with at least this share of all stage time: the spread of a stage that hardly takes any time is noise. */
+export const BOTTLENECK_VARIANCE_MIN_SHARE = 0.1;
 /** A stage peak at or over this share of the warning threshold is called out. */
 export const BOTTLENECK_MEMORY_RATIO = 0.9;
 
@@ -349,7 +351,7 @@ function findBottlenecks(
         slowest_seconds: slowest,
       });
     }
-    const variance = monthVariance(stats, name);
+    const variance = share >= BOTTLENECK_VARIANCE_MIN_SHARE ? monthVariance(stats, name) : undefined;
     if (variance !== undefined && variance.cv > BOTTLENECK_MONTH_CV) {
       reasons.push({
         kind: 'variance_between_months',
@@ -372,7 +374,10 @@ function findBottlenecks(
     } else if (warningMb !== null && warningMb > 0 && peakMb >= warningMb * BOTTLENECK_MEMORY_RATIO) {
       reasons.push({
         kind: 'memory_near_threshold',
-        text: `memory peak ${peakMb.toFixed(1)} MB is ${pct(peakMb / warningMb)} of the warning threshold (${warningMb.toFixed(1)} MB)`,
+        text:
+          peakMb >= warningMb
+            ? `memory peak ${peakMb.toFixed(1)} MB reached the warning threshold (${warningMb.toFixed(1)} MB)`
+            : `memory peak ${peakMb.toFixed(1)} MB is ${pct(peakMb / warningMb)} of the warning threshold (${warningMb.toFixed(1)} MB)`,
         peak_memory_mb: peakMb,
         threshold: 'warning',
         threshold_mb: warningMb,
