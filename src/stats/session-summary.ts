@@ -40,6 +40,8 @@ export interface MonthSummary {
   start: string;
   end: string | null;
   trace_id: string;
+  /** Stage time in the month by stage name, seconds. */
+  stage_seconds: Record<string, number>;
   /** The stage that took most of the month's stage time. */
   dominant_stage: { name: string; seconds: number; share_of_month: number } | null;
   /** Why a month that did not succeed failed: the first stage that failed (null when the month itself failed) and its error. */
@@ -280,8 +282,10 @@ function monthSummary(m: MonthAccount, ended: boolean, nowMs: number): MonthSumm
   let dominantName: string | undefined;
   let dominantMicros = 0;
   let monthStageMicros = 0;
+  const stageSeconds: Record<string, number> = {};
   for (const [name, micros] of m.stageMicros) {
     monthStageMicros += micros;
+    stageSeconds[name] = seconds(micros);
     if (dominantName === undefined || micros > dominantMicros) {
       dominantName = name;
       dominantMicros = micros;
@@ -310,6 +314,7 @@ function monthSummary(m: MonthAccount, ended: boolean, nowMs: number): MonthSumm
     start: iso(m.startMs),
     end: m.endMs === undefined ? null : iso(m.endMs),
     trace_id: m.traceId,
+    stage_seconds: stageSeconds,
     dominant_stage: dominant,
     error,
   };
