@@ -131,9 +131,8 @@ export function compareSessions(base: SessionSummary, current: SessionSummary, o
       });
     }
     if (statusRegression) {
-      const error = c.error
-        ? `: ${c.error.stage ? `${escapeForLine(c.error.stage)} ` : ''}${escapeForLine(c.error.type)}: ${escapeForLine(c.error.message)}`
-        : '';
+      const where = c.error?.stage ? `${escapeForLine(c.error.stage)} ${c.status === 'interrupted' ? 'interrupted' : 'failed'}: ` : '';
+      const error = c.error ? `, ${where}${escapeForLine(c.error.type)}: ${escapeForLine(c.error.message)}` : '';
       regressions.push({
         kind: 'month_status',
         stage: c.error?.stage ?? null,

@@ -41,11 +41,14 @@ export function startRecordOf(scope: Scope): ScopeStartRecord {
 }
 
 export function endRecordOf(scope: Scope): ScopeEndRecord {
+  // The audit files take a scope's end time from its span; the statistics must see the same instant.
+  const spanEnd = (scope.span as { endTime?: [number, number] }).endTime;
+  const endMs = spanEnd !== undefined && spanEnd[0] > 0 ? spanEnd[0] * 1000 + spanEnd[1] / 1e6 : scope.endedAtMs;
   return {
     type: 'end',
     scope: refOf(scope),
     startMs: scope.startedAtMs,
-    endMs: scope.endedAtMs,
+    endMs,
     durationS: scope.durationS,
     outcome: scope.outcome ?? 'success',
     slow: scope.slow,
