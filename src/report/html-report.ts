@@ -272,9 +272,9 @@ h1{font-size:22px;margin:0}h2{font-size:15px;margin:22px 0 8px;text-transform:up
 .row{height:28px;border-bottom:1px solid var(--line)}
 .label{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px;white-space:nowrap;overflow:hidden;text-overflow:ellipsis;padding-right:6px}
 .track{position:relative;height:20px;background:#f7fafc}
-.ticks{position:relative;height:18px;margin-right:4px;font-size:11px;color:var(--mute)}.ticks span{position:absolute;transform:translateX(-50%)}.ticks span:first-child{transform:none}.ticks span:last-child{transform:translateX(-100%)}
+.ticks{position:relative;height:18px;margin-right:4px;font-size:11px;color:var(--mute)}.ticks span{position:absolute;white-space:nowrap;transform:translateX(-50%)}.ticks span:first-child{transform:none}.ticks span:last-child{transform:translateX(-100%)}
 .bar{position:absolute;top:2px;height:16px;min-width:2px;border-radius:2px;background:var(--ok);overflow:hidden;cursor:default;outline-offset:1px}
-.bar span{font-size:10px;color:#fff;padding:0 3px;white-space:nowrap;line-height:16px}
+.bar span{display:block;font-size:10px;color:#fff;padding:0 3px;white-space:nowrap;line-height:16px}
 .bar.failure{background:var(--bad)}.bar.interrupted{background:var(--int)}
 .bar.slow{box-shadow:inset 0 -4px 0 var(--slow)}
 .bar:hover,.bar:focus{filter:brightness(1.2);z-index:2}
