@@ -93,7 +93,7 @@ describe('the HTML report in Chromium', () => {
     expect(await tip.isVisible()).toBe(false);
     await bar.hover();
     expect(await tip.isVisible()).toBe(true);
-    const text = (await tip.innerText()).split('\n');
+    const text = ((await tip.textContent()) ?? '').split('\n');
     expect(text[0]).toBe('download · 2024-02');
     expect(text[1]).toBe(`${formatDuration(validate?.duration_seconds as number)} · success`);
     expect(text).toContain('file_key: s3://demo-bucket/trades/2024-02.csv');
@@ -107,10 +107,10 @@ describe('the HTML report in Chromium', () => {
     expect(await demo.page.locator('#stages tbody tr').count()).toBe(4);
     expect(await demo.page.locator('#bottlenecks li b').first().textContent()).toBe(demoSummary.bottlenecks[0]?.stage);
     const firstError = demo.page.locator('#errors details').first();
-    expect(await firstError.locator('summary').innerText()).toContain(
+    expect(await firstError.locator('summary').textContent()).toContain(
       '2024-03 · validate — Error: 2024-03: 1 trade(s) with a negative price',
     );
-    expect(await firstError.locator('pre').innerText()).toMatch(/Caused by: RangeError: line \d+ of 2024-03\.csv/);
+    expect(await firstError.locator('pre').textContent()).toMatch(/Caused by: RangeError: line \d+ of 2024-03\.csv/);
     await demo.page.screenshot({ path: SCREENSHOT, fullPage: false });
   });
 
@@ -129,8 +129,10 @@ describe('the HTML report in Chromium', () => {
     const bar = hostile.page.locator('#timeline .bar').first();
     expect(await bar.textContent()).toBe(HOSTILE_STAGE);
     await bar.hover();
-    expect(await hostile.page.locator('#tip').innerText()).toContain('note: </script><script>window.__pwned = 3</script>');
+    expect(await hostile.page.locator('#tip').textContent()).toContain('note: </script><script>window.__pwned = 3</script>');
     expect(await hostile.page.locator('#stages tbody th').first().textContent()).toBe(HOSTILE_STAGE);
-    expect(await hostile.page.locator('#errors summary').first().innerText()).toContain('Error: <img src=x onerror="window.__pwned = 4">');
+    expect(await hostile.page.locator('#errors summary').first().textContent()).toContain(
+      'Error: <img src=x onerror="window.__pwned = 4">',
+    );
   });
 });
