@@ -121,7 +121,7 @@ describe('the HTML report in Chromium', () => {
     expect(run.code, run.stderr).toBe(0);
     await htmlReport(logs, join(work, 'hostile.html'));
     const hostile = await open(join(work, 'hostile.html'));
-    expect(await hostile.page.evaluate(() => (window as { __pwned?: number }).__pwned)).toBeUndefined();
+    expect(await hostile.page.evaluate(() => (globalThis as { __pwned?: number }).__pwned)).toBeUndefined();
     expect(hostile.requests).toEqual([`file://${join(work, 'hostile.html')}`]); // the <img src=x> was never an image
     expect(hostile.consoleErrors).toEqual([]);
     expect(await hostile.page.locator('img').count()).toBe(0);
