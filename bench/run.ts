@@ -10,7 +10,9 @@ import { collectorDown } from './collector-down.js';
 import type { BenchResult } from './lib.js';
 import { loggingThroughput } from './logging-throughput.js';
 import { memoryFlatness } from './memory-flatness.js';
+import { reportThroughput } from './report-throughput.js';
 import { samplerCost } from './sampler-cost.js';
+import { sketchMemory } from './sketch-memory.js';
 import { stageOverhead } from './stage-overhead.js';
 
 const quick = process.argv.includes('--quick');
@@ -24,6 +26,8 @@ const suites: [string, (quick: boolean) => Promise<BenchResult[]>][] = [
   ['burst', burst],
   ['down', collectorDown],
   ['sampler', samplerCost],
+  ['report', reportThroughput],
+  ['sketch', sketchMemory],
 ];
 
 const cpu = cpus()[0]?.model ?? 'unknown CPU';

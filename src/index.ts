@@ -22,10 +22,27 @@ export {
 export type { StageContext } from './model/context-attributes.js';
 export { LEVELS, type LogLevel } from './model/levels.js';
 export { VERSION } from './model/version.js';
+export {
+  type CompareOptions,
+  compareSessions,
+  formatComparison,
+  type Regression,
+  type SessionComparison,
+} from './report/compare-sessions.js';
+export { listSessions, type SessionListing } from './report/list-sessions.js';
 export { type AuditLogKind, type InvalidLine, type ReadAuditLogOptions, readAuditLog } from './report/read-audit-log.js';
+export { formatSessionReport } from './report/session-report.js';
+export { AuditLogError, type SkippedLine, type SummarizeAuditLogOptions, summarizeAuditLog } from './report/summarize-audit-log.js';
 export { AuditSampler } from './setup/audit-sampler.js';
 export { createStagetrace, forceFlush, type StagetraceComponents, shutdown, start } from './setup/start.js';
-export type { MonthSummary, SessionSummary, StageSummary } from './stats/session-summary.js';
+export type {
+  Bottleneck,
+  BottleneckReason,
+  MemoryCrossingSummary,
+  MonthSummary,
+  SessionSummary,
+  StageSummary,
+} from './stats/session-summary.js';
 
 /** A JSON-serialisable snapshot of the session so far: per stage, per month, totals. */
 export function getSessionSummary(): SessionSummary {

@@ -42,17 +42,73 @@ function isLevel(level: string): level is LogLevel {
   return level in LEVEL_RANK;
 }
 
+/**
+ * Records read back from the files prefix their context again only when it
+ * is read: the statistics read message contexts only, and a report over a
+ * gigabyte of files would otherwise build two objects per stage for nothing.
+ */
+class FileStartRecord implements ScopeStartRecord {
+  readonly type = 'start';
+  readonly heapUsedBytes = 0;
+  readonly #raw: Record<string, unknown> | undefined;
+  #context: Attributes | undefined;
+
+  constructor(
+    readonly scope: ScopeRef,
+    readonly startMs: number,
+    readonly rssBytes: number,
+    raw: Record<string, unknown> | undefined,
+  ) {
+    this.#raw = raw;
+  }
+
+  get context(): Attributes {
+    this.#context ??= contextAttributes(this.#raw);
+    return this.#context;
+  }
+}
+
 /** A structured `start` line as a start record. */
 export function startRecordFrom(r: StructuredRecord): ScopeStartRecord {
   const kind = r.record_type === 'month' ? 'month' : 'stage';
-  return {
-    type: 'start',
-    scope: refOf(r, kind, kind === 'month' ? 'month' : (r.stage ?? '')),
-    startMs: atMsOf(r),
-    context: contextAttributes(r.context),
-    rssBytes: (r.memory_mb ?? 0) * BYTES_PER_MB,
-    heapUsedBytes: 0,
-  };
+  return new FileStartRecord(
+    refOf(r, kind, kind === 'month' ? 'month' : (r.stage ?? '')),
+    atMsOf(r),
+    (r.memory_mb ?? 0) * BYTES_PER_MB,
+    r.context,
+  );
+}
+
+class FileEndRecord implements ScopeEndRecord {
+  readonly type = 'end';
+  readonly thresholdS = undefined;
+  readonly #raw: Record<string, unknown> | undefined;
+  #context: Attributes | undefined;
+
+  constructor(
+    readonly scope: ScopeRef,
+    readonly startMs: number,
+    readonly endMs: number,
+    readonly durationS: number,
+    readonly outcome: ScopeEndRecord['outcome'],
+    readonly slow: boolean,
+    readonly rssStartBytes: number,
+    readonly rssEndBytes: number,
+    readonly rssPeakBytes: number,
+    readonly heapStartBytes: number,
+    readonly heapEndBytes: number,
+    readonly cpuPercent: number,
+    readonly error: ScopeEndRecord['error'],
+    readonly reason: string | undefined,
+    raw: Record<string, unknown> | undefined,
+  ) {
+    this.#raw = raw;
+  }
+
+  get context(): Attributes {
+    this.#context ??= contextAttributes(this.#raw);
+    return this.#context;
+  }
 }
 
 /**
@@ -73,25 +129,23 @@ export function endRecordFrom(r: StructuredRecord, perf: PerformanceRecord | und
     if (outcome === 'interrupted' && r.error_type === 'Interrupted') reason = r.error_message ?? '';
     else error = { type: r.error_type, message: r.error_message ?? '', stack: undefined, causes: [] };
   }
-  return {
-    type: 'end',
-    scope: refOf(r, kind, kind === 'month' ? 'month' : (r.stage ?? '')),
-    startMs: endMs - durationS * 1000,
+  return new FileEndRecord(
+    refOf(r, kind, kind === 'month' ? 'month' : (r.stage ?? '')),
+    endMs - durationS * 1000,
     endMs,
     durationS,
     outcome,
-    slow: perf?.slow ?? false,
-    thresholdS: undefined,
-    rssStartBytes: (endMb - (perf?.memory_delta_mb ?? 0)) * BYTES_PER_MB,
-    rssEndBytes: endMb * BYTES_PER_MB,
-    rssPeakBytes: (perf?.memory_peak_mb ?? endMb) * BYTES_PER_MB,
-    heapStartBytes: ((perf?.heap_used_mb ?? 0) - (perf?.heap_delta_mb ?? 0)) * BYTES_PER_MB,
-    heapEndBytes: (perf?.heap_used_mb ?? 0) * BYTES_PER_MB,
-    cpuPercent: perf?.cpu_percent ?? 0,
+    perf?.slow ?? false,
+    (endMb - (perf?.memory_delta_mb ?? 0)) * BYTES_PER_MB,
+    endMb * BYTES_PER_MB,
+    (perf?.memory_peak_mb ?? endMb) * BYTES_PER_MB,
+    ((perf?.heap_used_mb ?? 0) - (perf?.heap_delta_mb ?? 0)) * BYTES_PER_MB,
+    (perf?.heap_used_mb ?? 0) * BYTES_PER_MB,
+    perf?.cpu_percent ?? 0,
     error,
     reason,
-    context: contextAttributes(r.context),
-  };
+    r.context,
+  );
 }
 
 /** A structured message line as a message record. */
