@@ -8,6 +8,10 @@ import { closeSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 
 const STAGES = ['download', 'process', 'validate', 'upload'];
+/** Ten years of months, as a long backfill would run; the size comes from the executions per month. */
+const MONTHS = 120;
+/** Bytes one stage execution writes to both files, about. */
+const BYTES_PER_EXECUTION = 1650;
 
 export function generateAuditFiles(
   dir: string,
@@ -40,6 +44,7 @@ export function generateAuditFiles(
   const hex = (n: number, w: number) => n.toString(16).padStart(w, '0');
   const head = (type: string, ms: number) =>
     `{"schema_version":1,"record_type":"${type}","timestamp":"${iso(ms)}","processing_time":${pt(ms)},"session_id":"${sessionId}"`;
+  const perStage = Math.max(1, Math.round(targetBytes / (MONTHS * STAGES.length * BYTES_PER_EXECUTION)));
   for (let m = 0; bytes + s.length + p.length < targetBytes; m++) {
     const month = `${2000 + Math.floor(m / 12)}-${String((m % 12) + 1).padStart(2, '0')}`;
     const trace = hex(m + 1, 32);
@@ -48,8 +53,8 @@ export function generateAuditFiles(
     s += `${head('month', t)},"level":"INFO","message":"Starting month ${month}","month":"${month}","stage":"month_processing","stage_event":"start","context":{"source":"demo-bucket"},"memory_mb":108.5,"has_error":false,"trace_id":"${trace}","span_id":"${monthSpan}"}\n`;
     lines++;
     for (const stage of STAGES) {
-      // Several executions per stage and month: batch pipelines run stages per file.
-      for (let k = 0; k < 25; k++) {
+      // Many executions per stage and month: batch pipelines run stages per file.
+      for (let k = 0; k < perStage; k++) {
         const id = hex(span++, 16);
         const start = t;
         const rss = (100 + random() * 50).toFixed(1);

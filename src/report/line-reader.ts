@@ -1,8 +1,12 @@
 import { type FileHandle, open, stat } from 'node:fs/promises';
 import { StringDecoder } from 'node:string_decoder';
 
-/** Bytes read per system call: large enough that the per-chunk await is noise next to parsing. */
-const CHUNK_BYTES = 1 << 20;
+/**
+ * Bytes read per system call. Large enough that the per-chunk await is noise
+ * next to parsing; small enough that a chunk's lines die young: with 1 MiB
+ * chunks they outlived the young generation and peak RSS rose by 50 MB.
+ */
+const CHUNK_BYTES = 64 * 1024;
 
 /** A file that could not be read, with the reason in words. */
 export class UnreadableFileError extends Error {
@@ -36,7 +40,7 @@ export interface LinePosition {
 
 /**
  * Reads the lines of several files in order (rotated generations, then the
- * live file), a megabyte at a time. `next()` is synchronous; `fill()` is the
+ * live file), 64 KiB at a time. `next()` is synchronous; `fill()` is the
  * only await, once per chunk — a line-by-line async iterator would await
  * for every line.
  */
@@ -45,7 +49,10 @@ export class LineReader {
   #fileIndex = -1;
   #handle: FileHandle | undefined;
   readonly #decoder = new StringDecoder('utf8');
-  readonly #buffer = Buffer.allocUnsafe(CHUNK_BYTES);
+  /** Two buffers: the next chunk is read into one while the lines of the other are parsed. */
+  readonly #buffers = [Buffer.allocUnsafe(CHUNK_BYTES), Buffer.allocUnsafe(CHUNK_BYTES)];
+  #bufferIndex = 0;
+  #nextRead: Promise<number> | undefined;
   #lines: string[] = [];
   #lineIndex = 0;
   /** The part of the last chunk after its last newline. */
@@ -102,10 +109,20 @@ export class LineReader {
       if (this.#handle === undefined) await this.#openNext();
       if (this.#done || this.#handle === undefined) break;
       const file = this.#files[this.#fileIndex] as string;
+      const buffer = this.#buffers[this.#bufferIndex] as Buffer;
       let bytes: number;
       try {
-        ({ bytesRead: bytes } = await this.#handle.read(this.#buffer, 0, CHUNK_BYTES, null));
+        bytes = await (this.#nextRead ?? this.#read(buffer));
+        this.#nextRead = undefined;
+        // Start reading the next chunk now; it arrives while these lines are parsed.
+        if (bytes > 0) {
+          this.#bufferIndex ^= 1;
+          this.#nextRead = this.#read(this.#buffers[this.#bufferIndex] as Buffer);
+          // A failed read ahead is reported when its chunk is awaited, not as an unhandled rejection.
+          this.#nextRead.catch(() => undefined);
+        }
       } catch (error) {
+        this.#nextRead = undefined;
         await this.close();
         throw new UnreadableFileError(file, error);
       }
@@ -123,7 +140,7 @@ export class LineReader {
         continue;
       }
       this.#bytesRead += bytes;
-      const text = this.#rest + this.#decoder.write(this.#buffer.subarray(0, bytes));
+      const text = this.#rest + this.#decoder.write(buffer.subarray(0, bytes));
       const lastNewline = text.lastIndexOf('\n');
       if (lastNewline === -1) {
         this.#rest = text;
@@ -132,6 +149,12 @@ export class LineReader {
       this.#rest = text.slice(lastNewline + 1);
       this.#lines = text.slice(0, lastNewline).split('\n');
     }
+  }
+
+  async #read(buffer: Buffer): Promise<number> {
+    const handle = this.#handle as FileHandle;
+    const { bytesRead } = await handle.read(buffer, 0, CHUNK_BYTES, null);
+    return bytesRead;
   }
 
   async #openNext(): Promise<void> {
@@ -154,6 +177,8 @@ export class LineReader {
     this.#lines = [];
     const handle = this.#handle;
     this.#handle = undefined;
+    await this.#nextRead?.catch(() => undefined);
+    this.#nextRead = undefined;
     await handle?.close().catch(() => undefined);
   }
 }

@@ -36,7 +36,7 @@ export interface SummarizeAuditLogOptions {
   session?: string;
   /** Called for each line that is not a valid record (a torn last line after a kill, say); reading goes on. */
   onSkippedLine?: (line: SkippedLine) => void;
-  /** Called after each chunk read (about a megabyte), with the bytes read so far of both JSONL files. */
+  /** Called after each chunk read (64 KiB), with the bytes read so far of both JSONL files. */
   onProgress?: (bytesRead: number, totalBytes: number) => void;
   /** Called with every record of the session, in file order, after the statistics took it. */
   onRecord?: (record: ScopeStartRecord | ScopeEndRecord | MessageRecord) => void;
