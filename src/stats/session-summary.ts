@@ -286,7 +286,8 @@ function monthSummary(m: MonthAccount, ended: boolean, nowMs: number): MonthSumm
   for (const [name, micros] of m.stageMicros) {
     monthStageMicros += micros;
     stageSeconds[name] = seconds(micros);
-    if (dominantName === undefined || micros > dominantMicros) {
+    // Ties go to the name first in order, so the answer does not depend on the order records arrived in.
+    if (dominantName === undefined || micros > dominantMicros || (micros === dominantMicros && name < dominantName)) {
       dominantName = name;
       dominantMicros = micros;
     }
@@ -328,7 +329,9 @@ function findBottlenecks(
   warningMb: number | null,
   criticalMb: number | null,
 ): Bottleneck[] {
-  const ranked = [...stats.stages].sort(([, a], [, b]) => b.totalMicros - a.totalMicros);
+  const ranked = [...stats.stages].sort(
+    ([nameA, a], [nameB, b]) => b.totalMicros - a.totalMicros || (nameA < nameB ? -1 : nameA > nameB ? 1 : 0),
+  );
   const out: Bottleneck[] = [];
   ranked.forEach(([name, s], rank) => {
     const summary = stages[name] as StageSummary;

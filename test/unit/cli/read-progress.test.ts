@@ -2,7 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { PROGRESS_MIN_BYTES, ReadProgress } from '../../../src/cli/read-progress.js';
 
 function terminal(isTTY: boolean) {
-  const stream = { isTTY, text: '', write: (chunk: string) => ((stream.text += chunk), true) };
+  const stream = {
+    isTTY,
+    text: '',
+    write(chunk: string): boolean {
+      stream.text += chunk;
+      return true;
+    },
+  };
   return stream;
 }
 

@@ -56,7 +56,15 @@ describe('compareSessions', () => {
   it('flags slower stage percentiles, a lower success rate and a month that now fails', () => {
     const worse = session('worse', { '2024-01': { a: 3, b: 2 }, '2024-02': { a: 3, b: -2 }, '2024-03': { a: 3, b: 2 } });
     const c = compareSessions(base, worse, { thresholdPercent: 50 });
-    expect(c.regressions.map((r) => r.kind)).toEqual(['stage_p50', 'stage_p95', 'stage_success_rate', 'month_duration', 'month_duration', 'month_status', 'month_duration']);
+    expect(c.regressions.map((r) => r.kind)).toEqual([
+      'stage_p50',
+      'stage_p95',
+      'stage_success_rate',
+      'month_duration',
+      'month_duration',
+      'month_status',
+      'month_duration',
+    ]);
     expect(c.regressions.find((r) => r.kind === 'month_status')?.text).toBe('month 2024-02: success → failure, b failed: Error: b broke');
     expect(formatComparison(c)).toMatch(/\n {2}a +1\.00 s +3\.00 s +\+200\.0% ◀/);
   });
