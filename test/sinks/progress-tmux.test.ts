@@ -44,6 +44,20 @@ class Terminal {
     writeFileSync(join(this.dir, `${point}.go`), '');
   }
 
+  /**
+   * The screen once its last row shows `text`: the display redraws within
+   * 100 ms of the latest change (rate limit), so the test waits for it as a
+   * person would, bounded.
+   */
+  async screenShowing(text: string): Promise<string[]> {
+    const deadline = Date.now() + 5_000;
+    for (;;) {
+      const rows = this.screen();
+      if (rows[rows.length - 1]?.includes(text) || Date.now() > deadline) return rows;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  }
+
   /** The pane's rows, trailing blank ones dropped. */
   screen(): string[] {
     const rows = execFileSync('tmux', ['-L', this.socket, 'capture-pane', '-p', '-t', 'p'], { encoding: 'utf8' }).split('\n');
@@ -68,13 +82,13 @@ describe('the progress status line in a real terminal (tmux)', () => {
     requireTmux();
     terminal = new Terminal(120, 10);
     await terminal.reach('progress');
-    const rows = terminal.screen();
+    const rows = await terminal.screenShowing('60%');
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatch(/^2024-02 · process \[#{12}\.{8}\] 60% 600\/1,000 · ETA 0:0\d · month 2 of 3 · elapsed 0:0\d$/);
     terminal.release('progress');
 
     await terminal.reach('resumed');
-    const resumed = terminal.screen();
+    const resumed = await terminal.screenShowing('60%');
     expect(resumed[0]).toBe('[INFO] [process] a log line in between');
     expect(resumed[1]).toMatch(/^2024-02 · process \[#{12}\.{8}\] 60% /);
     expect(resumed).toHaveLength(2);
@@ -89,7 +103,7 @@ describe('the progress status line in a real terminal (tmux)', () => {
     requireTmux();
     terminal = new Terminal(50, 6);
     await terminal.reach('progress');
-    const rows = terminal.screen();
+    const rows = await terminal.screenShowing('60%');
     expect(rows).toHaveLength(1);
     expect([...(rows[0] as string)].length).toBeLessThanOrEqual(49);
     expect(rows[0]).toMatch(/^2024-02 · process \[#+\.+\] 60% .*…$/);
