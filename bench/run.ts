@@ -11,8 +11,10 @@ import type { BenchResult } from './lib.js';
 import { loggingThroughput } from './logging-throughput.js';
 import { memoryFlatness } from './memory-flatness.js';
 import { redaction } from './redaction.js';
+import { reportThroughput } from './report-throughput.js';
 import { samplerCost } from './sampler-cost.js';
 import { serializers } from './serializers.js';
+import { sketchMemory } from './sketch-memory.js';
 import { stageOverhead } from './stage-overhead.js';
 
 const quick = process.argv.includes('--quick');
@@ -28,6 +30,8 @@ const suites: [string, (quick: boolean) => Promise<BenchResult[]>][] = [
   ['sampler', samplerCost],
   ['redaction', redaction],
   ['serializers', serializers],
+  ['report', reportThroughput],
+  ['sketch', sketchMemory],
 ];
 
 const cpu = cpus()[0]?.model ?? 'unknown CPU';

@@ -11,6 +11,8 @@
  *
  * `--fail-month 2024-03` corrupts that month's download: validation fails,
  * the month is marked failed, and the pipeline carries on with the next one.
+ * `--slow-month 2024-04` makes that month's download take a second longer,
+ * for `stagetrace compare` to find.
  * `npm run demo -- --help` lists the options.
  */
 import { readFileSync } from 'node:fs';
@@ -25,6 +27,7 @@ const USAGE = `Usage: npm run demo -- [options]
 
   --months <list|count>   months to run: 2024-01,2024-02 or a count from 2024-01 (default 6)
   --fail-month <YYYY-MM>  corrupt that month's download so its validation fails
+  --slow-month <YYYY-MM>  make that month's download a second slower
   --log-dir <folder>      where the audit files go (default logs)
   -h, --help              show this help
 `;
@@ -65,7 +68,7 @@ function seededRandom(seedText: string): () => number {
 }
 
 /** "Downloads" a month of trades: generates the CSV a source system would serve. */
-async function download(month: string, folder: string, corrupt: boolean): Promise<Downloaded> {
+async function download(month: string, folder: string, corrupt: boolean, slow: boolean): Promise<Downloaded> {
   const random = seededRandom(month);
   const rows = 2000 + Math.floor(random() * 2000);
   const prices = new Map(SYMBOLS.map((symbol) => [symbol, 50 + random() * 400]));
@@ -83,7 +86,7 @@ async function download(month: string, folder: string, corrupt: boolean): Promis
     const at = new Date(monthStart + i * 600_000).toISOString();
     lines.push(`T${month}-${String(i).padStart(5, '0')},${at},${symbol},${written.toFixed(2)},${quantity}`);
   }
-  await sleep(100 + random() * 200); // the network, as it were
+  await sleep(100 + random() * 200 + (slow ? 1000 : 0)); // the network, as it were
   const path = join(folder, `${month}.csv`);
   const text = `${lines.join('\n')}\n`;
   await writeFile(path, text);
@@ -147,13 +150,17 @@ async function upload(month: string, folder: string, result: Aggregated): Promis
 
 // ---- the instrumentation: one traceStage() around each call ---------------
 
-async function runMonth(month: string, work: { input: string; output: string }, corrupt: boolean): Promise<void> {
+async function runMonth(
+  month: string,
+  work: { input: string; output: string },
+  trouble: { corrupt: boolean; slow: boolean },
+): Promise<void> {
   const fileKey = `s3://demo-bucket/trades/${month}.csv`;
   // Async stages return a Promise; sync ones (process, validate) return their value directly.
   const source = await traceStage(
     'download',
     async (stage) => {
-      const file = await download(month, work.input, corrupt);
+      const file = await download(month, work.input, trouble.corrupt, trouble.slow);
       stage.addContext({ rows: file.rows, bytes: file.bytes });
       return file;
     },
@@ -196,13 +203,14 @@ function monthsFrom(first: string, count: number): string[] {
 }
 
 function parseCommandLine(argv: string[]) {
-  let values: { months?: string; 'fail-month'?: string; 'log-dir'?: string; help?: boolean };
+  let values: { months?: string; 'fail-month'?: string; 'slow-month'?: string; 'log-dir'?: string; help?: boolean };
   try {
     ({ values } = parseArgs({
       args: argv,
       options: {
         months: { type: 'string' },
         'fail-month': { type: 'string' },
+        'slow-month': { type: 'string' },
         'log-dir': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -231,9 +239,13 @@ function parseCommandLine(argv: string[]) {
   if (failMonth !== undefined && !months.includes(failMonth)) {
     throw new UsageError(`--fail-month "${failMonth}" is not one of the months to run (${months.join(', ')}).`);
   }
+  const slowMonth = values['slow-month']?.trim();
+  if (slowMonth !== undefined && !months.includes(slowMonth)) {
+    throw new UsageError(`--slow-month "${slowMonth}" is not one of the months to run (${months.join(', ')}).`);
+  }
   const logDir = values['log-dir'];
   if (logDir !== undefined && logDir.trim() === '') throw new UsageError('--log-dir needs a folder path.');
-  return { months, failMonth, logDir, help: values.help ?? false };
+  return { months, failMonth, slowMonth, logDir, help: values.help ?? false };
 }
 
 // ---- main -----------------------------------------------------------------
@@ -254,7 +266,8 @@ async function main(): Promise<number> {
       logProgress(`Running ${args.months.length} months in ${workDir}`);
       for (const month of args.months) {
         try {
-          await traceMonth(month, () => runMonth(month, work, month === args.failMonth), { context: { source: 'demo-bucket' } });
+          const trouble = { corrupt: month === args.failMonth, slow: month === args.slowMonth };
+          await traceMonth(month, () => runMonth(month, work, trouble), { context: { source: 'demo-bucket' } });
         } catch (error) {
           // One bad month must not stop the rest: record it and go on.
           failed.push(month);
@@ -264,12 +277,13 @@ async function main(): Promise<number> {
     } finally {
       await rm(workDir, { recursive: true, force: true });
     }
-    process.stdout.write(`\n${generateSessionReport()}\n`);
-    const list = failed.map((m) => (m === args.failMonth ? `${m} (as requested with --fail-month)` : m)).join(', ');
-    process.stdout.write(failed.length === 0 ? 'All months succeeded.\n' : `Failed months: ${list}\n`);
   } finally {
     await shutdown();
   }
+  // After shutdown(): the report covers the whole session, files flushed and nothing left running.
+  process.stdout.write(`\n${generateSessionReport()}\n`);
+  const list = failed.map((m) => (m === args.failMonth ? `${m} (as requested with --fail-month)` : m)).join(', ');
+  process.stdout.write(failed.length === 0 ? 'All months succeeded.\n' : `Failed months: ${list}\n`);
   // A month failed on request is the demo working; any other failure is a real error.
   return failed.some((month) => month !== args.failMonth) ? 1 : 0;
 }

@@ -1,64 +1,136 @@
-import { formatSeconds } from '../model/human-format.js';
+import { escapeForLine } from '../model/human-format.js';
+import { plural } from '../model/plural.js';
 import type { SessionSummary } from '../stats/session-summary.js';
+import { alignColumns, formatDuration, formatMb, formatPercent } from './format.js';
 
-const pct = (rate: number) => `${(rate * 100).toFixed(1)}%`;
+/** Names, messages and contexts are user data: one line each, no terminal escapes. */
+const safe = escapeForLine;
 
-function table(rows: string[][]): string[] {
-  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((row) => (row[i] ?? '').length))) ?? [];
-  return rows.map((row) =>
-    row
-      .map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0)))
-      .join('  ')
-      .trimEnd(),
-  );
+/**
+ * The session summary as readable text. The top answers the questions people
+ * ask after a run at a glance — which stage is the bottleneck and why, which
+ * month failed, in which stage and with what error, and how memory compares
+ * with its thresholds — then come the stage and month tables.
+ */
+export function formatSessionReport(summary: SessionSummary): string {
+  const lines: string[] = [];
+  lines.push(...header(summary), '', ...bottlenecks(summary), '', ...failedMonths(summary), '', ...memory(summary));
+  const telemetry = telemetryLine(summary);
+  if (telemetry) lines.push('', telemetry);
+  const stages = stageTable(summary);
+  if (stages.length > 0) lines.push('', 'Stages', ...stages.map((row) => `  ${row}`));
+  const months = monthTable(summary);
+  if (months.length > 0) lines.push('', 'Months', ...months.map((row) => `  ${row}`));
+  return `${lines.join('\n')}\n`;
 }
 
-/** The session summary as readable text: totals, a stage table and a month table. */
-export function formatSessionReport(summary: SessionSummary): string {
-  const t = summary.totals;
-  const lines = [
-    `Session ${summary.session_id} (${summary.service_name})`,
-    `  ${summary.start} → ${summary.end ?? 'running'}, ${formatSeconds(summary.duration_seconds)} s`,
-    `  ${t.stage_executions} stage executions, ${t.stage_failures} failed, success rate ${pct(t.success_rate)}`,
-    `  ${t.months} months, ${t.months_failed} failed; peak memory ${summary.peak_memory_mb.toFixed(1)} MB`,
+function header(s: SessionSummary): string[] {
+  const t = s.totals;
+  const span =
+    s.end === null
+      ? `${s.start} → running, ${formatDuration(s.duration_seconds)} so far`
+      : `${s.start} → ${s.end}, ${formatDuration(s.duration_seconds)}`;
+  const succeeded = t.months - t.months_failed;
+  const open = t.open_scopes > 0 ? ` · ${plural(t.open_scopes, 'month or stage', 'months or stages')} open` : '';
+  return [
+    `Session ${safe(s.session_id)} (${safe(s.service_name)})`,
+    `  ${span}`,
+    `  ${plural(t.months, 'month')}: ${succeeded} succeeded, ${t.months_failed} failed · ${plural(t.stage_executions, 'stage execution')}, ${t.stage_failures} failed (${formatPercent(t.success_rate)} success)${open}`,
   ];
-  if (summary.otlp.dropped_spans > 0 || summary.otlp.export_errors > 0 || summary.audit.write_errors > 0) {
-    lines.push(
-      `  telemetry: ${summary.otlp.dropped_spans} spans not forwarded over OTLP, ${summary.otlp.export_errors} OTLP export errors, ${summary.audit.write_errors} audit write errors`,
-    );
+}
+
+function bottlenecks(s: SessionSummary): string[] {
+  const [first, ...rest] = s.bottlenecks;
+  if (first === undefined) return [Object.keys(s.stages).length === 0 ? 'Bottleneck: none (no stage ran)' : 'Bottleneck: none found'];
+  const out = [`Bottleneck: ${safe(first.stage)} — ${first.reasons.map((r) => r.text).join('; ')}`];
+  rest.forEach((b, i) => {
+    out.push(`  ${i + 2}. ${safe(b.stage)} — ${b.reasons.map((r) => r.text).join('; ')}`);
+  });
+  return out;
+}
+
+function failedMonths(s: SessionSummary): string[] {
+  const failed = Object.entries(s.months).filter(([, m]) => m.status === 'failure' || m.status === 'interrupted');
+  if (failed.length === 0) {
+    return [Object.keys(s.months).length === 0 ? 'Failed months: none (no month ran)' : 'Failed months: none'];
   }
-  const stageNames = Object.keys(summary.stages);
-  if (stageNames.length > 0) {
-    lines.push('', 'Stages');
-    const rows = [['stage', 'runs', 'ok', 'failed', 'success', 'avg s', 'min s', 'max s', 'total s', 'slow']];
-    for (const name of stageNames) {
-      const s = summary.stages[name];
-      if (!s) continue;
-      rows.push([
-        name,
-        String(s.executions),
-        String(s.successes),
-        String(s.failures + s.interrupted),
-        pct(s.success_rate),
-        formatSeconds(s.avg_duration_seconds),
-        formatSeconds(s.min_duration_seconds),
-        formatSeconds(s.max_duration_seconds),
-        formatSeconds(s.total_duration_seconds),
-        String(s.slow_count),
-      ]);
-    }
-    lines.push(...table(rows).map((row) => `  ${row}`));
+  const out = [`Failed months: ${failed.length}`];
+  for (const [month, m] of failed) {
+    const verb = m.status === 'interrupted' ? 'interrupted' : 'failed';
+    const where = m.error?.stage ? `${safe(m.error.stage)} ${verb}` : `month ${verb}`;
+    const why = m.error ? ` — ${safe(m.error.type)}: ${safe(m.error.message)}` : '';
+    out.push(`  ${month}: ${where} after ${formatDuration(m.duration)}${why}`);
   }
-  const months = Object.keys(summary.months);
-  if (months.length > 0) {
-    lines.push('', 'Months');
-    const rows = [['month', 'status', 'duration s', 'stages', 'failed', 'trace id']];
-    for (const month of months) {
-      const m = summary.months[month];
-      if (!m) continue;
-      rows.push([month, m.status, formatSeconds(m.duration), String(m.stages), String(m.failed_stages), m.trace_id]);
-    }
-    lines.push(...table(rows).map((row) => `  ${row}`));
+  return out;
+}
+
+function memory(s: SessionSummary): string[] {
+  const m = s.memory;
+  let line = `Memory: peak ${formatMb(m.peak_mb)}, mean ${formatMb(m.mean_mb)}`;
+  if (m.warning_threshold_mb !== null && m.critical_threshold_mb !== null) {
+    const of = m.warning_threshold_mb > 0 ? ` (peak at ${formatPercent(m.peak_mb / m.warning_threshold_mb)} of warning)` : '';
+    line += `; thresholds: warning ${formatMb(m.warning_threshold_mb)}, critical ${formatMb(m.critical_threshold_mb)}${of}`;
   }
-  return `${lines.join('\n')}\n`;
+  if (m.crossings_total === 0) return [`${line}; no threshold crossed`];
+  const out = [`${line}; ${plural(m.crossings_total, 'threshold crossing')}:`];
+  for (const c of m.crossings) {
+    const where = c.stage ? ` in ${safe(c.stage)}${c.month ? ` (${c.month})` : ''}` : c.month ? ` in month ${c.month}` : '';
+    const what = c.direction === 'up' ? `reached ${safe(c.level)}` : `back to ${safe(c.level)}`;
+    out.push(`  ${c.at}  ${what}: RSS ${formatMb(c.rss_mb)}, threshold ${formatMb(c.threshold_mb)}${where}`);
+  }
+  if (m.crossings.length < m.crossings_total) out.push(`  … and ${m.crossings_total - m.crossings.length} more`);
+  return out;
+}
+
+function telemetryLine(s: SessionSummary): string | undefined {
+  const problems: string[] = [];
+  if (s.otlp.dropped_spans > 0) problems.push(`${plural(s.otlp.dropped_spans, 'span')} not forwarded over OTLP`);
+  if (s.otlp.export_errors > 0) problems.push(plural(s.otlp.export_errors, 'OTLP export error'));
+  if (s.audit.write_errors > 0) problems.push(plural(s.audit.write_errors, 'audit write error'));
+  if (s.audit.lost_records > 0) problems.push(`${plural(s.audit.lost_records, 'audit record')} lost`);
+  if (s.alerts.failures > 0) problems.push(`${plural(s.alerts.failures, 'alert')} not delivered`);
+  return problems.length === 0 ? undefined : `Telemetry: ${problems.join(', ')}`;
+}
+
+function stageTable(s: SessionSummary): string[] {
+  const names = Object.keys(s.stages);
+  if (names.length === 0) return [];
+  const rows = [
+    ['stage', 'runs', 'ok', 'failed', 'success', 'p50', 'p95', 'p99', 'mean', 'min', 'max', 'total', 'share', 'slow', 'peak MB'],
+  ];
+  for (const name of names) {
+    const st = s.stages[name];
+    if (!st) continue;
+    rows.push([
+      safe(name),
+      String(st.executions),
+      String(st.successes),
+      String(st.failures + st.interrupted),
+      formatPercent(st.success_rate),
+      formatDuration(st.p50_duration_seconds),
+      formatDuration(st.p95_duration_seconds),
+      formatDuration(st.p99_duration_seconds),
+      formatDuration(st.avg_duration_seconds),
+      formatDuration(st.min_duration_seconds),
+      formatDuration(st.max_duration_seconds),
+      formatDuration(st.total_duration_seconds),
+      formatPercent(st.share_of_time),
+      String(st.slow_count),
+      st.peak_memory_mb.toFixed(1),
+    ]);
+  }
+  return alignColumns(rows);
+}
+
+function monthTable(s: SessionSummary): string[] {
+  const months = Object.keys(s.months);
+  if (months.length === 0) return [];
+  const rows = [['month', 'status', 'duration', 'dominant stage', 'stages', 'failed', 'trace id']];
+  for (const month of months) {
+    const m = s.months[month];
+    if (!m) continue;
+    const dominant = m.dominant_stage ? `${safe(m.dominant_stage.name)} ${formatPercent(m.dominant_stage.share_of_month)}` : '-';
+    rows.push([month, m.status, formatDuration(m.duration), dominant, String(m.stages), String(m.failed_stages), m.trace_id]);
+  }
+  return alignColumns(rows);
 }

@@ -14,6 +14,7 @@ import type { RecordSink } from '../model/record-sink.js';
 import type { MessageRecord, ScopeEndRecord, ScopeRef, ScopeStartRecord } from '../model/records.js';
 import { Redactor } from '../model/redaction.js';
 import { toMb } from '../model/units.js';
+import { sessionEndMessage, sessionStartMessage } from '../stats/session-markers.js';
 import type { SessionStats } from '../stats/session-stats.js';
 import { buildSessionSummary, type SessionSummary } from '../stats/session-summary.js';
 import { OpenScopes } from './open-scopes.js';
@@ -62,6 +63,7 @@ export class Session {
   readonly #errors = new WeakMap<object, ErrorInfo>();
   readonly #usageWarned = new Set<string>();
   readonly #expectsSdk: boolean;
+  #memoryThresholds: { warningBytes: number; criticalBytes: number } | undefined;
 
   constructor(parts: SessionParts) {
     this.config = parts.config;
@@ -381,12 +383,21 @@ export class Session {
       memory,
     });
     try {
-      this.stats.onMessage(record);
+      // Counted at every level; the statistics see what the files see.
       this.#metrics.onMessage(record);
     } catch (err) {
       this.reporter.internalError('counting a message', err);
     }
     if (LEVEL_RANK[level] < this.#minRank) return;
+    this.#deliverMessage(record);
+  }
+
+  #deliverMessage(record: MessageRecord): void {
+    try {
+      this.stats.onMessage(record);
+    } catch (err) {
+      this.reporter.internalError('recording statistics', err);
+    }
     for (const sink of this.#sinks) {
       try {
         sink.onMessage(record);
@@ -394,6 +405,48 @@ export class Session {
         this.reporter.internalError('writing a message', err);
       }
     }
+  }
+
+  /**
+   * The session's first record: service name and thresholds, written
+   * whatever the minimum level, so that a report rebuilt from the files
+   * knows what the live session knew. Called once sinks are attached.
+   */
+  begin(memoryThresholds: { warningBytes: number; criticalBytes: number }): void {
+    this.#memoryThresholds = memoryThresholds;
+    const marker = sessionStartMessage({
+      sessionId: this.sessionId,
+      serviceName: this.config.serviceName,
+      defaultThresholdS: this.config.defaultThresholdS,
+      stageThresholds: this.config.stageThresholds,
+      memoryWarningBytes: memoryThresholds.warningBytes,
+      memoryCriticalBytes: memoryThresholds.criticalBytes,
+    });
+    this.#mark(marker.message, marker.context, this.stats.startedAtMs);
+  }
+
+  /** The session's last record, with the counts of telemetry problems; then the statistics end. */
+  end(): void {
+    const atMs = epochNowMs();
+    const marker = sessionEndMessage(this.sessionId, this.reporter.counts);
+    this.#mark(marker.message, marker.context, atMs);
+    this.stats.end(atMs);
+  }
+
+  #mark(message: string, context: Attributes, atMs: number): void {
+    this.#deliverMessage(
+      Object.freeze({
+        type: 'message',
+        atMs,
+        level: 'INFO',
+        message,
+        scope: undefined,
+        label: undefined,
+        context: Object.freeze(context),
+        error: undefined,
+        rssBytes: this.memory.latest.rssBytes,
+      }),
+    );
   }
 
   /** A warning about how stagetrace is used (a stage ended twice, say), logged once per key. */
@@ -449,6 +502,8 @@ export class Session {
       openScopes: this.open.size,
       currentRssBytes: this.memory.latest.rssBytes,
       telemetry: this.reporter.counts,
+      memoryThresholds: this.#memoryThresholds,
+      slowThresholds: { defaultSeconds: this.config.defaultThresholdS, stages: this.config.stageThresholds },
     });
   }
 

@@ -130,6 +130,7 @@ function begin(
   privateProvider: BasicTracerProvider | undefined,
 ): void {
   bundle.memory.start();
+  bundle.session.begin(bundle.observer.levels);
   const config = bundle.session.config;
   const started: Started = {
     bundle,
@@ -284,7 +285,7 @@ async function stop(started: Started, reason: string): Promise<void> {
   }
   const signal = hooks?.caughtSignal;
   session.interruptOpenScopes(signal === undefined ? reason : `${signal} received`);
-  session.stats.end(epochNowMs());
+  session.end();
   bundle.memory.stop();
   const stopping = (async () => {
     await session.forceFlush();

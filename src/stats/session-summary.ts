@@ -1,22 +1,8 @@
+import { formatSeconds } from '../model/human-format.js';
 import { LEVELS } from '../model/levels.js';
-import { toMb } from '../model/units.js';
-import type { SessionStats } from './session-stats.js';
-
-/** What only the live session knows; offline reports take it from the files. */
-export interface LiveFacts {
-  sessionId: string;
-  serviceName: string;
-  nowMs: number;
-  openScopes: number;
-  currentRssBytes: number;
-  telemetry: {
-    auditWriteErrors: number;
-    auditLostRecords: number;
-    otlpDroppedSpans: number;
-    otlpExportErrors: number;
-    alertFailures: number;
-  };
-}
+import { plural } from '../model/plural.js';
+import { DurationSketch } from './duration-sketch.js';
+import type { MonthAccount, SessionStats, StageAccount } from './session-stats.js';
 
 /** Per-stage figures of a session summary. Durations in seconds. */
 export interface StageSummary {
@@ -30,11 +16,21 @@ export interface StageSummary {
   avg_duration_seconds: number;
   min_duration_seconds: number;
   max_duration_seconds: number;
+  /** Median, 95th and 99th percentile, within {@link SessionSummary.percentile_relative_error}. */
+  p50_duration_seconds: number;
+  p95_duration_seconds: number;
+  p99_duration_seconds: number;
+  /** This stage's share of all stage time in the session, 0..1 (nested stages count in both). */
+  share_of_time: number;
   slow_count: number;
-  threshold_seconds: number;
+  /** The configured slow threshold; null when the records do not say (files written before it was recorded). */
+  threshold_seconds: number | null;
+  /** Highest RSS sampled while one of its executions was open, MB. */
+  peak_memory_mb: number;
 }
 
 export interface MonthSummary {
+  /** `running` only while the session runs; a month left open when it ended shows as `interrupted`. */
   status: 'running' | 'success' | 'failure' | 'interrupted';
   /** Seconds; for a running month, so far. */
   duration: number;
@@ -44,6 +40,49 @@ export interface MonthSummary {
   start: string;
   end: string | null;
   trace_id: string;
+  /** Stage time in the month by stage name, seconds. */
+  stage_seconds: Record<string, number>;
+  /** The stage that took most of the month's stage time. */
+  dominant_stage: { name: string; seconds: number; share_of_month: number } | null;
+  /** Why a month that did not succeed failed: the first stage that failed (null when the month itself failed) and its error. */
+  error: { stage: string | null; type: string; message: string } | null;
+}
+
+/** Why a stage is a bottleneck, in words and in numbers. */
+export type BottleneckReason =
+  | { kind: 'share_of_time'; text: string; share: number; stage_seconds: number; all_stages_seconds: number }
+  | {
+      kind: 'over_threshold';
+      text: string;
+      slow_count: number;
+      executions: number;
+      threshold_seconds: number | null;
+      slowest_seconds: number;
+    }
+  | {
+      kind: 'variance_between_months';
+      text: string;
+      months: number;
+      min_month_seconds: number;
+      max_month_seconds: number;
+      coefficient_of_variation: number;
+    }
+  | { kind: 'memory_near_threshold'; text: string; peak_memory_mb: number; threshold: 'warning' | 'critical'; threshold_mb: number };
+
+export interface Bottleneck {
+  stage: string;
+  share_of_time: number;
+  reasons: BottleneckReason[];
+}
+
+export interface MemoryCrossingSummary {
+  at: string;
+  level: string;
+  direction: string;
+  rss_mb: number;
+  threshold_mb: number;
+  month: string | null;
+  stage: string | null;
 }
 
 /** A plain, JSON-serialisable snapshot of the session. Field names match the audit files. */
@@ -51,8 +90,11 @@ export interface SessionSummary {
   session_id: string;
   service_name: string;
   start: string;
+  /** null while the session runs. */
   end: string | null;
   duration_seconds: number;
+  /** The bound on the relative error of every percentile. */
+  percentile_relative_error: number;
   stages: Record<string, StageSummary>;
   months: Record<string, MonthSummary>;
   totals: {
@@ -64,65 +106,114 @@ export interface SessionSummary {
     months_failed: number;
     open_scopes: number;
   };
+  /** Ranked by share of time; each with its reasons. The first is the session's bottleneck. */
+  bottlenecks: Bottleneck[];
   peak_memory_mb: number;
+  memory: {
+    peak_mb: number;
+    /** Mean of the RSS readings the session's records carry. */
+    mean_mb: number;
+    warning_threshold_mb: number | null;
+    critical_threshold_mb: number | null;
+    /** The first 1,000 threshold crossings. */
+    crossings: MemoryCrossingSummary[];
+    crossings_total: number;
+  };
   messages_by_level: Record<string, number>;
   otlp: { dropped_spans: number; export_errors: number };
   audit: { write_errors: number; lost_records: number };
-  alerts: { failed: number };
+  alerts: { failures: number };
 }
 
-/** Seconds to the microsecond: a sub-millisecond stage must not read as 0. */
-const r6 = (n: number) => Math.round(n * 1e6) / 1e6;
-const r3 = (n: number) => Math.round(n * 1000) / 1000;
+/** What the running session knows that its records do not. */
+export interface LiveFacts {
+  sessionId: string;
+  serviceName: string;
+  nowMs: number;
+  openScopes: number;
+  currentRssBytes: number;
+  telemetry: {
+    auditWriteErrors: number;
+    auditLostRecords: number;
+    otlpDroppedSpans: number;
+    otlpExportErrors: number;
+    alertFailures: number;
+  };
+  memoryThresholds?: { warningBytes: number; criticalBytes: number };
+  /** The configured slow thresholds, seconds: a stage's own, else the default. */
+  slowThresholds?: { defaultSeconds: number; stages: ReadonlyMap<string, number> };
+}
 
+/** A stage counts as a bottleneck by share alone from this share of all stage time (the top stage always does). */
+export const BOTTLENECK_SHARE = 0.25;
+/** Per-month time varying more than this (coefficient of variation) is called out. */
+export const BOTTLENECK_MONTH_CV = 0.5;
+/** Variance between months is called out only for stages with at least this share of all stage time: the spread of a stage that hardly takes any time is noise. */
+export const BOTTLENECK_VARIANCE_MIN_SHARE = 0.1;
+/** A stage peak at or over this share of the warning threshold is called out. */
+export const BOTTLENECK_MEMORY_RATIO = 0.9;
+
+const r3 = (n: number) => Math.round(n * 1000) / 1000;
+const seconds = (micros: number) => micros / 1e6;
+const r6 = (s: number) => Math.round(s * 1e6) / 1e6;
+const mbOf = (tenths: number) => tenths / 10;
+const iso = (ms: number) => new Date(ms).toISOString();
+const pct = (share: number) => `${(share * 100).toFixed(1)}%`;
+
+/**
+ * The session summary from its statistics. After `stats.end()` it depends on
+ * the records alone (plus the telemetry counters and names in `facts`), so
+ * the summary rebuilt from the audit files equals the live one.
+ */
 export function buildSessionSummary(stats: SessionStats, facts: LiveFacts): SessionSummary {
-  const now = facts.nowMs;
+  const ended = stats.endedAtMs !== undefined;
+  const nowMs = stats.endedAtMs ?? Math.floor(facts.nowMs);
+  const recorded = stats.recordedConfig;
+  const thresholdOf = (stage: string): number | null =>
+    recorded.stageThresholds.get(stage) ??
+    recorded.defaultThresholdS ??
+    facts.slowThresholds?.stages.get(stage) ??
+    facts.slowThresholds?.defaultSeconds ??
+    null;
+
+  let allStageMicros = 0;
+  for (const s of stats.stages.values()) allStageMicros += s.totalMicros;
+
   const stages: Record<string, StageSummary> = {};
   let executions = 0;
   let successes = 0;
-  for (const [name, t] of stats.stages) {
-    executions += t.executions;
-    successes += t.successes;
-    stages[name] = {
-      executions: t.executions,
-      successes: t.successes,
-      failures: t.failures,
-      interrupted: t.interrupted,
-      success_rate: t.executions === 0 ? 1 : r3(t.successes / t.executions),
-      total_duration_seconds: r6(t.totalDurationS),
-      avg_duration_seconds: t.executions === 0 ? 0 : r6(t.totalDurationS / t.executions),
-      min_duration_seconds: t.executions === 0 ? 0 : r6(t.minDurationS),
-      max_duration_seconds: r6(t.maxDurationS),
-      slow_count: t.slowCount,
-      threshold_seconds: t.thresholdS,
-    };
+  for (const [name, s] of stats.stages) {
+    executions += s.executions;
+    successes += s.successes;
+    stages[name] = stageSummary(s, allStageMicros, thresholdOf(name));
   }
+
   const months: Record<string, MonthSummary> = {};
   let monthsFailed = 0;
-  for (const [month, m] of [...stats.months].sort(([a], [b]) => a.localeCompare(b))) {
-    if (m.status === 'failure' || m.status === 'interrupted') monthsFailed++;
-    months[month] = {
-      status: m.status,
-      duration: r3(m.durationS ?? (now - m.startedAtMs) / 1000),
-      stages: m.stages,
-      failed_stages: m.failedStages,
-      start: new Date(m.startedAtMs).toISOString(),
-      end: m.endedAtMs === undefined ? null : new Date(m.endedAtMs).toISOString(),
-      trace_id: m.traceId,
-    };
+  for (const [key, m] of [...stats.months].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    const summary = monthSummary(m, ended, nowMs);
+    if (summary.status === 'failure' || summary.status === 'interrupted') monthsFailed++;
+    months[key] = summary;
   }
-  const peak = Math.max(stats.peakRssBytes, facts.currentRssBytes);
-  const end = stats.endedAtMs;
+
+  const warningMb = recorded.memoryWarningMb ?? mbOrNull(facts.memoryThresholds?.warningBytes);
+  const criticalMb = recorded.memoryCriticalMb ?? mbOrNull(facts.memoryThresholds?.criticalBytes);
+  let peakTenths = stats.peakRssTenths;
+  // While the session runs, what it uses now counts too; once ended, only what the records hold.
+  if (!ended) peakTenths = Math.max(peakTenths, Math.round((facts.currentRssBytes / (1024 * 1024)) * 10));
+
   const messages: Record<string, number> = {};
   LEVELS.forEach((level, i) => {
     messages[level] = stats.messagesByLevel[i] ?? 0;
   });
+  const t = facts.telemetry;
   return {
     session_id: facts.sessionId,
-    service_name: facts.serviceName,
-    start: new Date(stats.startedAtMs).toISOString(),
-    end: end === undefined ? null : new Date(end).toISOString(),
-    duration_seconds: r3(((end ?? now) - stats.startedAtMs) / 1000),
+    service_name: recorded.serviceName ?? facts.serviceName,
+    start: iso(stats.startedAtMs),
+    end: ended ? iso(nowMs) : null,
+    duration_seconds: r3(Math.max(0, nowMs - stats.startedAtMs) / 1000),
+    percentile_relative_error: DurationSketch.RELATIVE_ERROR,
     stages,
     months,
     totals: {
@@ -133,10 +224,193 @@ export function buildSessionSummary(stats: SessionStats, facts: LiveFacts): Sess
       months_failed: monthsFailed,
       open_scopes: facts.openScopes,
     },
-    peak_memory_mb: toMb(peak),
+    bottlenecks: findBottlenecks(stats, stages, allStageMicros, warningMb, criticalMb),
+    peak_memory_mb: mbOf(peakTenths),
+    memory: {
+      peak_mb: mbOf(peakTenths),
+      mean_mb: Math.round(stats.meanRssTenths) / 10,
+      warning_threshold_mb: warningMb,
+      critical_threshold_mb: criticalMb,
+      crossings: stats.memoryCrossings.map((c) => ({
+        at: iso(c.atMs),
+        level: c.level,
+        direction: c.direction,
+        rss_mb: c.rssMb,
+        threshold_mb: c.thresholdMb,
+        month: c.month ?? null,
+        stage: c.stage ?? null,
+      })),
+      crossings_total: stats.memoryCrossingsTotal,
+    },
     messages_by_level: messages,
-    otlp: { dropped_spans: facts.telemetry.otlpDroppedSpans, export_errors: facts.telemetry.otlpExportErrors },
-    audit: { write_errors: facts.telemetry.auditWriteErrors, lost_records: facts.telemetry.auditLostRecords },
-    alerts: { failed: facts.telemetry.alertFailures },
+    otlp: { dropped_spans: t.otlpDroppedSpans, export_errors: t.otlpExportErrors },
+    audit: { write_errors: t.auditWriteErrors, lost_records: t.auditLostRecords },
+    alerts: { failures: t.alertFailures },
   };
+}
+
+function mbOrNull(bytes: number | undefined): number | null {
+  return bytes === undefined ? null : Math.round((bytes / (1024 * 1024)) * 10) / 10;
+}
+
+function stageSummary(s: StageAccount, allStageMicros: number, threshold: number | null): StageSummary {
+  const n = s.executions;
+  const d = s.durations;
+  return {
+    executions: n,
+    successes: s.successes,
+    failures: s.failures,
+    interrupted: s.interrupted,
+    success_rate: n === 0 ? 1 : r3(s.successes / n),
+    total_duration_seconds: seconds(s.totalMicros),
+    avg_duration_seconds: n === 0 ? 0 : r6(seconds(s.totalMicros) / n),
+    min_duration_seconds: d.min,
+    max_duration_seconds: d.max,
+    p50_duration_seconds: r6(d.quantile(0.5)),
+    p95_duration_seconds: r6(d.quantile(0.95)),
+    p99_duration_seconds: r6(d.quantile(0.99)),
+    share_of_time: allStageMicros === 0 ? 0 : r3(s.totalMicros / allStageMicros),
+    slow_count: s.slowCount,
+    threshold_seconds: threshold,
+    peak_memory_mb: mbOf(s.peakRssTenths),
+  };
+}
+
+function monthSummary(m: MonthAccount, ended: boolean, nowMs: number): MonthSummary {
+  // After the end a month with no end record cannot be running: it was cut short.
+  const status = m.status === 'running' && ended ? 'interrupted' : m.status;
+  let dominantName: string | undefined;
+  let dominantMicros = 0;
+  let monthStageMicros = 0;
+  const stageSeconds: Record<string, number> = {};
+  for (const [name, micros] of m.stageMicros) {
+    monthStageMicros += micros;
+    stageSeconds[name] = seconds(micros);
+    // Ties go to the name first in order, so the answer does not depend on the order records arrived in.
+    if (dominantName === undefined || micros > dominantMicros || (micros === dominantMicros && name < dominantName)) {
+      dominantName = name;
+      dominantMicros = micros;
+    }
+  }
+  const dominant: MonthSummary['dominant_stage'] =
+    dominantName === undefined
+      ? null
+      : {
+          name: dominantName,
+          seconds: seconds(dominantMicros),
+          share_of_month: monthStageMicros === 0 ? 0 : r3(dominantMicros / monthStageMicros),
+        };
+  let error: MonthSummary['error'] = null;
+  if (status !== 'success' && status !== 'running') {
+    if (m.failedStage !== undefined) error = { stage: m.failedStage.stage, type: m.failedStage.type, message: m.failedStage.message };
+    else if (m.failure !== undefined) error = { stage: null, type: m.failure.type, message: m.failure.message };
+    else if (m.status === 'running')
+      error = { stage: null, type: 'Interrupted', message: 'no end record: the session ended while the month was open' };
+  }
+  return {
+    status,
+    duration: m.durationMicros !== undefined ? seconds(m.durationMicros) : r3(Math.max(0, nowMs - m.startMs) / 1000),
+    stages: m.stages,
+    failed_stages: m.failedStages,
+    start: iso(m.startMs),
+    end: m.endMs === undefined ? null : iso(m.endMs),
+    trace_id: m.traceId,
+    stage_seconds: stageSeconds,
+    dominant_stage: dominant,
+    error,
+  };
+}
+
+/** Ranked by share of time; a stage is listed when at least one reason applies to it. */
+function findBottlenecks(
+  stats: SessionStats,
+  stages: Record<string, StageSummary>,
+  allStageMicros: number,
+  warningMb: number | null,
+  criticalMb: number | null,
+): Bottleneck[] {
+  const ranked = [...stats.stages].sort(
+    ([nameA, a], [nameB, b]) => b.totalMicros - a.totalMicros || (nameA < nameB ? -1 : nameA > nameB ? 1 : 0),
+  );
+  const out: Bottleneck[] = [];
+  ranked.forEach(([name, s], rank) => {
+    const summary = stages[name] as StageSummary;
+    const reasons: BottleneckReason[] = [];
+    const share = allStageMicros === 0 ? 0 : s.totalMicros / allStageMicros;
+    if (s.totalMicros > 0 && (rank === 0 || share >= BOTTLENECK_SHARE)) {
+      reasons.push({
+        kind: 'share_of_time',
+        text: `${rank === 0 ? 'largest share of time' : 'large share of time'}: ${pct(share)} of all stage time (${formatSeconds(seconds(s.totalMicros))} s of ${formatSeconds(seconds(allStageMicros))} s)`,
+        share: r3(share),
+        stage_seconds: seconds(s.totalMicros),
+        all_stages_seconds: seconds(allStageMicros),
+      });
+    }
+    if (s.slowCount > 0) {
+      const threshold = summary.threshold_seconds;
+      const slowest = seconds(s.slowestMicros);
+      const over = threshold !== null && threshold > 0 && slowest > threshold ? `, ${pct((slowest - threshold) / threshold)} over` : '';
+      reasons.push({
+        kind: 'over_threshold',
+        text: `over its ${threshold === null ? 'slow threshold' : `${formatSeconds(threshold)} s threshold`} in ${s.slowCount} of ${plural(s.executions, 'run')} (${pct(s.slowCount / s.executions)}); slowest ${formatSeconds(slowest)} s${over}`,
+        slow_count: s.slowCount,
+        executions: s.executions,
+        threshold_seconds: threshold,
+        slowest_seconds: slowest,
+      });
+    }
+    const variance = share >= BOTTLENECK_VARIANCE_MIN_SHARE ? monthVariance(stats, name) : undefined;
+    if (variance !== undefined && variance.cv > BOTTLENECK_MONTH_CV) {
+      reasons.push({
+        kind: 'variance_between_months',
+        text: `varies between months: ${formatSeconds(variance.min)} s to ${formatSeconds(variance.max)} s per month over ${variance.months} months (coefficient of variation ${pct(variance.cv)})`,
+        months: variance.months,
+        min_month_seconds: variance.min,
+        max_month_seconds: variance.max,
+        coefficient_of_variation: r3(variance.cv),
+      });
+    }
+    const peakMb = mbOf(s.peakRssTenths);
+    if (criticalMb !== null && criticalMb > 0 && peakMb >= criticalMb) {
+      reasons.push({
+        kind: 'memory_near_threshold',
+        text: `memory peak ${peakMb.toFixed(1)} MB reached the critical threshold (${criticalMb.toFixed(1)} MB)`,
+        peak_memory_mb: peakMb,
+        threshold: 'critical',
+        threshold_mb: criticalMb,
+      });
+    } else if (warningMb !== null && warningMb > 0 && peakMb >= warningMb * BOTTLENECK_MEMORY_RATIO) {
+      reasons.push({
+        kind: 'memory_near_threshold',
+        text:
+          peakMb >= warningMb
+            ? `memory peak ${peakMb.toFixed(1)} MB reached the warning threshold (${warningMb.toFixed(1)} MB)`
+            : `memory peak ${peakMb.toFixed(1)} MB is ${pct(peakMb / warningMb)} of the warning threshold (${warningMb.toFixed(1)} MB)`,
+        peak_memory_mb: peakMb,
+        threshold: 'warning',
+        threshold_mb: warningMb,
+      });
+    }
+    if (reasons.length > 0) out.push({ stage: name, share_of_time: summary.share_of_time, reasons });
+  });
+  return out;
+}
+
+/** The spread of one stage's time per month, over the months it ran in (two at least). */
+function monthVariance(stats: SessionStats, stage: string): { months: number; min: number; max: number; cv: number } | undefined {
+  const totals: number[] = [];
+  for (const month of stats.months.values()) {
+    const micros = month.stageMicros.get(stage);
+    if (micros !== undefined) totals.push(micros);
+  }
+  if (totals.length < 2) return undefined;
+  totals.sort((a, b) => a - b); // a fixed order: the same figure however the months arrived
+  let sum = 0;
+  for (const t of totals) sum += t;
+  const mean = sum / totals.length;
+  if (mean === 0) return undefined;
+  let squares = 0;
+  for (const t of totals) squares += (t - mean) ** 2;
+  const cv = Math.sqrt(squares / totals.length) / mean;
+  return { months: totals.length, min: seconds(totals[0] as number), max: seconds(totals[totals.length - 1] as number), cv };
 }

@@ -26,11 +26,23 @@ export function readText(path: string): string {
   return existsSync(path) ? readFileSync(path, 'utf8') : '';
 }
 
+/** The session's start and end marker messages (service name, thresholds, telemetry counts for offline reports). */
+export function isSessionMarker(record: Record<string, unknown>): boolean {
+  const context = record.context as Record<string, unknown> | undefined;
+  return record.record_type === 'message' && context !== undefined && context !== null && 'session.event' in context;
+}
+
 /**
- * The JSON records of a JSONL file. Every line must parse except, when
+ * The JSON records of a JSONL file, without the session's start and end
+ * markers unless `markers` is set. Every line must parse except, when
  * `allowTornLast`, a last line without its newline (a write cut by SIGKILL).
  */
-export function readJsonl(path: string, options: { allowTornLast?: boolean } = {}): Record<string, unknown>[] {
+export function readJsonl(path: string, options: { allowTornLast?: boolean; markers?: boolean } = {}): Record<string, unknown>[] {
+  const records = readAllJsonl(path, options);
+  return options.markers ? records : records.filter((r) => !isSessionMarker(r));
+}
+
+function readAllJsonl(path: string, options: { allowTornLast?: boolean }): Record<string, unknown>[] {
   const text = readText(path);
   const lines = text.split('\n');
   const last = lines.pop() as string; // '' when the file ends with a newline

@@ -7,7 +7,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { type InvalidLine, logProgress, readAuditLog, shutdown, start, traceMonth, traceStage } from '../../src/index.js';
-import { HUMAN, readJsonl, readText, STRUCTURED, tempDir } from './audit-support.js';
+import { HUMAN, isSessionMarker, readJsonl, readText, STRUCTURED, tempDir } from './audit-support.js';
 
 const root = tempDir('rotation');
 let n = 0;
@@ -71,7 +71,7 @@ describe('rotation with concurrent writers', () => {
       const invalid: InvalidLine[] = [];
       const records = await collect(readAuditLog(dir, { onInvalidLine: (p) => invalid.push(p) }));
       expect(invalid).toEqual([]);
-      const messages = records.filter((r) => r.record_type === 'message');
+      const messages = records.filter((r) => r.record_type === 'message' && !isSessionMarker(r as never));
       expect(messages).toHaveLength(WRITERS * MESSAGES);
       expect(new Set(messages.map((r) => r.message.split(' ')[0])).size).toBe(WRITERS * MESSAGES);
       // Oldest first: each writer's messages come back in the order written.
@@ -110,7 +110,9 @@ describe('rotation with concurrent writers', () => {
     expect(existsSync(join(dir, `${STRUCTURED}.4`))).toBe(false);
     expect(generations(dir, STRUCTURED)).toHaveLength(4); // live + 3
     expect(generations(dir, HUMAN).length).toBeLessThanOrEqual(4);
-    const numbers = (await collect(readAuditLog(dir))).map((r) => Number(r.message.split(' ')[1]));
+    const numbers = (await collect(readAuditLog(dir)))
+      .filter((r) => !isSessionMarker(r as never))
+      .map((r) => Number(r.message.split(' ')[1]));
     expect(numbers.length).toBeGreaterThan(20);
     expect(numbers.length).toBeLessThan(COUNT); // older records were deleted, by design
     const first = numbers[0] as number;

@@ -34,10 +34,14 @@ it('npm run bench -- --quick runs every comparison and prints each result beside
     'redaction linear',
     'serialisers: stage',
     'serialisers: message',
+    'report throughput',
+    'report RSS',
+    'report linearity',
+    'summary sketch (heap)',
   ]);
   for (const line of results) expect(line).toMatch(/target \S/);
   // The burst must lose no audit record even at the smallest size.
   expect(results.find((line) => line.includes('burst without loss'))).toMatch(/^PASS/);
   const json = run.stdout.split('\n').find((line) => line.startsWith('BENCH_JSON '));
-  expect(JSON.parse(json?.slice('BENCH_JSON '.length) ?? '[]')).toHaveLength(14);
+  expect(JSON.parse(json?.slice('BENCH_JSON '.length) ?? '[]')).toHaveLength(18);
 }, 200_000);

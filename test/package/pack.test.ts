@@ -194,6 +194,15 @@ describe('the packed tarball', () => {
     expect(report.version).toBe(pkg.version);
   }, 90_000);
 
+  it('installs the stagetrace command (package.json bin)', async () => {
+    const pkg = JSON.parse(await readFile(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string };
+    const bin = join(project, 'node_modules', '.bin', 'stagetrace');
+    expect((await exec(bin, ['--version'], project, 60_000)).stdout).toBe(`${pkg.version}\n`);
+    const help = await exec(bin, ['report', '--help'], project, 60_000);
+    expect(help.stdout).toMatch(/^Usage: stagetrace report <logDir>/);
+    expect(help.stdout).toContain('Exit codes:');
+  }, 90_000);
+
   it('works through require from CommonJS', async () => {
     const pkg = JSON.parse(await readFile(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string };
     const { stdout } = await exec(process.execPath, ['cjs.cjs'], project, 60_000);

@@ -35,10 +35,14 @@ afterEach(async () => {
 });
 
 function jsonl(file: string): Record<string, unknown>[] {
-  return readFileSync(join(dir, file), 'utf8')
-    .split('\n')
-    .filter((line) => line !== '')
-    .map((line) => JSON.parse(line) as Record<string, unknown>);
+  return (
+    readFileSync(join(dir, file), 'utf8')
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      // The session's start and end markers belong to no trace.
+      .filter((r) => !(r.record_type === 'message' && typeof r.context === 'object' && r.context !== null && 'session.event' in r.context))
+  );
 }
 
 function startWithSampler(sampler: Sampler | undefined, exporter = new InMemorySpanExporter()): InMemorySpanExporter {

@@ -1,0 +1,169 @@
+import type { Attributes } from '@opentelemetry/api';
+import { CONTEXT_PREFIX } from '../model/attribute-names.js';
+import type { PerformanceRecord, StructuredRecord } from '../model/audit-schema.js';
+import { LEVEL_RANK, type LogLevel } from '../model/levels.js';
+import type { MessageRecord, ScopeEndRecord, ScopeRef, ScopeStartRecord } from '../model/records.js';
+
+/**
+ * The audit files' JSON lines turned back into the records the session
+ * built: what the files hold, at the precision they hold it. What they do
+ * not hold is left empty (heap at start, parent span ids, error stacks,
+ * thresholds), and no consumer of offline records may rely on it.
+ */
+
+const BYTES_PER_MB = 1024 * 1024;
+
+/** Epoch ms of a record: `processing_time` is epoch seconds with exactly three decimals. */
+function atMsOf(record: { processing_time?: number; timestamp: string }): number {
+  return typeof record.processing_time === 'number' ? Math.round(record.processing_time * 1000) : Date.parse(record.timestamp);
+}
+
+/** The file's context object as attributes under `stagetrace.context.`, as the session held them. */
+export function contextAttributes(context: Record<string, unknown> | undefined): Attributes {
+  const out: Attributes = {};
+  if (context === undefined || context === null || typeof context !== 'object') return out;
+  for (const key in context) out[CONTEXT_PREFIX + key] = context[key] as Attributes[string];
+  return out;
+}
+
+function refOf(r: StructuredRecord | PerformanceRecord, kind: 'month' | 'stage', name: string): ScopeRef {
+  return {
+    kind,
+    name,
+    month: r.month ?? undefined,
+    sessionId: r.session_id,
+    traceId: r.trace_id ?? '',
+    spanId: r.span_id ?? '',
+    parentSpanId: undefined,
+  };
+}
+
+function isLevel(level: string): level is LogLevel {
+  return level in LEVEL_RANK;
+}
+
+/**
+ * Records read back from the files prefix their context again only when it
+ * is read: the statistics read message contexts only, and a report over a
+ * gigabyte of files would otherwise build two objects per stage for nothing.
+ */
+class FileStartRecord implements ScopeStartRecord {
+  readonly type = 'start';
+  readonly heapUsedBytes = 0;
+  readonly #raw: Record<string, unknown> | undefined;
+  #context: Attributes | undefined;
+
+  constructor(
+    readonly scope: ScopeRef,
+    readonly startMs: number,
+    readonly rssBytes: number,
+    raw: Record<string, unknown> | undefined,
+  ) {
+    this.#raw = raw;
+  }
+
+  get context(): Attributes {
+    this.#context ??= contextAttributes(this.#raw);
+    return this.#context;
+  }
+}
+
+/** A structured `start` line as a start record. */
+export function startRecordFrom(r: StructuredRecord): ScopeStartRecord {
+  const kind = r.record_type === 'month' ? 'month' : 'stage';
+  return new FileStartRecord(
+    refOf(r, kind, kind === 'month' ? 'month' : (r.stage ?? '')),
+    atMsOf(r),
+    (r.memory_mb ?? 0) * BYTES_PER_MB,
+    r.context,
+  );
+}
+
+class FileEndRecord implements ScopeEndRecord {
+  readonly type = 'end';
+  readonly thresholdS = undefined;
+  readonly #raw: Record<string, unknown> | undefined;
+  #context: Attributes | undefined;
+
+  constructor(
+    readonly scope: ScopeRef,
+    readonly startMs: number,
+    readonly endMs: number,
+    readonly durationS: number,
+    readonly outcome: ScopeEndRecord['outcome'],
+    readonly slow: boolean,
+    readonly rssStartBytes: number,
+    readonly rssEndBytes: number,
+    readonly rssPeakBytes: number,
+    readonly heapStartBytes: number,
+    readonly heapEndBytes: number,
+    readonly cpuPercent: number,
+    readonly error: ScopeEndRecord['error'],
+    readonly reason: string | undefined,
+    raw: Record<string, unknown> | undefined,
+  ) {
+    this.#raw = raw;
+  }
+
+  get context(): Attributes {
+    this.#context ??= contextAttributes(this.#raw);
+    return this.#context;
+  }
+}
+
+/**
+ * A structured `end` line and its performance line (matched by span id) as
+ * an end record. Without the performance line, `slow` is false and the peak
+ * is the end figure.
+ */
+export function endRecordFrom(r: StructuredRecord, perf: PerformanceRecord | undefined): ScopeEndRecord {
+  const kind = r.record_type === 'month' ? 'month' : 'stage';
+  const endMs = atMsOf(r);
+  const durationS = r.stage_duration ?? perf?.duration_seconds ?? 0;
+  const outcome = r.outcome ?? (r.success_status === false ? 'failure' : 'success');
+  const endMb = r.memory_mb ?? perf?.memory_mb ?? 0;
+  let error: ScopeEndRecord['error'];
+  let reason: string | undefined;
+  if (r.has_error && r.error_type !== undefined) {
+    // The session writes an interruption without an error as type `Interrupted` with the reason as its message.
+    if (outcome === 'interrupted' && r.error_type === 'Interrupted') reason = r.error_message ?? '';
+    else error = { type: r.error_type, message: r.error_message ?? '', stack: undefined, causes: [] };
+  }
+  return new FileEndRecord(
+    refOf(r, kind, kind === 'month' ? 'month' : (r.stage ?? '')),
+    endMs - durationS * 1000,
+    endMs,
+    durationS,
+    outcome,
+    perf?.slow ?? false,
+    (endMb - (perf?.memory_delta_mb ?? 0)) * BYTES_PER_MB,
+    endMb * BYTES_PER_MB,
+    (perf?.memory_peak_mb ?? endMb) * BYTES_PER_MB,
+    ((perf?.heap_used_mb ?? 0) - (perf?.heap_delta_mb ?? 0)) * BYTES_PER_MB,
+    (perf?.heap_used_mb ?? 0) * BYTES_PER_MB,
+    perf?.cpu_percent ?? 0,
+    error,
+    reason,
+    r.context,
+  );
+}
+
+/** A structured message line as a message record. */
+export function messageRecordFrom(r: StructuredRecord): MessageRecord {
+  // The file names a message's stage (its own, or the label given with it) and the span it was logged in.
+  const inScope = r.span_id !== null && r.span_id !== undefined;
+  return {
+    type: 'message',
+    atMs: atMsOf(r),
+    level: isLevel(r.level) ? r.level : 'INFO',
+    message: r.message,
+    scope: inScope ? refOf(r, r.stage !== null ? 'stage' : 'month', r.stage ?? 'month') : undefined,
+    label: inScope ? undefined : (r.stage ?? undefined),
+    context: contextAttributes(r.context),
+    error:
+      r.has_error && r.error_type !== undefined
+        ? { type: r.error_type, message: r.error_message ?? '', stack: undefined, causes: [] }
+        : undefined,
+    rssBytes: (r.memory_mb ?? 0) * BYTES_PER_MB,
+  };
+}

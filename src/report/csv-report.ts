@@ -1,0 +1,89 @@
+import type { SessionSummary } from '../stats/session-summary.js';
+
+const COLUMNS = [
+  'kind',
+  'name',
+  'status',
+  'executions',
+  'successes',
+  'failures',
+  'interrupted',
+  'success_rate',
+  'total_seconds',
+  'mean_seconds',
+  'min_seconds',
+  'max_seconds',
+  'p50_seconds',
+  'p95_seconds',
+  'p99_seconds',
+  'share_of_time',
+  'slow_count',
+  'threshold_seconds',
+  'peak_memory_mb',
+  'dominant_stage',
+  'error_stage',
+  'error_type',
+  'error_message',
+  'start',
+  'end',
+  'trace_id',
+] as const;
+
+type Row = Partial<Record<(typeof COLUMNS)[number], string | number | null>>;
+
+/**
+ * A CSV field. Text that a spreadsheet would run as a formula (`=`, `+`,
+ * `-`, `@`, tab, CR) is prefixed with `'`: names and messages are user data.
+ */
+function field(value: string | number | null | undefined): string {
+  if (value === null || value === undefined) return '';
+  if (typeof value === 'number') return String(value);
+  const text = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+/** The summary as one CSV table: a row per stage, then a row per month (`kind` tells them apart). */
+export function formatSessionCsv(summary: SessionSummary): string {
+  const rows: Row[] = [];
+  for (const [name, s] of Object.entries(summary.stages)) {
+    rows.push({
+      kind: 'stage',
+      name,
+      executions: s.executions,
+      successes: s.successes,
+      failures: s.failures,
+      interrupted: s.interrupted,
+      success_rate: s.success_rate,
+      total_seconds: s.total_duration_seconds,
+      mean_seconds: s.avg_duration_seconds,
+      min_seconds: s.min_duration_seconds,
+      max_seconds: s.max_duration_seconds,
+      p50_seconds: s.p50_duration_seconds,
+      p95_seconds: s.p95_duration_seconds,
+      p99_seconds: s.p99_duration_seconds,
+      share_of_time: s.share_of_time,
+      slow_count: s.slow_count,
+      threshold_seconds: s.threshold_seconds,
+      peak_memory_mb: s.peak_memory_mb,
+    });
+  }
+  for (const [month, m] of Object.entries(summary.months)) {
+    rows.push({
+      kind: 'month',
+      name: month,
+      status: m.status,
+      executions: m.stages,
+      failures: m.failed_stages,
+      total_seconds: m.duration,
+      dominant_stage: m.dominant_stage?.name ?? null,
+      error_stage: m.error?.stage ?? null,
+      error_type: m.error?.type ?? null,
+      error_message: m.error?.message ?? null,
+      start: m.start,
+      end: m.end,
+      trace_id: m.trace_id,
+    });
+  }
+  const lines = [COLUMNS.join(','), ...rows.map((row) => COLUMNS.map((c) => field(row[c])).join(','))];
+  return `${lines.join('\r\n')}\r\n`;
+}

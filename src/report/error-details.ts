@@ -1,0 +1,106 @@
+import { ERROR_LOG_FILE } from '../model/audit-schema.js';
+import { LineReader, UnreadableFileError } from './line-reader.js';
+import { auditFileGenerations } from './read-audit-log.js';
+import { AuditLogError } from './summarize-audit-log.js';
+
+/** One block of error_details.log. */
+export interface ErrorDetail {
+  /** As the file writes it: local time, milliseconds. */
+  time: string;
+  month: string | null;
+  stage: string | null;
+  message: string | null;
+  type: string;
+  errorMessage: string;
+  /** The traceback, `Caused by:` sections included, without the file's indentation. */
+  stack: string;
+  context: string;
+  traceId: string | null;
+  spanId: string | null;
+}
+
+const BLOCK_END = '----------------------------------------';
+const HEADER = /^\[([0-9: .-]{23})\] ERROR DETAILS:$/;
+
+/**
+ * The error blocks of one session, in file order: the first `limit` in
+ * full, the rest counted. Blocks of other sessions are skipped.
+ */
+export async function readErrorDetails(dir: string, sessionId: string, limit = 100): Promise<{ errors: ErrorDetail[]; more: number }> {
+  const reader = new LineReader(auditFileGenerations(dir, ERROR_LOG_FILE));
+  const errors: ErrorDetail[] = [];
+  let more = 0;
+  let block: string[] | undefined;
+  try {
+    for (;;) {
+      const line = reader.next();
+      if (line === undefined) {
+        if (reader.done) break;
+        await reader.fill();
+        continue;
+      }
+      if (block === undefined) {
+        if (HEADER.test(line)) block = [line];
+        continue;
+      }
+      if (line !== BLOCK_END) {
+        // A block never holds more than its header fields and its traceback; a runaway one is cut.
+        if (block.length < 400) block.push(line);
+        continue;
+      }
+      const detail = parseBlock(block);
+      block = undefined;
+      if (detail === undefined || detail.session !== sessionId) continue;
+      if (errors.length < limit) errors.push(detail.error);
+      else more++;
+    }
+  } catch (error) {
+    if (error instanceof UnreadableFileError) throw new AuditLogError('unreadable', error.message, { cause: error });
+    throw error;
+  } finally {
+    await reader.close();
+  }
+  return { errors, more };
+}
+
+function parseBlock(lines: string[]): { session: string; error: ErrorDetail } | undefined {
+  const time = HEADER.exec(lines[0] as string)?.[1];
+  if (time === undefined) return undefined;
+  const fields = new Map<string, string>();
+  const stack: string[] = [];
+  let inTrace = false;
+  for (const line of lines.slice(1)) {
+    if (inTrace) {
+      if (line.startsWith('  ')) {
+        stack.push(line.slice(2));
+        continue;
+      }
+      inTrace = false;
+    }
+    if (line === 'Traceback:') {
+      inTrace = true;
+      continue;
+    }
+    const colon = line.indexOf(': ');
+    if (colon > 0 && !fields.has(line.slice(0, colon))) fields.set(line.slice(0, colon), line.slice(colon + 2));
+  }
+  const session = fields.get('Session');
+  if (session === undefined) return undefined;
+  const orNull = (value: string | undefined) => (value === undefined || value === '-' ? null : value);
+  const ids = /^(\S+) Span: (\S+)$/.exec(fields.get('Trace') ?? '');
+  return {
+    session,
+    error: {
+      time,
+      month: orNull(fields.get('Month')),
+      stage: orNull(fields.get('Stage')),
+      message: fields.get('Message') ?? null,
+      type: fields.get('Error Type') ?? 'Error',
+      errorMessage: fields.get('Error Message') ?? '',
+      stack: stack.join('\n'),
+      context: fields.get('Context') ?? '{}',
+      traceId: orNull(ids?.[1]),
+      spanId: orNull(ids?.[2]),
+    },
+  };
+}

@@ -1,0 +1,44 @@
+/** Shared formatting of the reports (text, CSV, HTML, comparisons). */
+
+/** A duration for people, with its unit: `0 s`, `340 µs`, `3.25 ms`, `453 ms`, `1.71 s`, `12 min 05 s`, `2 h 03 min`. */
+export function formatDuration(seconds: number): string {
+  if (!Number.isFinite(seconds)) return String(seconds);
+  if (seconds < 0) return `-${formatDuration(-seconds)}`;
+  if (seconds === 0) return '0 s';
+  if (seconds < 1e-3) return `${Math.round(seconds * 1e6)} µs`;
+  if (seconds < 1) {
+    const ms = seconds * 1000;
+    return `${ms.toFixed(ms < 10 ? 2 : ms < 100 ? 1 : 0)} ms`;
+  }
+  if (seconds < 60) return `${seconds.toFixed(2)} s`;
+  if (seconds < 3600) {
+    const whole = Math.round(seconds);
+    return `${Math.floor(whole / 60)} min ${String(whole % 60).padStart(2, '0')} s`;
+  }
+  const minutes = Math.round(seconds / 60);
+  return `${Math.floor(minutes / 60)} h ${String(minutes % 60).padStart(2, '0')} min`;
+}
+
+/** A 0..1 share as a percentage with one decimal: `95.7%`. */
+export function formatPercent(share: number): string {
+  return `${(share * 100).toFixed(1)}%`;
+}
+
+/** Megabytes with one decimal: `123.4 MB`. */
+export function formatMb(mb: number): string {
+  return `${mb.toFixed(1)} MB`;
+}
+
+/** Rows as aligned columns: the first left-aligned, the others right-aligned. */
+export function alignColumns(rows: string[][]): string[] {
+  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((row) => [...(row[i] ?? '')].length))) ?? [];
+  return rows.map((row) =>
+    row
+      .map((cell, i) => {
+        const pad = (widths[i] ?? 0) - [...cell].length;
+        return i === 0 ? cell + ' '.repeat(pad) : ' '.repeat(pad) + cell;
+      })
+      .join('  ')
+      .trimEnd(),
+  );
+}

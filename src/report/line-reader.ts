@@ -1,0 +1,195 @@
+import { type FileHandle, open, stat } from 'node:fs/promises';
+import { StringDecoder } from 'node:string_decoder';
+
+/**
+ * Bytes read per system call. Large enough that the per-chunk await is noise
+ * next to parsing; small enough that a chunk's lines die young: with 1 MiB
+ * chunks they outlived the young generation and peak RSS rose by 50 MB.
+ */
+const CHUNK_BYTES = 64 * 1024;
+
+/** A file that could not be read, with the reason in words. */
+export class UnreadableFileError extends Error {
+  constructor(
+    readonly file: string,
+    cause: unknown,
+  ) {
+    const code = (cause as { code?: string } | undefined)?.code;
+    const reason =
+      code === 'EACCES' || code === 'EPERM'
+        ? 'permission denied'
+        : code === 'EISDIR'
+          ? 'it is a folder, not a file'
+          : code === 'ENOENT'
+            ? 'it no longer exists'
+            : cause instanceof Error
+              ? cause.message
+              : String(cause);
+    super(`cannot read ${file}: ${reason}`, { cause });
+    this.name = 'UnreadableFileError';
+  }
+}
+
+/** Where a line came from: for notes about lines that are not records. */
+export interface LinePosition {
+  file: string;
+  line: number;
+  /** True for the last line of the last file when it has no newline: a write cut short. */
+  torn: boolean;
+}
+
+/**
+ * Reads the lines of several files in order (rotated generations, then the
+ * live file), 64 KiB at a time. `next()` is synchronous; `fill()` is the
+ * only await, once per chunk — a line-by-line async iterator would await
+ * for every line.
+ */
+export class LineReader {
+  readonly #files: readonly string[];
+  #fileIndex = -1;
+  #handle: FileHandle | undefined;
+  readonly #decoder = new StringDecoder('utf8');
+  /** Two buffers: the next chunk is read into one while the lines of the other are parsed. */
+  readonly #buffers = [Buffer.allocUnsafe(CHUNK_BYTES), Buffer.allocUnsafe(CHUNK_BYTES)];
+  #bufferIndex = 0;
+  #nextRead: Promise<number> | undefined;
+  #lines: string[] = [];
+  #lineIndex = 0;
+  /** The part of the last chunk after its last newline. */
+  #rest = '';
+  #lineNo = 0;
+  #done = false;
+  #bytesRead = 0;
+  /** Set when the line just returned was a file's last line without a newline. */
+  #lastWasUnterminated = false;
+  /** The lines in the buffer end with a file's last line, which had no newline. */
+  #unterminatedTail = false;
+
+  constructor(files: readonly string[]) {
+    this.#files = files;
+    if (files.length === 0) this.#done = true;
+  }
+
+  /** Every line has been returned. */
+  get done(): boolean {
+    return this.#done && this.#lineIndex >= this.#lines.length;
+  }
+
+  get bytesRead(): number {
+    return this.#bytesRead;
+  }
+
+  /** The next line, or undefined when the buffer is empty: then `await fill()` (unless {@link done}). */
+  next(): string | undefined {
+    if (this.#lineIndex < this.#lines.length) {
+      this.#lineNo++;
+      const line = this.#lines[this.#lineIndex++] as string;
+      this.#lastWasUnterminated = this.#lineIndex === this.#lines.length && this.#unterminatedTail;
+      return line;
+    }
+    return undefined;
+  }
+
+  /** The line `next()` returned last was the unterminated end of the last file: a write cut short. */
+  get lastLineTorn(): boolean {
+    return this.#lastWasUnterminated && this.#fileIndex === this.#files.length - 1 && this.#done;
+  }
+
+  /** The position of the line `next()` returned last. */
+  position(): LinePosition {
+    return { file: this.#files[Math.max(0, this.#fileIndex)] ?? '', line: this.#lineNo, torn: this.lastLineTorn };
+  }
+
+  /** Reads the next chunk into the buffer. */
+  async fill(): Promise<void> {
+    this.#lines = [];
+    this.#lineIndex = 0;
+    this.#unterminatedTail = false;
+    while (this.#lines.length === 0 && !this.#done) {
+      if (this.#handle === undefined) await this.#openNext();
+      if (this.#done || this.#handle === undefined) break;
+      const file = this.#files[this.#fileIndex] as string;
+      const buffer = this.#buffers[this.#bufferIndex] as Buffer;
+      let bytes: number;
+      try {
+        bytes = await (this.#nextRead ?? this.#read(buffer));
+        this.#nextRead = undefined;
+        // Start reading the next chunk now; it arrives while these lines are parsed.
+        if (bytes > 0) {
+          this.#bufferIndex ^= 1;
+          this.#nextRead = this.#read(this.#buffers[this.#bufferIndex] as Buffer);
+          // A failed read ahead is reported when its chunk is awaited, not as an unhandled rejection.
+          this.#nextRead.catch(() => undefined);
+        }
+      } catch (error) {
+        this.#nextRead = undefined;
+        await this.close();
+        throw new UnreadableFileError(file, error);
+      }
+      if (bytes === 0) {
+        // End of this file: its unterminated last line, if any, is a line of its own.
+        const tail = this.#rest + this.#decoder.end();
+        this.#rest = '';
+        await this.#handle.close();
+        this.#handle = undefined;
+        if (this.#fileIndex === this.#files.length - 1) this.#done = true;
+        if (tail !== '') {
+          this.#lines = [tail];
+          this.#unterminatedTail = true;
+        }
+        continue;
+      }
+      this.#bytesRead += bytes;
+      const text = this.#rest + this.#decoder.write(buffer.subarray(0, bytes));
+      const lastNewline = text.lastIndexOf('\n');
+      if (lastNewline === -1) {
+        this.#rest = text;
+        continue;
+      }
+      this.#rest = text.slice(lastNewline + 1);
+      this.#lines = text.slice(0, lastNewline).split('\n');
+    }
+  }
+
+  async #read(buffer: Buffer): Promise<number> {
+    const handle = this.#handle as FileHandle;
+    const { bytesRead } = await handle.read(buffer, 0, CHUNK_BYTES, null);
+    return bytesRead;
+  }
+
+  async #openNext(): Promise<void> {
+    this.#fileIndex++;
+    this.#lineNo = 0;
+    if (this.#fileIndex >= this.#files.length) {
+      this.#done = true;
+      return;
+    }
+    const file = this.#files[this.#fileIndex] as string;
+    try {
+      this.#handle = await open(file, 'r');
+    } catch (error) {
+      throw new UnreadableFileError(file, error);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.#done = true;
+    this.#lines = [];
+    const handle = this.#handle;
+    this.#handle = undefined;
+    await this.#nextRead?.catch(() => undefined);
+    this.#nextRead = undefined;
+    await handle?.close().catch(() => undefined);
+  }
+}
+
+/** Total size of the files, for progress; files that vanish count as empty. */
+export async function totalBytes(files: readonly string[]): Promise<number> {
+  let total = 0;
+  for (const file of files)
+    total += await stat(file).then(
+      (s) => (s.isFile() ? s.size : 0),
+      () => 0,
+    );
+  return total;
+}

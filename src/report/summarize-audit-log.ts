@@ -1,0 +1,248 @@
+import { existsSync, statSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import {
+  AUDIT_SCHEMA_VERSION,
+  PERFORMANCE_LOG_FILE,
+  type PerformanceRecord,
+  STRUCTURED_LOG_FILE,
+  type StructuredRecord,
+} from '../model/audit-schema.js';
+import type { MessageRecord, ScopeEndRecord, ScopeStartRecord } from '../model/records.js';
+import { SessionStats } from '../stats/session-stats.js';
+import { buildSessionSummary, type LiveFacts, type SessionSummary } from '../stats/session-summary.js';
+import { endRecordFrom, messageRecordFrom, startRecordFrom } from './audit-records.js';
+import { type LinePosition, LineReader, totalBytes, UnreadableFileError } from './line-reader.js';
+import { auditFileGenerations } from './read-audit-log.js';
+
+/** What went wrong reading a log folder; `message` is one line meant for people. */
+export class AuditLogError extends Error {
+  constructor(
+    readonly kind: 'missing-folder' | 'no-records' | 'unknown-session' | 'newer-schema' | 'unreadable',
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'AuditLogError';
+  }
+}
+
+/** A line that is not a record of the session, skipped. */
+export interface SkippedLine extends LinePosition {
+  reason: string;
+}
+
+export interface SummarizeAuditLogOptions {
+  /** The session to summarise; by default the latest one in the files. */
+  session?: string;
+  /** Called for each line that is not a valid record (a torn last line after a kill, say); reading goes on. */
+  onSkippedLine?: (line: SkippedLine) => void;
+  /** Called after each chunk read (64 KiB), with the bytes read so far of both JSONL files. */
+  onProgress?: (bytesRead: number, totalBytes: number) => void;
+  /** Called with every record of the session, in file order, after the statistics took it. */
+  onRecord?: (record: ScopeStartRecord | ScopeEndRecord | MessageRecord) => void;
+}
+
+/** Performance lines read ahead while looking for one; beyond this the oldest are dropped. */
+const MAX_PENDING_PERFORMANCE = 10_000;
+const NEED_MORE = Symbol('need more input');
+
+/**
+ * The session summary rebuilt from the audit files alone: the JSONL records
+ * are turned back into the session's records and fed to the same
+ * {@link SessionStats} the live session uses, so for a session that ended
+ * the result equals what `getSessionSummary()` returned.
+ *
+ * Reads `structured_processing.jsonl` and `performance_metrics.jsonl` (every
+ * rotated generation) once, side by side, in constant memory.
+ *
+ * @throws AuditLogError for a missing folder, no records, an unknown session,
+ *   a newer schema version or an unreadable file.
+ */
+export async function summarizeAuditLog(dir: string, options: SummarizeAuditLogOptions = {}): Promise<SessionSummary> {
+  const { stats, sessionId } = await feedSession(dir, options);
+  const recorded = stats.recordedConfig;
+  const facts: LiveFacts = {
+    sessionId,
+    serviceName: recorded.serviceName ?? 'unknown_service',
+    nowMs: stats.lastRecordMs ?? stats.startedAtMs,
+    openScopes: stats.openScopes,
+    currentRssBytes: 0,
+    telemetry: stats.telemetryAtEnd ?? {
+      auditWriteErrors: 0,
+      auditLostRecords: 0,
+      otlpDroppedSpans: 0,
+      otlpExportErrors: 0,
+      alertFailures: 0,
+    },
+  };
+  return buildSessionSummary(stats, facts);
+}
+
+/** Checks the folder and lists the JSONL generations; throws AuditLogError when there is nothing to read. */
+export function auditLogFiles(dir: string): { structured: string[]; performance: string[] } {
+  if (!existsSync(dir))
+    throw new AuditLogError('missing-folder', `no folder ${dir}: give the logDir your pipeline writes its audit files to.`);
+  if (!statSync(dir).isDirectory())
+    throw new AuditLogError('missing-folder', `${dir} is a file, not a folder: give the logDir your pipeline writes its audit files to.`);
+  const structured = auditFileGenerations(dir, STRUCTURED_LOG_FILE);
+  if (structured.length === 0) {
+    throw new AuditLogError(
+      'no-records',
+      `${dir} holds no sessions: there is no ${STRUCTURED_LOG_FILE} in it. Is it the folder the pipeline's logDir names?`,
+    );
+  }
+  return { structured, performance: auditFileGenerations(dir, PERFORMANCE_LOG_FILE) };
+}
+
+/**
+ * Reads one session's records in file order and feeds them to a fresh
+ * SessionStats; with the session's end not in the files and nothing left
+ * open, the session counts as ended at its last record.
+ */
+export async function feedSession(
+  dir: string,
+  options: SummarizeAuditLogOptions = {},
+): Promise<{ stats: SessionStats; sessionId: string }> {
+  const files = auditLogFiles(dir);
+  const sessionId = options.session ?? (await latestSessionId(files.structured));
+  if (sessionId === undefined) throw new AuditLogError('no-records', `${dir} holds no sessions: ${STRUCTURED_LOG_FILE} has no records.`);
+  const needle = `"session_id":${JSON.stringify(sessionId)}`;
+  const structured = new LineReader(files.structured);
+  const performance = new LineReader(files.performance);
+  const total = options.onProgress ? await totalBytes([...files.structured, ...files.performance]) : 0;
+  const pending = new Map<string, PerformanceRecord>();
+  let stats: SessionStats | undefined;
+
+  const skip = (reader: LineReader, reason: string) => options.onSkippedLine?.({ ...reader.position(), reason });
+  /** The line as a record of this session; undefined for other sessions and for lines skipped. */
+  const parse = <R extends { session_id: string }>(reader: LineReader, line: string): R | undefined => {
+    if (!line.includes(needle)) {
+      if (reader.lastLineTorn) skip(reader, 'torn last line (the process was stopped while writing it)');
+      return undefined;
+    }
+    let record: unknown;
+    try {
+      record = JSON.parse(line);
+    } catch (error) {
+      const position = reader.position();
+      skip(reader, position.torn ? 'torn last line (the process was stopped while writing it)' : `not JSON (${(error as Error).message})`);
+      return undefined;
+    }
+    const version = (record as { schema_version?: unknown } | null)?.schema_version;
+    if (typeof version !== 'number') {
+      skip(reader, 'not an audit record (no schema_version)');
+      return undefined;
+    }
+    if (version > AUDIT_SCHEMA_VERSION) {
+      const { file, line: lineNo } = reader.position();
+      throw new AuditLogError(
+        'newer-schema',
+        `${file}:${lineNo} has schema_version ${version}, newer than this reader's ${AUDIT_SCHEMA_VERSION}: upgrade stagetrace to read it.`,
+      );
+    }
+    return (record as R).session_id === sessionId ? (record as R) : undefined;
+  };
+
+  /** The performance line of an ended scope: it is written in the same order as the structured end lines. */
+  const performanceOf = (spanId: string, timestamp: string): PerformanceRecord | undefined | typeof NEED_MORE => {
+    const seen = pending.get(spanId);
+    if (seen !== undefined) {
+      pending.delete(spanId);
+      return seen;
+    }
+    for (;;) {
+      const line = performance.next();
+      if (line === undefined) return performance.done ? undefined : NEED_MORE;
+      if (line === '') continue;
+      const record = parse<PerformanceRecord>(performance, line);
+      if (record === undefined) continue;
+      if (record.span_id === spanId) return record;
+      pending.set(record.span_id, record);
+      if (pending.size > MAX_PENDING_PERFORMANCE) pending.delete(pending.keys().next().value as string);
+      // Past this end's time: its performance line is not in the files (an older generation was deleted).
+      if (record.timestamp > timestamp) return undefined;
+    }
+  };
+
+  const progress = () => options.onProgress?.(structured.bytesRead + performance.bytesRead, total);
+
+  try {
+    for (;;) {
+      const line = structured.next();
+      if (line === undefined) {
+        if (structured.done) break;
+        await structured.fill();
+        progress();
+        continue;
+      }
+      if (line === '') continue;
+      const r = parse<StructuredRecord>(structured, line);
+      if (r === undefined) continue;
+      let record: ScopeStartRecord | ScopeEndRecord | MessageRecord;
+      if (r.stage_event === 'start') record = startRecordFrom(r);
+      else if (r.stage_event === 'end') {
+        let perf = performanceOf(r.span_id ?? '', r.timestamp);
+        while (perf === NEED_MORE) {
+          await performance.fill();
+          progress();
+          perf = performanceOf(r.span_id ?? '', r.timestamp);
+        }
+        record = endRecordFrom(r, perf);
+      } else record = messageRecordFrom(r);
+      stats ??= new SessionStats(record.type === 'start' ? record.startMs : record.type === 'end' ? record.endMs : record.atMs);
+      if (record.type === 'start') stats.onStart(record);
+      else if (record.type === 'end') stats.onEnd(record);
+      else stats.onMessage(record);
+      options.onRecord?.(record);
+    }
+  } catch (error) {
+    if (error instanceof UnreadableFileError) throw new AuditLogError('unreadable', error.message, { cause: error });
+    throw error;
+  } finally {
+    await structured.close();
+    await performance.close();
+  }
+  if (stats === undefined) {
+    throw new AuditLogError(
+      options.session === undefined ? 'no-records' : 'unknown-session',
+      options.session === undefined
+        ? `${dir} holds no sessions: ${STRUCTURED_LOG_FILE} has no records.`
+        : `no session ${JSON.stringify(sessionId)} in ${dir}: \`stagetrace sessions ${dir}\` lists the sessions there.`,
+    );
+  }
+  const last = stats.lastRecordMs;
+  if (stats.endedAtMs === undefined && stats.openScopes === 0 && last !== undefined) stats.end(last);
+  return { stats, sessionId };
+}
+
+/** The session of the last record in the newest generation that has one. */
+export async function latestSessionId(files: readonly string[]): Promise<string | undefined> {
+  for (let i = files.length - 1; i >= 0; i--) {
+    const file = files[i] as string;
+    let text: string;
+    try {
+      const handle = await open(file, 'r');
+      try {
+        const { size } = await handle.stat();
+        const length = Math.min(size, 1 << 20);
+        const buffer = Buffer.alloc(length);
+        await handle.read(buffer, 0, length, size - length);
+        text = buffer.toString('utf8');
+      } finally {
+        await handle.close();
+      }
+    } catch (error) {
+      throw new AuditLogError('unreadable', new UnreadableFileError(file, error).message, { cause: error });
+    }
+    const lines = text.split('\n');
+    for (let j = lines.length - 1; j >= 0; j--) {
+      try {
+        const id = (JSON.parse(lines[j] as string) as { session_id?: unknown }).session_id;
+        if (typeof id === 'string') return id;
+      } catch {
+        // A torn or partial line: try the one before.
+      }
+    }
+  }
+  return undefined;
+}

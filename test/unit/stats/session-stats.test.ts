@@ -1,0 +1,322 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { DurationSketch } from '../../../src/stats/duration-sketch.js';
+import { memoryCrossingContext, sessionEndMessage, sessionStartMessage } from '../../../src/stats/session-markers.js';
+import { SessionStats } from '../../../src/stats/session-stats.js';
+import { buildSessionSummary, type LiveFacts, type SessionSummary } from '../../../src/stats/session-summary.js';
+import { end, errorInfo, MB, message, ref, start, T0 } from '../../helpers/records.js';
+
+const facts = (over: Partial<LiveFacts> = {}): LiveFacts => ({
+  sessionId: 'test-session',
+  serviceName: 'billing',
+  nowMs: T0 + 3_600_000,
+  openScopes: 0,
+  currentRssBytes: 50 * MB,
+  telemetry: { auditWriteErrors: 0, auditLostRecords: 0, otlpDroppedSpans: 0, otlpExportErrors: 0, alertFailures: 0 },
+  ...over,
+});
+
+/** Runs stages in sequence inside one month; returns the month's end time. */
+function runMonth(
+  stats: SessionStats,
+  month: string,
+  at: number,
+  stages: {
+    name: string;
+    seconds: number;
+    outcome?: 'success' | 'failure' | 'interrupted';
+    slow?: boolean;
+    peakMb?: number;
+    error?: string;
+  }[],
+  monthOutcome: 'success' | 'failure' | 'interrupted' = 'success',
+): number {
+  const m = ref('month', 'month', month);
+  stats.onStart(start(m, at));
+  let t = at + 1;
+  for (const s of stages) {
+    const r = ref('stage', s.name, month, m);
+    stats.onStart(start(r, t));
+    stats.onEnd(
+      end(r, t, s.seconds, {
+        outcome: s.outcome,
+        slow: s.slow,
+        rssPeakMb: s.peakMb,
+        error: s.error ? errorInfo('Error', s.error) : undefined,
+      }),
+    );
+    t += s.seconds * 1000 + 1;
+  }
+  const duration = (t - at) / 1000;
+  stats.onEnd(
+    end(m, at, duration, { outcome: monthOutcome, error: monthOutcome === 'failure' ? errorInfo('Error', 'month broke') : undefined }),
+  );
+  return t;
+}
+
+describe('SessionStats and buildSessionSummary', () => {
+  it('counts executions by outcome, with exact totals, min and max', () => {
+    const stats = new SessionStats(T0);
+    runMonth(stats, '2024-01', T0, [
+      { name: 'download', seconds: 2 },
+      { name: 'process', seconds: 0.5, outcome: 'failure', error: 'bad row' },
+    ]);
+    runMonth(stats, '2024-02', T0 + 10_000, [
+      { name: 'download', seconds: 4 },
+      { name: 'process', seconds: 1.5, outcome: 'interrupted' },
+    ]);
+    const s = buildSessionSummary(stats, facts());
+    expect(s.stages.download).toMatchObject({
+      executions: 2,
+      successes: 2,
+      failures: 0,
+      interrupted: 0,
+      success_rate: 1,
+      total_duration_seconds: 6,
+      avg_duration_seconds: 3,
+      min_duration_seconds: 2,
+      max_duration_seconds: 4,
+    });
+    expect(s.stages.process).toMatchObject({ executions: 2, successes: 0, failures: 1, interrupted: 1, success_rate: 0 });
+    expect(s.totals).toMatchObject({ stage_executions: 4, stage_failures: 2, success_rate: 0.5, months: 2, months_failed: 0 });
+    expect(s.stages.download?.share_of_time).toBe(0.75);
+    expect(s.percentile_relative_error).toBe(DurationSketch.RELATIVE_ERROR);
+  });
+
+  it('reports p50, p95 and p99 within the stated relative error', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 1, max: 50_000_000 }), { minLength: 1, maxLength: 300 }), (micros) => {
+        const stats = new SessionStats(T0);
+        for (const us of micros) {
+          const r = ref('stage', 'work', undefined);
+          stats.onEnd(end(r, T0, us / 1e6));
+        }
+        const work = buildSessionSummary(stats, facts()).stages.work;
+        const sorted = micros.map((us) => us / 1e6).sort((a, b) => a - b);
+        for (const [q, got] of [
+          [0.5, work?.p50_duration_seconds],
+          [0.95, work?.p95_duration_seconds],
+          [0.99, work?.p99_duration_seconds],
+        ] as const) {
+          const exact = sorted[Math.floor(q * (sorted.length - 1))] as number;
+          // The sketch's error plus the summary's rounding to the microsecond.
+          expect(Math.abs((got as number) - exact)).toBeLessThanOrEqual(exact * DurationSketch.RELATIVE_ERROR + 1e-6);
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('keeps durations to the microsecond, as the files write them', () => {
+    const stats = new SessionStats(T0);
+    stats.onEnd(end(ref('stage', 'tiny', undefined), T0, 0.0003004));
+    stats.onEnd(end(ref('stage', 'tiny', undefined), T0, 0.0002996));
+    const tiny = buildSessionSummary(stats, facts()).stages.tiny;
+    expect(tiny?.total_duration_seconds).toBe(0.0006);
+    expect(tiny?.min_duration_seconds).toBe(0.0003);
+    expect(tiny?.max_duration_seconds).toBe(0.0003);
+  });
+
+  it('shows a month as running until its end, then its status, dominant stage and the error of the stage that failed', () => {
+    const stats = new SessionStats(T0);
+    const m = ref('month', 'month', '2024-03');
+    stats.onStart(start(m, T0));
+    const running = buildSessionSummary(stats, facts({ nowMs: T0 + 1500, openScopes: 1 }));
+    expect(running.months['2024-03']).toMatchObject({ status: 'running', duration: 1.5, end: null });
+    expect(running.end).toBeNull();
+    const dl = ref('stage', 'download', '2024-03', m);
+    stats.onStart(start(dl, T0 + 1));
+    stats.onEnd(end(dl, T0 + 1, 3));
+    const v = ref('stage', 'validate', '2024-03', m);
+    stats.onStart(start(v, T0 + 3002));
+    stats.onEnd(end(v, T0 + 3002, 0.25, { outcome: 'failure', error: errorInfo('RangeError', 'negative price on line 17') }));
+    stats.onEnd(end(m, T0, 3.3, { outcome: 'failure', error: errorInfo('RangeError', 'negative price on line 17') }));
+    const month = buildSessionSummary(stats, facts()).months['2024-03'];
+    expect(month).toMatchObject({
+      status: 'failure',
+      duration: 3.3,
+      stages: 2,
+      failed_stages: 1,
+      start: new Date(T0).toISOString(),
+      end: new Date(T0 + 3300).toISOString(),
+      trace_id: m.traceId,
+      dominant_stage: { name: 'download', seconds: 3, share_of_month: 0.923 },
+      error: { stage: 'validate', type: 'RangeError', message: 'negative price on line 17' },
+    });
+  });
+
+  it('shows no month as running once the session has ended', () => {
+    const stats = new SessionStats(T0);
+    const m = ref('month', 'month', '2024-04');
+    stats.onStart(start(m, T0));
+    stats.end(T0 + 5000);
+    const s = buildSessionSummary(stats, facts({ nowMs: T0 + 99_000 }));
+    expect(s.months['2024-04']?.status).toBe('interrupted');
+    expect(s.totals.months_failed).toBe(1);
+    expect(s.end).toBe(new Date(T0).toISOString()); // the last record
+    expect(s.duration_seconds).toBe(0);
+  });
+
+  it("takes the session's span from its records: first record to last once ended", () => {
+    const stats = new SessionStats(T0 - 50);
+    stats.onMessage(message(T0 + 0.7, 'hello'));
+    runMonth(stats, '2024-01', T0 + 100, [{ name: 'a', seconds: 1 }]);
+    stats.end(T0 + 5000);
+    const s = buildSessionSummary(stats, facts());
+    expect(s.start).toBe(new Date(T0).toISOString());
+    expect(s.end).toBe(new Date(T0 + 1102).toISOString());
+    expect(s.duration_seconds).toBe(1.102);
+  });
+
+  it('lists bottlenecks ranked by share of time, with reasons in words and numbers', () => {
+    const stats = new SessionStats(T0);
+    let at = T0;
+    const months = ['2024-01', '2024-02', '2024-03', '2024-04'];
+    const uploadSeconds = [1, 1, 9, 1];
+    months.forEach((month, i) => {
+      at = runMonth(stats, month, at, [
+        { name: 'download', seconds: 10 },
+        { name: 'process', seconds: 4, slow: i === 2, peakMb: i === 1 ? 950 : 100 },
+        { name: 'upload', seconds: uploadSeconds[i] as number },
+      ]);
+    });
+    const s = buildSessionSummary(
+      stats,
+      facts({
+        memoryThresholds: { warningBytes: 1000 * MB, criticalBytes: 1200 * MB },
+        slowThresholds: { defaultSeconds: 3.5, stages: new Map() },
+      }),
+    );
+    expect(s.bottlenecks.map((b) => b.stage)).toEqual(['download', 'process', 'upload']);
+    const [download, process, upload] = s.bottlenecks;
+    expect(download?.reasons).toEqual([
+      expect.objectContaining({ kind: 'share_of_time', share: 0.588, stage_seconds: 40, all_stages_seconds: 68 }),
+    ]);
+    expect(download?.reasons[0]?.text).toBe('largest share of time: 58.8% of all stage time (40.0 s of 68.0 s)');
+    expect(process?.reasons.map((r) => r.kind)).toEqual(['over_threshold', 'memory_near_threshold']);
+    expect(process?.reasons[0]?.text).toBe('over its 3.50 s threshold in 1 of 4 runs (25.0%); slowest 4.00 s, 14.3% over');
+    expect(process?.reasons[1]?.text).toBe('memory peak 950.0 MB is 95.0% of the warning threshold (1000.0 MB)');
+    expect(upload?.reasons).toEqual([
+      expect.objectContaining({ kind: 'variance_between_months', months: 4, min_month_seconds: 1, max_month_seconds: 9 }),
+    ]);
+    expect(upload?.reasons[0]?.text).toBe(
+      'varies between months: 1.00 s to 9.00 s per month over 4 months (coefficient of variation 115.5%)',
+    );
+  });
+
+  it('tracks memory: peak, mean at a tenth of a MB, and threshold crossings with time, level and stage', () => {
+    const stats = new SessionStats(T0);
+    const m = ref('month', 'month', '2024-05');
+    stats.onStart(start(m, T0, 100.04));
+    const big = ref('stage', 'join', '2024-05', m);
+    stats.onStart(start(big, T0 + 1, 100.06));
+    stats.onMessage(
+      message(T0 + 500, 'Memory warning: RSS 1001.2 MB reached the warning threshold of 1000 MB', {
+        level: 'WARNING',
+        scope: big,
+        rssMb: 1001.2,
+        context: memoryCrossingContext({ level: 'warning', direction: 'up', rssBytes: 1001.2 * MB, thresholdBytes: 1000 * MB }),
+      }),
+    );
+    stats.onEnd(end(big, T0 + 1, 1, { rssEndMb: 300, rssPeakMb: 1234.56 }));
+    stats.onEnd(end(m, T0, 1.1, { rssEndMb: 300 }));
+    const s = buildSessionSummary(stats, facts({ memoryThresholds: { warningBytes: 1000 * MB, criticalBytes: 2000 * MB } }));
+    expect(s.peak_memory_mb).toBe(1234.6);
+    expect(s.memory).toMatchObject({ peak_mb: 1234.6, warning_threshold_mb: 1000, critical_threshold_mb: 2000, crossings_total: 1 });
+    // (1000 + 1001 + 10012 + 3000 + 3000) / 5 tenths
+    expect(s.memory.mean_mb).toBe(360.3);
+    expect(s.memory.crossings).toEqual([
+      {
+        at: new Date(T0 + 500).toISOString(),
+        level: 'warning',
+        direction: 'up',
+        rss_mb: 1001.2,
+        threshold_mb: 1000,
+        month: '2024-05',
+        stage: 'join',
+      },
+    ]);
+    expect(s.stages.join?.peak_memory_mb).toBe(1234.6);
+    expect(s.messages_by_level).toEqual({ DEBUG: 0, INFO: 0, WARNING: 1, ERROR: 0, CRITICAL: 0 });
+  });
+
+  it("counts the running process's current memory while it runs, and only the records once it has ended", () => {
+    const stats = new SessionStats(T0);
+    stats.onMessage(message(T0, 'x', { rssMb: 80 }));
+    expect(buildSessionSummary(stats, facts({ currentRssBytes: 90 * MB })).peak_memory_mb).toBe(90);
+    stats.end(T0 + 1);
+    expect(buildSessionSummary(stats, facts({ currentRssBytes: 90 * MB })).peak_memory_mb).toBe(80);
+  });
+
+  it("reads the session's service, thresholds and end from its start and end markers", () => {
+    const stats = new SessionStats(T0);
+    const started = sessionStartMessage({
+      sessionId: 'test-session',
+      serviceName: 'nightly-etl',
+      defaultThresholdS: 600,
+      stageThresholds: { download: 30 },
+      memoryWarningBytes: 7000 * MB,
+      memoryCriticalBytes: 9000 * MB,
+    });
+    stats.onMessage(message(T0, started.message, { context: started.context }));
+    runMonth(stats, '2024-01', T0 + 10, [
+      { name: 'download', seconds: 1 },
+      { name: 'process', seconds: 1 },
+    ]);
+    const ended = sessionEndMessage('test-session', {
+      auditWriteErrors: 1,
+      auditLostRecords: 2,
+      otlpDroppedSpans: 3,
+      otlpExportErrors: 4,
+      alertFailures: 5,
+    });
+    stats.onMessage(message(T0 + 9000, ended.message, { context: ended.context }));
+    const s = buildSessionSummary(stats, facts({ serviceName: 'ignored' }));
+    expect(s.service_name).toBe('nightly-etl');
+    expect(s.stages.download?.threshold_seconds).toBe(30);
+    expect(s.stages.process?.threshold_seconds).toBe(600);
+    expect(s.memory).toMatchObject({ warning_threshold_mb: 7000, critical_threshold_mb: 9000 });
+    expect(s.end).toBe(new Date(T0 + 9000).toISOString());
+    expect(stats.telemetryAtEnd).toEqual({
+      auditWriteErrors: 1,
+      auditLostRecords: 2,
+      otlpDroppedSpans: 3,
+      otlpExportErrors: 4,
+      alertFailures: 5,
+    });
+  });
+
+  it('builds the same summary whatever order the ends arrive in', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            stage: fc.constantFrom('a', 'b', 'c'),
+            month: fc.constantFrom('2024-01', '2024-02'),
+            us: fc.integer({ min: 0, max: 9e9 }),
+          }),
+          {
+            maxLength: 60,
+          },
+        ),
+        fc.integer(),
+        (runs, seed) => {
+          const months = new Map(['2024-01', '2024-02'].map((m) => [m, ref('month', 'month', m)]));
+          const records = runs.map((r) =>
+            end(ref('stage', r.stage, r.month, months.get(r.month)), T0 + 10, r.us / 1e6, { rssPeakMb: (r.us % 1000) / 10 }),
+          );
+          const shuffled = [...records].sort(
+            (x, y) => ((x.scope.spanId.charCodeAt(15) * seed) % 7) - ((y.scope.spanId.charCodeAt(15) * seed) % 7),
+          );
+          const summaryOf = (list: typeof records): SessionSummary => {
+            const stats = new SessionStats(T0);
+            for (const m of months.values()) stats.onStart(start(m, T0));
+            for (const r of list) stats.onEnd(r);
+            return buildSessionSummary(stats, facts());
+          };
+          expect(summaryOf(shuffled)).toEqual(summaryOf(records));
+        },
+      ),
+    );
+  });
+});
