@@ -140,6 +140,21 @@ export const OPTION_TABLE = [
     description: 'ANSI colours on the console',
   }),
   row({
+    name: 'progress',
+    variables: ['STAGETRACE_PROGRESS'],
+    kind: flag(),
+    defaultText: 'on when stderr is a TTY',
+    description:
+      'a live status line (month, stage, elapsed, months done, a bar and ETA for `stage.progress()`); off a TTY, a plain line at most every 15 s',
+  }),
+  row({
+    name: 'totalMonths',
+    variables: ['STAGETRACE_TOTAL_MONTHS'],
+    kind: numberIn({ min: 1, max: 1_000_000, integer: true }),
+    defaultText: 'unknown',
+    description: 'months the run will process, for "month 3 of 12" and the progress line',
+  }),
+  row({
     name: 'stageThresholds',
     variables: ['STAGETRACE_STAGE_THRESHOLDS'],
     kind: secondsPerStage(),

@@ -75,6 +75,10 @@ export interface StagetraceOptions {
   logLevel?: LogLevel | Lowercase<LogLevel>;
   /** ANSI colours on the console. Default: on when stderr is a TTY and `NO_COLOR` is unset. */
   colors?: boolean;
+  /** A live progress line on stderr. Default: on when stderr is a TTY. */
+  progress?: boolean;
+  /** Months the run will process, when known (shown as "month 3 of 12"). */
+  totalMonths?: number;
   /** Seconds (above 0, at most 2147483) after which a stage counts as slow, per stage name, with `default` for the rest. Default `{ default: 300 }`. */
   stageThresholds?: Record<string, number>;
   /** `buffered` (default; on disk within 1 s and at month end) or `sync` (on disk before the call returns). */
@@ -114,6 +118,8 @@ export interface ResolvedConfig {
   console: boolean;
   logLevel: LogLevel;
   colors: boolean;
+  progress: boolean;
+  totalMonths: number | undefined;
   stageThresholds: ReadonlyMap<string, number>;
   defaultThresholdS: number;
   durability: Durability;

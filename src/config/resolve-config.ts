@@ -42,6 +42,8 @@ export function resolveConfig(options?: StagetraceOptions, env: Env = process.en
     console: read.value('console'),
     logLevel: read.value('logLevel'),
     colors: read.value('colors') ?? (Boolean(process.stderr.isTTY) && !env.NO_COLOR),
+    progress: read.value('progress') ?? Boolean(process.stderr.isTTY),
+    totalMonths: read.value('totalMonths'),
     ...resolveThresholds(read),
     durability: read.value('durability'),
     maxFileBytes: read.value('maxFileBytes'),

@@ -32,6 +32,10 @@ export const CONTEXT_PREFIX = 'stagetrace.context.';
 
 export const EVENT_LOG = 'log';
 export const EVENT_SLOW = 'stagetrace.stage.slow';
+/** Recorded at coarse steps of `stage.progress()`: each tenth of the total, or each doubling without one. */
+export const EVENT_PROGRESS = 'stagetrace.stage.progress';
+export const EVENT_ATTR_PROGRESS_DONE = 'stagetrace.progress.done';
+export const EVENT_ATTR_PROGRESS_TOTAL = 'stagetrace.progress.total';
 export const EVENT_MEMORY_THRESHOLD = 'memory.threshold';
 export const EVENT_ATTR_LEVEL = 'log.level';
 export const EVENT_ATTR_MESSAGE = 'log.message';

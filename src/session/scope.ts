@@ -21,6 +21,8 @@ export class Scope {
   peakRssBytes: number;
   /** Caller context so far; replaced, never mutated, when context is added (records keep the old object). */
   context: Readonly<Attributes>;
+  /** The last progress mark recorded on the span (a tenth of the total, or a power of two without one). */
+  progressMark = 0;
   /** Set once, when the scope ends. */
   end: ScopeEndRecord | undefined;
 

@@ -64,6 +64,7 @@ export class Session {
   readonly #usageWarned = new Set<string>();
   readonly #expectsSdk: boolean;
   #memoryThresholds: { warningBytes: number; criticalBytes: number } | undefined;
+  readonly #progressListeners: ((scope: ScopeRef, done: number, total: number | undefined) => void)[] = [];
 
   constructor(parts: SessionParts) {
     this.config = parts.config;
@@ -447,6 +448,42 @@ export class Session {
         rssBytes: this.memory.latest.rssBytes,
       }),
     );
+  }
+
+  /** Who hears of `stage.progress()` calls (the progress display). */
+  onProgress(listener: (scope: ScopeRef, done: number, total: number | undefined) => void): void {
+    this.#progressListeners.push(listener);
+  }
+
+  /**
+   * A stage reported how far it got. Listeners hear every call; the span
+   * gets an event only at coarse steps (each tenth of the total, or each
+   * doubling without one), so a loop may call this per row.
+   */
+  progress(scope: Scope, done: number, total: number | undefined): void {
+    if (scope.end !== undefined) return;
+    for (const listener of this.#progressListeners) {
+      try {
+        listener(scope.ref, done, total);
+      } catch (err) {
+        this.reporter.internalError('showing progress', err);
+      }
+    }
+    const mark =
+      total !== undefined && total > 0
+        ? Math.floor((Math.min(done, total) / total) * 10)
+        : done >= 1
+          ? 2 ** Math.floor(Math.log2(done))
+          : 0;
+    if (mark <= scope.progressMark) return;
+    scope.progressMark = mark;
+    try {
+      const attributes: Attributes = { [A.EVENT_ATTR_PROGRESS_DONE]: done };
+      if (total !== undefined) attributes[A.EVENT_ATTR_PROGRESS_TOTAL] = total;
+      scope.span.addEvent(A.EVENT_PROGRESS, attributes, epochNowMs());
+    } catch (err) {
+      this.reporter.internalError('recording progress', err);
+    }
   }
 
   /** A warning about how stagetrace is used (a stage ended twice, say), logged once per key. */

@@ -23,10 +23,10 @@ function fallbackSession(): Session {
   if (sessionSlots.fallback === undefined) {
     let config: ResolvedConfig;
     try {
-      config = resolveConfig({ logDir: false, handleExit: false });
+      config = resolveConfig({ logDir: false, handleExit: false, progress: false });
     } catch {
       // A bad variable is reported by start(); before it, run on defaults.
-      config = resolveConfig({ logDir: false, handleExit: false }, {});
+      config = resolveConfig({ logDir: false, handleExit: false, progress: false }, {});
     }
     sessionSlots.fallback = buildSession(config).session;
   }

@@ -10,6 +10,7 @@ import { Session } from '../session/session.js';
 import { TelemetryReporter } from '../session/telemetry-reporter.js';
 import { AuditLog } from '../sinks/audit/audit-log.js';
 import { ConsoleSink } from '../sinks/console-sink.js';
+import { ProgressDisplay } from '../sinks/progress-display.js';
 import { WebhookAlerts } from '../sinks/webhook-alerts.js';
 import { SessionStats } from '../stats/session-stats.js';
 
@@ -63,7 +64,12 @@ export function buildSession(config: ResolvedConfig, sources: SessionSources = {
     onCrossing: (crossing, atMs) => session.memoryCrossed(crossing, atMs),
     onError: (what, error) => reporter.internalError(what, error),
   });
-  if (config.console) session.addSink(new ConsoleSink({ minLevel: config.logLevel, colors: config.colors }));
+  const display = config.progress ? new ProgressDisplay({ stream: process.stderr, totalMonths: config.totalMonths }) : undefined;
+  if (display) {
+    session.addSink(display);
+    session.onProgress((scope, done, total) => display.onProgress(scope, done, total));
+  }
+  if (config.console) session.addSink(new ConsoleSink({ minLevel: config.logLevel, colors: config.colors, display }));
   const audit = config.logDir === undefined ? undefined : openAudit(config, config.logDir, reporter);
   if (audit) {
     session.addSink(audit);

@@ -23,6 +23,8 @@ function tagRank(tag: string): number {
 export interface ConsoleSinkOptions {
   minLevel: LogLevel;
   colors: boolean;
+  /** A live status line on the same stream, cleared before each line and drawn again after it. */
+  display?: { suspend(): void; resume(): void };
   /** Defaults to `process.stderr`: a pipeline's stdout stays its own. */
   stream?: { write(text: string): unknown };
 }
@@ -43,7 +45,9 @@ export class ConsoleSink implements RecordSink {
       ? `\x1b[2m[${formatLocalTimestamp(atMs)}]${RESET} ${COLOURS[tag] ?? ''}[${tag}]${RESET} ${stage === undefined ? '' : `[${escapeLabel(stage)}] `}${escapeForLine(message)}\n`
       : formatHumanLine(atMs, tag, stage, message);
     try {
+      this.options.display?.suspend();
       this.stream.write(line);
+      this.options.display?.resume();
     } catch {
       // A closed stderr must not break the pipeline.
     }

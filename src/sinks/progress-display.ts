@@ -1,4 +1,5 @@
 import { escapeForLine } from '../model/human-format.js';
+import type { RecordSink } from '../model/record-sink.js';
 import type { ScopeEndRecord, ScopeRef, ScopeStartRecord } from '../model/records.js';
 
 /** Where the display writes: a terminal, or anything else (CI logs, files, cron mail). */
@@ -45,7 +46,7 @@ const BAR_WIDTH = 20;
  * Other output to the same stream must clear the line first and redraw it
  * after: {@link suspend} and {@link resume}.
  */
-export class ProgressDisplay {
+export class ProgressDisplay implements RecordSink {
   readonly #stream: ProgressStream;
   readonly #tty: boolean;
   readonly #now: () => number;
@@ -104,6 +105,15 @@ export class ProgressDisplay {
     open.done = done;
     open.total = total;
     this.#update(false);
+  }
+
+  /** Messages go to the console, which suspends the line around them. */
+  onMessage(): void {}
+
+  async forceFlush(): Promise<void> {}
+
+  async shutdown(): Promise<void> {
+    this.close();
   }
 
   /** Clears the status line before other output to the stream. */
