@@ -5,7 +5,7 @@ import type { Instrumentation } from '@opentelemetry/instrumentation';
 import { envDetector, hostDetector, processDetector, type ResourceDetector, resourceFromAttributes } from '@opentelemetry/resources';
 import type { IMetricReader } from '@opentelemetry/sdk-metrics';
 import { NodeSDK } from '@opentelemetry/sdk-node';
-import { AlwaysOffSampler, BasicTracerProvider, NoopSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { AlwaysOffSampler, NoopSpanProcessor, type SpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import type { StagetraceOptions } from '../config/options.js';
 import { resolveConfig } from '../config/resolve-config.js';
 import type { ForwardDropReason, ForwardReporter } from '../export/forward-span-processor.js';
@@ -34,7 +34,7 @@ interface Started {
   bundle: SessionBundle;
   components: StagetraceComponents;
   sdk: NodeSDK | undefined;
-  privateProvider: BasicTracerProvider | undefined;
+  privateProvider: TracerProvider | undefined;
   shutdownOnce: BindOnceFuture<void, undefined, (...args: unknown[]) => Promise<void>>;
   removeExitHooks: (() => void) | undefined;
   /** Released at the end of shutdown(), so a hanging collector cannot hold the process. */
@@ -127,7 +127,7 @@ function begin(
   bundle: SessionBundle,
   components: StagetraceComponents,
   sdk: NodeSDK | undefined,
-  privateProvider: BasicTracerProvider | undefined,
+  privateProvider: TracerProvider | undefined,
 ): void {
   bundle.memory.start();
   const config = bundle.session.config;
@@ -179,11 +179,11 @@ export async function start(options?: StagetraceOptions): Promise<StagetraceComp
   const sampler = exporting ? samplerFromEnv(process.env) : new AlwaysOffSampler();
   const spanProcessors = exporting ? components.spanProcessors : [new NoopSpanProcessor()];
   let sdk: NodeSDK | undefined;
-  let privateProvider: BasicTracerProvider | undefined;
+  let privateProvider: TracerProvider | undefined;
   if (config.sdkDisabled) {
     // OTEL_SDK_DISABLED turns off OpenTelemetry export, not the audit trail:
     // a private provider gives spans their ids without registering anything global.
-    const provider = new BasicTracerProvider({ spanProcessors, sampler });
+    const provider = new TracerProvider({ spanProcessors, sampler });
     privateProvider = provider;
     contextApi.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
     useTracer(() => provider.getTracer(INSTRUMENTATION_SCOPE, VERSION));
