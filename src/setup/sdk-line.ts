@@ -10,8 +10,8 @@ import { SDK_INFO } from '@opentelemetry/core';
  * checked here, in one place.
  */
 export const SDK_LINES = {
-  2: { api: '1.9', node: '20.6', install: '@opentelemetry/api@1.9.1 @opentelemetry/sdk-node@0.223.0' },
-  3: { api: '1.10', node: '22.15', install: '@opentelemetry/api@1.10.0 @opentelemetry/sdk-node@0.301.0' },
+  2: { node: '20.6', install: '@opentelemetry/api@1.9.1 @opentelemetry/sdk-node@0.223.0' },
+  3: { node: '22.15', install: '@opentelemetry/api@1.10.0 @opentelemetry/sdk-node@0.301.0' },
 } as const;
 
 export type SdkMajor = keyof typeof SDK_LINES;

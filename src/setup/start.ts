@@ -182,12 +182,14 @@ export function createStagetrace(options?: StagetraceOptions): StagetraceCompone
  * console and the audit files. Without an OTLP endpoint nothing tries to
  * connect. A second `start()` without `shutdown()` throws, and so does an
  * `@opentelemetry/api` that does not fit the SDK line installed beside it.
+ * Await it before the first month: the SDK is loaded and started in between.
  */
 export async function start(options?: StagetraceOptions): Promise<StagetraceComponents> {
   if (startedNow()) alreadyStarted();
   checkOpenTelemetry();
-  // Loaded here rather than at import: an application that runs its own
-  // NodeSDK never loads it through stagetrace.
+  // Loaded after the check, not at import: the 3.x sdk-node fails while
+  // loading beside an api 1.9 (CommonJS) with an error that names neither,
+  // and an application that runs its own NodeSDK never needs stagetrace's.
   const { NodeSDK } = await import('@opentelemetry/sdk-node');
   if (startedNow()) alreadyStarted();
   const { config, bundle, components, useTracer } = build(options, true, false);
