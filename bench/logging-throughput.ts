@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { context, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { ExportResultCode } from '@opentelemetry/core';
-import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { BatchSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import pino from 'pino';
 import { createStagetrace, forceFlush, logProgress, shutdown, traceMonth, traceStage } from '../src/index.js';
 import { alternate, type BenchResult, median, tempDir } from './lib.js';
@@ -25,8 +25,10 @@ export async function loggingThroughput(quick: boolean): Promise<BenchResult[]> 
     maxFiles: 2,
   });
   // A user's SDK, so that messages inside a stage also become span events, as they do in production.
-  const bsp = new BatchSpanProcessor({ export: (_spans, done) => done({ code: ExportResultCode.SUCCESS }), shutdown: async () => {} });
-  const provider = new BasicTracerProvider({ spanProcessors: [...st.spanProcessors, bsp] });
+  const bsp = new BatchSpanProcessor({
+    exporter: { export: (_spans, done) => done({ code: ExportResultCode.SUCCESS }), shutdown: async () => {} },
+  });
+  const provider = new TracerProvider({ spanProcessors: [...st.spanProcessors, bsp] });
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   trace.setGlobalTracerProvider(provider);
   const destination = pino.destination({ dest: join(dir.path, 'pino.log'), minLength: 4096 });

@@ -2,7 +2,7 @@
 import { context, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { ExportResultCode } from '@opentelemetry/core';
-import { BasicTracerProvider, BatchSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { BatchSpanProcessor, type SpanExporter, TracerProvider } from '@opentelemetry/sdk-trace';
 import { createStagetrace, forceFlush, shutdown, traceMonth, traceStage } from '../src/index.js';
 
 const [mode, totalArg, checkpointArg, logDir] = process.argv.slice(2) as [string, string, string, string];
@@ -14,12 +14,12 @@ const stages = Array.from({ length: 10 }, (_, i) => `stage_${i}`);
 const months = Array.from({ length: 12 }, (_, i) => `2024-${String(i + 1).padStart(2, '0')}`);
 
 context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-const bsp = new BatchSpanProcessor(noopExporter);
+const bsp = new BatchSpanProcessor({ exporter: noopExporter });
 const processors =
   mode === 'ours'
     ? [...createStagetrace({ logDir, console: false, hostMetrics: false, maxFileBytes: 8 * 1024 * 1024, maxFiles: 1 }).spanProcessors, bsp]
     : [bsp];
-const provider = new BasicTracerProvider({ spanProcessors: processors });
+const provider = new TracerProvider({ spanProcessors: processors });
 trace.setGlobalTracerProvider(provider);
 const tracer = provider.getTracer('bare');
 

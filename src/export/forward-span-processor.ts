@@ -1,6 +1,6 @@
 import { type Context, context as contextApi, TraceFlags } from '@opentelemetry/api';
 import { BindOnceFuture, type ExportResult, ExportResultCode, suppressTracing } from '@opentelemetry/core';
-import type { ReadableSpan, Span, SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { ReadableSpan, Span, SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace';
 
 /**
  * Why spans were not forwarded: the export failed, the forward queue was

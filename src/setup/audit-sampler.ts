@@ -1,13 +1,13 @@
 import type { Attributes, Context, Link, SpanKind } from '@opentelemetry/api';
-import { createAlwaysRecordSampler } from '@opentelemetry/sdk-trace';
 import {
   AlwaysOffSampler,
   AlwaysOnSampler,
+  createAlwaysRecordSampler,
   ParentBasedSampler,
   type Sampler,
   type SamplingResult,
   TraceIdRatioBasedSampler,
-} from '@opentelemetry/sdk-trace-base';
+} from '@opentelemetry/sdk-trace';
 
 /**
  * Wraps a sampler so that a span it drops is still recorded (only not

@@ -4,7 +4,7 @@ import { OTLPTraceExporter as OTLPTraceExporterJson } from '@opentelemetry/expor
 import { OTLPTraceExporter as OTLPTraceExporterProto } from '@opentelemetry/exporter-trace-otlp-proto';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
 import { type IMetricReader, PeriodicExportingMetricReader, type PushMetricExporter } from '@opentelemetry/sdk-metrics';
-import type { SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace';
 import type { ResolvedConfig, ResolvedOtlp } from '../config/options.js';
 import { type ForwardReporter, ForwardSpanProcessor } from '../export/forward-span-processor.js';
 import { createPrometheusReader } from '../metrics/prometheus-reader.js';

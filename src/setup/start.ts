@@ -4,8 +4,8 @@ import { BindOnceFuture } from '@opentelemetry/core';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
 import { envDetector, hostDetector, processDetector, type ResourceDetector, resourceFromAttributes } from '@opentelemetry/resources';
 import type { IMetricReader } from '@opentelemetry/sdk-metrics';
-import { NodeSDK } from '@opentelemetry/sdk-node';
-import { AlwaysOffSampler, BasicTracerProvider, NoopSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { NodeSDK } from '@opentelemetry/sdk-node';
+import { AlwaysOffSampler, NoopSpanProcessor, type SpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import type { StagetraceOptions } from '../config/options.js';
 import { resolveConfig } from '../config/resolve-config.js';
 import type { ForwardDropReason, ForwardReporter } from '../export/forward-span-processor.js';
@@ -16,6 +16,7 @@ import { samplerFromEnv } from './audit-sampler.js';
 import { createForwardProcessor, createInstrumentations, createMetricReaders } from './components.js';
 import { type ExitHooks, installExitHooks } from './exit-hooks.js';
 import { OtlpConnections } from './otlp-connections.js';
+import { checkOpenTelemetry, refusedGlobalProviders } from './sdk-line.js';
 import { buildSession, INSTRUMENTATION_SCOPE, type SessionBundle } from './session-factory.js';
 
 /** What a user-owned NodeSDK needs to carry stagetrace's telemetry. */
@@ -34,7 +35,7 @@ interface Started {
   bundle: SessionBundle;
   components: StagetraceComponents;
   sdk: NodeSDK | undefined;
-  privateProvider: BasicTracerProvider | undefined;
+  privateProvider: TracerProvider | undefined;
   shutdownOnce: BindOnceFuture<void, undefined, (...args: unknown[]) => Promise<void>>;
   exitHooks: ExitHooks | undefined;
   /** Released at the end of shutdown(), so a hanging collector cannot hold the process. */
@@ -107,7 +108,14 @@ const processDetectorWithoutArgs: ResourceDetector = {
 function build(options: StagetraceOptions | undefined, handleExitDefault: boolean, userSdk: boolean) {
   const config = resolveConfig(options, process.env, { handleExit: handleExitDefault });
   let tracerSource = () => trace.getTracer(INSTRUMENTATION_SCOPE, VERSION);
-  const bundle = buildSession(config, { tracer: () => tracerSource(), expectsSdk: userSdk });
+  // A user's NodeSDK usually starts after createStagetrace(): its providers are
+  // checked again when the first span needs them.
+  const firstTracer = () => {
+    const refused = refusedGlobalProviders();
+    if (refused !== undefined) bundle.reporter.sayOnce('api-refused', refused);
+    return tracerSource();
+  };
+  const bundle = buildSession(config, { tracer: firstTracer, expectsSdk: userSdk });
   const forward = createForwardProcessor(config, forwardReporter(bundle));
   const metricReaders = createMetricReaders(config, bundle.reporter);
   const components: StagetraceComponents = {
@@ -127,7 +135,7 @@ function begin(
   bundle: SessionBundle,
   components: StagetraceComponents,
   sdk: NodeSDK | undefined,
-  privateProvider: BasicTracerProvider | undefined,
+  privateProvider: TracerProvider | undefined,
 ): void {
   bundle.memory.start();
   bundle.session.begin(bundle.observer.levels);
@@ -153,6 +161,10 @@ function begin(
  * providers — no second global provider, no duplicate spans. The audit
  * files are written whatever your sampler decides.
  *
+ * Works with a NodeSDK of OpenTelemetry JS 2.x or 3.x. Throws when the
+ * `@opentelemetry/api` it loads does not fit that SDK line, or cannot see
+ * providers already registered through another copy of the api.
+ *
  * @example
  * const st = createStagetrace({ logDir: 'logs' });
  * const sdk = new NodeSDK({ spanProcessors: [...st.spanProcessors, mine], metricReaders: st.metricReaders });
@@ -160,6 +172,7 @@ function begin(
  */
 export function createStagetrace(options?: StagetraceOptions): StagetraceComponents {
   if (startedNow()) alreadyStarted();
+  checkOpenTelemetry();
   const { bundle, components } = build(options, false, true);
   begin(bundle, components, undefined, undefined);
   return components;
@@ -168,9 +181,17 @@ export function createStagetrace(options?: StagetraceOptions): StagetraceCompone
 /**
  * Starts stagetrace: tracing, metrics and the async context manager, the
  * console and the audit files. Without an OTLP endpoint nothing tries to
- * connect. A second `start()` without `shutdown()` throws.
+ * connect. A second `start()` without `shutdown()` throws, and so does an
+ * `@opentelemetry/api` that does not fit the SDK line installed beside it.
+ * Await it before the first month: the SDK is loaded and started in between.
  */
 export async function start(options?: StagetraceOptions): Promise<StagetraceComponents> {
+  if (startedNow()) alreadyStarted();
+  checkOpenTelemetry();
+  // Loaded after the check, not at import: the 3.x sdk-node fails while
+  // loading beside an api 1.9 (CommonJS) with an error that names neither,
+  // and an application that runs its own NodeSDK never needs stagetrace's.
+  const { NodeSDK } = await import('@opentelemetry/sdk-node');
   if (startedNow()) alreadyStarted();
   const { config, bundle, components, useTracer } = build(options, true, false);
   // Nothing exports spans without an endpoint: they still get ids (the files
@@ -180,11 +201,11 @@ export async function start(options?: StagetraceOptions): Promise<StagetraceComp
   const sampler = exporting ? samplerFromEnv(process.env) : new AlwaysOffSampler();
   const spanProcessors = exporting ? components.spanProcessors : [new NoopSpanProcessor()];
   let sdk: NodeSDK | undefined;
-  let privateProvider: BasicTracerProvider | undefined;
+  let privateProvider: TracerProvider | undefined;
   if (config.sdkDisabled) {
     // OTEL_SDK_DISABLED turns off OpenTelemetry export, not the audit trail:
     // a private provider gives spans their ids without registering anything global.
-    const provider = new BasicTracerProvider({ spanProcessors, sampler });
+    const provider = new TracerProvider({ spanProcessors, sampler });
     privateProvider = provider;
     contextApi.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
     useTracer(() => provider.getTracer(INSTRUMENTATION_SCOPE, VERSION));

@@ -1,6 +1,6 @@
 import { context, metrics, propagation, trace } from '@opentelemetry/api';
 import { NodeSDK } from '@opentelemetry/sdk-node';
-import { InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor, type Span, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor, type Span, type SpanProcessor } from '@opentelemetry/sdk-trace';
 import { createStagetrace, type StagetraceComponents, type StagetraceOptions, shutdown } from '../../src/index.js';
 
 /** A stagetrace session wired into a user-owned NodeSDK whose spans land in memory. */
@@ -39,7 +39,7 @@ export function startInMemory(options: StagetraceOptions = {}): InMemorySession 
     shutdown: async () => undefined,
   };
   const sdk = new NodeSDK({
-    spanProcessors: [...st.spanProcessors, startRecorder, new SimpleSpanProcessor(exporter)],
+    spanProcessors: [...st.spanProcessors, startRecorder, new SimpleSpanProcessor({ exporter })],
     metricReaders: [],
     logRecordProcessors: [],
     instrumentations: [],

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { afterEach, describe, expect, it } from 'vitest';
 import { logProgress, startStage, traceMonth, traceStage } from '../../src/index.js';
 import { type InMemorySession, startInMemory } from '../helpers/in-memory-sdk.js';

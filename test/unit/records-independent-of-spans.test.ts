@@ -14,7 +14,7 @@ import {
   type Sampler,
   SimpleSpanProcessor,
   TraceIdRatioBasedSampler,
-} from '@opentelemetry/sdk-trace-base';
+} from '@opentelemetry/sdk-trace';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createStagetrace, getSessionSummary, shutdown, traceMonth, traceStage } from '../../src/index.js';
 import { captureStderr } from '../helpers/capture-stderr.js';
@@ -50,7 +50,7 @@ function startWithSampler(sampler: Sampler | undefined, exporter = new InMemoryS
   const st = createStagetrace({ logDir: dir, console: false, hostMetrics: false, durability: 'sync' });
   sdk = new NodeSDK({
     sampler,
-    spanProcessors: [...st.spanProcessors, new SimpleSpanProcessor(exporter)],
+    spanProcessors: [...st.spanProcessors, new SimpleSpanProcessor({ exporter })],
     metricReaders: [],
     instrumentations: [],
     autoDetectResources: false,

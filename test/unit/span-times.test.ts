@@ -4,7 +4,7 @@
  * its parent, and a stage of a few hundred microseconds is measured as such.
  */
 import { hrTimeToMicroseconds } from '@opentelemetry/core';
-import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { afterEach, describe, expect, it } from 'vitest';
 import { getSessionSummary, traceMonth, traceStage } from '../../src/index.js';
 import { type InMemorySession, startInMemory } from '../helpers/in-memory-sdk.js';

@@ -1,5 +1,5 @@
 import { SpanStatusCode, trace } from '@opentelemetry/api';
-import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { getSessionSummary, traceMonth, traceStage } from '../../src/index.js';
 import { type InMemorySession, startInMemory } from '../helpers/in-memory-sdk.js';

@@ -1,5 +1,5 @@
 import { SpanStatusCode, trace } from '@opentelemetry/api';
-import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { afterEach, describe, expect, it } from 'vitest';
 import { attributes as A, getSessionSummary, type StagetraceOptions, traceMonth, traceStage } from '../../src/index.js';
 import { captureStderr, type StderrCapture } from '../helpers/capture-stderr.js';

@@ -1,6 +1,6 @@
 import { type MetricData, MetricReader } from '@opentelemetry/sdk-metrics';
 import { NodeSDK } from '@opentelemetry/sdk-node';
-import { InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from '@opentelemetry/sdk-trace';
 import { createStagetrace, type StagetraceComponents, type StagetraceOptions, shutdown } from '../../../src/index.js';
 import { resetGlobals } from '../../helpers/in-memory-sdk.js';
 
@@ -29,7 +29,7 @@ export function startMetricsSession(options: StagetraceOptions = {}): MetricsSes
   const spans = new InMemorySpanExporter();
   const reader = new InProcessReader();
   const sdk = new NodeSDK({
-    spanProcessors: [...st.spanProcessors, new SimpleSpanProcessor(spans)],
+    spanProcessors: [...st.spanProcessors, new SimpleSpanProcessor({ exporter: spans })],
     metricReaders: [...st.metricReaders, reader],
     logRecordProcessors: [],
     instrumentations: st.instrumentations,
