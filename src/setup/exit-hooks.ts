@@ -77,7 +77,12 @@ export function installExitHooks(targets: ExitHookTargets): ExitHooks {
   const onFatal = (event: 'uncaughtException' | 'unhandledRejection', what: string, value: unknown, handBack: (value: unknown) => void) => {
     const applicationListens = process.listenerCount(event) > 1;
     if (ending) {
-      if (!applicationListens) handBack(value);
+      // A second fatal error while ending: hand it to Node without our
+      // listeners, or handing it back would only bring it here again.
+      if (!applicationListens) {
+        uninstall();
+        handBack(value);
+      }
       return;
     }
     ending = true;

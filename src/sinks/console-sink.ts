@@ -44,6 +44,8 @@ export class ConsoleSink implements RecordSink {
     const line = this.options.colors
       ? `\x1b[2m[${formatLocalTimestamp(atMs)}]${RESET} ${COLOURS[tag] ?? ''}[${tag}]${RESET} ${stage === undefined ? '' : `[${escapeLabel(stage)}] `}${escapeForLine(message)}\n`
       : formatHumanLine(atMs, tag, stage, message);
+    // A closed stderr (a pipe whose reader went away) takes no more lines.
+    if ((this.stream as { destroyed?: boolean }).destroyed === true) return;
     try {
       this.options.display?.suspend();
       this.stream.write(line);

@@ -141,6 +141,11 @@ export class ProgressDisplay implements RecordSink {
     this.#shown = false;
   }
 
+  /** A closed stream (a pipe whose reader went away) takes no more lines. */
+  #writable(): boolean {
+    return (this.#stream as { destroyed?: boolean }).destroyed !== true;
+  }
+
   /** The status text as it stands, without terminal codes. */
   statusText(): string {
     const now = this.#now();
@@ -192,6 +197,7 @@ export class ProgressDisplay implements RecordSink {
     const width = Math.max(20, (this.#stream.columns ?? 80) - 1);
     let text = this.statusText();
     if ([...text].length > width) text = `${[...text].slice(0, width - 1).join('')}…`;
+    if (!this.#writable()) return;
     this.#stream.write(`\r\x1b[K${text}`);
     this.#shown = true;
   }
@@ -200,6 +206,7 @@ export class ProgressDisplay implements RecordSink {
     const now = this.#now();
     if (!important && now - this.#lastPlainMs < this.#plainIntervalMs) return;
     this.#lastPlainMs = now;
+    if (!this.#writable()) return;
     this.#stream.write(`[progress] ${this.statusText()}\n`);
   }
 }
