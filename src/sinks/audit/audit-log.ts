@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync } from 'node:fs';
+import { chmodSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Durability } from '../../config/options.js';
 import { CONTEXT_PREFIX } from '../../model/attribute-names.js';
@@ -31,6 +31,7 @@ import {
   structuredLine,
   successEndLineFromParts,
 } from './audit-records.js';
+import { logFolderError, makeLogFolder } from './log-folder.js';
 
 export interface AuditLogOptions {
   dir: string;
@@ -108,17 +109,11 @@ export class AuditLog implements RecordSink {
    */
   open(): void {
     try {
-      const created = mkdirSync(this.dir, { recursive: true, mode: 0o750 });
-      if (created !== undefined) chmodSync(this.dir, 0o750);
+      if (makeLogFolder(this.dir, 0o750)) chmodSync(this.dir, 0o750);
       for (const file of this.files) file.open();
     } catch (error) {
       for (const file of this.files) file.close();
-      const cause = error instanceof Error ? error.message : String(error);
-      throw new Error(
-        `stagetrace: cannot write audit files in logDir ${JSON.stringify(this.dir)}: ${cause}. ` +
-          'Choose a writable folder (option logDir / STAGETRACE_LOG_DIR), or set requireLogDir: false to run on without files.',
-        { cause: error },
-      );
+      throw logFolderError(this.dir, error);
     }
   }
 
