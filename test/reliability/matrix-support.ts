@@ -48,6 +48,9 @@ export interface Pair {
  */
 export const REPEAT = Math.max(1, Number(process.env.STAGETRACE_RELIABILITY_REPEAT ?? 1) || 1);
 
+/** Per row: two child processes side by side, on a loaded 2-core machine, REPEAT times. */
+export const ROW_TIMEOUT_MS = 120_000 * REPEAT;
+
 async function runOnce(scenario: string, env: Record<string, string>, interruption: Interruption | undefined): Promise<Run> {
   const live = spawnScript(SCENARIO_SCRIPT, { SCENARIO: scenario, STAGETRACE_CONSOLE: 'false', ...env }, { timeoutMs: 120_000 });
   let signalledAt: number | undefined;
