@@ -217,12 +217,12 @@ describe('fault matrix: the process', () => {
           check: (trail, { traced }) => {
             // The error from finally replaced the body's, as JavaScript says; the stage and its month failed with it.
             expect(ends(trail).map((r) => [r.stage, r.outcome, r.error_message])).toEqual([
-              ['download', 'failure', 'cleanup failed in finally'],
-              ['month_processing', 'failure', 'cleanup failed in finally'],
+              ['download', 'failure', 'cleanup failed in finally: https://etl:[REDACTED]@files.internal/tmp'],
+              ['month_processing', 'failure', 'cleanup failed in finally: https://etl:[REDACTED]@files.internal/tmp'],
             ]);
             expect(trail.errors).not.toMatch(/body failed/);
             // One traceback; the month's block points to it.
-            expect(count(trail.errors, /^ {2}Error: cleanup failed in finally$/)).toBe(1);
+            expect(count(trail.errors, /^ {2}Error: cleanup failed in finally: https:\/\/etl:\[REDACTED\]@files\.internal\/tmp$/)).toBe(1);
             expect(count(trail.errors, /^ {2}\(the same error: its traceback is in the block of download/)).toBe(1);
             expect(traced.code).toBe(1);
             expect(count(traced.stderr, /^Error: cleanup failed in finally/)).toBe(1);
