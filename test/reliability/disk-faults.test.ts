@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../audit/audit-support.js';
 import {
+  ADDED_DELAY_BOUND_MS,
   count,
   expectSameResult,
   ownStderr,
@@ -36,8 +37,6 @@ afterAll(() => {
 let n = 0;
 const freshDir = () => join(root.dir, `run-${++n}`);
 
-const BOUND_MS = 2500;
-
 describe('fault matrix: the disk', () => {
   for (const kind of ['read-only', 'immutable'] as const) {
     it.concurrent(
@@ -59,7 +58,7 @@ describe('fault matrix: the disk', () => {
             },
           },
         );
-        expect(pair.maxAddedMs).toBeLessThan(BOUND_MS);
+        expect(pair.maxAddedMs).toBeLessThan(ADDED_DELAY_BOUND_MS);
         report({
           row: `logDir ${kind} at start (requireLogDir: false)`,
           addedMs: pair.addedMs,
@@ -111,7 +110,7 @@ describe('fault matrix: the disk', () => {
             env: { STAGETRACE_DURABILITY: durability },
             // The second month, whole: the first went with the removed folder.
             expected: { starts: 4, ends: 4, messages: [/^fetching https:\/\/etl:\[REDACTED\]@files\.internal\/2024-02\.csv/] },
-            boundMs: BOUND_MS,
+            boundMs: ADDED_DELAY_BOUND_MS,
             check(trail, { traced }) {
               expect(new Set(trail.structured.map((r: Rec) => r.month ?? null))).toEqual(new Set(['2024-02', null]));
               const notice = /stagetrace: logDir ".*" was removed or replaced while the session ran; created it again/;
@@ -141,7 +140,7 @@ describe('fault matrix: the disk', () => {
             trail: { startsMayBeGone: true },
             // sync: each record is written as it is made, and the folder is looked at once a second, not per record.
             mayLose: durability === 'sync' ? 1 : 0,
-            boundMs: BOUND_MS,
+            boundMs: ADDED_DELAY_BOUND_MS,
             check(trail, { traced }) {
               expect([...trail.ends.values()].map((r: Rec) => [r.stage, r.outcome])).toEqual([
                 ['download', 'success'],

@@ -50,6 +50,14 @@ export interface Pair {
  */
 export const REPEAT = Math.max(1, Number(process.env.STAGETRACE_RELIABILITY_REPEAT ?? 1) || 1);
 
+/**
+ * The most a fault may add to a run, in the worst repetition: under the
+ * default shutdownTimeoutMillis (5 s), so a run that waited for a timeout
+ * fails. The medians are 0.05–0.6 s (docs/RELIABILITY.md); the rest is
+ * room for a loaded 2-core machine running two processes side by side.
+ */
+export const ADDED_DELAY_BOUND_MS = 4000;
+
 /** Per row: two child processes side by side, on a loaded 2-core machine, REPEAT times. */
 export const ROW_TIMEOUT_MS = 120_000 * REPEAT;
 

@@ -6,14 +6,12 @@
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../audit/audit-support.js';
-import { count, ownStderr, type Rec, ROW_TIMEOUT_MS, runFaultRow, type Trail } from './matrix-support.js';
+import { ADDED_DELAY_BOUND_MS, count, ownStderr, type Rec, ROW_TIMEOUT_MS, runFaultRow, type Trail } from './matrix-support.js';
 
 const root = tempDir('faults-misuse');
 afterAll(() => root.remove());
 let n = 0;
 const freshDir = () => join(root.dir, `run-${++n}`);
-
-const BOUND_MS = 2500;
 
 const ends = (trail: Trail): Rec[] => [...trail.ends.values()];
 const startOrder = (trail: Trail) => trail.structured.filter((r) => r.stage_event === 'start').map((r) => r.stage);
@@ -29,7 +27,7 @@ describe('fault matrix: misuse', () => {
           scenario: 'before-start',
           // What start() saw: one ordinary month. The calls before it were never the files' to hold.
           expected: { starts: 4, ends: 4, messages: [/^fetching https:\/\/etl:\[REDACTED\]@/] },
-          boundMs: BOUND_MS,
+          boundMs: ADDED_DELAY_BOUND_MS,
           check(trail, { traced }) {
             expect(new Set(trail.structured.map((r) => r.month))).toEqual(new Set(['2024-01']));
             expect(ownStderr(traced.stderr)).toEqual([]);
@@ -49,7 +47,7 @@ describe('fault matrix: misuse', () => {
           row: 'shutdown() twice',
           scenario: 'shutdown-twice',
           expected: { starts: 4, ends: 4 },
-          boundMs: BOUND_MS,
+          boundMs: ADDED_DELAY_BOUND_MS,
           check(trail, { traced }) {
             expect(ends(trail).every((r) => r.outcome !== 'interrupted')).toBe(true);
             expect(ownStderr(traced.stderr)).toEqual([]);
@@ -70,7 +68,7 @@ describe('fault matrix: misuse', () => {
           row: 'shutdown() during a running stage',
           scenario: 'shutdown-mid-stage',
           expected: { starts: 2, ends: 2 },
-          boundMs: BOUND_MS,
+          boundMs: ADDED_DELAY_BOUND_MS,
           check(trail) {
             expect(ends(trail).map((r) => [r.stage, r.outcome])).toEqual([
               ['download', 'interrupted'],
@@ -96,7 +94,7 @@ describe('fault matrix: misuse', () => {
           row: 'stages ended out of order',
           scenario: 'out-of-order',
           expected: { starts: 6, ends: 6, messages: ['b', 'a', 'b done', 'a done'] },
-          boundMs: BOUND_MS,
+          boundMs: ADDED_DELAY_BOUND_MS,
           check(trail) {
             expect(startOrder(trail)).toEqual(['month_processing', 'outer', 'inner', 'outlives-month', 'by-name', 'other']);
             expect(endOrder(trail)).toEqual(['outer', 'inner', 'month_processing', 'outlives-month', 'by-name', 'other']);
@@ -123,7 +121,7 @@ describe('fault matrix: misuse', () => {
           row: 'a handle ended twice',
           scenario: 'end-twice',
           expected: { starts: 3, ends: 3 },
-          boundMs: BOUND_MS,
+          boundMs: ADDED_DELAY_BOUND_MS,
           check(trail) {
             // The first end counts; the later ones change nothing and are said once.
             expect(ends(trail).map((r) => [r.stage, r.outcome])).toEqual([

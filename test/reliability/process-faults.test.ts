@@ -6,15 +6,12 @@
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../audit/audit-support.js';
-import { count, type Rec, ROW_TIMEOUT_MS, runFaultRow, type Trail } from './matrix-support.js';
+import { ADDED_DELAY_BOUND_MS, count, type Rec, ROW_TIMEOUT_MS, runFaultRow, type Trail } from './matrix-support.js';
 
 const root = tempDir('faults-process');
 afterAll(() => root.remove());
 let n = 0;
 const freshDir = () => join(root.dir, `run-${++n}`);
-
-/** Signal handling, shutdown and exit: well under a second on an idle machine; the bound leaves room for a loaded one. */
-const BOUND_MS = 2500;
 
 const ends = (trail: Trail): Rec[] => [...trail.ends.values()];
 
@@ -38,7 +35,7 @@ describe('fault matrix: the process', () => {
           row: 'normal run',
           scenario: 'complete',
           expected: { starts: 8, ends: 8, messages: [/^fetching https:\/\/etl:\[REDACTED\]@files\.internal\/2024-01\.csv/] },
-          boundMs: BOUND_MS,
+          boundMs: ADDED_DELAY_BOUND_MS,
           check(trail) {
             expect(
               ends(trail)
@@ -64,7 +61,7 @@ describe('fault matrix: the process', () => {
             scenario: 'wait',
             interruption: { signal, when: /^waiting$/m },
             expected: { starts: 2, ends: 2, messages: ['waiting for the bucket'] },
-            boundMs: BOUND_MS,
+            boundMs: ADDED_DELAY_BOUND_MS,
             check: (trail) => interruptedOnce(trail, new RegExp(`${signal} received`)),
           },
           freshDir,
@@ -87,7 +84,7 @@ describe('fault matrix: the process', () => {
             interruption: { signal, when: /^busy$/m },
             expected: { starts: 2, ends: 2 },
             // A JavaScript listener runs only once the synchronous stage returns: the rest of the stage is added.
-            boundMs: CPU_MS + BOUND_MS,
+            boundMs: CPU_MS + ADDED_DELAY_BOUND_MS,
             check(trail) {
               // The stage ran to its end before the signal could be handled.
               expect(ends(trail).map((r) => [r.stage, r.outcome])).toEqual([
@@ -115,7 +112,7 @@ describe('fault matrix: the process', () => {
           interruption: { signal: 'SIGKILL', when: /^waiting$/m },
           // Nothing can run after SIGKILL: the open scopes have no end.
           expected: { starts: 2, ends: 0, messages: ['waiting for the bucket'] },
-          boundMs: BOUND_MS,
+          boundMs: ADDED_DELAY_BOUND_MS,
           check: (trail) => expect(trail.unended).toHaveLength(2),
         },
         freshDir,
@@ -133,7 +130,7 @@ describe('fault matrix: the process', () => {
           scenario: 'wait',
           interruption: { signal: 'SIGKILL', when: /^waiting$/m },
           expected: { starts: 2, ends: 0, messages: ['waiting for the bucket'] },
-          boundMs: BOUND_MS,
+          boundMs: ADDED_DELAY_BOUND_MS,
           // The three records made in the second before the kill may not have been flushed yet.
           mayLose: 3,
         },
@@ -152,7 +149,7 @@ describe('fault matrix: the process', () => {
           row: 'uncaught exception',
           scenario: 'uncaught',
           expected: { starts: 2, ends: 2 },
-          boundMs: BOUND_MS,
+          boundMs: ADDED_DELAY_BOUND_MS,
           check: (trail, { traced }) => {
             interruptedOnce(trail, /uncaught exception: Error: boom in download/);
             expect(traced.code).toBe(1);
@@ -173,7 +170,7 @@ describe('fault matrix: the process', () => {
           row: 'unhandled rejection',
           scenario: 'rejection',
           expected: { starts: 2, ends: 2 },
-          boundMs: BOUND_MS,
+          boundMs: ADDED_DELAY_BOUND_MS,
           check: (trail, { traced }) => {
             interruptedOnce(trail, /unhandled rejection: Error: rejected in download/);
             expect(traced.code).toBe(1);
@@ -193,7 +190,7 @@ describe('fault matrix: the process', () => {
           row: 'process.exit() mid-month',
           scenario: 'exit3',
           expected: { starts: 2, ends: 2, messages: ['about to exit'] },
-          boundMs: BOUND_MS,
+          boundMs: ADDED_DELAY_BOUND_MS,
           check: (trail, { traced }) => {
             interruptedOnce(trail, /process exited with code 3/);
             expect(traced.code).toBe(3);
@@ -213,7 +210,7 @@ describe('fault matrix: the process', () => {
           row: "exception in a stage's finally",
           scenario: 'finally-throws',
           expected: { starts: 2, ends: 2 },
-          boundMs: BOUND_MS,
+          boundMs: ADDED_DELAY_BOUND_MS,
           check: (trail, { traced }) => {
             // The error from finally replaced the body's, as JavaScript says; the stage and its month failed with it.
             expect(ends(trail).map((r) => [r.stage, r.outcome, r.error_message])).toEqual([
