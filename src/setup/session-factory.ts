@@ -121,6 +121,11 @@ function openAudit(config: ResolvedConfig, dir: string, reporter: TelemetryRepor
         `gave up ${count} record(s) of ${file} after the disk refused them for too long; the session summary counts every lost record.`,
         count,
       ),
+    onFolderRecreated: (folder) =>
+      reporter.sayOnce(
+        'audit-folder-recreated',
+        `logDir ${JSON.stringify(folder)} was removed or replaced while the session ran; created it again and went on writing the audit files there. Records written before that went with the removed folder.`,
+      ),
   });
   try {
     audit.open();

@@ -39,7 +39,7 @@ describe('the options table', () => {
   it('knows every STAGETRACE_ variable the docs mention', () => {
     const docs = [readme, ...readdirSync(join(root, 'docs')).map((f) => readFileSync(join(root, 'docs', f), 'utf8'))].join('\n');
     // Variables of the repository's own tooling (stack install script, test runs), not options of the library.
-    const tooling = ['STAGETRACE_TOOLS_DIR', 'STAGETRACE_PROPERTY_RUNS'];
+    const tooling = ['STAGETRACE_TOOLS_DIR', 'STAGETRACE_PROPERTY_RUNS', 'STAGETRACE_RELIABILITY_REPEAT', 'STAGETRACE_RELIABILITY_REPORT'];
     const known = new Set([...OPTION_TABLE.flatMap((row) => row.variables), ...tooling]);
     const mentioned = new Set([...docs.matchAll(/\bSTAGETRACE_[A-Z0-9_]*[A-Z0-9]\b/g)].map((m) => m[0]));
     expect([...mentioned].filter((v) => !known.has(v))).toEqual([]);

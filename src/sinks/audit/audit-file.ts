@@ -312,6 +312,30 @@ export class AuditFile {
     this.open();
   }
 
+  /**
+   * Opens the path again, as a new file: after the folder was removed or
+   * replaced, the old descriptor writes to a file nobody can read. A record
+   * cut short in the old file cannot be completed in the new one: it is
+   * counted as lost. Throws if the path cannot be opened; the next flush
+   * then tries again.
+   */
+  reopen(): void {
+    if (this.#closed) return;
+    if (this.#fd !== undefined) {
+      try {
+        closeSync(this.#fd);
+      } catch {
+        // Gone with its folder.
+      }
+      this.#fd = undefined;
+    }
+    if (this.#tornRest !== undefined) {
+      this.#tornRest = undefined;
+      this.#lost++;
+    }
+    this.open();
+  }
+
   /** Flushes and closes; records that still cannot be written are counted in {@link lost}. Idempotent. */
   close(): void {
     if (this.#closed) return;

@@ -1,5 +1,5 @@
-import { chmodSync, mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { chmodSync, type Stats, statSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
 import type { Durability } from '../../config/options.js';
 import { CONTEXT_PREFIX } from '../../model/attribute-names.js';
 import { ERROR_LOG_FILE, HUMAN_LOG_FILE, PERFORMANCE_LOG_FILE, STRUCTURED_LOG_FILE } from '../../model/audit-schema.js';
@@ -31,6 +31,7 @@ import {
   structuredLine,
   successEndLineFromParts,
 } from './audit-records.js';
+import { logFolderError, makeLogFolder } from './log-folder.js';
 
 export interface AuditLogOptions {
   dir: string;
@@ -44,6 +45,8 @@ export interface AuditLogOptions {
   onWriteError: (file: string, error: unknown) => void;
   /** Reports records given up after the disk refused them for too long. */
   onLost: (file: string, count: number) => void;
+  /** Reports that logDir was removed or replaced while the session ran, and has been created again. */
+  onFolderRecreated?: (dir: string) => void;
 }
 
 interface ScopeNames {
@@ -83,6 +86,11 @@ export class AuditLog implements RecordSink {
   readonly #errorsWritten = new WeakMap<ErrorInfo, string>();
   /** Lost records of each file already reported through `onLost`. */
   readonly #lostReported = [0, 0, 0, 0];
+  /** The folder the files were opened in, to notice it being removed or replaced. */
+  #folder: Stats | undefined;
+  /** Removed or replaced, and not yet created again. */
+  #folderGone = false;
+  #lastFolderCheckMs = 0;
 
   constructor(private readonly options: AuditLogOptions) {
     this.dir = resolve(options.dir);
@@ -108,17 +116,12 @@ export class AuditLog implements RecordSink {
    */
   open(): void {
     try {
-      const created = mkdirSync(this.dir, { recursive: true, mode: 0o750 });
-      if (created !== undefined) chmodSync(this.dir, 0o750);
+      if (makeLogFolder(this.dir, 0o750)) chmodSync(this.dir, 0o750);
       for (const file of this.files) file.open();
+      this.#folder = statSync(this.dir);
     } catch (error) {
       for (const file of this.files) file.close();
-      const cause = error instanceof Error ? error.message : String(error);
-      throw new Error(
-        `stagetrace: cannot write audit files in logDir ${JSON.stringify(this.dir)}: ${cause}. ` +
-          'Choose a writable folder (option logDir / STAGETRACE_LOG_DIR), or set requireLogDir: false to run on without files.',
-        { cause: error },
-      );
+      throw logFolderError(this.dir, error);
     }
   }
 
@@ -144,6 +147,7 @@ export class AuditLog implements RecordSink {
 
   onStart(r: ScopeStartRecord): void {
     const scope = r.scope;
+    this.#lookAtFolder(r.startMs, scope.kind === 'month');
     const { names, parts } = this.#partsOf(scope);
     this.human.append(`[${formatLocalTimestamp(r.startMs)}] [INFO] [${names.field}] ${names.startMessageEscaped}\n`);
     this.structured.append(startLineFromParts(parts, r.startMs, r.context, toMb(r.rssBytes), scope.traceId, scope.spanId));
@@ -167,6 +171,7 @@ export class AuditLog implements RecordSink {
   }
 
   onMessage(r: MessageRecord): void {
+    this.#lookAtFolder(r.atMs, false);
     const scope = r.scope;
     const label = r.label ?? (scope ? scopeLabel(scope) : undefined);
     const text = r.error ? `${r.message} (${r.error.type}: ${r.error.message})` : r.message;
@@ -199,6 +204,7 @@ export class AuditLog implements RecordSink {
    * performance line, the human end lines and, for failures, an error block.
    */
   onEnd(r: ScopeEndRecord): void {
+    this.#lookAtFolder(r.endMs, false);
     const scope = r.scope;
     const { names, parts } = this.#partsOf(scope);
     let level = 'INFO';
@@ -271,6 +277,61 @@ export class AuditLog implements RecordSink {
     }
   }
 
+  /**
+   * Before a record is written. Buffered mode looks at the folder before
+   * each flush; sync mode, which writes every record as it comes, at the
+   * start of each month and at most a flush interval apart, not per record
+   * (a stat costs as much as the write). Both look once per interval, for
+   * the records a large burst writes between flushes.
+   */
+  #lookAtFolder(atMs: number, monthStart: boolean): void {
+    if ((monthStart && this.options.durability === 'sync') || atMs - this.#lastFolderCheckMs >= this.flushIntervalMs)
+      this.#checkFolder(atMs);
+  }
+
+  /**
+   * If logDir was removed (or replaced by another folder) since the files
+   * were opened, writes would go on into files nobody can read: create the
+   * folder again, reopen the files there and say so once. If that fails,
+   * the files stay closed, so their records are kept, retried and reported
+   * as any failed write.
+   */
+  #checkFolder(nowMs: number): void {
+    this.#lastFolderCheckMs = nowMs;
+    const was = this.#folder;
+    if (was === undefined || this.closed) return;
+    if (!this.#folderGone) {
+      let now: Stats | undefined;
+      try {
+        now = statSync(this.dir);
+      } catch (error) {
+        // A parent that is no longer searchable cannot tell: leave the files as they are.
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code !== 'ENOENT' && code !== 'ENOTDIR') return;
+      }
+      if (now !== undefined && now.ino === was.ino && now.dev === was.dev) return;
+      this.#folderGone = true;
+    }
+    try {
+      if (makeLogFolder(this.dir, 0o750)) chmodSync(this.dir, 0o750);
+      this.#folder = statSync(this.dir);
+    } catch {
+      // Reported below, by the files that cannot be opened; tried again at the next look.
+    }
+    let reopened = 0;
+    for (const file of this.files) {
+      try {
+        file.reopen();
+        reopened++;
+      } catch (error) {
+        this.options.onWriteError(basename(file.path), error);
+      }
+    }
+    if (reopened < this.files.length) return;
+    this.#folderGone = false;
+    this.options.onFolderRecreated?.(this.dir);
+  }
+
   /** Writes every queued record now. Never throws. */
   flushNow(): void {
     this.lastFlushMs = epochNowMs();
@@ -278,6 +339,7 @@ export class AuditLog implements RecordSink {
       clearTimeout(this.timer);
       this.timer = undefined;
     }
+    this.#checkFolder(this.lastFlushMs);
     for (const file of this.files) file.flush();
     this.#reportLost();
   }

@@ -287,7 +287,7 @@ describe('AuditLog on its own: opening, buffering, failures', () => {
     writeFileSync(file, '');
     const log = make(join(file, 'logs'), 'sync');
     expect(() => log.open()).toThrow(
-      /cannot write audit files in logDir ".*not-a-folder\/logs": .*ENOTDIR.*Choose a writable folder .*requireLogDir: false/,
+      /cannot write audit files in logDir ".*not-a-folder\/logs": a part of the path is a file, not a folder: ENOTDIR.*To fix: move the file away or choose another path .*requireLogDir: false/,
     );
   });
 
