@@ -24,6 +24,7 @@ import {
   structuredLine,
   successEndLineFromParts,
 } from './audit-records.js';
+import { endSpanFields, messageSpanFields, startSpanFields } from './span-fields.js';
 
 export interface AuditLogOptions {
   dir: string;
@@ -133,7 +134,9 @@ export class AuditLog implements RecordSink {
     const names = this.#namesOf(scope);
     this.human.append(`[${formatLocalTimestamp(r.startMs)}] [INFO] [${names.label}] ${names.startMessageEscaped}\n`);
     const parts = this.#partsOf(scope, names);
-    this.structured.append(startLineFromParts(parts, r.startMs, r.context, toMb(r.rssBytes), scope.traceId, scope.spanId));
+    this.structured.append(
+      startLineFromParts(parts, r.startMs, r.context, toMb(r.rssBytes), scope.traceId, scope.spanId, startSpanFields(r)),
+    );
     this.written(r.startMs);
   }
 
@@ -175,6 +178,7 @@ export class AuditLog implements RecordSink {
         errorMessage: r.error?.message,
         traceId: scope?.traceId,
         spanId: scope?.spanId,
+        tail: messageSpanFields(r),
       }),
     );
     if (r.error) this.#errorBlock(r.atMs, sessionId, scope?.month, label, r.message, r.error, r.context, scope);
@@ -205,7 +209,10 @@ export class AuditLog implements RecordSink {
     }
     const parts = this.#partsOf(scope, names);
     const context = contextJson(r.context, CONTEXT_PREFIX); // once for both records
-    this.structured.append(r.outcome === 'success' ? successEndLineFromParts(parts, r, context) : structuredEndLine(r, message, level));
+    const tail = endSpanFields(r);
+    this.structured.append(
+      r.outcome === 'success' ? successEndLineFromParts(parts, r, context, tail) : structuredEndLine(r, message, level, tail),
+    );
     this.performance.append(performanceLineFromParts(parts, r, context));
     if (r.outcome !== 'success') {
       const error: ErrorInfo = r.error ?? {
