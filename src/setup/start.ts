@@ -8,13 +8,13 @@ import { NodeSDK } from '@opentelemetry/sdk-node';
 import { AlwaysOffSampler, BasicTracerProvider, NoopSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { StagetraceOptions } from '../config/options.js';
 import { resolveConfig } from '../config/resolve-config.js';
-import type { ForwardDropReason, ForwardReporter } from '../export/forward-span-processor.js';
 import { epochNowMs } from '../model/clock.js';
 import { VERSION } from '../model/version.js';
 import { sessionSlots } from '../session/session-registry.js';
 import { samplerFromEnv } from './audit-sampler.js';
 import { createForwardProcessor, createInstrumentations, createMetricReaders } from './components.js';
 import { installExitHooks } from './exit-hooks.js';
+import { SessionForwardReporter } from './forward-reporter.js';
 import { OtlpConnections } from './otlp-connections.js';
 import { buildSession, INSTRUMENTATION_SCOPE, type SessionBundle } from './session-factory.js';
 
@@ -39,6 +39,8 @@ interface Started {
   removeExitHooks: (() => void) | undefined;
   /** Released at the end of shutdown(), so a hanging collector cannot hold the process. */
   otlpConnections: OtlpConnections | undefined;
+  /** Told the forward's totals once it has shut down. */
+  forwardReporter: SessionForwardReporter;
 }
 
 function startedNow(): Started | undefined {
@@ -54,42 +56,6 @@ function alreadyStarted(): never {
   throw new Error(
     'stagetrace: already started. Call shutdown() before starting again, or use createStagetrace() once with your own NodeSDK.',
   );
-}
-
-const DROP_WHY: Readonly<Record<ForwardDropReason, string>> = {
-  queue_full: 'the forward queue is full',
-  timeout: 'the export timed out',
-  collector_unavailable: 'the collector failed just before',
-  export_failed: 'the export failed',
-};
-
-function forwardReporter(bundle: SessionBundle): ForwardReporter {
-  return {
-    dropped(count, reason, error) {
-      const { reporter } = bundle;
-      if (reason === 'export_failed' || reason === 'timeout') reporter.counts.otlpExportErrors++;
-      try {
-        bundle.metrics.droppedSpans(count, reason);
-      } catch {
-        // Counting must not fail the export path.
-      }
-      const detail = reason === 'export_failed' && error !== undefined ? describeError(error) : DROP_WHY[reason];
-      reporter.problem(
-        'otlpDroppedSpans',
-        'otlp-drop',
-        `spans could not be sent over OTLP (${detail}); the audit files still hold them. Further drops are counted in the session summary.`,
-        count,
-      );
-    },
-  };
-}
-
-function describeError(error: unknown): string {
-  if (error instanceof Error) {
-    const code = (error as { code?: unknown }).code;
-    return code === undefined ? error.message : `${code}: ${error.message}`;
-  }
-  return String(error);
 }
 
 /**
@@ -108,7 +74,8 @@ function build(options: StagetraceOptions | undefined, handleExitDefault: boolea
   const config = resolveConfig(options, process.env, { handleExit: handleExitDefault });
   let tracerSource = () => trace.getTracer(INSTRUMENTATION_SCOPE, VERSION);
   const bundle = buildSession(config, { tracer: () => tracerSource(), expectsSdk: userSdk });
-  const forward = createForwardProcessor(config, forwardReporter(bundle));
+  const forwardReporter = new SessionForwardReporter(bundle, config);
+  const forward = createForwardProcessor(config, forwardReporter);
   const metricReaders = createMetricReaders(config, bundle.reporter);
   const components: StagetraceComponents = {
     spanProcessors: forward === undefined ? [] : [forward],
@@ -120,12 +87,13 @@ function build(options: StagetraceOptions | undefined, handleExitDefault: boolea
   const useTracer = (source: () => ReturnType<typeof trace.getTracer>) => {
     tracerSource = source;
   };
-  return { config, bundle, components, useTracer };
+  return { config, bundle, components, useTracer, forwardReporter };
 }
 
 function begin(
   bundle: SessionBundle,
   components: StagetraceComponents,
+  forwardReporter: SessionForwardReporter,
   sdk: NodeSDK | undefined,
   privateProvider: BasicTracerProvider | undefined,
 ): void {
@@ -139,6 +107,7 @@ function begin(
     shutdownOnce: new BindOnceFuture((...args: unknown[]) => stop(started, String(args[0])), undefined),
     removeExitHooks: undefined,
     otlpConnections: config.otlp ? new OtlpConnections([config.otlp.tracesUrl, config.otlp.metricsUrl]) : undefined,
+    forwardReporter,
   };
   started.removeExitHooks = config.handleExit ? exitHooksFor(started) : undefined;
   sessionSlots.started = started;
@@ -159,8 +128,8 @@ function begin(
  */
 export function createStagetrace(options?: StagetraceOptions): StagetraceComponents {
   if (startedNow()) alreadyStarted();
-  const { bundle, components } = build(options, false, true);
-  begin(bundle, components, undefined, undefined);
+  const { bundle, components, forwardReporter } = build(options, false, true);
+  begin(bundle, components, forwardReporter, undefined, undefined);
   return components;
 }
 
@@ -171,7 +140,7 @@ export function createStagetrace(options?: StagetraceOptions): StagetraceCompone
  */
 export async function start(options?: StagetraceOptions): Promise<StagetraceComponents> {
   if (startedNow()) alreadyStarted();
-  const { config, bundle, components, useTracer } = build(options, true, false);
+  const { config, bundle, components, useTracer, forwardReporter } = build(options, true, false);
   // Nothing exports spans without an endpoint: they still get ids (the files
   // and the user's own context need them) but are not recorded, which costs
   // far less. The SDK registers no provider at all for an empty list.
@@ -200,7 +169,7 @@ export async function start(options?: StagetraceOptions): Promise<StagetraceComp
     });
     sdk.start();
   }
-  begin(bundle, components, sdk, privateProvider);
+  begin(bundle, components, forwardReporter, sdk, privateProvider);
   return components;
 }
 
@@ -276,6 +245,8 @@ async function stop(started: Started, reason: string): Promise<void> {
   })().catch((err) => bundle.reporter.internalError('shutting down exporters', err));
   await withTimeout(stopping, bundle, 'waiting');
   started.otlpConnections?.release();
+  started.forwardReporter.finish();
+  bundle.delivery?.close();
   await session.shutdownSinks();
   if (sdk) {
     // NodeSDK.shutdown() leaves its global registrations in place; drop them
