@@ -10,6 +10,7 @@ import { collectorDown } from './collector-down.js';
 import type { BenchResult } from './lib.js';
 import { loggingThroughput } from './logging-throughput.js';
 import { memoryFlatness } from './memory-flatness.js';
+import { outageMemory } from './outage-memory.js';
 import { samplerCost } from './sampler-cost.js';
 import { stageOverhead } from './stage-overhead.js';
 
@@ -24,6 +25,7 @@ const suites: [string, (quick: boolean) => Promise<BenchResult[]>][] = [
   ['burst', burst],
   ['down', collectorDown],
   ['sampler', samplerCost],
+  ['outage', outageMemory],
 ];
 
 const cpu = cpus()[0]?.model ?? 'unknown CPU';

@@ -120,9 +120,9 @@ export class ForwardSpanProcessor implements SpanProcessor {
     return this.#queue.length;
   }
 
-  /** Estimated bytes of the spans waiting. */
+  /** Estimated bytes of the spans the forward holds: waiting, and in exports not yet answered. */
   get queuedBytes(): number {
-    return this.#queue.bytes;
+    return this.#queue.heldBytes;
   }
 
   onStart(span: Span, _parentContext: Context): void {
@@ -213,6 +213,7 @@ export class ForwardSpanProcessor implements SpanProcessor {
 
   #settle(batch: SpanBatch, result: ExportResult, startedAtMs: number): void {
     if (result.code === ExportResultCode.SUCCESS) {
+      this.#queue.release(batch);
       this.#recovered();
       this.#reporter.delivered?.(batch.spans);
       return;
@@ -220,6 +221,7 @@ export class ForwardSpanProcessor implements SpanProcessor {
     if (this.#gaveUp) return; // counted when shutdown gave up
     if (isPermanentFailure(result.error)) {
       // The collector answered: it is up, and this batch will never be taken.
+      this.#queue.release(batch);
       this.#recovered();
       this.#reporter.dropped(batch.spans.length, 'rejected', result.error);
       return;

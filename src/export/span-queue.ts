@@ -11,12 +11,18 @@ export interface SpanBatch {
  * in estimated bytes. The rule when it is full: the newest span is refused
  * (the caller counts it), so what waits is always the oldest unsent part of
  * the run, in order, and a batch that failed goes back in front of it.
+ *
+ * Batches taken for an export still count against the bounds until they
+ * are released (sent or given up) or put back: the bound is on every span
+ * the forward holds, in flight or not.
  */
 export class SpanQueue {
   #spans: ReadableSpan[] = [];
   #sizes: number[] = [];
   #head = 0;
   #bytes = 0;
+  #heldSpans = 0;
+  #heldBytes = 0;
 
   constructor(
     readonly maxSpans: number,
@@ -32,9 +38,14 @@ export class SpanQueue {
     return this.#bytes;
   }
 
+  /** Estimated bytes of the spans waiting and of those taken and not yet released. */
+  get heldBytes(): number {
+    return this.#bytes + this.#heldBytes;
+  }
+
   /** Adds a span at the end; false (and nothing added) when either bound would be passed. */
   push(span: ReadableSpan, size: number): boolean {
-    if (this.length >= this.maxSpans || this.#bytes + size > this.maxBytes) return false;
+    if (this.length + this.#heldSpans >= this.maxSpans || this.#bytes + this.#heldBytes + size > this.maxBytes) return false;
     this.#spans.push(span);
     this.#sizes.push(size);
     this.#bytes += size;
@@ -46,10 +57,20 @@ export class SpanQueue {
     const end = Math.min(this.#spans.length, this.#head + count);
     const spans = this.#spans.slice(this.#head, end);
     const sizes = this.#sizes.slice(this.#head, end);
-    for (const size of sizes) this.#bytes -= size;
+    for (const size of sizes) {
+      this.#bytes -= size;
+      this.#heldBytes += size;
+    }
+    this.#heldSpans += spans.length;
     this.#head = end;
     this.#compact();
     return { spans, sizes };
+  }
+
+  /** A taken batch is gone (sent, or given up): it no longer counts against the bounds. */
+  release(batch: SpanBatch): void {
+    this.#heldSpans -= batch.spans.length;
+    for (const size of batch.sizes) this.#heldBytes -= size;
   }
 
   /**
@@ -58,12 +79,13 @@ export class SpanQueue {
    * make room — the same rule as {@link push} — and returned for counting.
    */
   putBack(batch: SpanBatch): ReadableSpan[] {
+    this.release(batch);
     const spans = batch.spans.concat(this.#spans.slice(this.#head));
     const sizes = batch.sizes.concat(this.#sizes.slice(this.#head));
     let bytes = this.#bytes;
     for (const size of batch.sizes) bytes += size;
     const removed: ReadableSpan[] = [];
-    while (spans.length > 0 && (spans.length > this.maxSpans || bytes > this.maxBytes)) {
+    while (spans.length > 0 && (spans.length + this.#heldSpans > this.maxSpans || bytes + this.#heldBytes > this.maxBytes)) {
       removed.push(spans.pop() as ReadableSpan);
       bytes -= sizes.pop() as number;
     }

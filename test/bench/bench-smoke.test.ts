@@ -30,10 +30,11 @@ it('npm run bench -- --quick runs every comparison and prints each result beside
     'burst without loss',
     'collector down',
     'sampler cost',
+    'outage memory',
   ]);
   for (const line of results) expect(line).toMatch(/target \S/);
   // The burst must lose no audit record even at the smallest size.
   expect(results.find((line) => line.includes('burst without loss'))).toMatch(/^PASS/);
   const json = run.stdout.split('\n').find((line) => line.startsWith('BENCH_JSON '));
-  expect(JSON.parse(json?.slice('BENCH_JSON '.length) ?? '[]')).toHaveLength(10);
+  expect(JSON.parse(json?.slice('BENCH_JSON '.length) ?? '[]')).toHaveLength(11);
 }, 200_000);

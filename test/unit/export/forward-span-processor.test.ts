@@ -208,10 +208,10 @@ describe('the bounded queue', () => {
   it('keeps a failed batch in front when spans queued meanwhile: the newest give way', async () => {
     const { exporter, reporter, processor, end, names } = setup({ maxQueueSpans: 4, maxExportBatchSize: 2, maxConcurrentExports: 1 });
     end(2); // in flight
-    end(4); // the queue is full behind it
+    end(4); // room for two: the batch in flight counts against the bound
     exporter.answer(refused());
     expect(processor.queuedSpans).toBe(4);
-    expect(reporter.droppedBy('queue_full')).toBe(2); // s5 and s6 made room for s1 and s2
+    expect(reporter.droppedBy('queue_full')).toBe(2); // s5 and s6 found no room: s1 and s2, in flight, still count
     await vi.advanceTimersByTimeAsync(750);
     expect(names(exporter.answer(ok))).toEqual(['s1', 's2']);
     expect(names(exporter.answer(ok))).toEqual(['s3', 's4']);
