@@ -15,8 +15,12 @@ export interface ReplayOptions {
    * or `OTEL_EXPORTER_OTLP_ENDPOINT` when set, else the traces URL the run itself sent to.
    */
   endpoint?: string;
-  /** Variables to read the endpoint and the OTLP settings (headers, protocol, timeout) from. Default `process.env`. */
-  env?: Record<string, string | undefined>;
+  /**
+   * Per request, the exporter's retries included. Default: `OTEL_EXPORTER_OTLP_TRACES_TIMEOUT` or
+   * `OTEL_EXPORTER_OTLP_TIMEOUT`, else 4000. Headers, protocol and compression come from the
+   * `OTEL_EXPORTER_OTLP_*` variables, as for the run.
+   */
+  timeoutMillis?: number;
   /** Spans per request. Default 512. */
   batchSize?: number;
 }
@@ -152,12 +156,15 @@ interface Journal {
 }
 
 function exporterFor(plan: PlannedSession, options: ReplayOptions, result: ReplayResult): { exporter: SpanExporter; url: string } {
-  const env = options.env ?? process.env;
+  const env = process.env;
   const fromEnv = Boolean(env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim() || env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim());
   const otlp = options.endpoint !== undefined ? { endpoint: options.endpoint } : fromEnv ? {} : { tracesEndpoint: plan.delivery?.endpoint };
   let config: ReturnType<typeof resolveConfig>;
   try {
-    config = resolveConfig({ otlp, logDir: false, console: false, hostMetrics: false }, env);
+    config = resolveConfig(
+      { otlp: { ...otlp, timeoutMillis: options.timeoutMillis }, logDir: false, console: false, hostMetrics: false },
+      env,
+    );
   } catch (error) {
     throw new ReplayError('endpoint', `stagetrace: replay: ${oneLine(error)}`, result, { cause: error });
   }

@@ -231,7 +231,11 @@ describe('delivery when the collector goes away', () => {
       { NO_COLOR: '1', OTEL_EXPORTER_OTLP_ENDPOINT: s.otlpHttpUrl, STAGETRACE_DURABILITY: 'sync' },
       { timeoutMs: 120_000, args: ['--months', '12', '--log-dir', dir] },
     );
-    await waitForFile('the 7th month to start', () => monthEvents(dir, 'start').length >= 7 && monthEvents(dir, 'end').length === 6, 60_000);
+    await waitForFile(
+      'the 7th month to start',
+      () => monthEvents(dir, 'start').length >= 7 && monthEvents(dir, 'end').length === 6,
+      60_000,
+    );
     live.child.kill('SIGKILL');
     const killed = await live.exited;
     expect(killed.signal).toBe('SIGKILL');

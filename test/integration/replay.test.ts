@@ -13,6 +13,7 @@ import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'no
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ReplayError, replayAuditLog } from '../../src/index.js';
 import { pollUntil, spawnScript, tempDir } from '../audit/audit-support.js';
 import { freePorts } from '../e2e/support/processes.js';
 import { type NodeRun, REPO_ROOT, runNodeScript } from '../helpers/run-node.js';
@@ -144,7 +145,7 @@ describe('stagetrace replay', () => {
   it('against a dead endpoint: one line on stderr, exit code 4, and the files are unchanged', async () => {
     const dir = join(root.dir, 'dead');
     cpSync(liveDir, dir, { recursive: true });
-    writeFileSync(join(dir, DELIVERY), readFileSync(join(replayDir, DELIVERY), 'utf8').split('\n')[0] + '\n');
+    writeFileSync(join(dir, DELIVERY), `${readFileSync(join(replayDir, DELIVERY), 'utf8').split('\n')[0]}\n`);
     const before = fingerprint(dir);
     const [port] = await freePorts(1);
     const run = await replay([dir, '--endpoint', `http://127.0.0.1:${port}`], { OTEL_EXPORTER_OTLP_TIMEOUT: '1500' });
@@ -177,6 +178,40 @@ describe('stagetrace replay', () => {
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/^Usage: stagetrace replay <logDir> \[--session ID\] \[--endpoint URL\]/);
     expect(help.stdout).toMatch(/Exit codes:\n {2}0 {3}done/);
+  }, 60_000);
+
+  it('works the same from code: replayAuditLog() resolves to what it sent, or rejects with a ReplayError', async () => {
+    const unacknowledged = (name: string) => {
+      const dir = join(root.dir, name);
+      cpSync(liveDir, dir, { recursive: true });
+      writeFileSync(join(dir, DELIVERY), `${readFileSync(join(replayDir, DELIVERY), 'utf8').split('\n')[0]}\n`);
+      return dir;
+    };
+    const [port] = await freePorts(1);
+    const error = await replayAuditLog(unacknowledged('api-dead'), {
+      endpoint: `http://127.0.0.1:${port}`,
+      timeoutMillis: 1000,
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ReplayError);
+    expect(error).toMatchObject({ kind: 'endpoint', partial: { sent: 0 } });
+
+    const target = await receiver();
+    const result = await replayAuditLog(unacknowledged('api'), { endpoint: target.url, session: sessionId });
+    expect(result).toEqual({
+      sent: 7,
+      sessions: [
+        {
+          sessionId,
+          endpoint: `${target.url}/v1/traces`,
+          sent: 7,
+          closedByReplay: 0,
+          alreadyDelivered: 0,
+          notSampled: 0,
+          notReplayable: 0,
+        },
+      ],
+    });
+    expect(rawSpans(target).size).toBe(7);
   }, 60_000);
 
   it('leaves a session that is still running alone', async () => {
