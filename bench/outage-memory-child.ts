@@ -1,9 +1,10 @@
 /**
  * Child of outage-memory.ts: DURATION_S seconds of a pipeline producing
  * 1,000 spans a second (a month a second, ten stages every 10 ms, with a
- * log line every 100 stages), its OTLP endpoint from the environment (a
- * closed port: the collector is down the whole time) or none. Samples RSS
- * every second and reports the peak, the end, and the forward queue.
+ * log line every 100 stages), its OTLP endpoint from the environment: a
+ * closed port (the collector is down the whole time) or a sink that answers.
+ * Samples RSS every second and reports the median of the second half (the
+ * steady state), the peak, the end, and the forward queue.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ForwardSpanProcessor } from '../src/export/forward-span-processor.js';
@@ -53,9 +54,11 @@ while (performance.now() - t0 < durationMs) {
 clearInterval(sampler);
 const elapsedS = (performance.now() - t0) / 1000;
 const summary = getSessionSummary();
+const secondHalf = rss.slice(Math.floor(rss.length / 2)).sort((a, b) => a - b);
 const result = {
   spansPerSecond: spans / elapsedS,
-  rssStart: rss[2] ?? rss.at(-1) ?? 0,
+  // Steady state: the median of the second half, once the queue is full and the heap has settled.
+  rssMedian: secondHalf[Math.floor(secondHalf.length / 2)] ?? 0,
   rssPeak: Math.max(...rss),
   rssEnd: rss.at(-1) ?? 0,
   queuedSpans: forward?.queuedSpans ?? 0,

@@ -2,22 +2,22 @@ import type { Attributes, AttributeValue } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 
 /**
- * What a finished span costs the process while it waits in the forward
- * queue, in bytes of resident memory: the span object with its ids, times,
- * context and status, each attribute and event, and each string value.
- *
- * Calibrated against measurements on Node 20 (one SDK span with fifteen
- * attributes: about 1.2 KB of heap after GC, about 2.4 KB of RSS; each log
- * event about 0.4 KB more heap), and deliberately on the high side: the
- * garbage collector keeps free room in proportion to the live heap, so RSS
- * grows by about twice what the live objects take. Summed over the queue,
- * it is what `otlp.maxQueueBytes` bounds; attribute keys are shared
+ * What a finished span costs the process's resident memory while it waits
+ * in the forward queue: the span object with its ids, times, context and
+ * status, each attribute and event, and each string value. Summed over the
+ * queue, it is what `otlp.maxQueueBytes` bounds; attribute keys are shared
  * constants and not counted per span.
+ *
+ * Calibrated against RSS, not the live heap: a queued span is an old-space
+ * object among the pipeline's garbage, and V8 keeps free room in proportion
+ * to the old space, so a stage span with fifteen attributes (about 1.2 KB of
+ * live heap) grew a process's steady-state RSS by about 5.5 KB during a
+ * ten-minute outage at 1,000 spans/s (BENCHMARKS.md, comparison 7).
  */
-const SPAN_BYTES = 1400;
-const ATTRIBUTE_BYTES = 64;
-const EVENT_BYTES = 320;
-const STRING_BYTES = 32;
+const SPAN_BYTES = 3000;
+const ATTRIBUTE_BYTES = 160;
+const EVENT_BYTES = 800;
+const STRING_BYTES = 48;
 
 function valueBytes(value: AttributeValue | undefined): number {
   if (typeof value === 'string') return STRING_BYTES + value.length * 2;
