@@ -10,6 +10,7 @@ import { collectorDown } from './collector-down.js';
 import type { BenchResult } from './lib.js';
 import { loggingThroughput } from './logging-throughput.js';
 import { memoryFlatness } from './memory-flatness.js';
+import { outageMemory } from './outage-memory.js';
 import { redaction } from './redaction.js';
 import { reportThroughput } from './report-throughput.js';
 import { samplerCost } from './sampler-cost.js';
@@ -32,6 +33,7 @@ const suites: [string, (quick: boolean) => Promise<BenchResult[]>][] = [
   ['serializers', serializers],
   ['report', reportThroughput],
   ['sketch', sketchMemory],
+  ['outage', outageMemory],
 ];
 
 const cpu = cpus()[0]?.model ?? 'unknown CPU';

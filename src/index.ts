@@ -11,10 +11,26 @@ export { type StageOptions, startStage, traceStage } from './api/stage.js';
 export { generateSessionReport, getSessionSummary } from './api/summary.js';
 export type { AlertOptions, Durability, MemoryOptions, OtlpOptions, PrometheusOptions, StagetraceOptions } from './config/options.js';
 export * as attributes from './model/attribute-names.js';
-export { AUDIT_SCHEMA_VERSION, type PerformanceRecord, type StructuredRecord } from './model/audit-schema.js';
+export {
+  AUDIT_SCHEMA_VERSION,
+  type DeliveredRecord,
+  type DeliveryEndRecord,
+  type DeliveryRecord,
+  type DeliverySessionRecord,
+  type PerformanceRecord,
+  type StructuredRecord,
+} from './model/audit-schema.js';
 export type { StageContext } from './model/context-attributes.js';
 export { LEVELS, type LogLevel } from './model/levels.js';
 export { VERSION } from './model/version.js';
+export {
+  ReplayError,
+  type ReplayErrorKind,
+  type ReplayOptions,
+  type ReplayResult,
+  type ReplaySessionResult,
+  replayAuditLog,
+} from './replay/replay-audit-log.js';
 export { type AuditLogKind, type InvalidLine, type ReadAuditLogOptions, readAuditLog } from './report/read-audit-log.js';
 export { AuditSampler } from './setup/audit-sampler.js';
 export { createStagetrace, forceFlush, type StagetraceComponents, shutdown, start } from './setup/start.js';

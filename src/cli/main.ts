@@ -15,6 +15,7 @@ import { listSessions } from '../report/list-sessions.js';
 import { formatSessionReport } from '../report/session-report.js';
 import { AuditLogError, type SkippedLine, summarizeAuditLog } from '../report/summarize-audit-log.js';
 import { ReadProgress } from './read-progress.js';
+import { replayCommand } from './replay-command.js';
 
 /** Exit codes, as `stagetrace --help` documents them. */
 export const EXIT = {
@@ -43,6 +44,7 @@ Commands:
   report <logDir>     the session summary: bottleneck, failed months, memory, stages, months
   sessions <logDir>   the sessions in the folder, with start, duration, months and outcome
   compare <logDir>    what changed between two sessions; exits 1 when something regressed
+  replay <logDir>     send the months and stages the collector never got, from the audit files
 
 Options:
   -h, --help          help; \`stagetrace <command> --help\` for a command's options
@@ -128,8 +130,14 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
         return await sessions(rest, io);
       case 'compare':
         return await compare(rest, io);
+      case 'replay':
+        // Its own module: it talks to a collector and has its own options and exit codes.
+        return await replayCommand(rest);
       default:
-        throw new UsageError(`unknown command ${JSON.stringify(command)}; the commands are report, sessions and compare.`, undefined);
+        throw new UsageError(
+          `unknown command ${JSON.stringify(command)}; the commands are report, sessions, compare and replay.`,
+          undefined,
+        );
     }
   } catch (error) {
     if (error instanceof UsageError) {

@@ -233,7 +233,7 @@ export const OPTION_TABLE = [
     kind: numberIn({ min: 1, max: 1_000_000, integer: true }),
     default: 2048,
     defaultText: '2048',
-    description: 'most spans waiting to be sent to the collector; beyond it the newest are dropped and counted',
+    description: 'most spans waiting for the collector (queued or in flight); beyond it the newest are dropped and counted',
   }),
   row({
     name: 'otlp.maxQueueBytes',
@@ -241,7 +241,7 @@ export const OPTION_TABLE = [
     kind: numberIn({ min: 64 * 1024, max: 1024 * MiB, integer: true, unit: 'bytes: 64 KiB to 1 GiB' }),
     default: 8 * MiB,
     defaultText: '8388608 (8 MiB)',
-    description: 'most bytes of spans waiting to be sent to the collector; beyond it the newest are dropped and counted',
+    description: 'most estimated bytes (resident memory) of spans waiting for the collector; beyond it the newest are dropped and counted',
   }),
   row({
     name: 'metricExportIntervalMillis',

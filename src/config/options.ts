@@ -20,9 +20,12 @@ export interface OtlpOptions {
   timeoutMillis?: number;
   /** Request compression. Default `none`. */
   compression?: 'gzip' | 'none';
-  /** Most spans waiting to be sent; beyond it the newest are dropped and counted. 1 to 1,000,000, default 2048. */
+  /**
+   * Most spans waiting for the collector (queued, or in an export not yet answered); beyond it the newest are
+   * dropped and counted, and stay in the audit files for `stagetrace replay`. 1 to 1,000,000, default 2048.
+   */
   maxQueueSpans?: number;
-  /** Most bytes of spans waiting to be sent. 64 KiB to 1 GiB, default 8 MiB. */
+  /** Most estimated bytes of resident memory those spans take; the same rule. 64 KiB to 1 GiB, default 8 MiB. */
   maxQueueBytes?: number;
 }
 

@@ -1,13 +1,20 @@
 /**
  * The audit files' record shapes. docs/audit-files.md describes them for
  * people; readers check `schema_version` and refuse versions they do not know.
+ *
+ * Version 2 added, at the end of structured lines, what a span needs to be
+ * rebuilt by `stagetrace replay` (parent id, times at full precision, bytes,
+ * stacks, memory events, sampled), and the delivery file
+ * `otlp_delivery.jsonl`. Version 1 lines read the same, without those fields.
  */
-export const AUDIT_SCHEMA_VERSION = 1;
+export const AUDIT_SCHEMA_VERSION = 2;
 
 export const HUMAN_LOG_FILE = 'enhanced_processing.log';
 export const STRUCTURED_LOG_FILE = 'structured_processing.jsonl';
 export const PERFORMANCE_LOG_FILE = 'performance_metrics.jsonl';
 export const ERROR_LOG_FILE = 'error_details.log';
+/** Which spans the collector acknowledged; written only by sessions that forward spans over OTLP, and by replay. */
+export const DELIVERY_LOG_FILE = 'otlp_delivery.jsonl';
 
 /** The Python logger called the month scope a stage named `month_processing`; its users' scripts filter on it. */
 export const MONTH_STAGE_NAME = 'month_processing';
@@ -36,6 +43,39 @@ export interface StructuredRecord {
   error_message?: string;
   trace_id: string | null;
   span_id: string | null;
+  // Schema 2, after span_id; absent from schema 1 records.
+  /** Starts and ends: the enclosing span, null for a month. */
+  parent_span_id?: string | null;
+  /** The instant of `timestamp` at full precision: epoch milliseconds with a fraction (for an end, the span's end). */
+  epoch_ms?: number;
+  /** Ends: the span's start, epoch milliseconds at full precision. */
+  start_epoch_ms?: number;
+  /** Starts: RSS and V8 heap used at the start, bytes. */
+  rss_bytes?: number;
+  heap_used_bytes?: number;
+  /** Ends: memory in bytes, as the span's attributes carry it. */
+  rss_start_bytes?: number;
+  rss_end_bytes?: number;
+  rss_peak_bytes?: number;
+  heap_start_bytes?: number;
+  heap_end_bytes?: number;
+  /** Stage ends: the slow threshold in force, seconds. */
+  threshold_s?: number | null;
+  /** Interrupted ends: why. */
+  reason?: string;
+  /** With an error: its stack with `Caused by:` sections, as the span's exception event has it. */
+  error_stack?: string;
+  /** Messages of a memory threshold crossing: the `memory.threshold` event on every open span. */
+  memory_event?: {
+    epoch_ms: number;
+    level: string;
+    direction: string;
+    rss_bytes: number;
+    threshold_bytes: number;
+    span_ids: string[];
+  };
+  /** Starts and ends: false when the sampler left the span out of export. */
+  sampled?: boolean;
 }
 
 /** One line of performance_metrics.jsonl: one per ended stage and month. */
@@ -60,3 +100,47 @@ export interface PerformanceRecord {
   trace_id: string;
   span_id: string;
 }
+
+/** The run that forwards spans: who they are from. Written once, with the session's first span. */
+export interface DeliverySessionRecord {
+  schema_version: number;
+  record_type: 'session';
+  timestamp: string;
+  session_id: string;
+  /** The process, so that replay can tell a session still running on this host. */
+  pid: number;
+  host_name: string;
+  /** The traces URL the run sends to. */
+  endpoint: string;
+  /** The spans' resource attributes and instrumentation scope, as the collector receives them. */
+  resource: Record<string, unknown>;
+  scope_name: string;
+  scope_version: string | null;
+}
+
+/** One batch the collector acknowledged. */
+export interface DeliveredRecord {
+  schema_version: number;
+  record_type: 'delivered';
+  timestamp: string;
+  session_id: string;
+  /** `forward`: sent by the run; `replay`: by `stagetrace replay`. */
+  via: 'forward' | 'replay';
+  endpoint: string;
+  /** The acknowledged spans of this session (stagetrace's months and stages only). */
+  span_ids: string[];
+}
+
+/** The forward shut down: what it delivered and what it gave up, by reason. */
+export interface DeliveryEndRecord {
+  schema_version: number;
+  record_type: 'session_end';
+  timestamp: string;
+  session_id: string;
+  delivered_spans: number;
+  /** Spans not delivered, by reason (`queue_full`, `rejected`, `shutdown`): what a replay would send. */
+  undelivered_spans: Record<string, number>;
+}
+
+/** One line of otlp_delivery.jsonl. */
+export type DeliveryRecord = DeliverySessionRecord | DeliveredRecord | DeliveryEndRecord;

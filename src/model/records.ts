@@ -28,6 +28,8 @@ export interface ScopeRef {
   readonly spanId: string;
   /** The enclosing month's or stage's span id; undefined for roots. */
   readonly parentSpanId: string | undefined;
+  /** False when the sampler left the span out of export; absent means sampled. */
+  readonly sampled?: boolean;
 }
 
 /** A month or stage has started. */
@@ -85,6 +87,8 @@ export interface MessageRecord {
   readonly rssBytes: number;
   /** Set on the message the memory observer writes for a threshold crossing. */
   readonly memory?: ThresholdCrossing;
+  /** With `memory`: when the crossing was sampled, and the spans that got its `memory.threshold` event (every open one). */
+  readonly memoryEvent?: { readonly atMs: number; readonly spanIds: readonly string[] };
 }
 
 /** The label of a scope in log lines: the stage name, or `month YYYY-MM`. */

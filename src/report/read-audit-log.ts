@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import {
   AUDIT_SCHEMA_VERSION,
+  DELIVERY_LOG_FILE,
+  type DeliveryRecord,
   PERFORMANCE_LOG_FILE,
   type PerformanceRecord,
   STRUCTURED_LOG_FILE,
@@ -10,10 +12,14 @@ import {
 } from '../model/audit-schema.js';
 
 /** Which JSONL file to read. */
-export type AuditLogKind = 'structured' | 'performance';
+export type AuditLogKind = 'structured' | 'performance' | 'delivery';
 
 export interface ReadAuditLogOptions {
-  /** `structured` (default): structured_processing.jsonl; `performance`: performance_metrics.jsonl. */
+  /**
+   * `structured` (default): structured_processing.jsonl; `performance`:
+   * performance_metrics.jsonl; `delivery`: otlp_delivery.jsonl (absent for
+   * sessions that did not forward spans: then nothing is read).
+   */
   file?: AuditLogKind;
   /** Only records of this session. */
   sessionId?: string;
@@ -28,7 +34,17 @@ export interface InvalidLine {
   text: string;
 }
 
-type RecordOf<K extends AuditLogKind | undefined> = K extends 'performance' ? PerformanceRecord : StructuredRecord;
+type RecordOf<K extends AuditLogKind | undefined> = K extends 'performance'
+  ? PerformanceRecord
+  : K extends 'delivery'
+    ? DeliveryRecord
+    : StructuredRecord;
+
+const FILE_OF: Readonly<Record<AuditLogKind, string>> = {
+  structured: STRUCTURED_LOG_FILE,
+  performance: PERFORMANCE_LOG_FILE,
+  delivery: DELIVERY_LOG_FILE,
+};
 
 /** Rotated generations oldest first (`name.N` … `name.1`), then the live file. */
 export function auditFileGenerations(dir: string, name: string): string[] {
@@ -48,7 +64,9 @@ export function auditFileGenerations(dir: string, name: string): string[] {
  * Reads audit records across rotated files and sessions, oldest first.
  * Lines that are not valid JSON records are skipped and reported through
  * `onInvalidLine`; a record of a newer schema version than this reader
- * knows stops the read with an error saying so.
+ * knows stops the read with an error saying so. Records of every older
+ * version are read as they are: version 1 structured records lack the
+ * fields schema 2 added (they are optional in {@link StructuredRecord}).
  *
  * @example
  * for await (const record of readAuditLog('logs', { file: 'performance' })) console.log(record.stage, record.duration_seconds);
@@ -59,7 +77,10 @@ export async function* readAuditLog<O extends ReadAuditLogOptions = ReadAuditLog
   dir: string,
   options?: O,
 ): AsyncGenerator<RecordOf<O['file']>> {
-  const name = options?.file === 'performance' ? PERFORMANCE_LOG_FILE : STRUCTURED_LOG_FILE;
+  const name = FILE_OF[options?.file ?? 'structured'];
+  if (name === undefined) {
+    throw new Error(`stagetrace: readAuditLog: file ${JSON.stringify(options?.file)} is not one of ${Object.keys(FILE_OF).join(', ')}.`);
+  }
   if (!existsSync(dir)) throw new Error(`stagetrace: readAuditLog: folder ${JSON.stringify(dir)} does not exist.`);
   for (const file of auditFileGenerations(dir, name)) {
     const lines = createInterface({ input: createReadStream(file, { encoding: 'utf8' }), crlfDelay: Number.POSITIVE_INFINITY });

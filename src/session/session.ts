@@ -1,4 +1,4 @@
-import { type Attributes, type Context, SpanKind, SpanStatusCode, type Tracer, trace } from '@opentelemetry/api';
+import { type Attributes, type Context, SpanKind, SpanStatusCode, TraceFlags, type Tracer, trace } from '@opentelemetry/api';
 import type { ResolvedConfig } from '../config/options.js';
 import type { MemorySampler } from '../metrics/memory-sampler.js';
 import type { StageMetrics } from '../metrics/stage-metrics.js';
@@ -13,6 +13,16 @@ import { withoutOwnFrames } from '../model/own-frames.js';
 import type { RecordSink } from '../model/record-sink.js';
 import type { MessageRecord, ScopeEndRecord, ScopeRef, ScopeStartRecord } from '../model/records.js';
 import { Redactor } from '../model/redaction.js';
+import {
+  endAttributes,
+  errorStatusMessage,
+  exceptionOf,
+  logEventAttributes,
+  memoryEventAttributes,
+  monthStartAttributes,
+  slowEventAttributes,
+  stageStartAttributes,
+} from '../model/span-facts.js';
 import { toMb } from '../model/units.js';
 import { sessionEndMessage, sessionStartMessage } from '../stats/session-markers.js';
 import type { SessionStats } from '../stats/session-stats.js';
@@ -104,13 +114,7 @@ export class Session {
   openMonth(month: string, context: unknown, parentCtx: Context): Scope {
     const sample = this.memory.sampleNow();
     const ctxAttributes = context === undefined ? NO_CONTEXT : this.flatten(context);
-    const attributes: Attributes = {
-      [A.ATTR_KIND]: A.KIND_MONTH,
-      [A.ATTR_SESSION_ID]: this.sessionId,
-      [A.ATTR_MONTH]: month,
-      [A.ATTR_RSS_START_BYTES]: sample.rssBytes,
-      [A.ATTR_HEAP_START_BYTES]: sample.heapUsedBytes,
-    };
+    const attributes = monthStartAttributes(this.sessionId, month, sample.rssBytes, sample.heapUsedBytes);
     for (const key in ctxAttributes) attributes[key] = ctxAttributes[key];
     const startMs = epochNowMs();
     const span = this.#getTracer().startSpan(
@@ -127,15 +131,8 @@ export class Session {
     const month = parent?.ref.month;
     const ctxAttributes = context === undefined ? NO_CONTEXT : this.flatten(context);
     const sample = this.memory.latest;
-    const attributes: Attributes = {
-      [A.ATTR_KIND]: A.KIND_STAGE,
-      [A.ATTR_STAGE_NAME]: name,
-      [A.ATTR_RSS_START_BYTES]: sample.rssBytes,
-      [A.ATTR_HEAP_START_BYTES]: sample.heapUsedBytes,
-    };
     // The session id is on the month span; a stage repeats it only when it has no month.
-    if (month !== undefined) attributes[A.ATTR_MONTH] = month;
-    else attributes[A.ATTR_SESSION_ID] = this.sessionId;
+    const attributes = stageStartAttributes(name, month, this.sessionId, sample.rssBytes, sample.heapUsedBytes);
     for (const key in ctxAttributes) attributes[key] = ctxAttributes[key];
     const startMs = epochNowMs();
     const span = this.#getTracer().startSpan(name, { kind: SpanKind.INTERNAL, attributes, startTime: startMs }, parentCtx);
@@ -166,6 +163,7 @@ export class Session {
       traceId: ids.traceId,
       spanId: ids.spanId,
       parentSpanId: kind === 'month' ? undefined : trace.getSpanContext(parentCtx)?.spanId,
+      sampled: (ids.traceFlags & TraceFlags.SAMPLED) !== 0,
     });
     const scope = new Scope(ref, span, parentCtx, parent, startMs, sample.rssBytes, sample.heapUsedBytes, thresholdS, context);
     if (byName) this.open.addNamed(scope);
@@ -278,29 +276,13 @@ export class Session {
         span.end(r.endMs);
         return;
       }
-      if (r.slow) {
-        const thresholdUs = Math.round((r.thresholdS ?? 0) * 1e6);
-        span.addEvent(A.EVENT_SLOW, { [A.ATTR_THRESHOLD_US]: thresholdUs, [A.ATTR_DURATION_US]: Math.round(r.durationS * 1e6) }, r.endMs);
-        span.setAttribute(A.ATTR_THRESHOLD_US, thresholdUs);
-      }
+      const slow = slowEventAttributes(r);
+      if (slow !== undefined) span.addEvent(A.EVENT_SLOW, slow, r.endMs);
       if (r.outcome !== 'success') {
-        if (r.error !== undefined) {
-          span.recordException({ name: r.error.type, message: r.error.message, stack: stackWithCauses(r.error) }, r.endMs);
-        }
-        const message = r.reason ?? r.error?.message ?? (r.outcome === 'interrupted' ? 'interrupted' : 'failed');
-        span.setStatus({ code: SpanStatusCode.ERROR, message: `${r.error?.type ?? r.outcome}: ${message}` });
-        if (r.reason !== undefined) span.setAttribute(A.ATTR_INTERRUPTED_REASON, r.reason);
+        if (r.error !== undefined) span.recordException(exceptionOf(r.error, stackWithCauses(r.error)), r.endMs);
+        span.setStatus({ code: SpanStatusCode.ERROR, message: errorStatusMessage(r) });
       }
-      span.setAttributes({
-        [A.ATTR_OUTCOME]: r.outcome,
-        [A.ATTR_DURATION_US]: Math.round(r.durationS * 1e6),
-        [A.ATTR_SLOW]: r.slow,
-        [A.ATTR_RSS_END_BYTES]: r.rssEndBytes,
-        [A.ATTR_RSS_DELTA_BYTES]: r.rssEndBytes - r.rssStartBytes,
-        [A.ATTR_RSS_PEAK_BYTES]: r.rssPeakBytes,
-        [A.ATTR_HEAP_END_BYTES]: r.heapEndBytes,
-        [A.ATTR_HEAP_DELTA_BYTES]: r.heapEndBytes - r.heapStartBytes,
-      });
+      span.setAttributes(endAttributes(r));
       span.end(r.endMs);
     } catch (err) {
       this.reporter.internalError('ending a span', err);
@@ -351,6 +333,7 @@ export class Session {
     error: unknown,
     label: string | undefined,
     memory?: ThresholdCrossing,
+    memoryEvent?: MessageRecord['memoryEvent'],
   ): void {
     // Any value: strings scrubbed and capped, objects as redacted JSON; never throws.
     const text = this.redactor.toText(message);
@@ -361,11 +344,8 @@ export class Session {
       try {
         const span = scope.span;
         if (span.isRecording()) {
-          const attributes: Attributes = ctxAttributes === undefined ? {} : { ...ctxAttributes };
-          attributes[A.EVENT_ATTR_LEVEL] = level;
-          attributes[A.EVENT_ATTR_MESSAGE] = text;
-          span.addEvent(A.EVENT_LOG, attributes, atMs);
-          if (info !== undefined) span.recordException({ name: info.type, message: info.message, stack: stackWithCauses(info) }, atMs);
+          span.addEvent(A.EVENT_LOG, logEventAttributes(ctxAttributes, level, text), atMs);
+          if (info !== undefined) span.recordException(exceptionOf(info, stackWithCauses(info)), atMs);
         }
       } catch (err) {
         this.reporter.internalError('adding a log event', err);
@@ -382,6 +362,7 @@ export class Session {
       error: info,
       rssBytes: this.memory.latest.rssBytes,
       memory,
+      memoryEvent,
     });
     try {
       // Counted at every level; the statistics see what the files see.
@@ -495,19 +476,16 @@ export class Session {
 
   /** A memory threshold crossing: an event on every open scope, and a log line about the innermost. */
   memoryCrossed(c: ThresholdCrossing, atMs: number): void {
-    const attributes: Attributes = {
-      [A.EVENT_ATTR_MEMORY_LEVEL]: c.level,
-      [A.EVENT_ATTR_MEMORY_DIRECTION]: c.direction,
-      [A.EVENT_ATTR_MEMORY_RSS_BYTES]: c.rssBytes,
-      [A.EVENT_ATTR_MEMORY_THRESHOLD_BYTES]: c.thresholdBytes,
-    };
+    const attributes = memoryEventAttributes(c);
     let innermost: Scope | undefined;
+    const spanIds: string[] = [];
     for (const scope of this.open) {
       try {
         scope.span.addEvent(A.EVENT_MEMORY_THRESHOLD, attributes, atMs);
       } catch (err) {
         this.reporter.internalError('adding a memory event', err);
       }
+      spanIds.push(scope.ref.spanId);
       innermost = scope;
     }
     const rssMb = toMb(c.rssBytes);
@@ -520,7 +498,7 @@ export class Session {
       memory: { level: c.level, direction: c.direction, threshold: c.threshold, rss_mb: rssMb, threshold_mb: thresholdMb },
     };
     const level: LogLevel = c.level === 'critical' ? 'CRITICAL' : c.level === 'warning' ? 'WARNING' : 'INFO';
-    this.log(innermost, level, text, context, undefined, undefined, c);
+    this.log(innermost, level, text, context, undefined, undefined, c, Object.freeze({ atMs, spanIds: Object.freeze(spanIds) }));
   }
 
   /** Ends every open stage and month, innermost first, as interrupted. */

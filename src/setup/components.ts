@@ -4,9 +4,10 @@ import { OTLPTraceExporter as OTLPTraceExporterJson } from '@opentelemetry/expor
 import { OTLPTraceExporter as OTLPTraceExporterProto } from '@opentelemetry/exporter-trace-otlp-proto';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
 import { type IMetricReader, PeriodicExportingMetricReader, type PushMetricExporter } from '@opentelemetry/sdk-metrics';
-import type { SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace';
+import type { SpanExporter } from '@opentelemetry/sdk-trace';
 import type { ResolvedConfig, ResolvedOtlp } from '../config/options.js';
 import { type ForwardReporter, ForwardSpanProcessor } from '../export/forward-span-processor.js';
+import { RetryAfterWatch } from '../export/retry-after-watch.js';
 import { createPrometheusReader } from '../metrics/prometheus-reader.js';
 import { createHostAndRuntimeInstrumentations } from '../metrics/runtime-instrumentations.js';
 import type { TelemetryReporter } from '../session/telemetry-reporter.js';
@@ -51,10 +52,32 @@ export function createMetricReaders(config: ResolvedConfig, reporter: TelemetryR
   return readers;
 }
 
-/** The span processor that forwards spans over OTLP, or none without an endpoint. */
-export function createForwardProcessor(config: ResolvedConfig, reporter: ForwardReporter): SpanProcessor | undefined {
-  const exporter = createTraceExporter(config.otlp);
-  return exporter === undefined ? undefined : new ForwardSpanProcessor(exporter, reporter);
+/** The exporter's own default timeout (it reads `OTEL_EXPORTER_OTLP_TIMEOUT` itself when ours is unset). */
+const EXPORTER_DEFAULT_TIMEOUT_MS = 10_000;
+
+/**
+ * The span processor that forwards spans over OTLP, or none without an
+ * endpoint. Two layers retry, each bounded: the exporter retries a refused
+ * connection or a 429/502/503/504 within its own timeout (`otlp.timeoutMillis`,
+ * honouring a `Retry-After` that fits); the processor then keeps the batch
+ * and tries again with backoff, as long as the queue holds. The processor's
+ * backstop on one export is twice the exporter's timeout (its last retry may
+ * start just before that timeout and run for it).
+ */
+export function createForwardProcessor(config: ResolvedConfig, reporter: ForwardReporter): ForwardSpanProcessor | undefined {
+  const otlp = config.otlp;
+  const exporter = createTraceExporter(otlp);
+  if (otlp === undefined || exporter === undefined) return undefined;
+  const fromEnv = Number(process.env.OTEL_EXPORTER_OTLP_TRACES_TIMEOUT || process.env.OTEL_EXPORTER_OTLP_TIMEOUT);
+  const exporterTimeout = otlp.timeoutMillis ?? (fromEnv > 0 ? fromEnv : EXPORTER_DEFAULT_TIMEOUT_MS);
+  return new ForwardSpanProcessor(exporter, reporter, {
+    maxQueueSpans: otlp.maxQueueSpans,
+    maxQueueBytes: otlp.maxQueueBytes,
+    exportTimeoutMillis: 2 * exporterTimeout + 1000,
+    attemptTimeoutMillis: exporterTimeout,
+    shutdownTimeoutMillis: config.shutdownTimeoutMillis,
+    retryAfter: new RetryAfterWatch(otlp.tracesUrl),
+  });
 }
 
 /** Host and runtime metrics, when enabled and when some reader will collect them (`readers` undefined: the caller brings its own). */

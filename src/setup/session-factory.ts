@@ -9,6 +9,7 @@ import { VERSION } from '../model/version.js';
 import { Session } from '../session/session.js';
 import { TelemetryReporter } from '../session/telemetry-reporter.js';
 import { AuditLog } from '../sinks/audit/audit-log.js';
+import { DeliveryJournal } from '../sinks/audit/delivery-journal.js';
 import { ConsoleSink } from '../sinks/console-sink.js';
 import { ProgressDisplay } from '../sinks/progress-display.js';
 import { WebhookAlerts } from '../sinks/webhook-alerts.js';
@@ -25,6 +26,8 @@ export interface SessionBundle {
   readonly metrics: StageMetrics;
   readonly observer: MemoryObserver;
   readonly audit: AuditLog | undefined;
+  /** otlp_delivery.jsonl beside the audit files, when spans are forwarded over OTLP. */
+  readonly delivery: DeliveryJournal | undefined;
   readonly alerts: WebhookAlerts | undefined;
 }
 
@@ -98,7 +101,37 @@ export function buildSession(config: ResolvedConfig, sources: SessionSources = {
       })
     : undefined;
   if (alerts) session.addSink(alerts);
-  return { session, reporter, memory, metrics: stageMetrics, observer, audit, alerts };
+  const delivery = audit && config.otlp?.tracesUrl ? openDelivery(config, audit.dir, reporter) : undefined;
+  return { session, reporter, memory, metrics: stageMetrics, observer, audit, delivery, alerts };
+}
+
+function auditWriteError(reporter: TelemetryReporter) {
+  return (file: string, error: unknown) =>
+    reporter.problem(
+      'auditWriteErrors',
+      `audit-write:${file}`,
+      `cannot write ${file} (${error instanceof Error ? error.message : String(error)}); its records are kept in memory and retried. Further failures are counted in the session summary.`,
+    );
+}
+
+/** The delivery journal; without it spans are still forwarded, and replay would send them again. */
+function openDelivery(config: ResolvedConfig, dir: string, reporter: TelemetryReporter): DeliveryJournal | undefined {
+  const journal = new DeliveryJournal({
+    dir,
+    maxFileBytes: config.maxFileBytes,
+    maxFiles: config.maxFiles,
+    onWriteError: auditWriteError(reporter),
+  });
+  try {
+    journal.open();
+    return journal;
+  } catch (error) {
+    reporter.sayOnce(
+      'no-delivery-journal',
+      `cannot write ${journal.path} (${error instanceof Error ? error.message : String(error)}); spans are forwarded, but stagetrace replay will not know which ones the collector took.`,
+    );
+    return undefined;
+  }
 }
 
 function openAudit(config: ResolvedConfig, dir: string, reporter: TelemetryReporter): AuditLog | undefined {
@@ -108,12 +141,7 @@ function openAudit(config: ResolvedConfig, dir: string, reporter: TelemetryRepor
     durability: config.durability,
     maxFileBytes: config.maxFileBytes,
     maxFiles: config.maxFiles,
-    onWriteError: (file, error) =>
-      reporter.problem(
-        'auditWriteErrors',
-        `audit-write:${file}`,
-        `cannot write ${file} (${error instanceof Error ? error.message : String(error)}); its records are kept in memory and retried. Further failures are counted in the session summary.`,
-      ),
+    onWriteError: auditWriteError(reporter),
     onLost: (file, count) =>
       reporter.problem(
         'auditLostRecords',

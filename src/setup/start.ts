@@ -8,13 +8,13 @@ import type { NodeSDK } from '@opentelemetry/sdk-node';
 import { AlwaysOffSampler, NoopSpanProcessor, type SpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import type { StagetraceOptions } from '../config/options.js';
 import { resolveConfig } from '../config/resolve-config.js';
-import type { ForwardDropReason, ForwardReporter } from '../export/forward-span-processor.js';
 import { epochNowMs } from '../model/clock.js';
 import { VERSION } from '../model/version.js';
 import { sessionSlots } from '../session/session-registry.js';
 import { samplerFromEnv } from './audit-sampler.js';
 import { createForwardProcessor, createInstrumentations, createMetricReaders } from './components.js';
 import { type ExitHooks, installExitHooks } from './exit-hooks.js';
+import { SessionForwardReporter } from './forward-reporter.js';
 import { OtlpConnections } from './otlp-connections.js';
 import { checkOpenTelemetry, refusedGlobalProviders } from './sdk-line.js';
 import { buildSession, INSTRUMENTATION_SCOPE, type SessionBundle } from './session-factory.js';
@@ -40,6 +40,8 @@ interface Started {
   exitHooks: ExitHooks | undefined;
   /** Released at the end of shutdown(), so a hanging collector cannot hold the process. */
   otlpConnections: OtlpConnections | undefined;
+  /** Told the forward's totals once it has shut down. */
+  forwardReporter: SessionForwardReporter;
 }
 
 function startedNow(): Started | undefined {
@@ -55,42 +57,6 @@ function alreadyStarted(): never {
   throw new Error(
     'stagetrace: already started. Call shutdown() before starting again, or use createStagetrace() once with your own NodeSDK.',
   );
-}
-
-const DROP_WHY: Readonly<Record<ForwardDropReason, string>> = {
-  queue_full: 'the forward queue is full',
-  timeout: 'the export timed out',
-  collector_unavailable: 'the collector failed just before',
-  export_failed: 'the export failed',
-};
-
-function forwardReporter(bundle: SessionBundle): ForwardReporter {
-  return {
-    dropped(count, reason, error) {
-      const { reporter } = bundle;
-      if (reason === 'export_failed' || reason === 'timeout') reporter.counts.otlpExportErrors++;
-      try {
-        bundle.metrics.droppedSpans(count, reason);
-      } catch {
-        // Counting must not fail the export path.
-      }
-      const detail = reason === 'export_failed' && error !== undefined ? describeError(error) : DROP_WHY[reason];
-      reporter.problem(
-        'otlpDroppedSpans',
-        'otlp-drop',
-        `spans could not be sent over OTLP (${detail}); the audit files still hold them. Further drops are counted in the session summary.`,
-        count,
-      );
-    },
-  };
-}
-
-function describeError(error: unknown): string {
-  if (error instanceof Error) {
-    const code = (error as { code?: unknown }).code;
-    return code === undefined ? error.message : `${code}: ${error.message}`;
-  }
-  return String(error);
 }
 
 /**
@@ -116,7 +82,8 @@ function build(options: StagetraceOptions | undefined, handleExitDefault: boolea
     return tracerSource();
   };
   const bundle = buildSession(config, { tracer: firstTracer, expectsSdk: userSdk });
-  const forward = createForwardProcessor(config, forwardReporter(bundle));
+  const forwardReporter = new SessionForwardReporter(bundle, config);
+  const forward = createForwardProcessor(config, forwardReporter);
   const metricReaders = createMetricReaders(config, bundle.reporter);
   const components: StagetraceComponents = {
     spanProcessors: forward === undefined ? [] : [forward],
@@ -128,12 +95,13 @@ function build(options: StagetraceOptions | undefined, handleExitDefault: boolea
   const useTracer = (source: () => ReturnType<typeof trace.getTracer>) => {
     tracerSource = source;
   };
-  return { config, bundle, components, useTracer };
+  return { config, bundle, components, useTracer, forwardReporter };
 }
 
 function begin(
   bundle: SessionBundle,
   components: StagetraceComponents,
+  forwardReporter: SessionForwardReporter,
   sdk: NodeSDK | undefined,
   privateProvider: TracerProvider | undefined,
 ): void {
@@ -148,6 +116,7 @@ function begin(
     shutdownOnce: new BindOnceFuture((...args: unknown[]) => stop(started, String(args[0])), undefined),
     exitHooks: undefined,
     otlpConnections: config.otlp ? new OtlpConnections([config.otlp.tracesUrl, config.otlp.metricsUrl]) : undefined,
+    forwardReporter,
   };
   started.exitHooks = config.handleExit ? exitHooksFor(started) : undefined;
   sessionSlots.started = started;
@@ -173,8 +142,8 @@ function begin(
 export function createStagetrace(options?: StagetraceOptions): StagetraceComponents {
   if (startedNow()) alreadyStarted();
   checkOpenTelemetry();
-  const { bundle, components } = build(options, false, true);
-  begin(bundle, components, undefined, undefined);
+  const { bundle, components, forwardReporter } = build(options, false, true);
+  begin(bundle, components, forwardReporter, undefined, undefined);
   return components;
 }
 
@@ -193,7 +162,7 @@ export async function start(options?: StagetraceOptions): Promise<StagetraceComp
   // and an application that runs its own NodeSDK never needs stagetrace's.
   const { NodeSDK } = await import('@opentelemetry/sdk-node');
   if (startedNow()) alreadyStarted();
-  const { config, bundle, components, useTracer } = build(options, true, false);
+  const { config, bundle, components, useTracer, forwardReporter } = build(options, true, false);
   // Nothing exports spans without an endpoint: they still get ids (the files
   // and the user's own context need them) but are not recorded, which costs
   // far less. The SDK registers no provider at all for an empty list.
@@ -222,7 +191,7 @@ export async function start(options?: StagetraceOptions): Promise<StagetraceComp
     });
     sdk.start();
   }
-  begin(bundle, components, sdk, privateProvider);
+  begin(bundle, components, forwardReporter, sdk, privateProvider);
   return components;
 }
 
@@ -310,12 +279,21 @@ async function stop(started: Started, reason: string): Promise<void> {
   bundle.memory.stop();
   const stopping = (async () => {
     await session.forceFlush();
+    // The forward first — it may retry a failing collector until near the bound — while the metrics so far
+    // are exported; then the SDK's shutdown makes the last metric export, which counts what the forward gave up.
+    // (A reader the user never added to their SDK cannot flush; its shutdown below reports nothing either.)
+    await Promise.all([
+      ...components.spanProcessors.map((p) => p.shutdown()),
+      ...components.metricReaders.map((r) => r.forceFlush().catch(() => undefined)),
+    ]);
     if (sdk) await sdk.shutdown();
     else if (privateProvider) await privateProvider.shutdown();
     else await Promise.all([...components.spanProcessors.map((p) => p.shutdown()), ...components.metricReaders.map((r) => r.shutdown())]);
   })().catch((err) => bundle.reporter.internalError('shutting down exporters', err));
   await withTimeout(stopping, bundle, 'waiting');
   started.otlpConnections?.release();
+  started.forwardReporter.finish();
+  bundle.delivery?.close();
   await session.shutdownSinks();
   if (sdk) {
     // NodeSDK.shutdown() leaves its global registrations in place; drop them

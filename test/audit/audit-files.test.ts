@@ -35,6 +35,7 @@ const HUMAN_LINE =
 const ISO_MS = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 const HEX32 = /^[0-9a-f]{32}$/;
 const HEX16 = /^[0-9a-f]{16}$/;
+type Rec = Record<string, unknown>;
 
 describe('the four files of logDir', () => {
   it('creates logDir (0750) and the files (0640) and writes every record in its documented shape', async () => {
@@ -88,7 +89,7 @@ describe('the four files of logDir', () => {
       'month:month_processing:end',
     ]);
     for (const r of structured) {
-      expect(r).toMatchObject({ schema_version: 1, session_id: 'sess-formats', month: '2024-05' });
+      expect(r).toMatchObject({ schema_version: 2, session_id: 'sess-formats', month: '2024-05' });
       expect(r.timestamp).toMatch(ISO_MS);
       expect(r.processing_time).toBeCloseTo(Date.parse(String(r.timestamp)) / 1000, 3);
       expect(typeof r.memory_mb).toBe('number');
@@ -117,6 +118,42 @@ describe('the four files of logDir', () => {
       error_message: 'corrupt row 17',
     });
     expect(monthEnd).toMatchObject({ success_status: true, trace_id: monthStart?.trace_id, span_id: monthStart?.span_id });
+
+    // Schema 2: what replay needs to rebuild each span, after span_id (schema 1's last field).
+    const tailOf = (r: Record<string, unknown>) => {
+      const keys = Object.keys(r);
+      return keys.slice(keys.indexOf('span_id') + 1);
+    };
+    const startTail = ['parent_span_id', 'epoch_ms', 'rss_bytes', 'heap_used_bytes', 'sampled'];
+    const endTail = [
+      'parent_span_id',
+      'start_epoch_ms',
+      'epoch_ms',
+      'rss_start_bytes',
+      'rss_end_bytes',
+      'rss_peak_bytes',
+      'heap_start_bytes',
+      'heap_end_bytes',
+    ];
+    expect(tailOf(monthStart as Rec)).toEqual(startTail);
+    expect(tailOf(downloadStart as Rec)).toEqual(startTail);
+    expect(tailOf(message as Rec)).toEqual(['epoch_ms']);
+    expect(tailOf(downloadEnd as Rec)).toEqual([...endTail, 'threshold_s', 'sampled']);
+    expect(tailOf(processEnd as Rec)).toEqual([...endTail, 'threshold_s', 'error_stack', 'sampled']);
+    expect(tailOf(monthEnd as Rec)).toEqual([...endTail, 'sampled']);
+    expect(monthStart).toMatchObject({ parent_span_id: null, sampled: false }); // no OTLP endpoint: nothing is exported
+    expect(downloadStart).toMatchObject({ parent_span_id: monthStart?.span_id });
+    expect(downloadEnd).toMatchObject({ parent_span_id: monthStart?.span_id, start_epoch_ms: downloadStart?.epoch_ms, threshold_s: 300 });
+    for (const r of structured as Rec[]) {
+      // The same instant as `timestamp`, with the fraction of a millisecond it leaves out.
+      expect(Math.floor(Number(r.epoch_ms))).toBe(Date.parse(String(r.timestamp)));
+    }
+    for (const end of [downloadEnd, processEnd, monthEnd] as Rec[]) {
+      expect(Number(end.stage_duration)).toBeCloseTo((Number(end.epoch_ms) - Number(end.start_epoch_ms)) / 1000, 5);
+      expect(end.rss_peak_bytes).toBeGreaterThanOrEqual(Math.max(Number(end.rss_start_bytes), Number(end.rss_end_bytes)));
+      expect(Number.isInteger(end.heap_end_bytes)).toBe(true);
+    }
+    expect(String(processEnd?.error_stack)).toMatch(/^Error: corrupt row 17\n\s+at .*\nCaused by: TypeError: not a number: "x"\n\s+at /s);
 
     // performance_metrics.jsonl: one line per ended stage and month.
     const performance = readJsonl(join(dir, PERFORMANCE));

@@ -82,8 +82,12 @@ export interface LiveChild {
 }
 
 /** Starts `node --import tsx <script>` with a clean environment plus `env`. */
-export function spawnScript(script: string, env: Record<string, string>, options: { cwd?: string; timeoutMs?: number } = {}): LiveChild {
-  const child = spawn(process.execPath, ['--import', TSX_LOADER, script], {
+export function spawnScript(
+  script: string,
+  env: Record<string, string>,
+  options: { cwd?: string; timeoutMs?: number; args?: string[] } = {},
+): LiveChild {
+  const child = spawn(process.execPath, ['--import', TSX_LOADER, script, ...(options.args ?? [])], {
     cwd: options.cwd ?? REPO_ROOT,
     env: { ...cleanEnv(process.env), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,9 +1,7 @@
 /**
- * A burst of 200,000 stages: the OTLP forward cannot keep up and drops
- * (counted), the audit files drop nothing. (The drops come from the OTLP
- * exporter refusing exports beyond its concurrency limit: the audit span
- * processor hands over each full batch at once, so its own bounded queue
- * never fills.)
+ * A burst of 200,000 stages: the OTLP forward cannot keep up, its bounded
+ * queue fills and drops the newest (counted), while the audit files drop
+ * nothing — every dropped span can still be sent by `stagetrace replay`.
  */
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';

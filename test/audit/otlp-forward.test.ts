@@ -10,6 +10,8 @@ import type { NodeRun } from '../helpers/run-node.js';
 import { OtlpReceiver, type ReceiverMode } from '../integration/otlp-receiver.js';
 import { PERFORMANCE, readJsonl, runScenario, STRUCTURED, tempDir } from './audit-support.js';
 
+const DELIVERY = 'otlp_delivery.jsonl';
+
 const root = tempDir('otlp');
 const receivers: OtlpReceiver[] = [];
 afterAll(async () => {
@@ -49,9 +51,9 @@ function expectCompleteFiles(dir: string, months: number, stages: number): void 
   expect(performance.filter((r) => r.record_type === 'month')).toHaveLength(months);
 }
 
-/** stderr lines that speak of OTLP: the problem is said once, not once per batch. */
+/** stagetrace's notices on stderr: each problem is said once, not once per batch. */
 function otlpLines(run: NodeRun): string[] {
-  return run.stderr.split('\n').filter((line) => /otlp/i.test(line));
+  return run.stderr.split('\n').filter((line) => line.includes('stagetrace: '));
 }
 
 describe('trace ids in the files are the ones the collector receives', () => {
@@ -84,27 +86,39 @@ describe('trace ids in the files are the ones the collector receives', () => {
   }, 120_000);
 });
 
-describe('forward failures never affect the files and are reported once', () => {
-  // 1200 stages a month: the forward sends several batches, each of which fails.
+describe('forward failures never affect the files; each kind is said once and every span is accounted for', () => {
+  // 1200 stages a month: more spans than the forward queue holds (2048), in several batches.
   const MONTHS = 2;
   const STAGES = 1200;
+  const SPANS = MONTHS * (STAGES + 1);
   const base = { MONTHS: String(MONTHS), STAGES: String(STAGES) };
 
-  it.concurrent('collector answers 400: files complete, one warning, drops counted', async () => {
+  /** otlp_delivery.jsonl's end record: what the forward delivered and gave up, by reason. */
+  function deliveryEnd(dir: string): { delivered_spans: number; undelivered_spans: Record<string, number> } {
+    const end = readJsonl(join(dir, DELIVERY)).find((r) => r.record_type === 'session_end');
+    expect(end, `no session_end in ${DELIVERY}`).toBeDefined();
+    return end as { delivered_spans: number; undelivered_spans: Record<string, number> };
+  }
+  const total = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
+
+  it.concurrent('collector answers 400: files complete, said once, the refused spans dropped and counted', async () => {
     const r = await receiver('bad-request');
     const { run, dir, summary } = await runPipeline('bad-request', r.url, { ...base, FLUSH_BEFORE_SUMMARY: '1' });
     expect(run.code, run.stderr).toBe(0);
     expectCompleteFiles(dir, MONTHS, STAGES);
     expect(r.requests.filter((q) => q.path === '/v1/traces').length).toBeGreaterThan(1);
-    expect(otlpLines(run)).toEqual([expect.stringMatching(/\[WARNING\] stagetrace: spans could not be sent over OTLP \(400/)]);
+    expect(otlpLines(run)).toEqual([
+      expect.stringMatching(/\[WARNING\] stagetrace: the collector at .* refused spans \(400: Bad Request\) and would refuse them again/),
+    ]);
     expect(summary?.otlp.dropped_spans).toBeGreaterThan(0);
     expect(summary?.otlp.export_errors).toBeGreaterThan(0);
     expect(summary?.audit.write_errors).toBe(0);
+    const end = deliveryEnd(dir);
+    expect(end).toMatchObject({ delivered_spans: 0, undelivered_spans: { rejected: SPANS } });
   }, 120_000);
 
-  it.concurrent('collector answers 503: files complete, one warning, drops counted', async () => {
+  it.concurrent('collector answers 503: spans wait and are retried; what the queue cannot hold and what is left at shutdown is counted, each said once', async () => {
     const r = await receiver('unavailable');
-    // A 3 s export timeout lets the retries give up before the summary is taken.
     const { run, dir, summary } = await runPipeline('unavailable', r.url, {
       ...base,
       FLUSH_BEFORE_SUMMARY: '1',
@@ -113,12 +127,24 @@ describe('forward failures never affect the files and are reported once', () => 
     expect(run.code, run.stderr).toBe(0);
     expectCompleteFiles(dir, MONTHS, STAGES);
     expect(r.requests.filter((q) => q.path === '/v1/traces' && q.status === 503).length).toBeGreaterThan(1);
-    expect(otlpLines(run)).toEqual([expect.stringMatching(/spans could not be sent over OTLP/)]);
-    expect(summary?.otlp.dropped_spans).toBeGreaterThan(0);
+    expect(otlpLines(run)).toEqual([
+      expect.stringMatching(
+        /did not take \d+ spans \(Export failed with retryable status\); they wait in the forward queue \(up to 2048 spans, 8 MiB\)/,
+      ),
+      expect.stringMatching(/the forward queue is full \(2048 spans or 8 MiB; otlp.maxQueueSpans, otlp.maxQueueBytes\)/),
+      expect.stringMatching(
+        /\d+ spans could not be delivered to .* within shutdownTimeoutMillis \(5000 ms\); they are in the audit files: `stagetrace replay .* --session \S+`/,
+      ),
+    ]);
+    // Before shutdown only what the queue could not hold is dropped; the rest still waits.
+    expect(summary?.otlp.dropped_spans).toBe(SPANS - 2048);
     expect(summary?.otlp.export_errors).toBeGreaterThan(0);
+    const end = deliveryEnd(dir);
+    expect(end.delivered_spans).toBe(0);
+    expect(end.undelivered_spans).toEqual({ queue_full: SPANS - 2048, shutdown: 2048 });
   }, 120_000);
 
-  it.concurrent('collector down (closed port): files complete, one warning, drops counted', async () => {
+  it.concurrent('collector down (closed port): the same, with the refused connection as the cause', async () => {
     const r = await receiver('ok');
     const url = r.url;
     await r.close(); // nothing listens on this port any more
@@ -129,29 +155,39 @@ describe('forward failures never affect the files and are reported once', () => 
     });
     expect(run.code, run.stderr).toBe(0);
     expectCompleteFiles(dir, MONTHS, STAGES);
-    expect(otlpLines(run)).toEqual([expect.stringMatching(/spans could not be sent over OTLP \(ECONNREFUSED/)]);
-    expect(summary?.otlp.dropped_spans).toBeGreaterThan(0);
+    const lines = otlpLines(run);
+    expect(lines).toHaveLength(3);
+    expect(lines[0]).toMatch(/did not take \d+ spans \(ECONNREFUSED: connect ECONNREFUSED/);
+    expect(summary?.otlp.dropped_spans).toBe(SPANS - 2048);
     expect(summary?.otlp.export_errors).toBeGreaterThan(0);
+    expect(total(deliveryEnd(dir).undelivered_spans)).toBe(SPANS);
   }, 120_000);
 
   it.concurrent('collector hangs: shutdown() gives up after shutdownTimeoutMillis and the process exits soon after; files complete', async () => {
     const r = await receiver('hang');
-    // Default timeouts: shutdownTimeoutMillis 5000, OTLP export timeout 10000.
+    // Default timeouts: shutdownTimeoutMillis 5000, OTLP export timeout 80 % of it.
     const { run, dir } = await runPipeline('hang', r.url, base);
     expect(run.code, run.stderr).toBe(0);
     expectCompleteFiles(dir, MONTHS, STAGES);
     const done = run.stdout.match(/^pipeline done (\d+)$/m);
     const shut = run.stdout.match(/^SHUTDOWN_MS (\d+) (\d+)$/m);
     expect(done && shut, run.stdout).toBeTruthy();
-    // The OTLP export timeout defaults to 80 % of shutdownTimeoutMillis (5 s), so the hanging
-    // export is given up by the exporter itself, within shutdown()'s bound.
+    // The hanging exports are given up by the exporter itself (its timeout is 80 % of
+    // shutdownTimeoutMillis), and no new try starts that could not end in time.
     expect(Number(shut?.[1])).toBeLessThan(8000);
     // Measured from the end of the pipeline, not from process start (tsx start-up varies with
     // load): the process exits soon after shutdown() resolved, not when the hanging request would.
     expect(run.endedAtMs - Number(shut?.[2])).toBeLessThan(3000);
     expect(run.endedAtMs - Number(done?.[1])).toBeLessThan(10_000);
-    // Said once: either the export timed out, or shutdown() gave up waiting for the collector.
-    expect(otlpLines(run)).toHaveLength(1);
-    expect(otlpLines(run)[0]).toMatch(/spans could not be sent over OTLP|gave up waiting after 5000 ms/);
+    // Each kind said once: the exports that timed out, the queue that filled behind them, then what
+    // shutdown could not deliver (or gave up waiting for).
+    const kinds = [
+      /did not take \d+ spans \(Request timed out\)/,
+      /the forward queue is full/,
+      /spans could not be delivered|gave up waiting after 5000 ms/,
+    ];
+    const lines = otlpLines(run);
+    expect(lines.map((line) => kinds.findIndex((kind) => kind.test(line))).sort()).toEqual([0, 1, 2]);
+    expect(total(deliveryEnd(dir).undelivered_spans)).toBe(SPANS);
   }, 120_000);
 });

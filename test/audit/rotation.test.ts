@@ -152,14 +152,33 @@ describe('readAuditLog', () => {
     expect(invalid).toEqual([{ file: join(dir, STRUCTURED), line: 2, reason: expect.stringMatching(/not JSON/), text: torn }]);
   });
 
+  it('reads schema 1 and schema 2 records side by side (a folder written before and after an upgrade)', async () => {
+    const v2 = { schema_version: 2, trace_id: 'a'.repeat(32), span_id: 'b'.repeat(16), epoch_ms: 1704067200000.125 };
+    const dir = await folder({ [`${STRUCTURED}.1`]: line('A', 'old'), [STRUCTURED]: line('B', 'new', v2) });
+    const [old, fresh] = await collect(readAuditLog(dir));
+    expect(old).toMatchObject({ schema_version: 1, message: 'old' });
+    expect(old).not.toHaveProperty('epoch_ms');
+    expect(fresh).toMatchObject({ schema_version: 2, message: 'new', epoch_ms: 1704067200000.125 });
+  });
+
+  it('reads otlp_delivery.jsonl with file: delivery, and nothing when a folder has none', async () => {
+    const delivered = `${JSON.stringify({ schema_version: 2, record_type: 'delivered', timestamp: '2024-01-01T00:00:00.000Z', session_id: 'A', via: 'forward', endpoint: 'http://127.0.0.1:4318/v1/traces', span_ids: ['c'.repeat(16)] })}\n`;
+    const dir = await folder({ 'otlp_delivery.jsonl': delivered });
+    expect(await collect(readAuditLog(dir, { file: 'delivery' }))).toEqual([JSON.parse(delivered)]);
+    expect(await collect(readAuditLog(await folder({}), { file: 'delivery' }))).toEqual([]);
+    await expect(collect(readAuditLog(dir, { file: 'deliveries' as 'delivery' }))).rejects.toThrow(
+      /file "deliveries" is not one of structured, performance, delivery/,
+    );
+  });
+
   it('rejects a record of a newer schema_version with a clear error', async () => {
-    const dir = await folder({ [STRUCTURED]: line('A', 'a1') + line('A', 'a2', { schema_version: 2 }) });
+    const dir = await folder({ [STRUCTURED]: line('A', 'a1') + line('A', 'a2', { schema_version: 3 }) });
     const seen: string[] = [];
     await expect(
       (async () => {
         for await (const r of readAuditLog(dir)) seen.push(r.message);
       })(),
-    ).rejects.toThrow(/structured_processing\.jsonl:2 has schema_version 2, newer than this reader's 1; upgrade stagetrace/);
+    ).rejects.toThrow(/structured_processing\.jsonl:2 has schema_version 3, newer than this reader's 2; upgrade stagetrace/);
     expect(seen).toEqual(['a1']);
   });
 

@@ -38,10 +38,11 @@ it('npm run bench -- --quick runs every comparison and prints each result beside
     'report RSS',
     'report linearity',
     'summary sketch (heap)',
+    'outage memory',
   ]);
   for (const line of results) expect(line).toMatch(/target \S/);
   // The burst must lose no audit record even at the smallest size.
   expect(results.find((line) => line.includes('burst without loss'))).toMatch(/^PASS/);
   const json = run.stdout.split('\n').find((line) => line.startsWith('BENCH_JSON '));
-  expect(JSON.parse(json?.slice('BENCH_JSON '.length) ?? '[]')).toHaveLength(18);
+  expect(JSON.parse(json?.slice('BENCH_JSON '.length) ?? '[]')).toHaveLength(19);
 }, 200_000);

@@ -93,9 +93,10 @@ describe('the demo through a real Collector, Jaeger and Prometheus', () => {
       STAGETRACE_MEMORY_CRITICAL_MB: String(CRITICAL_MB),
     });
     runB = await runDemo('b', ['--months', '3', '--fail-month', '2024-02'], otlp);
-    // Spans to a closed port, metrics to the collector. A short export
-    // timeout, so the failures are counted before the run's last metric
-    // export rather than while it shuts down.
+    // Spans to a closed port, metrics to the collector. The forward retries
+    // until shutdown gives the spans up (reason `shutdown`); a short export
+    // timeout leaves time within shutdownTimeoutMillis for the run's last
+    // metric export, which counts them.
     const [closed] = (await freePorts(1)) as [number];
     runC = await runDemo('c', ['--months', '6'], {
       ...otlp,

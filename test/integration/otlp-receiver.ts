@@ -5,11 +5,14 @@ import { gunzipSync } from 'node:zlib';
 /**
  * How the receiver answers:
  * - `ok`: 200 with an empty JSON body, and the payload is stored;
- * - `unavailable`: 503 with `Retry-After: 1` (the exporters retry these);
+ * - `unavailable`: 503 with `Retry-After` ({@link OtlpReceiver.retryAfterSeconds}, default 1; the exporters retry these);
  * - `bad-request`: 400 (the exporters give up at once);
- * - `hang`: reads the request and never answers (until `close()`).
+ * - `hang`: reads the request and never answers (until `close()`);
+ * - `reset`: reads the request, then resets the connection without answering.
+ *
+ * {@link OtlpReceiver.refuse} stops listening altogether (connections are refused) until {@link OtlpReceiver.accept}.
  */
-export type ReceiverMode = 'ok' | 'unavailable' | 'bad-request' | 'hang';
+export type ReceiverMode = 'ok' | 'unavailable' | 'bad-request' | 'hang' | 'reset';
 
 export type OtlpPath = '/v1/traces' | '/v1/metrics';
 
@@ -115,6 +118,8 @@ export class OtlpReceiver {
   private readonly hanging = new Set<ServerResponse>();
   private readonly sockets = new Set<Socket>();
   private readonly waiters = new Set<() => void>();
+  /** The `Retry-After` of 503 answers, in seconds. */
+  retryAfterSeconds = 1;
 
   private constructor(
     private readonly server: Server,
@@ -202,7 +207,10 @@ export class OtlpReceiver {
         res.on('close', () => this.hanging.delete(res));
       } else if (mode === 'unavailable') {
         entry.status = 503;
-        res.writeHead(503, { 'content-type': 'text/plain', 'retry-after': '1' }).end('unavailable');
+        res.writeHead(503, { 'content-type': 'text/plain', 'retry-after': String(this.retryAfterSeconds) }).end('unavailable');
+      } else if (mode === 'reset') {
+        entry.status = undefined;
+        req.socket.resetAndDestroy();
       } else if (mode === 'bad-request') {
         entry.status = 400;
         res.writeHead(400, { 'content-type': 'text/plain' }).end('bad request');
@@ -311,6 +319,27 @@ export class OtlpReceiver {
   /** Forgets what was received (the mode stays). */
   clear(): void {
     this.requests.length = 0;
+  }
+
+  /** Stops listening (new connections are refused) and drops the open ones, keeping the port for {@link accept}. */
+  async refuse(): Promise<void> {
+    for (const res of this.hanging) res.destroy();
+    this.hanging.clear();
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const socket of this.sockets) socket.destroy();
+    await closed;
+  }
+
+  /** Listens again on the same port after {@link refuse}. */
+  async accept(): Promise<void> {
+    if (this.server.listening) return;
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.port, '127.0.0.1', () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
   }
 
   /** Answers nothing more: drops hanging requests and open connections, then stops listening. */

@@ -32,6 +32,7 @@ import {
   successEndLineFromParts,
 } from './audit-records.js';
 import { logFolderError, makeLogFolder } from './log-folder.js';
+import { endSpanFields, messageSpanFields, startSpanFields } from './span-fields.js';
 
 export interface AuditLogOptions {
   dir: string;
@@ -150,7 +151,9 @@ export class AuditLog implements RecordSink {
     this.#lookAtFolder(r.startMs, scope.kind === 'month');
     const { names, parts } = this.#partsOf(scope);
     this.human.append(`[${formatLocalTimestamp(r.startMs)}] [INFO] [${names.field}] ${names.startMessageEscaped}\n`);
-    this.structured.append(startLineFromParts(parts, r.startMs, r.context, toMb(r.rssBytes), scope.traceId, scope.spanId));
+    this.structured.append(
+      startLineFromParts(parts, r.startMs, r.context, toMb(r.rssBytes), scope.traceId, scope.spanId, startSpanFields(r)),
+    );
     this.written(r.startMs);
   }
 
@@ -193,6 +196,7 @@ export class AuditLog implements RecordSink {
         errorMessage: r.error?.message,
         traceId: scope?.traceId,
         spanId: scope?.spanId,
+        tail: messageSpanFields(r),
       }),
     );
     if (r.error) this.#errorBlock(r.atMs, sessionId, scope?.month, label, r.message, r.error, r.context, scope);
@@ -223,7 +227,10 @@ export class AuditLog implements RecordSink {
       this.human.append(text);
     }
     const context = contextJson(r.context, CONTEXT_PREFIX); // once for both records
-    this.structured.append(r.outcome === 'success' ? successEndLineFromParts(parts, r, context) : structuredEndLine(r, message, level));
+    const tail = endSpanFields(r);
+    this.structured.append(
+      r.outcome === 'success' ? successEndLineFromParts(parts, r, context, tail) : structuredEndLine(r, message, level, tail),
+    );
     this.performance.append(performanceLineFromParts(parts, r, context));
     if (r.outcome !== 'success') {
       const error: ErrorInfo = r.error ?? {

@@ -43,6 +43,8 @@ export interface StructuredFields {
   /** Only on `end`. */
   durationS?: number;
   outcome?: string;
+  /** Fields appended after `span_id` (see span-fields.ts), starting with a comma. */
+  tail?: string;
 }
 
 /** Epoch seconds with milliseconds (`1730736125.552`), the text `String()` gives, by integer arithmetic. */
@@ -58,11 +60,11 @@ export function structuredLine(f: StructuredFields): string {
   line += `,"context":${contextJson(f.attributes, CONTEXT_PREFIX)},"memory_mb":${num(f.memoryMb)},"has_error":${f.errorType !== undefined}`;
   if (f.errorType !== undefined) line += `,"error_type":${quote(f.errorType)},"error_message":${quote(f.errorMessage ?? '')}`;
   // Ids are lower-case hex: nothing to escape.
-  return `${line},"trace_id":${f.traceId === undefined ? 'null' : `"${f.traceId}"`},"span_id":${f.spanId === undefined ? 'null' : `"${f.spanId}"`}}\n`;
+  return `${line},"trace_id":${f.traceId === undefined ? 'null' : `"${f.traceId}"`},"span_id":${f.spanId === undefined ? 'null' : `"${f.spanId}"`}${f.tail ?? ''}}\n`;
 }
 
 /** The structured `end` line of an ended month or stage (any outcome). */
-export function structuredEndLine(r: ScopeEndRecord, message: string, level: string): string {
+export function structuredEndLine(r: ScopeEndRecord, message: string, level: string, tail = ''): string {
   const scope = r.scope;
   return structuredLine({
     recordType: scope.kind,
@@ -81,6 +83,7 @@ export function structuredEndLine(r: ScopeEndRecord, message: string, level: str
     spanId: scope.spanId,
     durationS: r.durationS,
     outcome: r.outcome,
+    tail,
   });
 }
 
@@ -175,13 +178,14 @@ export function startLineFromParts(
   memoryMb: number,
   traceId: string,
   spanId: string,
+  tail = '',
 ): string {
-  return `${p.head}${isoTimestamp(atMs)}","processing_time":${epochSeconds(atMs)}${p.startMid}${contextJson(attributes, CONTEXT_PREFIX)},"memory_mb":${num(memoryMb)},"has_error":false,"trace_id":"${traceId}","span_id":"${spanId}"}\n`;
+  return `${p.head}${isoTimestamp(atMs)}","processing_time":${epochSeconds(atMs)}${p.startMid}${contextJson(attributes, CONTEXT_PREFIX)},"memory_mb":${num(memoryMb)},"has_error":false,"trace_id":"${traceId}","span_id":"${spanId}"${tail}}\n`;
 }
 
 /** The structured `end` line of a successful scope, from cached parts. */
-export function successEndLineFromParts(p: RecordParts, r: ScopeEndRecord, context: string): string {
-  return `${p.head}${isoTimestamp(r.endMs)}","processing_time":${epochSeconds(r.endMs)}${p.endSuccessMid}${secondsJson(r.durationS)},"success_status":true,"outcome":"success","context":${context},"memory_mb":${mbJson(r.rssEndBytes)},"has_error":false,"trace_id":"${r.scope.traceId}","span_id":"${r.scope.spanId}"}\n`;
+export function successEndLineFromParts(p: RecordParts, r: ScopeEndRecord, context: string, tail = ''): string {
+  return `${p.head}${isoTimestamp(r.endMs)}","processing_time":${epochSeconds(r.endMs)}${p.endSuccessMid}${secondsJson(r.durationS)},"success_status":true,"outcome":"success","context":${context},"memory_mb":${mbJson(r.rssEndBytes)},"has_error":false,"trace_id":"${r.scope.traceId}","span_id":"${r.scope.spanId}"${tail}}\n`;
 }
 
 /** The performance_metrics.jsonl line of an ended stage or month, from cached parts. */

@@ -30,7 +30,16 @@ export interface RunningStack {
   services: ServiceProcess[];
   /** The services' exit status and last output, for failure messages. */
   describe(): string;
+  /** Stops the collector (SIGTERM: it drains what it holds), as a deploy or a node drain would. */
+  stopCollector(): Promise<void>;
+  /** Starts the collector again on the same ports and waits until it is healthy. */
+  startCollector(): Promise<void>;
   stop(): Promise<void>;
+}
+
+export interface StackOptions {
+  /** Start Prometheus too (default true); the delivery tests need only the collector and Jaeger. */
+  prometheus?: boolean;
 }
 
 const loopback = (port: number) => `127.0.0.1:${port}`;
@@ -40,10 +49,28 @@ const loopback = (port: number) => `127.0.0.1:${port}`;
  * health endpoint. On any failure the ones already started are stopped
  * before the error is thrown.
  */
-export async function startStack(tools: StackTools, workDir: string): Promise<RunningStack> {
+export async function startStack(tools: StackTools, workDir: string, options: StackOptions = {}): Promise<RunningStack> {
   const [jaegerOtlp, jaegerHttp, jaegerGrpc, jaegerHealth, otlpGrpc, otlpHttp, collectorHealth, exporter, collectorTelemetry, prometheus] =
     (await freePorts(10)) as [number, number, number, number, number, number, number, number, number, number];
   const services: ServiceProcess[] = [];
+  let collectorStarts = 0;
+  const startCollector = async () => {
+    collectorStarts++;
+    const collector = ServiceProcess.start('otelcol', tools.otelcol, ['--config', join(REPO_ROOT, SHIPPED.collectorConfig)], {
+      env: {
+        COLLECTOR_OTLP_GRPC_ENDPOINT: loopback(otlpGrpc),
+        COLLECTOR_OTLP_HTTP_ENDPOINT: loopback(otlpHttp),
+        COLLECTOR_HEALTH_ENDPOINT: loopback(collectorHealth),
+        COLLECTOR_PROMETHEUS_ENDPOINT: loopback(exporter),
+        COLLECTOR_TELEMETRY_HOST: '127.0.0.1',
+        COLLECTOR_TELEMETRY_PORT: String(collectorTelemetry),
+        COLLECTOR_JAEGER_ENDPOINT: loopback(jaegerOtlp),
+      },
+      logFile: join(workDir, collectorStarts === 1 ? 'otelcol.log' : `otelcol-${collectorStarts}.log`),
+    });
+    services.push(collector);
+    await collector.waitHealthy(`http://${loopback(collectorHealth)}/`);
+  };
   const stack: RunningStack = {
     otlpHttpUrl: `http://${loopback(otlpHttp)}`,
     jaegerUrl: `http://${loopback(jaegerHttp)}`,
@@ -51,6 +78,10 @@ export async function startStack(tools: StackTools, workDir: string): Promise<Ru
     exporterUrl: `http://${loopback(exporter)}/metrics`,
     services,
     describe: () => services.map((s) => s.describe()).join('\n'),
+    startCollector,
+    stopCollector: async () => {
+      await Promise.all(services.filter((s) => s.name === 'otelcol' && s.exitInfo === undefined).map((s) => s.stop()));
+    },
     stop: async () => {
       await Promise.all(services.map((s) => s.stop()));
     },
@@ -68,20 +99,8 @@ export async function startStack(tools: StackTools, workDir: string): Promise<Ru
     services.push(jaeger);
     await jaeger.waitHealthy(`http://${loopback(jaegerHealth)}/status`);
 
-    const collector = ServiceProcess.start('otelcol', tools.otelcol, ['--config', join(REPO_ROOT, SHIPPED.collectorConfig)], {
-      env: {
-        COLLECTOR_OTLP_GRPC_ENDPOINT: loopback(otlpGrpc),
-        COLLECTOR_OTLP_HTTP_ENDPOINT: loopback(otlpHttp),
-        COLLECTOR_HEALTH_ENDPOINT: loopback(collectorHealth),
-        COLLECTOR_PROMETHEUS_ENDPOINT: loopback(exporter),
-        COLLECTOR_TELEMETRY_HOST: '127.0.0.1',
-        COLLECTOR_TELEMETRY_PORT: String(collectorTelemetry),
-        COLLECTOR_JAEGER_ENDPOINT: loopback(jaegerOtlp),
-      },
-      logFile: join(workDir, 'otelcol.log'),
-    });
-    services.push(collector);
-    await collector.waitHealthy(`http://${loopback(collectorHealth)}/`);
+    await startCollector();
+    if (options.prometheus === false) return stack;
 
     // Prometheus reads no environment: its unchanged configuration is copied
     // next to a targets file naming this collector (the shipped targets file

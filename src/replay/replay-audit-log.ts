@@ -1,0 +1,243 @@
+import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
+import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { resolveConfig } from '../config/resolve-config.js';
+import { createTraceExporter } from '../setup/components.js';
+import { DeliveryJournal } from '../sinks/audit/delivery-journal.js';
+import { type PlannedSession, planReplay } from './replay-plan.js';
+import { rebuildSpans } from './span-rebuild.js';
+
+export interface ReplayOptions {
+  /** Only this session (default: every session in the folder). */
+  session?: string;
+  /**
+   * Where to send: a base URL to which `/v1/traces` is appended, like
+   * `OTEL_EXPORTER_OTLP_ENDPOINT`. Default: `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`
+   * or `OTEL_EXPORTER_OTLP_ENDPOINT` when set, else the traces URL the run itself sent to.
+   */
+  endpoint?: string;
+  /**
+   * Per request, the exporter's retries included. Default: `OTEL_EXPORTER_OTLP_TRACES_TIMEOUT` or
+   * `OTEL_EXPORTER_OTLP_TIMEOUT`, else 4000. Headers, protocol and compression come from the
+   * `OTEL_EXPORTER_OTLP_*` variables, as for the run.
+   */
+  timeoutMillis?: number;
+  /** Spans per request. Default 512. */
+  batchSize?: number;
+}
+
+/** What replay did for one session. */
+export interface ReplaySessionResult {
+  sessionId: string;
+  /** Where its spans went; undefined when nothing was to be sent. */
+  endpoint: string | undefined;
+  /** Spans sent now (and recorded as delivered). */
+  sent: number;
+  /** Of those, spans the run never ended (its process was killed), sent as `interrupted`. */
+  closedByReplay: number;
+  /** Spans the collector had acknowledged before: not sent again. */
+  alreadyDelivered: number;
+  /** Spans the run's sampler left out of export: not sent. */
+  notSampled: number;
+  /** Spans written by a stagetrace older than audit schema 2: they lack what a rebuild needs. */
+  notReplayable: number;
+  /** Why the session was not replayed at all, if it was not. */
+  skipped?: 'no-otlp' | 'running';
+}
+
+export interface ReplayResult {
+  sessions: ReplaySessionResult[];
+  /** Spans sent, all sessions together. */
+  sent: number;
+}
+
+/** Why a replay stopped; `message` is one line. */
+export type ReplayErrorKind = 'files' | 'endpoint';
+
+export class ReplayError extends Error {
+  override readonly name = 'ReplayError';
+  constructor(
+    readonly kind: ReplayErrorKind,
+    message: string,
+    /** What was sent (and recorded) before it stopped. */
+    readonly partial: ReplayResult,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/**
+ * Sends the months and stages of a log folder that the collector never
+ * acknowledged — with their original trace, span and parent ids, times,
+ * attributes, events and status — and records them in otlp_delivery.jsonl
+ * as delivered, so a second replay sends nothing. The answer to "the
+ * collector was down during the run".
+ *
+ * Only sessions that forwarded spans over OTLP are replayed (the others
+ * had nothing to deliver), and not one whose process still runs on this
+ * host. A month or stage whose process was killed before it ended is sent
+ * as `interrupted`, ending at the last instant its session recorded. Only
+ * stagetrace's own spans are in the files: spans of other instrumentations
+ * cannot be replayed.
+ *
+ * Rejects with a {@link ReplayError}: `files` (no such folder or session, a
+ * file that cannot be read or written) or `endpoint` (the collector could
+ * not be reached or refused; batches it took before are recorded, the rest
+ * are sent by the next replay).
+ *
+ * @example
+ * const result = await replayAuditLog('logs', { session: '20250104_020000_a1b2c3', endpoint: 'http://localhost:4318' });
+ * console.log(`${result.sent} spans sent`);
+ */
+export async function replayAuditLog(dir: string, options: ReplayOptions = {}): Promise<ReplayResult> {
+  const result: ReplayResult = { sessions: [], sent: 0 };
+  let plans: PlannedSession[];
+  try {
+    plans = await planReplay(dir, options.session);
+  } catch (error) {
+    throw new ReplayError('files', `stagetrace: replay: ${oneLine(error).replace(/^replay: /, '')}`, result, { cause: error });
+  }
+  let journal: Journal | undefined;
+  try {
+    for (const plan of plans) {
+      const session: ReplaySessionResult = {
+        sessionId: plan.sessionId,
+        endpoint: undefined,
+        sent: 0,
+        closedByReplay: 0,
+        alreadyDelivered: plan.alreadyDelivered,
+        notSampled: plan.notSampled,
+        notReplayable: plan.notReplayable,
+      };
+      result.sessions.push(session);
+      if (plan.delivery === undefined) session.skipped = 'no-otlp';
+      else if (plan.running) session.skipped = 'running';
+      if (session.skipped !== undefined || plan.spans.length === 0) continue;
+
+      const { exporter, url } = exporterFor(plan, options, result);
+      session.endpoint = url;
+      journal ??= openJournal(dir, result);
+      const spans = await rebuildSpans(plan);
+      const open = new Set(plan.spans.filter((s) => s.end === undefined).map((s) => s.spanId));
+      try {
+        const size = options.batchSize ?? 512;
+        for (let i = 0; i < spans.length; i += size) {
+          const batch = spans.slice(i, i + size);
+          const answer = await send(exporter, batch);
+          if (answer.code !== ExportResultCode.SUCCESS) {
+            const done = result.sent === 0 ? 'nothing was sent' : `${result.sent} spans were sent and recorded before`;
+            throw new ReplayError(
+              'endpoint',
+              `stagetrace: replay: the collector at ${url} did not take session ${plan.sessionId}'s spans (${describe(answer.error)}); ${done}. Run replay again once it answers.`,
+              result,
+              { cause: answer.error },
+            );
+          }
+          const ids = batch.map((s) => s.spanContext().spanId);
+          record(journal, plan.sessionId, ids, url, result);
+          session.sent += ids.length;
+          result.sent += ids.length;
+          for (const id of ids) if (open.has(id)) session.closedByReplay++;
+        }
+      } finally {
+        await exporter.shutdown().catch(() => undefined);
+      }
+    }
+  } finally {
+    journal?.journal.close();
+  }
+  return result;
+}
+
+/** The delivery journal, and the last write that failed (replay must know before it sends more). */
+interface Journal {
+  journal: DeliveryJournal;
+  failure: unknown;
+}
+
+function exporterFor(plan: PlannedSession, options: ReplayOptions, result: ReplayResult): { exporter: SpanExporter; url: string } {
+  const env = process.env;
+  const fromEnv = Boolean(env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim() || env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim());
+  const otlp = options.endpoint !== undefined ? { endpoint: options.endpoint } : fromEnv ? {} : { tracesEndpoint: plan.delivery?.endpoint };
+  let config: ReturnType<typeof resolveConfig>;
+  try {
+    config = resolveConfig(
+      { otlp: { ...otlp, timeoutMillis: options.timeoutMillis }, logDir: false, console: false, hostMetrics: false },
+      env,
+    );
+  } catch (error) {
+    throw new ReplayError('endpoint', `stagetrace: replay: ${oneLine(error)}`, result, { cause: error });
+  }
+  const exporter = createTraceExporter(config.otlp);
+  if (config.otlp === undefined || exporter === undefined) {
+    throw new ReplayError(
+      'endpoint',
+      'stagetrace: replay: no OTLP endpoint: pass --endpoint (or set OTEL_EXPORTER_OTLP_ENDPOINT).',
+      result,
+    );
+  }
+  return { exporter, url: config.otlp.tracesUrl };
+}
+
+function openJournal(dir: string, result: ReplayResult): Journal {
+  const state: Journal = {
+    journal: new DeliveryJournal({
+      dir,
+      maxFileBytes: 64 * 1024 * 1024,
+      maxFiles: 10,
+      onWriteError: (_file, error) => {
+        state.failure = error;
+      },
+    }),
+    failure: undefined,
+  };
+  try {
+    state.journal.open();
+  } catch (error) {
+    throw new ReplayError('files', `stagetrace: replay: cannot write ${state.journal.path}: ${oneLine(error)}; nothing was sent.`, result, {
+      cause: error,
+    });
+  }
+  return state;
+}
+
+/** Records a delivered batch; if that fails, replay stops: sending more would make a later replay send them twice. */
+function record(j: Journal, sessionId: string, ids: string[], url: string, result: ReplayResult): void {
+  j.journal.delivered(sessionId, ids, 'replay', url);
+  if (j.failure === undefined) return;
+  throw new ReplayError(
+    'files',
+    `stagetrace: replay: ${ids.length} spans reached ${url} but could not be recorded in ${j.journal.path} (${oneLine(j.failure)}); a later replay would send them again.`,
+    result,
+    { cause: j.failure },
+  );
+}
+
+function send(exporter: SpanExporter, spans: ReadableSpan[]): Promise<ExportResult> {
+  return new Promise((resolve) => {
+    try {
+      exporter.export(spans, resolve);
+    } catch (error) {
+      resolve({ code: ExportResultCode.FAILED, error: error instanceof Error ? error : new Error(String(error)) });
+    }
+  });
+}
+
+function describe(error: unknown): string {
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code;
+    return oneLine(code === undefined ? error.message : `${code}: ${error.message}`);
+  }
+  return oneLine(error);
+}
+
+/** A message on one line, without the `stagetrace: ` its source may have put in front. */
+function oneLine(value: unknown): string {
+  const text = value instanceof Error ? value.message : String(value);
+  const line = text
+    .split('\n')
+    .map((part) => part.trim())
+    .filter((part) => part !== '')
+    .join(' ');
+  return line.startsWith('stagetrace: ') ? line.slice('stagetrace: '.length) : line;
+}

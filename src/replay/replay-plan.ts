@@ -1,0 +1,259 @@
+import { existsSync } from 'node:fs';
+import { hostname } from 'node:os';
+import type { Attributes } from '@opentelemetry/api';
+import { CONTEXT_PREFIX, type Outcome } from '../model/attribute-names.js';
+import type { DeliverySessionRecord, StructuredRecord } from '../model/audit-schema.js';
+import { secondsBetween } from '../model/clock.js';
+import type { ErrorInfo } from '../model/error-info.js';
+import type { SpanEndFacts } from '../model/span-facts.js';
+import { readAuditLog } from '../report/read-audit-log.js';
+
+/**
+ * What `stagetrace replay` will send, read from a log folder: per session
+ * that forwarded spans over OTLP, each of its months and stages that the
+ * collector did not acknowledge, with everything the run's span carried.
+ */
+
+/** An event of a span, in the order the run added it. */
+export type PlannedEvent =
+  | { kind: 'log'; atMs: number; level: string; message: string; context: Attributes; error: PlannedError | undefined }
+  | { kind: 'memory'; atMs: number; level: string; direction: string; rssBytes: number; thresholdBytes: number };
+
+export interface PlannedError extends Pick<ErrorInfo, 'type' | 'message'> {
+  /** The stack with its causes, as the exception event has it. */
+  stack: string;
+}
+
+/** The end of a span as its end record has it. */
+export interface PlannedEnd extends SpanEndFacts {
+  endMs: number;
+  context: Attributes;
+  /** `error` with its stack. */
+  exception: PlannedError | undefined;
+}
+
+/** One month or stage span to rebuild. */
+export interface PlannedSpan {
+  kind: 'month' | 'stage';
+  /** The span name: `month`, or the stage's name. */
+  name: string;
+  month: string | undefined;
+  traceId: string;
+  spanId: string;
+  parentSpanId: string | undefined;
+  startMs: number;
+  rssStartBytes: number;
+  heapStartBytes: number;
+  /** The caller's context when it started (attributes under `stagetrace.context.`). */
+  startContext: Attributes;
+  events: PlannedEvent[];
+  /** Undefined for a span whose process ended before it did (see {@link PlannedSession.closedAtMs}). */
+  end: PlannedEnd | undefined;
+}
+
+export interface PlannedSession {
+  sessionId: string;
+  /** Who the spans are from (otlp_delivery.jsonl); undefined when the session forwarded nothing. */
+  delivery: DeliverySessionRecord | undefined;
+  /** The forward shut down (a `session_end` record). */
+  ended: boolean;
+  /** The session's process still runs on this host: it is not replayed (its own forward may still send). */
+  running: boolean;
+  /** Spans to send: sampled, not acknowledged, rebuildable. */
+  spans: PlannedSpan[];
+  /** Spans the collector acknowledged already. */
+  alreadyDelivered: number;
+  /** Spans the sampler left out of export. */
+  notSampled: number;
+  /** Spans written by stagetrace before schema 2, which lack what a rebuild needs. */
+  notReplayable: number;
+  /** The session's last recorded instant: where spans its process never ended are closed. */
+  closedAtMs: number;
+}
+
+interface Building {
+  span: Partial<PlannedSpan> & { events: PlannedEvent[] };
+  sampled: boolean;
+  old: boolean;
+  started: boolean;
+}
+
+const OUTCOMES = new Set<string>(['success', 'failure', 'interrupted']);
+
+function withPrefix(context: Record<string, unknown> | undefined): Attributes {
+  const out: Attributes = {};
+  if (context === undefined || context === null) return out;
+  for (const [key, value] of Object.entries(context)) {
+    // JSON has no NaN or Infinity: such values were written as null and cannot be rebuilt.
+    if (value !== null && value !== undefined) out[CONTEXT_PREFIX + key] = value as Attributes[string];
+  }
+  return out;
+}
+
+function errorOf(r: StructuredRecord): PlannedError | undefined {
+  if (!r.has_error || r.error_stack === undefined) return undefined;
+  return { type: r.error_type ?? 'Error', message: r.error_message ?? '', stack: r.error_stack };
+}
+
+/** Is the process that wrote `session` alive on this host? */
+function stillRunning(session: DeliverySessionRecord | undefined): boolean {
+  if (session === undefined || session.host_name !== hostname() || session.pid === process.pid) return false;
+  try {
+    process.kill(session.pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Reads a log folder into what replay sends, per session that forwarded spans; `sessionId` picks one. */
+export async function planReplay(dir: string, sessionId?: string): Promise<PlannedSession[]> {
+  if (!existsSync(dir)) throw new Error(`stagetrace: replay: folder ${JSON.stringify(dir)} does not exist.`);
+  const deliveries = new Map<string, DeliverySessionRecord>();
+  const ended = new Set<string>();
+  const acknowledged = new Set<string>();
+  for await (const r of readAuditLog(dir, { file: 'delivery', sessionId })) {
+    if (r.record_type === 'session') {
+      if (!deliveries.has(r.session_id)) deliveries.set(r.session_id, r);
+    } else if (r.record_type === 'delivered') {
+      for (const id of r.span_ids) acknowledged.add(`${r.session_id}/${id}`);
+    } else if (r.record_type === 'session_end') {
+      ended.add(r.session_id);
+    }
+  }
+
+  const sessions = new Map<string, { spans: Map<string, Building>; lastMs: number }>();
+  const spanOf = (sid: string, spanId: string): Building => {
+    let session = sessions.get(sid);
+    if (session === undefined) {
+      session = { spans: new Map(), lastMs: 0 };
+      sessions.set(sid, session);
+    }
+    let b = session.spans.get(spanId);
+    if (b === undefined) {
+      b = { span: { spanId, events: [] }, sampled: true, old: false, started: false };
+      session.spans.set(spanId, b);
+    }
+    return b;
+  };
+
+  for await (const r of readAuditLog(dir, { sessionId })) {
+    // Only sessions that forwarded spans have anything the collector missed.
+    if (!deliveries.has(r.session_id)) {
+      if (!sessions.has(r.session_id)) sessions.set(r.session_id, { spans: new Map(), lastMs: 0 });
+      continue;
+    }
+    const session = sessions.get(r.session_id) ?? { spans: new Map(), lastMs: 0 };
+    sessions.set(r.session_id, session);
+    if (typeof r.epoch_ms === 'number' && r.epoch_ms > session.lastMs) session.lastMs = r.epoch_ms;
+    if (r.span_id === null || r.trace_id === null) continue;
+
+    if (r.record_type === 'message') {
+      if (typeof r.epoch_ms !== 'number') continue; // schema 1: no event time to rebuild
+      const memory = r.memory_event;
+      if (memory !== undefined) {
+        for (const id of memory.span_ids) {
+          spanOf(r.session_id, id).span.events.push({
+            kind: 'memory',
+            atMs: memory.epoch_ms,
+            level: memory.level,
+            direction: memory.direction,
+            rssBytes: memory.rss_bytes,
+            thresholdBytes: memory.threshold_bytes,
+          });
+        }
+      }
+      spanOf(r.session_id, r.span_id).span.events.push({
+        kind: 'log',
+        atMs: r.epoch_ms,
+        level: r.level,
+        message: r.message,
+        context: withPrefix(r.context),
+        error: errorOf(r),
+      });
+      continue;
+    }
+
+    const b = spanOf(r.session_id, r.span_id);
+    const s = b.span;
+    s.kind = r.record_type === 'month' ? 'month' : 'stage';
+    s.name = r.record_type === 'month' ? 'month' : (r.stage ?? '');
+    s.month = r.month ?? undefined;
+    s.traceId = r.trace_id;
+    if (r.sampled === false) b.sampled = false;
+    if (r.stage_event === 'start') {
+      if (typeof r.epoch_ms !== 'number') {
+        b.old = true;
+        continue;
+      }
+      b.started = true;
+      s.parentSpanId = r.parent_span_id ?? undefined;
+      s.startMs = r.epoch_ms;
+      s.rssStartBytes = r.rss_bytes ?? 0;
+      s.heapStartBytes = r.heap_used_bytes ?? 0;
+      s.startContext = withPrefix(r.context);
+    } else if (r.stage_event === 'end') {
+      if (typeof r.epoch_ms !== 'number' || typeof r.start_epoch_ms !== 'number' || !OUTCOMES.has(String(r.outcome))) {
+        b.old = true;
+        continue;
+      }
+      const startMs = r.start_epoch_ms;
+      const durationS = secondsBetween(startMs, r.epoch_ms);
+      const thresholdS = r.threshold_s ?? undefined;
+      const exception = errorOf(r);
+      s.parentSpanId = r.parent_span_id ?? undefined;
+      s.startMs = startMs;
+      s.rssStartBytes = r.rss_start_bytes ?? 0;
+      s.heapStartBytes = r.heap_start_bytes ?? 0;
+      s.end = {
+        endMs: r.epoch_ms,
+        durationS,
+        outcome: r.outcome as Outcome,
+        slow: thresholdS !== undefined && durationS > thresholdS,
+        thresholdS,
+        error: exception === undefined ? undefined : { type: exception.type, message: exception.message, stack: undefined, causes: [] },
+        exception,
+        reason: r.reason,
+        rssStartBytes: r.rss_start_bytes ?? 0,
+        rssEndBytes: r.rss_end_bytes ?? 0,
+        rssPeakBytes: r.rss_peak_bytes ?? 0,
+        heapStartBytes: r.heap_start_bytes ?? 0,
+        heapEndBytes: r.heap_end_bytes ?? 0,
+        context: withPrefix(r.context),
+      };
+    }
+  }
+
+  if (sessionId !== undefined && !sessions.has(sessionId)) {
+    throw new Error(`stagetrace: replay: no session ${JSON.stringify(sessionId)} in ${JSON.stringify(dir)}.`);
+  }
+
+  const out: PlannedSession[] = [];
+  for (const [sid, session] of sessions) {
+    const planned: PlannedSession = {
+      sessionId: sid,
+      delivery: deliveries.get(sid),
+      ended: ended.has(sid),
+      running: !ended.has(sid) && stillRunning(deliveries.get(sid)),
+      spans: [],
+      alreadyDelivered: 0,
+      notSampled: 0,
+      notReplayable: 0,
+      closedAtMs: session.lastMs,
+    };
+    for (const b of session.spans.values()) {
+      const s = b.span;
+      // Known only from messages or memory events (its own records rotated away): nothing to rebuild it from.
+      if (s.kind === undefined) continue;
+      if (!b.sampled) planned.notSampled++;
+      else if (acknowledged.has(`${sid}/${s.spanId}`)) planned.alreadyDelivered++;
+      else if (b.old || s.startMs === undefined || (s.end === undefined && !b.started)) planned.notReplayable++;
+      else {
+        s.startContext ??= s.end?.context ?? {};
+        planned.spans.push(s as PlannedSpan);
+      }
+    }
+    out.push(planned);
+  }
+  return out;
+}

@@ -1,0 +1,141 @@
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import type { ResolvedConfig } from '../config/options.js';
+import type { ForwardDropReason, ForwardReporter } from '../export/forward-span-processor.js';
+import { INSTRUMENTATION_SCOPE, type SessionBundle } from './session-factory.js';
+
+const MiB = 1024 * 1024;
+
+/**
+ * What happens to the spans the forward sends, told to the session: drops
+ * and failed exports are counted (session summary, the dropped-spans
+ * metric) and said once each on stderr with what to do; deliveries of
+ * stagetrace's own spans go to otlp_delivery.jsonl, and so does what the
+ * forward gave up when it shuts down.
+ */
+export class SessionForwardReporter implements ForwardReporter {
+  readonly #bundle: SessionBundle;
+  readonly #config: ResolvedConfig;
+  readonly #endpoint: string;
+  #sessionWritten = false;
+  #delivered = 0;
+  readonly #undelivered: Partial<Record<ForwardDropReason, number>> = {};
+
+  constructor(bundle: SessionBundle, config: ResolvedConfig) {
+    this.#bundle = bundle;
+    this.#config = config;
+    this.#endpoint = config.otlp?.tracesUrl ?? '';
+  }
+
+  /** The command that sends what the collector did not get, or why there is none. */
+  #replayHint(): string {
+    const dir = this.#bundle.audit?.dir;
+    if (dir === undefined) return 'there are no audit files to replay them from (logDir is off)';
+    return `they are in the audit files: \`stagetrace replay ${quoteArg(dir)} --session ${this.#config.sessionId}\` sends them once the collector is back`;
+  }
+
+  started(span: ReadableSpan): void {
+    if (this.#sessionWritten || span.instrumentationScope.name !== INSTRUMENTATION_SCOPE) return;
+    this.#sessionWritten = true;
+    const journal = this.#bundle.delivery;
+    if (journal === undefined) return;
+    const write = () =>
+      journal.session({
+        sessionId: this.#config.sessionId,
+        endpoint: this.#endpoint,
+        resource: span.resource.attributes,
+        scopeName: span.instrumentationScope.name,
+        scopeVersion: span.instrumentationScope.version,
+      });
+    // Host and process detectors may still be settling (host.id is read asynchronously).
+    if (span.resource.asyncAttributesPending && span.resource.waitForAsyncAttributes) {
+      void span.resource.waitForAsyncAttributes().then(write, write);
+    } else {
+      write();
+    }
+  }
+
+  delivered(spans: readonly ReadableSpan[]): void {
+    const ids: string[] = [];
+    for (const span of spans) if (span.instrumentationScope.name === INSTRUMENTATION_SCOPE) ids.push(span.spanContext().spanId);
+    this.#delivered += ids.length;
+    try {
+      this.#bundle.delivery?.delivered(this.#config.sessionId, ids, 'forward', this.#endpoint);
+    } catch (error) {
+      this.#bundle.reporter.internalError('recording a delivery', error);
+    }
+  }
+
+  retrying(count: number, retryInMillis: number, error: unknown): void {
+    const { reporter } = this.#bundle;
+    reporter.counts.otlpExportErrors++;
+    const otlp = this.#config.otlp;
+    const bound = otlp ? ` (up to ${otlp.maxQueueSpans} spans, ${formatMiB(otlp.maxQueueBytes)})` : '';
+    reporter.sayOnce(
+      'otlp-retry',
+      `the collector at ${origin(this.#endpoint)} did not take ${count} spans (${describeError(error)}); they wait in the forward queue${bound} and are sent again in ${(retryInMillis / 1000).toFixed(1)} s, then with growing waits while it fails. Further failures are counted in the session summary.`,
+    );
+  }
+
+  dropped(count: number, reason: ForwardDropReason, error?: unknown): void {
+    const { reporter, metrics } = this.#bundle;
+    this.#undelivered[reason] = (this.#undelivered[reason] ?? 0) + count;
+    if (reason === 'rejected') reporter.counts.otlpExportErrors++;
+    try {
+      metrics.droppedSpans(count, reason);
+    } catch {
+      // Counting must not fail the export path.
+    }
+    const otlp = this.#config.otlp;
+    let text: string;
+    switch (reason) {
+      case 'queue_full':
+        text = `the forward queue is full (${otlp?.maxQueueSpans} spans or ${formatMiB(otlp?.maxQueueBytes ?? 0)}; otlp.maxQueueSpans, otlp.maxQueueBytes) while the collector at ${origin(this.#endpoint)} is away: newer spans are not forwarded, and ${this.#replayHint()}.`;
+        break;
+      case 'rejected':
+        text = `the collector at ${origin(this.#endpoint)} refused spans (${describeError(error)}) and would refuse them again, so they are not retried; ${this.#replayHint()}.`;
+        break;
+      case 'shutdown':
+        text = `${count} spans could not be delivered to ${origin(this.#endpoint)} within shutdownTimeoutMillis (${this.#config.shutdownTimeoutMillis} ms); ${this.#replayHint()}.`;
+        break;
+    }
+    reporter.problem('otlpDroppedSpans', `otlp-drop:${reason}`, text, count);
+  }
+
+  /** Writes what the forward delivered and gave up, once it has shut down. */
+  finish(): void {
+    try {
+      this.#bundle.delivery?.end(this.#config.sessionId, this.#delivered, this.#undelivered);
+    } catch (error) {
+      this.#bundle.reporter.internalError('recording the end of delivery', error);
+    }
+  }
+}
+
+function formatMiB(bytes: number): string {
+  return bytes >= MiB ? `${Number((bytes / MiB).toFixed(1))} MiB` : `${Math.round(bytes / 1024)} KiB`;
+}
+
+function origin(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return url;
+  }
+}
+
+function describeError(error: unknown): string {
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code;
+    return code === undefined ? error.message : `${code}: ${error.message}`;
+  }
+  return String(error);
+}
+
+/** A path as a shell argument: quoted when it holds anything but safe characters. */
+function quoteArg(path: string): string {
+  for (let i = 0; i < path.length; i++) {
+    const c = path[i] as string;
+    if (!/[A-Za-z0-9_./:@%+=,-]/.test(c)) return `'${path.replaceAll("'", "'\\''")}'`;
+  }
+  return path;
+}
