@@ -1,4 +1,4 @@
-import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 
 /** Spans taken from the queue for one export, with their estimated bytes. */
 export interface SpanBatch {

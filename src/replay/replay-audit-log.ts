@@ -1,5 +1,5 @@
 import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
-import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
+import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
 import { resolveConfig } from '../config/resolve-config.js';
 import { createTraceExporter } from '../setup/components.js';
 import { DeliveryJournal } from '../sinks/audit/delivery-journal.js';

@@ -1,12 +1,6 @@
 import { type Attributes, ROOT_CONTEXT, SpanKind, SpanStatusCode, TraceFlags, trace } from '@opentelemetry/api';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import {
-  AlwaysOnSampler,
-  BasicTracerProvider,
-  type IdGenerator,
-  type ReadableSpan,
-  type SpanProcessor,
-} from '@opentelemetry/sdk-trace-base';
+import { AlwaysOnSampler, type IdGenerator, type ReadableSpan, type SpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import * as A from '../model/attribute-names.js';
 import type { DeliverySessionRecord } from '../model/audit-schema.js';
 import { secondsBetween } from '../model/clock.js';
@@ -60,7 +54,7 @@ export async function rebuildSpans(session: PlannedSession): Promise<ReadableSpa
   };
   const ids = new RecordedIds();
   const delivery = session.delivery;
-  const provider = new BasicTracerProvider({
+  const provider = new TracerProvider({
     resource: resourceFromAttributes(resourceOf(delivery, session.sessionId)),
     idGenerator: ids,
     sampler: new AlwaysOnSampler(),
@@ -77,7 +71,7 @@ function resourceOf(delivery: DeliverySessionRecord | undefined, sessionId: stri
   return { 'service.instance.id': sessionId };
 }
 
-function rebuildOne(tracer: ReturnType<BasicTracerProvider['getTracer']>, ids: RecordedIds, p: PlannedSpan, session: PlannedSession): void {
+function rebuildOne(tracer: ReturnType<TracerProvider['getTracer']>, ids: RecordedIds, p: PlannedSpan, session: PlannedSession): void {
   ids.traceId = p.traceId;
   ids.spanId = p.spanId;
   const parent =

@@ -1,4 +1,4 @@
-import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import type { ResolvedConfig } from '../config/options.js';
 import type { ForwardDropReason, ForwardReporter } from '../export/forward-span-processor.js';
 import { INSTRUMENTATION_SCOPE, type SessionBundle } from './session-factory.js';

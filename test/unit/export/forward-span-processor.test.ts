@@ -7,7 +7,7 @@
  * test/integration/delivery.test.ts.
  */
 import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
-import { BasicTracerProvider, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { type ReadableSpan, type SpanExporter, TracerProvider } from '@opentelemetry/sdk-trace';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type ForwardDropReason, ForwardSpanProcessor } from '../../../src/export/forward-span-processor.js';
 
@@ -75,7 +75,7 @@ function setup(options: ConstructorParameters<typeof ForwardSpanProcessor>[2] = 
     // Jitter fixed at its middle: waits are 75 % of the ceiling.
     { scheduledDelayMillis: 1000, backoff: { initialMillis: 1000, maxMillis: 8000, random: () => 0.5 }, ...options },
   );
-  const provider = new BasicTracerProvider({ spanProcessors: [processor] });
+  const provider = new TracerProvider({ spanProcessors: [processor] });
   const tracer = provider.getTracer('test');
   let n = 0;
   /** Ends `count` spans named s1, s2, … */
