@@ -20,10 +20,17 @@ function printTable(report, heading) {
         .map((line) => JSON.parse(line))
     : [];
   rows.sort((a, b) => a.row.localeCompare(b.row));
-  console.log(`\n${heading}`);
-  console.log('| fault | added delay, median (ms) | added delay, worst (ms) | lost | duplicated | secrets leaked |');
-  console.log('|---|---|---|---|---|---|');
-  for (const r of rows) console.log(`| ${r.row} | ${r.addedMs} | ${r.maxAddedMs} | ${r.lost} | ${r.duplicated} | ${r.leaked} |`);
+  const runs = rows[0]?.repeat ?? 1;
+  console.log(`\n${heading}; ${runs} run${runs === 1 ? '' : 's'} per fault (medians, and the worst of the fault's own delay):`);
+  console.log(
+    '| fault | end to end (ms) | of which start() (ms) | after start() or the signal (ms), median / worst | lost | duplicated | secrets leaked |',
+  );
+  console.log('|---|---|---|---|---|---|---|');
+  for (const r of rows) {
+    console.log(
+      `| ${r.row} | ${r.endToEndMs} | ${r.startMs} | ${r.addedMs} / ${r.maxAddedMs} | ${r.lost} | ${r.duplicated} | ${r.leaked} |`,
+    );
+  }
   if (rows.length === 0) console.log('(no rows: the matrix did not run)');
 }
 
@@ -35,7 +42,7 @@ if (process.argv[2] === '--report') {
     console.error('usage: node scripts/reliability-measure.mjs --report <file written through STAGETRACE_RELIABILITY_REPORT>');
     process.exit(2);
   }
-  printTable(report, `Fault matrix, one run per fault (${machine()}):`);
+  printTable(report, `Fault matrix (${machine()})`);
   process.exit(0);
 }
 
@@ -51,6 +58,6 @@ const run = spawnSync(process.execPath, ['node_modules/vitest/vitest.mjs', 'run'
   stdio: 'inherit',
   env: { ...process.env, STAGETRACE_RELIABILITY_REPEAT: String(repeat), STAGETRACE_RELIABILITY_REPORT: report },
 });
-printTable(report, `${machine()}, load average ${load} at the start; ${repeat} runs per fault:`);
+printTable(report, `${machine()}, load average ${load} at the start`);
 rmSync(dir, { recursive: true, force: true });
 process.exit(run.status ?? 1);

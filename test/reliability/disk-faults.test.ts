@@ -10,6 +10,7 @@ import { tempDir } from '../audit/audit-support.js';
 import {
   ADDED_DELAY_BOUND_MS,
   count,
+  delaysOf,
   expectSameResult,
   ownStderr,
   type Rec,
@@ -61,8 +62,7 @@ describe('fault matrix: the disk', () => {
         expect(pair.maxAddedMs).toBeLessThan(ADDED_DELAY_BOUND_MS);
         report({
           row: `logDir ${kind} at start (requireLogDir: false)`,
-          addedMs: pair.addedMs,
-          maxAddedMs: pair.maxAddedMs,
+          ...delaysOf(pair),
           lost: 0,
           duplicated: 0,
           leaked: 0,
@@ -89,8 +89,7 @@ describe('fault matrix: the disk', () => {
       });
       report({
         row: 'logDir read-only at start (default)',
-        addedMs: pair.addedMs,
-        maxAddedMs: pair.maxAddedMs,
+        ...delaysOf(pair),
         lost: 0,
         duplicated: 0,
         leaked: 0,

@@ -29,19 +29,31 @@ export interface Run extends NodeRun {
   env: Record<string, string>;
   /** From the pipeline's first line (`t0`, after the shared imports) to the process's end. */
   wallMs: number;
+  /** From `t0` to the `started` line: the time start() took (about 0 without stagetrace); undefined when it never came. */
+  startMs: number | undefined;
   /** From the signal to the process's end, for interrupted runs. */
   afterSignalMs: number | undefined;
-  /** stdout without the `t0` line. */
+  /** stdout without the times on the `t0` and `started` lines. */
   output: string;
 }
 
-export interface Pair {
+/** How much longer the stagetrace run took than the run without it. */
+export interface Delays {
+  /** What the fault cost: from the signal to the end when there is one, else from the end of start() to the end. */
+  addedMs: number;
+  /** From the pipeline's first line to the end. */
+  endToEndMs: number;
+  /** start() itself (loading the SDK, opening the files); 0 when it failed or came later. */
+  startMs: number;
+}
+
+export interface Pair extends Delays {
   traced: Run;
   baseline: Run;
-  /** How much longer the stagetrace run took: after the signal when there is one, else end to end (the median of the repetitions). */
-  addedMs: number;
-  /** The most it took longer in one repetition. */
+  /** The largest `addedMs` of the repetitions (the other figures are medians). */
   maxAddedMs: number;
+  /** The largest `endToEndMs` of the repetitions. */
+  maxEndToEndMs: number;
 }
 
 /**
@@ -51,12 +63,19 @@ export interface Pair {
 export const REPEAT = Math.max(1, Number(process.env.STAGETRACE_RELIABILITY_REPEAT ?? 1) || 1);
 
 /**
- * The most a fault may add to a run, in the worst repetition: under the
- * default shutdownTimeoutMillis (5 s), so a run that waited for a timeout
- * fails. The medians are 0.05–0.6 s (docs/RELIABILITY.md); the rest is
- * room for a loaded 2-core machine running two processes side by side.
+ * The most a fault may add after start() (or after its signal), in the worst
+ * repetition: under the default shutdownTimeoutMillis (5 s), so a run that
+ * waited for a timeout fails. The medians are 0.03–0.5 s
+ * (docs/RELIABILITY.md); the rest is room for a loaded 2-core machine
+ * running two processes side by side.
  */
 export const ADDED_DELAY_BOUND_MS = 4000;
+
+/**
+ * The most a whole run may take longer, start() included (it loads the
+ * OpenTelemetry SDK: 0.3–1 s on a loaded machine): a guard against a hang.
+ */
+export const END_TO_END_BOUND_MS = 15_000;
 
 /** Per row: two child processes side by side, on a loaded 2-core machine, REPEAT times. */
 export const ROW_TIMEOUT_MS = 120_000 * REPEAT;
@@ -72,14 +91,28 @@ async function runOnce(scenario: string, env: Record<string, string>, interrupti
   const run = await live.exited;
   const t0 = Number(run.stdout.match(/^t0 (\d+)$/m)?.[1]);
   expect(Number.isFinite(t0), `no t0 line from ${scenario}: ${run.stdout}\n${run.stderr}`).toBe(true);
+  const started = run.stdout.match(/^started (\d+)$/m)?.[1];
   return {
     ...run,
     env,
     wallMs: run.endedAtMs - t0,
+    startMs: started === undefined ? undefined : Number(started) - t0,
     afterSignalMs: signalledAt === undefined ? undefined : run.endedAtMs - signalledAt,
-    output: run.stdout.replace(/^t0 \d+\n/m, ''),
+    output: run.stdout.replace(/^t0 \d+\n/m, '').replace(/^started \d+$/m, 'started'),
   };
 }
+
+function delays(traced: Run, baseline: Run): Delays {
+  const startMs = traced.startMs !== undefined && baseline.startMs !== undefined ? traced.startMs - baseline.startMs : 0;
+  const endToEndMs = traced.wallMs - baseline.wallMs;
+  const addedMs =
+    traced.afterSignalMs !== undefined && baseline.afterSignalMs !== undefined
+      ? traced.afterSignalMs - baseline.afterSignalMs
+      : endToEndMs - startMs;
+  return { addedMs, endToEndMs, startMs };
+}
+
+const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
 
 /**
  * Runs `scenario` with and without stagetrace (side by side, so both see the
@@ -91,23 +124,27 @@ export async function runPair(
   env: (run: number) => Record<string, string>,
   options: { interruption?: Interruption; check?: (pair: Pair, run: number) => void } = {},
 ): Promise<Pair> {
-  const added: number[] = [];
+  const all: Delays[] = [];
   let last: Pair | undefined;
   for (let i = 0; i < REPEAT; i++) {
     const [traced, baseline] = await Promise.all([
       runOnce(scenario, env(i), options.interruption),
       runOnce(scenario, { ...env(i), WITHOUT_STAGETRACE: '1' }, options.interruption),
     ]);
-    const addedMs =
-      traced.afterSignalMs !== undefined && baseline.afterSignalMs !== undefined
-        ? traced.afterSignalMs - baseline.afterSignalMs
-        : traced.wallMs - baseline.wallMs;
-    added.push(addedMs);
-    last = { traced, baseline, addedMs, maxAddedMs: addedMs };
+    const measured = delays(traced, baseline);
+    all.push(measured);
+    last = { traced, baseline, ...measured, maxAddedMs: measured.addedMs, maxEndToEndMs: measured.endToEndMs };
     options.check?.(last, i);
   }
-  added.sort((a, b) => a - b);
-  return { ...(last as Pair), addedMs: added[Math.floor(added.length / 2)] as number, maxAddedMs: added[added.length - 1] as number };
+  const pick = (key: keyof Delays) => all.map((d) => d[key]);
+  return {
+    ...(last as Pair),
+    addedMs: median(pick('addedMs')),
+    endToEndMs: median(pick('endToEndMs')),
+    startMs: median(pick('startMs')),
+    maxAddedMs: Math.max(...pick('addedMs')),
+    maxEndToEndMs: Math.max(...pick('endToEndMs')),
+  };
 }
 
 /** stagetrace's own lines on stderr (its notices use the human log's format). */
@@ -258,13 +295,20 @@ export function lostRecords(trail: Trail, expected: Expected): number {
 /** One measured row of the matrix, appended to STAGETRACE_RELIABILITY_REPORT (JSON lines) when set. */
 export interface MatrixResult {
   row: string;
-  /** Median over the repetitions. */
+  /** Medians over the repetitions, and the worst of them; see {@link Delays}. */
   addedMs: number;
   maxAddedMs: number;
+  endToEndMs: number;
+  startMs: number;
   lost: number;
   duplicated: number;
   leaked: number;
   note?: string;
+}
+
+/** The measured delays of a pair, as a row reports them. */
+export function delaysOf(pair: Pair): Pick<MatrixResult, 'addedMs' | 'maxAddedMs' | 'endToEndMs' | 'startMs'> {
+  return { addedMs: pair.addedMs, maxAddedMs: pair.maxAddedMs, endToEndMs: pair.endToEndMs, startMs: pair.startMs };
 }
 
 export function report(result: MatrixResult): void {
@@ -285,7 +329,7 @@ export interface FaultRow {
   env?: Record<string, string>;
   interruption?: Interruption;
   expected: Expected;
-  /** The most the stagetrace run may take longer than the baseline (after the signal, or end to end). */
+  /** The most the stagetrace run may take longer than the baseline after start() or after the signal (see {@link Delays}). */
   boundMs: number;
   /** Records the fault itself may cost (SIGKILL in buffered mode); 0 unless said. */
   mayLose?: number;
@@ -323,7 +367,8 @@ export async function runFaultRow(spec: FaultRow, freshDir: () => string): Promi
     },
   });
   expect(pair.maxAddedMs, `added delay of ${spec.row}`).toBeLessThan(spec.boundMs);
-  const result = { row: spec.row, addedMs: pair.addedMs, maxAddedMs: pair.maxAddedMs, lost, duplicated, leaked };
+  expect(pair.maxEndToEndMs, `added delay of ${spec.row}, end to end`).toBeLessThan(END_TO_END_BOUND_MS);
+  const result = { row: spec.row, ...delaysOf(pair), lost, duplicated, leaked };
   report(result);
   return result;
 }
