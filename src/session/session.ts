@@ -238,7 +238,7 @@ export class Session {
       const endMs = epochNowMs();
       const durationS = secondsBetween(scope.startMs, endMs);
       const thresholdS = scope.thresholdS;
-      const peak = sample.rssBytes > scope.peakRssBytes ? sample.rssBytes : scope.peakRssBytes;
+      const peak = Math.max(sample.rssBytes, scope.peakRssBytes);
       record = Object.freeze({
         type: 'end',
         scope: scope.ref,

@@ -8,7 +8,6 @@ import type { NodeSDK } from '@opentelemetry/sdk-node';
 import { AlwaysOffSampler, NoopSpanProcessor, type SpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import type { StagetraceOptions } from '../config/options.js';
 import { resolveConfig } from '../config/resolve-config.js';
-import { epochNowMs } from '../model/clock.js';
 import { VERSION } from '../model/version.js';
 import { sessionSlots } from '../session/session-registry.js';
 import { samplerFromEnv } from './audit-sampler.js';

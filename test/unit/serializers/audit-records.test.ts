@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { contextJson } from '../../../src/model/json-text.js';
 import type { ScopeEndRecord, ScopeRef } from '../../../src/model/records.js';
 import { toMb } from '../../../src/model/units.js';
+import { endSpanFields, messageSpanFields, startSpanFields } from '../../../src/sinks/audit/span-fields.js';
 import {
   errorBlock,
   performanceLineFromParts,
@@ -41,7 +42,7 @@ describe('structured start line', () => {
   it('parses to the documented start record', () => {
     fc.assert(
       fc.property(startRecord(), (r) => {
-        const line = startLineFromParts(partsOf(r.scope), r.startMs, r.context, toMb(r.rssBytes), r.scope.traceId, r.scope.spanId);
+        const line = startLineFromParts(partsOf(r.scope), r.startMs, r.context, toMb(r.rssBytes), r.scope.traceId, r.scope.spanId, startSpanFields(r));
         expectJsonLine(line, refStartRecord(r));
       }),
     );
@@ -50,8 +51,9 @@ describe('structured start line', () => {
   it('regression: processing_time of a whole second or ten milliseconds prints as String() does', () => {
     fc.assert(
       fc.property(startRecord(), fc.constantFrom(1730736125000, 1730736125550, 1730736125500.25, 1730736125010), (r, startMs) => {
-        const line = startLineFromParts(partsOf(r.scope), startMs, r.context, 1, r.scope.traceId, r.scope.spanId);
-        expectJsonLine(line, refStartRecord({ ...r, startMs, rssBytes: 1024 * 1024 }));
+        const record = { ...r, startMs, rssBytes: 1024 * 1024 };
+        const line = startLineFromParts(partsOf(r.scope), startMs, r.context, 1, r.scope.traceId, r.scope.spanId, startSpanFields(record));
+        expectJsonLine(line, refStartRecord(record));
       }),
     );
     const parts = recordParts('stage', 'load', undefined, 's', 'Starting load', 'load completed successfully');
@@ -67,7 +69,7 @@ describe('structured end line', () => {
     );
     fc.assert(
       fc.property(success, (r) => {
-        expectJsonLine(successEndLineFromParts(partsOf(r.scope), r, contextJson(r.context, PREFIX)), refEndRecord(r));
+        expectJsonLine(successEndLineFromParts(partsOf(r.scope), r, contextJson(r.context, PREFIX), endSpanFields(r)), refEndRecord(r));
       }),
     );
   });
@@ -76,7 +78,7 @@ describe('structured end line', () => {
     fc.assert(
       fc.property(endRecord(), (r) => {
         const { level, message } = refOutcomeLine(r);
-        expectJsonLine(structuredEndLine(r, message, level), refEndRecord(r));
+        expectJsonLine(structuredEndLine(r, message, level, endSpanFields(r)), refEndRecord(r));
       }),
     );
   });
@@ -118,6 +120,7 @@ describe('structured message line', () => {
           errorMessage: r.error?.message,
           traceId: scope?.traceId,
           spanId: scope?.spanId,
+          tail: messageSpanFields(r),
         });
         expectJsonLine(line, refMessageRecord(r, defaultSession));
       }),

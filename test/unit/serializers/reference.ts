@@ -6,7 +6,7 @@
  */
 import { expect } from 'vitest';
 import type { PerformanceRecord, StructuredRecord } from '../../../src/model/audit-schema.js';
-import type { ErrorInfo } from '../../../src/model/error-info.js';
+import { type ErrorInfo, stackWithCauses } from '../../../src/model/error-info.js';
 import type { MessageRecord, ScopeEndRecord, ScopeRef, ScopeStartRecord } from '../../../src/model/records.js';
 
 export const PREFIX = 'stagetrace.context.';
@@ -58,7 +58,7 @@ export function refOutcomeLine(r: ScopeEndRecord): { level: string; message: str
 export function refStartRecord(r: ScopeStartRecord): StructuredRecord {
   const scope = r.scope;
   return {
-    schema_version: 1,
+    schema_version: 2,
     record_type: scope.kind,
     timestamp: refIso(r.startMs),
     processing_time: refEpochSeconds(r.startMs),
@@ -73,6 +73,11 @@ export function refStartRecord(r: ScopeStartRecord): StructuredRecord {
     has_error: false,
     trace_id: scope.traceId,
     span_id: scope.spanId,
+    parent_span_id: scope.parentSpanId ?? null,
+    epoch_ms: r.startMs,
+    rss_bytes: r.rssBytes,
+    heap_used_bytes: r.heapUsedBytes,
+    sampled: scope.sampled !== false,
   };
 }
 
@@ -81,7 +86,7 @@ export function refEndRecord(r: ScopeEndRecord): StructuredRecord {
   const { level, message } = refOutcomeLine(r);
   const errorType = r.error?.type ?? (r.outcome === 'interrupted' ? 'Interrupted' : undefined);
   const record: StructuredRecord = {
-    schema_version: 1,
+    schema_version: 2,
     record_type: scope.kind,
     timestamp: refIso(r.endMs),
     processing_time: refEpochSeconds(r.endMs),
@@ -100,14 +105,28 @@ export function refEndRecord(r: ScopeEndRecord): StructuredRecord {
     trace_id: scope.traceId,
     span_id: scope.spanId,
   };
-  if (errorType !== undefined) return withErrorFields(record, errorType, r.error?.message ?? r.reason ?? '');
-  return record;
+  const withError = errorType === undefined ? record : withErrorFields(record, errorType, r.error?.message ?? r.reason ?? '');
+  return {
+    ...withError,
+    parent_span_id: scope.parentSpanId ?? null,
+    start_epoch_ms: r.startMs,
+    epoch_ms: r.endMs,
+    rss_start_bytes: r.rssStartBytes,
+    rss_end_bytes: r.rssEndBytes,
+    rss_peak_bytes: r.rssPeakBytes,
+    heap_start_bytes: r.heapStartBytes,
+    heap_end_bytes: r.heapEndBytes,
+    ...(r.thresholdS === undefined ? {} : { threshold_s: r.thresholdS }),
+    ...(r.reason === undefined ? {} : { reason: r.reason }),
+    ...(r.error === undefined ? {} : { error_stack: stackWithCauses(r.error) }),
+    sampled: scope.sampled !== false,
+  };
 }
 
 export function refPerformanceRecord(r: ScopeEndRecord): PerformanceRecord {
   const scope = r.scope;
   return {
-    schema_version: 1,
+    schema_version: 2,
     record_type: scope.kind,
     timestamp: refIso(r.endMs),
     session_id: scope.sessionId,
@@ -132,7 +151,7 @@ export function refPerformanceRecord(r: ScopeEndRecord): PerformanceRecord {
 export function refMessageRecord(r: MessageRecord, defaultSessionId: string): StructuredRecord {
   const scope = r.scope;
   const record: StructuredRecord = {
-    schema_version: 1,
+    schema_version: 2,
     record_type: 'message',
     timestamp: refIso(r.atMs),
     processing_time: refEpochSeconds(r.atMs),
@@ -148,8 +167,26 @@ export function refMessageRecord(r: MessageRecord, defaultSessionId: string): St
     trace_id: scope?.traceId ?? null,
     span_id: scope?.spanId ?? null,
   };
-  if (r.error !== undefined) return withErrorFields(record, r.error.type, r.error.message);
-  return record;
+  const withError = r.error === undefined ? record : withErrorFields(record, r.error.type, r.error.message);
+  const m = r.memory;
+  const e = r.memoryEvent;
+  return {
+    ...withError,
+    epoch_ms: r.atMs,
+    ...(r.error === undefined ? {} : { error_stack: stackWithCauses(r.error) }),
+    ...(m === undefined || e === undefined
+      ? {}
+      : {
+          memory_event: {
+            epoch_ms: e.atMs,
+            level: m.level,
+            direction: m.direction,
+            rss_bytes: m.rssBytes,
+            threshold_bytes: m.thresholdBytes,
+            span_ids: [...e.spanIds],
+          },
+        }),
+  };
 }
 
 /** `error_type` and `error_message` go right after `has_error`, as the files have always had them. */
