@@ -1,6 +1,7 @@
 import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
 import { resolveConfig } from '../config/resolve-config.js';
+import { endpointForFiles } from '../model/endpoint-text.js';
 import { createTraceExporter } from '../setup/components.js';
 import { DeliveryJournal } from '../sinks/audit/delivery-journal.js';
 import { type PlannedSession, planReplay } from './replay-plan.js';
@@ -115,7 +116,7 @@ export async function replayAuditLog(dir: string, options: ReplayOptions = {}): 
       if (session.skipped !== undefined || plan.spans.length === 0) continue;
 
       const { exporter, url } = exporterFor(plan, options, result);
-      session.endpoint = url;
+      session.endpoint = endpointForFiles(url);
       journal ??= openJournal(dir, result);
       const spans = await rebuildSpans(plan);
       const open = new Set(plan.spans.filter((s) => s.end === undefined).map((s) => s.spanId));
@@ -128,7 +129,7 @@ export async function replayAuditLog(dir: string, options: ReplayOptions = {}): 
             const done = result.sent === 0 ? 'nothing was sent' : `${result.sent} spans were sent and recorded before`;
             throw new ReplayError(
               'endpoint',
-              `stagetrace: replay: the collector at ${url} did not take session ${plan.sessionId}'s spans (${describe(answer.error)}); ${done}. Run replay again once it answers.`,
+              `stagetrace: replay: the collector at ${endpointForFiles(url)} did not take session ${plan.sessionId}'s spans (${describe(answer.error)}); ${done}. Run replay again once it answers.`,
               result,
               { cause: answer.error },
             );
@@ -207,7 +208,7 @@ function record(j: Journal, sessionId: string, ids: string[], url: string, resul
   if (j.failure === undefined) return;
   throw new ReplayError(
     'files',
-    `stagetrace: replay: ${ids.length} spans reached ${url} but could not be recorded in ${j.journal.path} (${oneLine(j.failure)}); a later replay would send them again.`,
+    `stagetrace: replay: ${ids.length} spans reached ${endpointForFiles(url)} but could not be recorded in ${j.journal.path} (${oneLine(j.failure)}); a later replay would send them again.`,
     result,
     { cause: j.failure },
   );

@@ -278,13 +278,6 @@ async function stop(started: Started, reason: string): Promise<void> {
   bundle.memory.stop();
   const stopping = (async () => {
     await session.forceFlush();
-    // The forward first — it may retry a failing collector until near the bound — while the metrics so far
-    // are exported; then the SDK's shutdown makes the last metric export, which counts what the forward gave up.
-    // (A reader the user never added to their SDK cannot flush; its shutdown below reports nothing either.)
-    await Promise.all([
-      ...components.spanProcessors.map((p) => p.shutdown()),
-      ...components.metricReaders.map((r) => r.forceFlush().catch(() => undefined)),
-    ]);
     if (sdk) await sdk.shutdown();
     else if (privateProvider) await privateProvider.shutdown();
     else await Promise.all([...components.spanProcessors.map((p) => p.shutdown()), ...components.metricReaders.map((r) => r.shutdown())]);

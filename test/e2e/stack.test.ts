@@ -93,15 +93,16 @@ describe('the demo through a real Collector, Jaeger and Prometheus', () => {
       STAGETRACE_MEMORY_CRITICAL_MB: String(CRITICAL_MB),
     });
     runB = await runDemo('b', ['--months', '3', '--fail-month', '2024-02'], otlp);
-    // Spans to a closed port, metrics to the collector. The forward retries
-    // until shutdown gives the spans up (reason `shutdown`); a short export
-    // timeout leaves time within shutdownTimeoutMillis for the run's last
-    // metric export, which counts them.
+    // Spans to a closed port, metrics to the collector. The forward keeps
+    // spans for retries; a queue of ten spans fills during the run, so the
+    // rest are dropped (reason `queue_full`) and counted before the run's
+    // last metric export. A short export timeout keeps the retries short.
     const [closed] = (await freePorts(1)) as [number];
     runC = await runDemo('c', ['--months', '6'], {
       ...otlp,
       OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `http://127.0.0.1:${closed}/v1/traces`,
       OTEL_EXPORTER_OTLP_TRACES_TIMEOUT: '500',
+      STAGETRACE_OTLP_MAX_QUEUE_SPANS: '10',
     });
 
     const prometheusUrl = stack.prometheusUrl;

@@ -1,6 +1,6 @@
 /**
  * No secret a user can put into stage names, labels, thrown values, crash
- * messages or the command line leaves the process: not in the audit files,
+ * messages, the command line or the endpoint URL leaves the process: not in the audit files,
  * not in stagetrace's console lines, not in any OTLP trace or metric body a
  * real receiver gets.
  */
@@ -13,7 +13,15 @@ import { runNodeScript } from '../helpers/run-node.js';
 import { OtlpReceiver } from './otlp-receiver.js';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/secrets-everywhere.ts', import.meta.url));
-const SECRETS = ['STAGE-PASSWORD', 'STAGE-TOKEN', 'LABEL-PASSWORD', 'OBJECT-PASSWORD', 'CRASH-PASSWORD', 'ARGV-PASSWORD'];
+const SECRETS = [
+  'STAGE-PASSWORD',
+  'STAGE-TOKEN',
+  'LABEL-PASSWORD',
+  'OBJECT-PASSWORD',
+  'CRASH-PASSWORD',
+  'ARGV-PASSWORD',
+  'ENDPOINT-PASSWORD',
+];
 const dir = mkdtempSync(join(tmpdir(), 'stagetrace-secrets-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -24,7 +32,8 @@ describe('secrets never leave the process', () => {
       const run = await runNodeScript(FIXTURE, {
         args: ['--db-password=ARGV-PASSWORD'],
         env: {
-          OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+          // Credentials in the endpoint URL reach the collector, and nowhere else.
+          OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url.replace('://', '://pipeline:ENDPOINT-PASSWORD@'),
           STAGETRACE_LOG_DIR: dir,
           STAGETRACE_COLORS: 'false',
           STAGETRACE_SHUTDOWN_TIMEOUT_MS: '3000',
@@ -37,6 +46,7 @@ describe('secrets never leave the process', () => {
       expect(files.map(([name]) => name).sort()).toEqual([
         'enhanced_processing.log',
         'error_details.log',
+        'otlp_delivery.jsonl',
         'performance_metrics.jsonl',
         'structured_processing.jsonl',
       ]);

@@ -522,6 +522,18 @@ describe(`the packed tarball in a fresh OpenTelemetry JS ${MAJOR}.x project (${S
     }, 90_000);
   }
 
+  it('installs the stagetrace command, whose replay answers --help and a missing folder', async () => {
+    const bin = join(project, 'node_modules', '.bin', 'stagetrace');
+    const { stdout } = await exec(bin, ['replay', '--help'], project, 60_000);
+    expect(stdout).toMatch(/^Usage: stagetrace replay <logDir> \[--session ID\] \[--endpoint URL\]/);
+    const missing = await run(bin, ['replay', 'no-such-folder'], { cwd: project, env: childEnv() }).then(
+      () => undefined,
+      (error: { code?: number; stderr?: string }) => error,
+    );
+    expect(missing?.code).toBe(3);
+    expect(missing?.stderr).toBe('stagetrace: replay: folder "no-such-folder" does not exist.\n');
+  }, 90_000);
+
   it('gives TypeScript users types for import and require that fit their own NodeSDK (moduleResolution NodeNext)', async () => {
     // tsc exits non-zero and lists the errors when a declaration does not resolve or does not fit.
     const { stdout } = await exec(process.execPath, [TSC, '-p', 'tsconfig.json', '--listFiles'], project, 120_000);

@@ -9,6 +9,7 @@ import {
   type DeliverySessionRecord,
 } from '../../model/audit-schema.js';
 import { epochNowMs } from '../../model/clock.js';
+import { endpointForFiles } from '../../model/endpoint-text.js';
 import { isoTimestamp } from '../../model/json-text.js';
 import { AuditFile } from './audit-file.js';
 
@@ -68,7 +69,7 @@ export class DeliveryJournal {
       session_id: facts.sessionId,
       pid: process.pid,
       host_name: hostname(),
-      endpoint: facts.endpoint,
+      endpoint: endpointForFiles(facts.endpoint),
       resource: { ...facts.resource },
       scope_name: facts.scopeName,
       scope_version: facts.scopeVersion ?? null,
@@ -85,7 +86,7 @@ export class DeliveryJournal {
       timestamp: isoTimestamp(epochNowMs()),
       session_id: sessionId,
       via,
-      endpoint,
+      endpoint: endpointForFiles(endpoint),
       span_ids: [...spanIds],
     };
     this.#write(record);

@@ -200,7 +200,7 @@ export const level = fc.constantFrom(...LEVELS);
 export const scopeRef = (sessionIds: fc.Arbitrary<string> = sessionId): fc.Arbitrary<ScopeRef> =>
   fc.oneof(
     fc
-      .record({ month, sessionId: sessionIds, traceId, spanId })
+      .record({ month, sessionId: sessionIds, traceId, spanId, sampled: fc.option(fc.boolean(), { nil: undefined }) })
       .map((r): ScopeRef => Object.freeze({ kind: 'month', name: 'month', parentSpanId: undefined, ...r })),
     fc
       .record({
@@ -210,6 +210,7 @@ export const scopeRef = (sessionIds: fc.Arbitrary<string> = sessionId): fc.Arbit
         traceId,
         spanId,
         parentSpanId: fc.option(spanId, { nil: undefined }),
+        sampled: fc.option(fc.boolean(), { nil: undefined }),
       })
       .map((r): ScopeRef => Object.freeze({ kind: 'stage', ...r })),
   );
@@ -269,5 +270,25 @@ export const messageRecord = (
       context: fc.option(context, { nil: undefined }),
       error: fc.option(errors, { nil: undefined, freq: 3 }),
       rssBytes: bytes,
+      crossing: fc.option(crossing, { nil: undefined, freq: 4 }),
     })
-    .map((r): MessageRecord => Object.freeze({ type: 'message', ...r }));
+    .map(
+      ({ crossing, ...r }): MessageRecord =>
+        Object.freeze({
+          type: 'message',
+          ...r,
+          ...(crossing === undefined ? {} : { memory: crossing.memory, memoryEvent: crossing.event }),
+        }),
+    );
+
+/** A memory threshold crossing as the observer reports it, with the spans that got its event. */
+const crossing = fc.record({
+  memory: fc.record({
+    level: fc.constantFrom('ok', 'warning', 'critical'),
+    direction: fc.constantFrom('up', 'down'),
+    threshold: fc.constantFrom('warning', 'critical'),
+    thresholdBytes: bytes,
+    rssBytes: bytes,
+  }),
+  event: fc.record({ atMs: epochMs, spanIds: fc.array(spanId, { maxLength: 4 }) }),
+});

@@ -9,7 +9,6 @@ import { describe, expect, it } from 'vitest';
 import { contextJson } from '../../../src/model/json-text.js';
 import type { ScopeEndRecord, ScopeRef } from '../../../src/model/records.js';
 import { toMb } from '../../../src/model/units.js';
-import { endSpanFields, messageSpanFields, startSpanFields } from '../../../src/sinks/audit/span-fields.js';
 import {
   errorBlock,
   performanceLineFromParts,
@@ -19,6 +18,7 @@ import {
   structuredLine,
   successEndLineFromParts,
 } from '../../../src/sinks/audit/audit-records.js';
+import { endSpanFields, messageSpanFields, startSpanFields } from '../../../src/sinks/audit/span-fields.js';
 import { endRecord, epochMs, errorInfo, messageRecord, month, name, sessionId, spanId, startRecord, text, traceId } from './arbitraries.js';
 import {
   expectErrorBlock,
@@ -42,7 +42,15 @@ describe('structured start line', () => {
   it('parses to the documented start record', () => {
     fc.assert(
       fc.property(startRecord(), (r) => {
-        const line = startLineFromParts(partsOf(r.scope), r.startMs, r.context, toMb(r.rssBytes), r.scope.traceId, r.scope.spanId, startSpanFields(r));
+        const line = startLineFromParts(
+          partsOf(r.scope),
+          r.startMs,
+          r.context,
+          toMb(r.rssBytes),
+          r.scope.traceId,
+          r.scope.spanId,
+          startSpanFields(r),
+        );
         expectJsonLine(line, refStartRecord(r));
       }),
     );
