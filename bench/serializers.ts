@@ -16,6 +16,7 @@ import type { Attributes } from '@opentelemetry/api';
 import fastJson from 'fast-json-stringify';
 import { configure } from 'safe-stable-stringify';
 import { CONTEXT_PREFIX } from '../src/model/attribute-names.js';
+import { AUDIT_SCHEMA_VERSION } from '../src/model/audit-schema.js';
 import { contextJson, isoTimestamp } from '../src/model/json-text.js';
 import type { MessageRecord, ScopeEndRecord, ScopeRef, ScopeStartRecord } from '../src/model/records.js';
 import { toMb } from '../src/model/units.js';
@@ -27,6 +28,7 @@ import {
   structuredLine,
   successEndLineFromParts,
 } from '../src/sinks/audit/audit-records.js';
+import { endSpanFields, messageSpanFields, startSpanFields } from '../src/sinks/audit/span-fields.js';
 import { type BenchResult, fmt, median } from './lib.js';
 
 const STAGES = ['download', 'process', 'validate', 'upload', 'archive'];
@@ -128,9 +130,10 @@ function handStage(s: Stage): string {
     toMb(s.start.rssBytes),
     s.start.scope.traceId,
     s.start.scope.spanId,
+    startSpanFields(s.start),
   );
   const context = contextJson(s.end.context, CONTEXT_PREFIX);
-  return start + successEndLineFromParts(parts, s.end, context) + performanceLineFromParts(parts, s.end, context);
+  return start + successEndLineFromParts(parts, s.end, context, endSpanFields(s.end)) + performanceLineFromParts(parts, s.end, context);
 }
 
 function handMessage(r: MessageRecord): string {
@@ -150,6 +153,7 @@ function handMessage(r: MessageRecord): string {
     errorMessage: r.error?.message,
     traceId: scope.traceId,
     spanId: scope.spanId,
+    tail: messageSpanFields(r),
   });
 }
 
@@ -170,7 +174,7 @@ function contextObject(attributes: Readonly<Attributes> | undefined): Record<str
 function startObject(r: ScopeStartRecord, context: Record<string, unknown>) {
   const scope = r.scope;
   return {
-    schema_version: 1,
+    schema_version: AUDIT_SCHEMA_VERSION,
     record_type: scope.kind,
     timestamp: isoTimestamp(r.startMs),
     processing_time: Math.floor(r.startMs) / 1000,
@@ -185,13 +189,18 @@ function startObject(r: ScopeStartRecord, context: Record<string, unknown>) {
     has_error: false,
     trace_id: scope.traceId,
     span_id: scope.spanId,
+    parent_span_id: scope.parentSpanId ?? null,
+    epoch_ms: r.startMs,
+    rss_bytes: r.rssBytes,
+    heap_used_bytes: r.heapUsedBytes,
+    sampled: scope.sampled !== false,
   };
 }
 
 function endObject(r: ScopeEndRecord, context: Record<string, unknown>) {
   const scope = r.scope;
   return {
-    schema_version: 1,
+    schema_version: AUDIT_SCHEMA_VERSION,
     record_type: scope.kind,
     timestamp: isoTimestamp(r.endMs),
     processing_time: Math.floor(r.endMs) / 1000,
@@ -209,13 +218,23 @@ function endObject(r: ScopeEndRecord, context: Record<string, unknown>) {
     has_error: false,
     trace_id: scope.traceId,
     span_id: scope.spanId,
+    parent_span_id: scope.parentSpanId ?? null,
+    start_epoch_ms: r.startMs,
+    epoch_ms: r.endMs,
+    rss_start_bytes: r.rssStartBytes,
+    rss_end_bytes: r.rssEndBytes,
+    rss_peak_bytes: r.rssPeakBytes,
+    heap_start_bytes: r.heapStartBytes,
+    heap_end_bytes: r.heapEndBytes,
+    threshold_s: r.thresholdS,
+    sampled: scope.sampled !== false,
   };
 }
 
 function performanceObject(r: ScopeEndRecord, context: Record<string, unknown>) {
   const scope = r.scope;
   return {
-    schema_version: 1,
+    schema_version: AUDIT_SCHEMA_VERSION,
     record_type: scope.kind,
     timestamp: isoTimestamp(r.endMs),
     session_id: scope.sessionId,
@@ -240,7 +259,7 @@ function performanceObject(r: ScopeEndRecord, context: Record<string, unknown>) 
 function messageObject(r: MessageRecord) {
   const scope = r.scope as ScopeRef;
   return {
-    schema_version: 1,
+    schema_version: AUDIT_SCHEMA_VERSION,
     record_type: 'message',
     timestamp: isoTimestamp(r.atMs),
     processing_time: Math.floor(r.atMs) / 1000,
@@ -255,6 +274,7 @@ function messageObject(r: MessageRecord) {
     has_error: false,
     trace_id: scope.traceId,
     span_id: scope.spanId,
+    epoch_ms: r.atMs,
   };
 }
 
@@ -292,6 +312,18 @@ const structuredSchema = {
     error_message: str,
     trace_id: strOrNull,
     span_id: strOrNull,
+    parent_span_id: strOrNull,
+    start_epoch_ms: num,
+    epoch_ms: num,
+    rss_bytes: num,
+    heap_used_bytes: num,
+    rss_start_bytes: num,
+    rss_end_bytes: num,
+    rss_peak_bytes: num,
+    heap_start_bytes: num,
+    heap_end_bytes: num,
+    threshold_s: num,
+    sampled: { type: 'boolean' },
   },
 } as const;
 const performanceSchema = {
