@@ -10,8 +10,13 @@ import { REPO_ROOT, runNodeScript } from '../helpers/run-node.js';
 
 const CLI = 'src/cli/stagetrace.ts';
 const HOSTILE_STAGE = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">';
-/** Kept in the repository and shown in the README: the demo's report as Chromium renders it. */
+/**
+ * Kept in the repository and shown in the README: the demo's report as Chromium renders it.
+ * Rewritten only on request (`STAGETRACE_UPDATE_SCREENSHOT=1 npx vitest run test/report/html-report.test.ts`),
+ * so that a test run leaves the working tree as it found it.
+ */
 const SCREENSHOT = join(REPO_ROOT, 'docs', 'report-screenshot.png');
+const UPDATE_SCREENSHOT = process.env.STAGETRACE_UPDATE_SCREENSHOT === '1';
 
 let work: string;
 let browser: Awaited<ReturnType<typeof launchChromium>>;
@@ -111,7 +116,10 @@ describe('the HTML report in Chromium', () => {
       '2024-03 · validate — Error: 2024-03: 1 trade(s) with a negative price',
     );
     expect(await firstError.locator('pre').textContent()).toMatch(/Caused by: RangeError: line \d+ of 2024-03\.csv/);
-    await demo.page.screenshot({ path: SCREENSHOT, fullPage: false });
+    const shot = await demo.page.screenshot({ path: UPDATE_SCREENSHOT ? SCREENSHOT : undefined, fullPage: false });
+    // A PNG of the whole viewport, not a blank page.
+    expect(shot.subarray(1, 4).toString('latin1')).toBe('PNG');
+    expect(shot.length).toBeGreaterThan(20_000);
   });
 
   it('renders markup in stage names, context and messages as text, and runs none of it', async () => {
