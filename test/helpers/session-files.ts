@@ -13,6 +13,9 @@ export interface MonthlySessionOptions {
   ended?: boolean;
   /** A month started whose end is not in the files. */
   openMonth?: string;
+  /** Memory thresholds the session ran with (default 700 and 900 MB). */
+  warningMb?: number;
+  criticalMb?: number;
 }
 
 /**
@@ -33,8 +36,8 @@ export function monthlySession(
     serviceName,
     defaultThresholdS: 60,
     stageThresholds: {},
-    memoryWarningBytes: 700 * MB,
-    memoryCriticalBytes: 900 * MB,
+    memoryWarningBytes: (options.warningMb ?? 700) * MB,
+    memoryCriticalBytes: (options.criticalMb ?? 900) * MB,
   });
   const records: SessionRecord[] = [message(atMs, started.message, { context: started.context })];
   let t = atMs;
