@@ -18,9 +18,10 @@ export default defineConfig({
       include: ['src/**/*.ts'],
       reporter: ['text-summary', 'text'],
       reportsDirectory: 'coverage',
-      // The floor CI holds src/ to (`npm run test:coverage`). 84 % today: the CLI and report code is
-      // mostly exercised in child processes, which in-process coverage does not count; the aim is 90 %.
-      thresholds: { lines: 84 },
+      // The floor CI holds src/ to (`npm run test:coverage`). In-process coverage does not count child
+      // processes, so the CLI, the reports and the progress display have in-process tests of their own
+      // besides the child-process ones; new code comes with in-process tests that keep src/ above 90 %.
+      thresholds: { lines: 90 },
     },
   },
 });

@@ -118,6 +118,50 @@ describe('ProgressDisplay elsewhere (CI, cron, files)', () => {
   });
 });
 
+describe('ProgressDisplay as a record sink', () => {
+  it('shows the month count against a total set once it is known', () => {
+    const out = new Capture(true);
+    const display = new ProgressDisplay({ stream: out });
+    display.setTotalMonths(3);
+    display.onStart(start(ref('month', 'month', '2024-01'), Date.now()));
+    expect(out.line).toBe('2024-01 · month 1 of 3 · elapsed 0:00');
+    display.setTotalMonths(undefined);
+    display.resume();
+    expect(out.line).toBe('2024-01 · elapsed 0:00');
+    display.close();
+  });
+
+  it('erases the line at shutdown(), draws nothing after it, and takes a second shutdown quietly', async () => {
+    const out = new Capture(true);
+    const display = new ProgressDisplay({ stream: out });
+    const s = ref('stage', 'load', undefined);
+    display.onStart(start(s, Date.now()));
+    await display.forceFlush();
+    await display.shutdown();
+    expect(out.text.endsWith('\r\x1b[K')).toBe(true);
+    const after = out.text;
+    display.onStart(start(ref('stage', 'late', undefined), Date.now()));
+    display.onProgress(s, 1, 2);
+    display.onEnd(end(s, T0, 1));
+    vi.advanceTimersByTime(5000);
+    await display.shutdown();
+    expect(out.text).toBe(after);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('writes nothing more once its stream is destroyed (the reader of a pipe went away)', () => {
+    const out = Object.assign(new Capture(false), { destroyed: false });
+    const display = new ProgressDisplay({ stream: out, plainIntervalMs: 0 });
+    const m = ref('month', 'month', '2024-01');
+    display.onStart(start(m, Date.now()));
+    expect(out.text).toBe('[progress] 2024-01 · elapsed 0:00\n');
+    out.destroyed = true;
+    display.onEnd(end(m, T0, 1));
+    expect(out.text).toBe('[progress] 2024-01 · elapsed 0:00\n');
+    display.close();
+  });
+});
+
 describe('formatClock', () => {
   it('reads like a clock', () => {
     expect([0, 7_000, 725_000, 3_729_000].map(formatClock)).toEqual(['0:00', '0:07', '12:05', '1:02:09']);

@@ -1,0 +1,107 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { formatSessionCsv } from '../../../src/report/csv-report.js';
+import { SessionStats } from '../../../src/stats/session-stats.js';
+import { buildSessionSummary, type LiveFacts, type SessionSummary } from '../../../src/stats/session-summary.js';
+import { end, errorInfo, MB, ref, start, T0 } from '../../helpers/records.js';
+
+const runs = Number(process.env.STAGETRACE_PROPERTY_RUNS) || 200;
+
+const HEADER =
+  'kind,name,status,executions,successes,failures,interrupted,success_rate,total_seconds,mean_seconds,min_seconds,max_seconds,p50_seconds,p95_seconds,p99_seconds,share_of_time,slow_count,threshold_seconds,peak_memory_mb,dominant_stage,error_stage,error_type,error_message,start,end,trace_id';
+
+const facts: LiveFacts = {
+  sessionId: 'csv',
+  serviceName: 'etl',
+  nowMs: T0,
+  openScopes: 0,
+  currentRssBytes: 100 * MB,
+  telemetry: { auditWriteErrors: 0, auditLostRecords: 0, otlpDroppedSpans: 0, otlpExportErrors: 0, alertFailures: 0 },
+};
+
+/** One month: a stage of 1 s that succeeds, then `failing` that fails after 3 s with `errorMessage`. */
+function summary(failing: string, errorMessage: string): SessionSummary {
+  const stats = new SessionStats(T0);
+  const m = ref('month', 'month', '2024-01');
+  stats.onStart(start(m, T0));
+  const ok = ref('stage', 'download', '2024-01', m);
+  stats.onStart(start(ok, T0));
+  stats.onEnd(end(ok, T0, 1, { rssPeakMb: 120 }));
+  const bad = ref('stage', failing, '2024-01', m);
+  stats.onStart(start(bad, T0 + 1000));
+  stats.onEnd(end(bad, T0 + 1000, 3, { outcome: 'failure', slow: true, thresholdS: 2, error: errorInfo('ValueError', errorMessage) }));
+  stats.onEnd(end(m, T0, 4, { outcome: 'failure', error: errorInfo('ValueError', errorMessage) }));
+  stats.end(T0 + 4000);
+  return buildSessionSummary(stats, facts);
+}
+
+/** RFC 4180: fields split on commas, quoted fields may hold commas, quotes (doubled) and line breaks. */
+function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i] as string;
+    if (quoted) {
+      if (ch === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (ch === '"') quoted = false;
+      else field += ch;
+    } else if (ch === '"' && field === '') quoted = true;
+    else if (ch === ',') {
+      row.push(field);
+      field = '';
+    } else if (ch === '\r' && text[i + 1] === '\n') {
+      row.push(field);
+      rows.push(row);
+      row = [];
+      field = '';
+      i++;
+    } else field += ch;
+  }
+  expect(field).toBe('');
+  expect(row).toEqual([]);
+  return rows;
+}
+
+describe('formatSessionCsv', () => {
+  it('writes a header, a row per stage and a row per month, with CRLF line ends', () => {
+    const s = summary('validate', 'negative price');
+    const csv = formatSessionCsv(s);
+    expect(csv.split('\r\n')).toEqual([
+      HEADER,
+      `stage,download,,1,1,0,0,1,1,1,1,1,1,1,1,0.25,0,,120,,,,,,,`,
+      `stage,validate,,1,0,1,0,0,3,3,3,3,3,3,3,0.75,1,,100,,,,,,,`,
+      `month,2024-01,failure,2,,1,,,4,,,,,,,,,,,validate,validate,ValueError,negative price,${s.months['2024-01']?.start},${s.months['2024-01']?.end},${s.months['2024-01']?.trace_id}`,
+      '',
+    ]);
+  });
+
+  it('keeps any stage name and error message in its own field, read back as written', () => {
+    fc.assert(
+      fc.property(fc.string({ minLength: 1, maxLength: 30 }), fc.string({ maxLength: 60 }), (name, message) => {
+        fc.pre(name !== 'download');
+        const rows = parseCsv(formatSessionCsv(summary(name, message)));
+        expect(rows).toHaveLength(4);
+        for (const row of rows) expect(row).toHaveLength(26);
+        // A spreadsheet would run text starting with = + - @ tab or CR as a formula: such text gets a leading '.
+        const asWritten = (text: string) => (/^[=+\-@\t\r]/.test(text) ? `'${text}` : text);
+        const stages = rows.filter((row) => row[0] === 'stage').map((row) => row[1]);
+        expect(stages).toHaveLength(2);
+        expect(stages).toContain(asWritten(name));
+        const month = rows.find((row) => row[0] === 'month');
+        expect(month?.[22]).toBe(asWritten(message));
+        expect(month?.[20]).toBe(asWritten(name));
+      }),
+      { numRuns: runs },
+    );
+  });
+
+  it('defuses formulas in names and messages', () => {
+    const rows = parseCsv(formatSessionCsv(summary('=HYPERLINK("http://x","y")', '+1, @SUM(A1)')));
+    expect(rows[2]?.[1]).toBe(`'=HYPERLINK("http://x","y")`);
+    expect(rows[3]?.[22]).toBe(`'+1, @SUM(A1)`);
+  });
+});
