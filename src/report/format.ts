@@ -1,3 +1,5 @@
+import type { StageSummary } from '../stats/session-summary.js';
+
 /** Shared formatting of the reports (text, CSV, HTML, comparisons). */
 
 /** A duration for people, with its unit: `0 s`, `340 µs`, `3.25 ms`, `453 ms`, `1.71 s`, `12 min 05 s`, `2 h 03 min`. */
@@ -22,6 +24,44 @@ export function formatDuration(seconds: number): string {
 /** A 0..1 share as a percentage with one decimal: `95.7%`. */
 export function formatPercent(share: number): string {
   return `${(share * 100).toFixed(1)}%`;
+}
+
+/** The columns of the stage table, after the stage's name: the same in the text and the HTML report. */
+export const STAGE_COLUMNS = [
+  'runs',
+  'ok',
+  'failed',
+  'success',
+  'p50',
+  'p95',
+  'p99',
+  'mean',
+  'min',
+  'max',
+  'total',
+  'share',
+  'slow',
+  'peak',
+];
+
+/** A stage's cells under {@link STAGE_COLUMNS}. */
+export function stageCells(st: StageSummary): string[] {
+  return [
+    String(st.executions),
+    String(st.successes),
+    String(st.failures + st.interrupted),
+    formatPercent(st.success_rate),
+    formatDuration(st.p50_duration_seconds),
+    formatDuration(st.p95_duration_seconds),
+    formatDuration(st.p99_duration_seconds),
+    formatDuration(st.avg_duration_seconds),
+    formatDuration(st.min_duration_seconds),
+    formatDuration(st.max_duration_seconds),
+    formatDuration(st.total_duration_seconds),
+    formatPercent(st.share_of_time),
+    String(st.slow_count),
+    formatMb(st.peak_memory_mb),
+  ];
 }
 
 /** Megabytes with one decimal: `123.4 MB`. */

@@ -1,6 +1,6 @@
 import type { SessionSummary } from '../stats/session-summary.js';
 import type { ErrorDetail } from './error-details.js';
-import { formatDuration, formatMb, formatPercent } from './format.js';
+import { formatDuration, formatMb, formatPercent, STAGE_COLUMNS, stageCells } from './format.js';
 import type { Timeline, TimelineBar } from './session-timeline.js';
 
 export interface HtmlReportInput {
@@ -203,27 +203,12 @@ ${thresholdLine(mem.warning_threshold_mb, 'warning')}${thresholdLine(mem.critica
 function stagesSection(s: SessionSummary): string {
   const names = Object.keys(s.stages);
   if (names.length === 0) return '<section id="stages"><h2>Stages</h2><p class="note">No stage ran.</p></section>';
-  const head = ['stage', 'runs', 'ok', 'failed', 'success', 'p50', 'p95', 'p99', 'mean', 'min', 'max', 'total', 'share', 'slow', 'peak'];
+  const head = ['stage', ...STAGE_COLUMNS];
   const rows = names.map((name) => {
     const st = s.stages[name];
     if (!st) return '';
-    const cells = [
-      st.executions,
-      st.successes,
-      st.failures + st.interrupted,
-      formatPercent(st.success_rate),
-      formatDuration(st.p50_duration_seconds),
-      formatDuration(st.p95_duration_seconds),
-      formatDuration(st.p99_duration_seconds),
-      formatDuration(st.avg_duration_seconds),
-      formatDuration(st.min_duration_seconds),
-      formatDuration(st.max_duration_seconds),
-      formatDuration(st.total_duration_seconds),
-      formatPercent(st.share_of_time),
-      st.slow_count,
-      formatMb(st.peak_memory_mb),
-    ];
-    return `<tr><th scope="row">${e(name)}</th>${cells.map((c) => `<td>${e(String(c))}</td>`).join('')}</tr>`;
+    const cells = stageCells(st);
+    return `<tr><th scope="row">${e(name)}</th>${cells.map((c) => `<td>${e(c)}</td>`).join('')}</tr>`;
   });
   return `<section id="stages"><h2>Stages</h2><table><thead><tr>${head.map((h) => `<th>${h}</th>`).join('')}</tr></thead><tbody>${rows.join('')}</tbody></table>
 <p class="note">Percentiles within ${formatPercent(s.percentile_relative_error)} of the exact value.</p></section>`;

@@ -1,7 +1,7 @@
 import { escapeForLine } from '../model/human-format.js';
 import { plural } from '../model/plural.js';
 import type { SessionSummary } from '../stats/session-summary.js';
-import { alignColumns, formatDuration, formatMb, formatPercent } from './format.js';
+import { alignColumns, formatDuration, formatMb, formatPercent, STAGE_COLUMNS, stageCells } from './format.js';
 
 /** Names, messages and contexts are user data: one line each, no terminal escapes. */
 const safe = escapeForLine;
@@ -95,29 +95,10 @@ function telemetryLine(s: SessionSummary): string | undefined {
 function stageTable(s: SessionSummary): string[] {
   const names = Object.keys(s.stages);
   if (names.length === 0) return [];
-  const rows = [
-    ['stage', 'runs', 'ok', 'failed', 'success', 'p50', 'p95', 'p99', 'mean', 'min', 'max', 'total', 'share', 'slow', 'peak MB'],
-  ];
+  const rows = [['stage', ...STAGE_COLUMNS]];
   for (const name of names) {
     const st = s.stages[name];
-    if (!st) continue;
-    rows.push([
-      safe(name),
-      String(st.executions),
-      String(st.successes),
-      String(st.failures + st.interrupted),
-      formatPercent(st.success_rate),
-      formatDuration(st.p50_duration_seconds),
-      formatDuration(st.p95_duration_seconds),
-      formatDuration(st.p99_duration_seconds),
-      formatDuration(st.avg_duration_seconds),
-      formatDuration(st.min_duration_seconds),
-      formatDuration(st.max_duration_seconds),
-      formatDuration(st.total_duration_seconds),
-      formatPercent(st.share_of_time),
-      String(st.slow_count),
-      st.peak_memory_mb.toFixed(1),
-    ]);
+    if (st) rows.push([safe(name), ...stageCells(st)]);
   }
   return alignColumns(rows);
 }

@@ -151,7 +151,7 @@ describe('stagetrace without a command, --help and --version', () => {
 
 describe('usage errors: exit 2, naming the option or value, pointing at --help', () => {
   it('names an unknown command and lists the real ones', async () => {
-    expectUsageError(await cli(['frobnicate', realLogs]), 'unknown command "frobnicate"; the commands are report, sessions and compare.');
+    expectUsageError(await cli(['frobnicate', realLogs]), 'unknown command "frobnicate"; the commands are report, sessions, compare and replay.');
   });
 
   it('asks for the log folder, and for only one', async () => {
@@ -327,8 +327,8 @@ describe('file problems: exit 3, one line saying what to do', () => {
     writeMonthlySession(newer, 's', T0, { '2024-01': { a: 1 } });
     const file = join(newer, 'structured_processing.jsonl');
     const lines = readFileSync(file, 'utf8').split('\n').length;
-    appendFileSync(file, '{"schema_version":2,"session_id":"s"}\n');
-    const message = `${file}:${lines} has schema_version 2, newer than this reader's 1: upgrade stagetrace to read it.`;
+    appendFileSync(file, '{"schema_version":3,"session_id":"s"}\n');
+    const message = `${file}:${lines} has schema_version 3, newer than this reader's 2: upgrade stagetrace to read it.`;
     expectFileError(await cli(['report', newer]), message);
     expectFileError(await cli(['sessions', newer]), message);
   });
