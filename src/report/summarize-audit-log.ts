@@ -2,17 +2,19 @@ import { existsSync, statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import {
   AUDIT_SCHEMA_VERSION,
+  DELIVERY_LOG_FILE,
   PERFORMANCE_LOG_FILE,
   type PerformanceRecord,
   STRUCTURED_LOG_FILE,
   type StructuredRecord,
 } from '../model/audit-schema.js';
 import type { MessageRecord, ScopeEndRecord, ScopeStartRecord } from '../model/records.js';
+import type { TelemetryCounters } from '../stats/session-markers.js';
 import { SessionStats } from '../stats/session-stats.js';
 import { buildSessionSummary, type LiveFacts, type SessionSummary } from '../stats/session-summary.js';
 import { endRecordFrom, messageRecordFrom, startRecordFrom } from './audit-records.js';
 import { type LinePosition, LineReader, totalBytes, UnreadableFileError } from './line-reader.js';
-import { auditFileGenerations } from './read-audit-log.js';
+import { auditFileGenerations, readAuditLog } from './read-audit-log.js';
 
 /** What went wrong reading a log folder; `message` is one line meant for people. */
 export class AuditLogError extends Error {
@@ -67,15 +69,41 @@ export async function summarizeAuditLog(dir: string, options: SummarizeAuditLogO
     nowMs: stats.lastRecordMs ?? stats.startedAtMs,
     openScopes: stats.openScopes,
     currentRssBytes: 0,
-    telemetry: stats.telemetryAtEnd ?? {
-      auditWriteErrors: 0,
-      auditLostRecords: 0,
-      otlpDroppedSpans: 0,
-      otlpExportErrors: 0,
-      alertFailures: 0,
-    },
+    telemetry: await withForwardEnd(
+      dir,
+      sessionId,
+      stats.telemetryAtEnd ?? {
+        auditWriteErrors: 0,
+        auditLostRecords: 0,
+        otlpDroppedSpans: 0,
+        otlpExportErrors: 0,
+        alertFailures: 0,
+      },
+    ),
   };
   return buildSessionSummary(stats, facts);
+}
+
+/**
+ * The session's end record is written before the OTLP forward shuts down
+ * (so it is on disk even if the drain is cut short), and cannot count the
+ * spans given up at shutdown; the forward's own `session_end` record in
+ * otlp_delivery.jsonl, written after, does. A session without one keeps
+ * what its end record says.
+ */
+async function withForwardEnd(dir: string, sessionId: string, telemetry: TelemetryCounters): Promise<TelemetryCounters> {
+  if (auditFileGenerations(dir, DELIVERY_LOG_FILE).length === 0) return telemetry;
+  let undelivered: number | undefined;
+  try {
+    for await (const record of readAuditLog(dir, { file: 'delivery', sessionId })) {
+      if (record.record_type !== 'session_end') continue;
+      undelivered = 0;
+      for (const count of Object.values(record.undelivered_spans)) undelivered += Number(count) || 0;
+    }
+  } catch {
+    return telemetry; // The delivery file is an addition: the summary stands without it.
+  }
+  return undelivered === undefined ? telemetry : { ...telemetry, otlpDroppedSpans: Math.max(telemetry.otlpDroppedSpans, undelivered) };
 }
 
 /** Checks the folder and lists the JSONL generations; throws AuditLogError when there is nothing to read. */

@@ -6,6 +6,7 @@
  */
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { summarizeAuditLog } from '../../src/report/summarize-audit-log.js';
 import type { NodeRun } from '../helpers/run-node.js';
 import { OtlpReceiver, type ReceiverMode } from '../integration/otlp-receiver.js';
 import { PERFORMANCE, readJsonl, runScenario, STRUCTURED, tempDir } from './audit-support.js';
@@ -149,6 +150,8 @@ describe('forward failures never affect the files; each kind is said once and ev
     expect(Object.keys(end.undelivered_spans).sort()).toEqual(['queue_full', 'shutdown']);
     expect(summary?.otlp.dropped_spans).toBe(end.undelivered_spans.queue_full);
     expect(total(end.undelivered_spans)).toBe(SPANS);
+    // The report afterwards counts what was given up at shutdown too, as the live summary does after shutdown().
+    expect((await summarizeAuditLog(dir)).otlp.dropped_spans).toBe(SPANS);
   }, 120_000);
 
   it.concurrent('collector down (closed port): the same, with the refused connection as the cause', async () => {

@@ -151,7 +151,10 @@ describe('stagetrace without a command, --help and --version', () => {
 
 describe('usage errors: exit 2, naming the option or value, pointing at --help', () => {
   it('names an unknown command and lists the real ones', async () => {
-    expectUsageError(await cli(['frobnicate', realLogs]), 'unknown command "frobnicate"; the commands are report, sessions, compare and replay.');
+    expectUsageError(
+      await cli(['frobnicate', realLogs]),
+      'unknown command "frobnicate"; the commands are report, sessions, compare and replay.',
+    );
   });
 
   it('asks for the log folder, and for only one', async () => {
