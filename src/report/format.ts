@@ -44,7 +44,7 @@ export const STAGE_COLUMNS = [
   'peak',
 ];
 
-/** A stage's cells under {@link STAGE_COLUMNS}. */
+/** A stage's cells under {@link STAGE_COLUMNS}: one word each, so that scripts can split the text table on spaces. */
 export function stageCells(st: StageSummary): string[] {
   return [
     String(st.executions),
@@ -60,7 +60,7 @@ export function stageCells(st: StageSummary): string[] {
     formatDuration(st.total_duration_seconds),
     formatPercent(st.share_of_time),
     String(st.slow_count),
-    formatMb(st.peak_memory_mb),
+    st.peak_memory_mb.toFixed(1),
   ];
 }
 
