@@ -1,33 +1,7 @@
-import {
-  closeSync,
-  constants,
-  existsSync,
-  fchmodSync,
-  fstatSync,
-  ftruncateSync,
-  openSync,
-  renameSync,
-  rmSync,
-  write as writeAsync,
-  writeSync,
-} from 'node:fs';
+import { closeSync, existsSync, fchmodSync, fstatSync, ftruncateSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 
 /** Writes `data` at the end of the file and returns the bytes written, which may be fewer (a full disk). */
 export type WriteFunction = (fd: number, data: string | Uint8Array) => number;
-
-/**
- * Writes `data` at byte `position` off the caller's thread and then calls
- * `done` with the bytes written (which may be fewer) or the error.
- */
-export type WriteAtFunction = (
-  fd: number,
-  data: Uint8Array,
-  position: number,
-  done: (error: Error | null, written: number) => void,
-) => void;
-
-/** Writes `data` at byte `position` now and returns the bytes written. */
-export type WriteAtSyncFunction = (fd: number, data: Uint8Array, position: number) => number;
 
 export interface AuditFileOptions {
   /** Rotate before a write would take the file past this many bytes. */
@@ -44,10 +18,6 @@ export interface AuditFileOptions {
   write?: WriteFunction;
   /** Shortens the file to `length` bytes, replaceable so tests can make it fail. Default `fs.ftruncateSync`. */
   truncate?: (fd: number, length: number) => void;
-  /** Buffered mode: the write a full queue starts on libuv's thread pool. Default `fs.write` (positional). */
-  writeAt?: WriteAtFunction;
-  /** Finishes a write still in flight when a flush must be complete now (exit paths). Default `fs.writeSync` (positional). */
-  writeAtSync?: WriteAtSyncFunction;
 }
 
 /** Records kept for retry while the disk refuses writes, before the oldest are given up (and counted). */
@@ -56,51 +26,8 @@ const MAX_RETAINED_CHARS = 16 * 1024 * 1024;
 const FLUSH_AT_CHARS = 256 * 1024;
 /** Records joined into one flat chunk at a time (see {@link AuditFile.append}). */
 const RECORDS_PER_CHUNK = 32;
-/** Queued while a write is still in flight, beyond which the records are written synchronously (bounded memory). */
-const MAX_QUEUED_WHILE_WRITING = 4 * FLUSH_AT_CHARS;
-/** Room beyond one byte a character, so that ASCII chunks are encoded without growing the buffer. */
-const ENCODE_SLACK = 64 * 1024;
 
 const writeToFile: WriteFunction = (fd, data) => (typeof data === 'string' ? writeSync(fd, data) : writeSync(fd, data));
-const writeAtOnThreadPool: WriteAtFunction = (fd, data, position, done) =>
-  writeAsync(fd, data, 0, data.length, position, (error, written) => done(error, written));
-const writeAtNow: WriteAtSyncFunction = (fd, data, position) => writeSync(fd, data, 0, data.length, position);
-
-/** A chunk handed to the thread pool, written in place at `offset`; `written` bytes of it are known to be in the file. */
-interface InFlight {
-  readonly data: Buffer;
-  readonly offset: number;
-  readonly fd: number;
-  written: number;
-}
-
-/**
- * The UTF-8 of `chunks` (`chars` characters in all) in one buffer, each
- * chunk encoded in place: joining them into one string first would copy
- * hundreds of kilobytes once more.
- */
-function encode(chunks: string[], chars: number): Buffer {
-  let buffer = Buffer.allocUnsafeSlow(chars + ENCODE_SLACK);
-  let bytes = 0;
-  for (const chunk of chunks) {
-    const most = bytes + 3 * chunk.length;
-    if (most > buffer.length) {
-      const bigger = Buffer.allocUnsafeSlow(Math.max(most, 2 * buffer.length));
-      buffer.copy(bigger, 0, 0, bytes);
-      buffer = bigger;
-    }
-    bytes += buffer.write(chunk, bytes);
-  }
-  return buffer.subarray(0, bytes);
-}
-
-function closeQuietly(fd: number): void {
-  try {
-    closeSync(fd);
-  } catch {
-    // Already gone with its folder.
-  }
-}
 
 /** A write that failed after `completedChars` characters of its text were in the file, ending at a record boundary. */
 class WriteFailure extends Error {
@@ -130,33 +57,18 @@ function countRecords(text: string, end: string): number {
  * Records are whole strings and are never split: rotation happens between
  * records, and a write that the disk cuts short (ENOSPC, EIO) is undone back
  * to the last whole record, so the file always continues at a record
- * boundary and a retry writes each record exactly once.
- *
- * Buffered mode hands a full queue (256 KiB) to libuv's thread pool, so the
- * `write` system call (more CPU than the pipeline's own work on a slow page
- * cache) runs beside the pipeline: one write in flight per file, at the
- * byte offset where the file ends, and the next chunk queued behind it. A
- * write counts as done when its callback runs or when the file has grown
- * past it (a loop that never yields runs no callbacks). Everything else —
- * flushes by interval, at a month's end, on exit, with rotation — is
- * synchronous, as pino's file destination is: an exit handler flushes
- * without an event loop. A synchronous flush with a write still in flight
- * writes that chunk's bytes again at the same offsets first: a late
- * completion of the first write then puts the same bytes in the same
- * places, so every record is in the file exactly once whichever lands
- * last. Sync mode writes each record before `append` returns.
+ * boundary and a retry writes each record exactly once. Writes use
+ * `writeSync` from a flush (not from the caller's hot path in buffered
+ * mode): a record is in the OS — and survives the process being killed — as
+ * soon as a flush returns, and an exit handler can flush without waiting on
+ * an event loop that may be gone. pino's file destination makes the same choice.
  */
 export class AuditFile {
   readonly path: string;
   readonly #options: AuditFileOptions;
   readonly #write: WriteFunction;
   readonly #truncate: (fd: number, length: number) => void;
-  readonly #writeAt: WriteAtFunction;
-  readonly #writeAtSync: WriteAtSyncFunction;
-  /** Opened for appending: every synchronous write. */
   #fd: number | undefined;
-  /** The same file opened for positional writes (buffered mode): the thread pool's writes. */
-  #atFd: number | undefined;
   #size = 0;
   /** The newest records, as built (V8 rope strings). */
   #recent: string[] = [];
@@ -168,16 +80,6 @@ export class AuditFile {
    * (the file could not be truncated): written first, so the record is completed.
    */
   #tornRest: Uint8Array | undefined;
-  /** The write on the thread pool that must be in the file before anything after it is written. */
-  #inFlight: InFlight | undefined;
-  /** Thread-pool writes per descriptor whose callback has not run: a descriptor is closed only after them. */
-  readonly #busy = new Map<number, number>();
-  /** Descriptors given up while busy, closed by their last callback (never reused by another file meanwhile). */
-  readonly #retired = new Set<number>();
-  /** Waiting for the write in flight to complete. */
-  #waiters: (() => void)[] = [];
-  /** Failed writes so far (reported through onError). */
-  #failures = 0;
   #lost = 0;
   #closed = false;
   readonly #recordEnd: string;
@@ -188,8 +90,6 @@ export class AuditFile {
     this.#options = options;
     this.#write = options.write ?? writeToFile;
     this.#truncate = options.truncate ?? ftruncateSync;
-    this.#writeAt = options.writeAt ?? writeAtOnThreadPool;
-    this.#writeAtSync = options.writeAtSync ?? writeAtNow;
     this.#recordEnd = options.recordEnd ?? '\n';
     this.#recordEndBytes = Buffer.from(this.#recordEnd);
   }
@@ -208,18 +108,7 @@ export class AuditFile {
       // A file owned by someone else keeps its mode; writing still works.
     }
     this.#fd = fd;
-    const stat = fstatSync(fd);
-    this.#size = stat.size;
-    this.#retireAtFd();
-    if (this.#options.sync) return;
-    try {
-      const atFd = openSync(this.path, constants.O_WRONLY);
-      // Replaced between the two opens: write this file synchronously only.
-      if (fstatSync(atFd).ino === stat.ino) this.#atFd = atFd;
-      else closeSync(atFd);
-    } catch {
-      // Writes stay synchronous.
-    }
+    this.#size = fstatSync(fd).size;
   }
 
   /**
@@ -241,204 +130,25 @@ export class AuditFile {
     if (this.#recent.length >= RECORDS_PER_CHUNK) {
       this.#chunks.push(this.#recent.join(''));
       this.#recent.length = 0;
-      if (this.#queuedChars >= FLUSH_AT_CHARS) this.#flushInBackground();
+      if (this.#queuedChars >= FLUSH_AT_CHARS) this.flush();
     }
   }
 
-  /**
-   * Hands everything queued to the thread pool, unless a write is still in
-   * flight (then it stays queued, up to a bound). Rotation, a record still
-   * to be completed and a file opened for appending only go the synchronous way.
-   */
-  #flushInBackground(): void {
-    const atFd = this.#atFd;
-    if (atFd === undefined || this.#fd === undefined || this.#tornRest !== undefined) {
-      this.flush();
-      return;
-    }
-    try {
-      const inFlight = this.#inFlight;
-      if (inFlight !== undefined) {
-        if (fstatSync(inFlight.fd).size < inFlight.offset + inFlight.data.length) {
-          if (this.#queuedChars >= MAX_QUEUED_WHILE_WRITING) this.flush();
-          return;
-        }
-        // In the file already; its callback, when it runs, only releases the descriptor.
-        this.#inFlight = undefined;
-      }
-      const offset = fstatSync(atFd).size;
-      if (offset !== this.#size) {
-        // Someone else writes or truncated this file too: positional writes
-        // could overwrite their records, appending cannot.
-        this.#retireAtFd();
-        this.flush();
-        return;
-      }
-      this.#joinRecent();
-      const data = encode(this.#chunks, this.#queuedChars);
-      if (offset + data.length > this.#options.maxBytes) {
-        this.flush(); // rotates, between writes
-        return;
-      }
-      this.#chunks = [];
-      this.#queuedChars = 0;
-      const chunk: InFlight = { data, offset, fd: atFd, written: 0 };
-      this.#inFlight = chunk;
-      this.#size = offset + data.length;
-      this.#submit(chunk);
-    } catch (error) {
-      this.#failed(error);
-    }
-  }
-
-  #submit(chunk: InFlight): void {
-    const fd = chunk.fd;
-    this.#busy.set(fd, (this.#busy.get(fd) ?? 0) + 1);
-    try {
-      this.#writeAt(fd, chunk.data.subarray(chunk.written), chunk.offset + chunk.written, (error, written) =>
-        this.#completed(chunk, error, written),
-      );
-    } catch (error) {
-      this.#completed(chunk, error, 0);
-    }
-  }
-
-  /** A thread-pool write's callback. Never throws. */
-  #completed(chunk: InFlight, error: unknown, written: number): void {
-    try {
-      const left = (this.#busy.get(chunk.fd) ?? 1) - 1;
-      if (left > 0) this.#busy.set(chunk.fd, left);
-      else {
-        this.#busy.delete(chunk.fd);
-        if (this.#retired.delete(chunk.fd)) closeQuietly(chunk.fd);
-      }
-      // Finished by a synchronous flush, seen in the file, or given up with a removed folder.
-      if (this.#inFlight !== chunk) return;
-      if (!error && written > 0) {
-        chunk.written += written;
-        if (chunk.written < chunk.data.length)
-          this.#submit(chunk); // cut short: the rest, in place
-        else this.#inFlight = undefined;
-        return;
-      }
-      this.#inFlight = undefined;
-      this.#undoFailedChunk(chunk, error ?? new Error(`write returned ${written} for ${chunk.data.length - chunk.written} bytes`));
-    } catch (failure) {
-      this.#failed(failure);
-    } finally {
-      this.#wake();
-    }
-  }
-
-  /**
-   * A thread-pool write failed with nothing else in flight: the file goes
-   * back to the end of the last whole record it got, and the rest of the
-   * chunk is queued in front, as after a synchronous write.
-   */
-  #undoFailedChunk(chunk: InFlight, error: unknown): void {
-    let landed = chunk.written;
-    try {
-      landed = Math.min(chunk.data.length, Math.max(landed, fstatSync(chunk.fd).size - chunk.offset));
-    } catch {
-      // Count what the callbacks said.
-    }
-    this.#size = chunk.offset;
-    const done = landed > 0 ? this.#undoTornRecord(chunk.fd, chunk.data, landed) : 0;
-    const rest = chunk.data.toString('utf8').slice(done);
-    if (rest !== '') this.#requeue([rest]);
-    this.#failed(error);
-  }
-
-  /**
-   * Makes the write in flight complete now: it may be in the file already
-   * (the file is long enough); otherwise its bytes are written again at the
-   * same offsets, which the thread pool's write, landing late or halfway,
-   * cannot change. Returns false if that failed: the chunk stays in flight
-   * and nothing after it is written.
-   */
-  #settle(): boolean {
-    const chunk = this.#inFlight;
-    if (chunk === undefined) return true;
-    try {
-      if (fstatSync(chunk.fd).size < chunk.offset + chunk.data.length) {
-        let at = chunk.written;
-        while (at < chunk.data.length) {
-          const more = this.#writeAtSync(chunk.fd, chunk.data.subarray(at), chunk.offset + at);
-          if (!(more > 0)) throw new Error(`write returned ${more} for ${chunk.data.length - at} bytes`);
-          at += more;
-          chunk.written = Math.max(chunk.written, at);
-        }
-      }
-      this.#inFlight = undefined;
-      this.#wake();
-      return true;
-    } catch (error) {
-      this.#failed(error);
-      return false;
-    }
-  }
-
-  /**
-   * Resolves once no write is in flight: the thread pool's writes of the
-   * records queued so far are in the file (or failed and are queued again).
-   * What is still queued is written by the next flush.
-   */
-  async writesDone(): Promise<void> {
-    const failures = this.#failures;
-    while (this.#inFlight !== undefined && this.#failures === failures) {
-      await new Promise<void>((resolve) => this.#waiters.push(resolve));
-    }
-  }
-
-  #wake(): void {
-    if (this.#waiters.length === 0) return;
-    const waiters = this.#waiters;
-    this.#waiters = [];
-    for (const wake of waiters) wake();
-  }
-
-  #failed(error: unknown): void {
-    this.#failures++;
-    this.#options.onError(error);
-  }
-
-  #joinRecent(): void {
-    if (this.#recent.length > 0) {
-      this.#chunks.push(this.#recent.length === 1 ? (this.#recent[0] as string) : this.#recent.join(''));
-      this.#recent.length = 0;
-    }
-  }
-
-  /** Closes the positional descriptor now, or after the callbacks of the writes still using it. */
-  #retireAtFd(): void {
-    const atFd = this.#atFd;
-    if (atFd === undefined) return;
-    this.#atFd = undefined;
-    if (this.#busy.has(atFd)) this.#retired.add(atFd);
-    else closeQuietly(atFd);
-  }
-
-  /**
-   * Writes everything queued, and a write still in flight, before it
-   * returns: exit paths rely on it. Never throws; on failure keeps the
-   * unwritten records for the next flush.
-   */
+  /** Writes everything queued. Never throws; on failure keeps the unwritten records for the next flush. */
   flush(): void {
-    if (this.#closed) return;
-    if (this.#queuedChars === 0 && this.#tornRest === undefined) {
-      this.#settle();
-      return;
-    }
+    if ((this.#queuedChars === 0 && this.#tornRest === undefined) || this.#closed) return;
     if (this.#fd === undefined) {
       try {
         this.open(); // After a failed rotation: try again.
       } catch (error) {
-        this.#failed(error);
+        this.#options.onError(error);
         return;
       }
     }
-    if (!this.#settle()) return;
-    this.#joinRecent();
+    if (this.#recent.length > 0) {
+      this.#chunks.push(this.#recent.length === 1 ? (this.#recent[0] as string) : this.#recent.join(''));
+      this.#recent.length = 0;
+    }
     // One write per chunk rather than one joined string: joining hundreds of
     // kilobytes allocates a large string per flush and cost four times more.
     const chunks = this.#chunks;
@@ -463,7 +173,7 @@ export class AuditFile {
       const done = error instanceof WriteFailure ? error.completedChars : 0;
       if (done > 0) unwritten[0] = (unwritten[0] as string).slice(done);
       this.#requeue(unwritten.filter((chunk) => chunk !== ''));
-      this.#failed(error instanceof WriteFailure ? error.failure : error);
+      this.#options.onError(error instanceof WriteFailure ? error.failure : error);
     }
   }
 
@@ -553,7 +263,8 @@ export class AuditFile {
    */
   #undoTornRecord(fd: number, encoded: Buffer, written: number): number {
     const endBytes = this.#recordEndBytes;
-    const whole = this.#wholeRecordsIn(encoded, written);
+    const lastEnd = written >= endBytes.length ? encoded.lastIndexOf(endBytes, written - endBytes.length) : -1;
+    const whole = lastEnd === -1 ? 0 : lastEnd + endBytes.length;
     if (written > whole) {
       try {
         this.#truncate(fd, fstatSync(fd).size - (written - whole));
@@ -591,7 +302,6 @@ export class AuditFile {
   #rotate(): void {
     if (this.#fd !== undefined) closeSync(this.#fd);
     this.#fd = undefined;
-    this.#retireAtFd();
     const { maxFiles } = this.#options;
     rmSync(`${this.path}.${maxFiles}`, { force: true });
     for (let i = maxFiles - 1; i >= 1; i--) {
@@ -619,14 +329,6 @@ export class AuditFile {
       }
       this.#fd = undefined;
     }
-    this.#retireAtFd();
-    const inFlight = this.#inFlight;
-    if (inFlight !== undefined) {
-      // On its way into a file nobody can read: written again into the new one.
-      this.#inFlight = undefined;
-      this.#requeue([inFlight.data.toString('utf8')]);
-      this.#wake();
-    }
     if (this.#tornRest !== undefined) {
       this.#tornRest = undefined;
       this.#lost++;
@@ -642,13 +344,6 @@ export class AuditFile {
     for (const chunk of this.#chunks) this.#lost += countRecords(chunk, this.#recordEnd);
     for (const record of this.#recent) this.#lost += countRecords(record, this.#recordEnd);
     if (this.#tornRest !== undefined) this.#lost++;
-    const inFlight = this.#inFlight;
-    if (inFlight !== undefined) {
-      // Could not be finished here: what its callbacks did not confirm may still land, or not.
-      const unconfirmed = inFlight.data.subarray(this.#wholeRecordsIn(inFlight.data, inFlight.written));
-      this.#lost += countRecords(unconfirmed.toString('utf8'), this.#recordEnd);
-      this.#inFlight = undefined;
-    }
     this.#recent = [];
     this.#chunks = [];
     this.#queuedChars = 0;
@@ -661,14 +356,5 @@ export class AuditFile {
       }
     }
     this.#fd = undefined;
-    this.#retireAtFd();
-    this.#wake();
-  }
-
-  /** Bytes of `encoded` up to the end of the last whole record in its first `bytes` bytes. */
-  #wholeRecordsIn(encoded: Buffer, bytes: number): number {
-    const endBytes = this.#recordEndBytes;
-    const lastEnd = bytes >= endBytes.length ? encoded.lastIndexOf(endBytes, bytes - endBytes.length) : -1;
-    return lastEnd === -1 ? 0 : lastEnd + endBytes.length;
   }
 }

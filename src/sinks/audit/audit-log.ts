@@ -367,20 +367,12 @@ export class AuditLog implements RecordSink {
     return lost;
   }
 
-  /** Resolves once every record so far is in the files: the thread pool's writes first, then the rest. Never rejects. */
   async forceFlush(): Promise<void> {
-    await this.#writesDone();
     this.flushNow();
   }
 
   async shutdown(): Promise<void> {
-    await this.#writesDone();
     this.close();
-  }
-
-  /** Waits for the writes in flight rather than writing them again synchronously. */
-  async #writesDone(): Promise<void> {
-    await Promise.all(this.files.map((file) => file.writesDone()));
   }
 
   /** Flushes and closes the files. Synchronous so exit handlers can call it. Idempotent. */
