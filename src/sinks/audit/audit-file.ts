@@ -31,6 +31,8 @@ const writeToFile: WriteFunction = (fd, data) => (typeof data === 'string' ? wri
 
 /** Room beyond one byte a character, so that ASCII chunks are encoded without growing the buffer. */
 const ENCODE_SLACK = 64 * 1024;
+/** Encoding buffers are sized in these steps, so that flushes of slightly different sizes reuse one. */
+const ENCODING_STEP = 256 * 1024;
 /** The largest encoding buffer kept between flushes. */
 const KEPT_ENCODING_BYTES = 1024 * 1024;
 /**
@@ -44,7 +46,11 @@ let encoding: Buffer | undefined;
  * place. The result is valid until the next call.
  */
 function encode(chunks: string[], chars: number): Buffer {
-  let buffer = encoding !== undefined && encoding.length >= chars + ENCODE_SLACK ? encoding : Buffer.allocUnsafeSlow(chars + ENCODE_SLACK);
+  const wanted = chars + ENCODE_SLACK;
+  let buffer =
+    encoding !== undefined && encoding.length >= wanted
+      ? encoding
+      : Buffer.allocUnsafeSlow(Math.ceil(wanted / ENCODING_STEP) * ENCODING_STEP);
   let bytes = 0;
   for (const chunk of chunks) {
     const most = bytes + 3 * chunk.length;
