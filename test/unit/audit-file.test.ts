@@ -122,6 +122,22 @@ describe('AuditFile: a write cut short and then refused', () => {
     });
   }
 
+  it('buffered: a flush of several chunks cut short in the middle of one of them continues at a record boundary, each record once', () => {
+    const path = freshPath();
+    const all = records(0, 100);
+    const cut = Buffer.byteLength(all.slice(0, 70).join('')) + 30; // inside record 70, in the third chunk of 32
+    const { write, calls } = scripted([{ kind: 'short', bytes: cut }, { kind: 'fail' }]);
+    const { file, errors } = openFile(path, { write });
+    for (const r of all) file.append(r);
+    file.flush();
+    expect(calls.short).toBe(1);
+    expect(errors).toHaveLength(1);
+    expect(read(path)).toBe(all.slice(0, 70).join(''));
+    file.close();
+    expect(read(path)).toBe(all.join(''));
+    expect(file.lost).toBe(0);
+  });
+
   it('rotation: a write refused in the middle of rotating files duplicates nothing across generations', () => {
     const path = freshPath();
     const { write } = scripted([{ kind: 'ok' }, { kind: 'short', bytes: 60 }, { kind: 'fail' }]);
@@ -182,7 +198,8 @@ describe('AuditFile: property — any schedule of short and refused writes', () 
   it('leaves the file at a record boundary after every flush, and every record exactly once at the end', () => {
     fc.assert(
       fc.property(
-        fc.array(fc.array(line, { minLength: 1, maxLength: 20 }), { minLength: 1, maxLength: 4 }),
+        // Up to 100 records a flush: several chunks of 32, written as one buffer.
+        fc.array(fc.array(line, { minLength: 1, maxLength: 100 }), { minLength: 1, maxLength: 4 }),
         fc.array(step, { maxLength: 30 }),
         fc.boolean(),
         fc.boolean(),

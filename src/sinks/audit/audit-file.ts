@@ -29,6 +29,42 @@ const RECORDS_PER_CHUNK = 32;
 
 const writeToFile: WriteFunction = (fd, data) => (typeof data === 'string' ? writeSync(fd, data) : writeSync(fd, data));
 
+/** Room beyond one byte a character, so that ASCII chunks are encoded without growing the buffer. */
+const ENCODE_SLACK = 64 * 1024;
+/** Encoding buffers are sized in these steps, so that flushes of slightly different sizes reuse one. */
+const ENCODING_STEP = 256 * 1024;
+/** The largest encoding buffer kept between flushes. */
+const KEPT_ENCODING_BYTES = 1024 * 1024;
+/**
+ * One buffer that every file's flush encodes into: a flush writes it before
+ * returning, so it is free again when the next one starts.
+ */
+let encoding: Buffer | undefined;
+
+/**
+ * The UTF-8 of `chunks` (`chars` characters in all), each chunk encoded in
+ * place. The result is valid until the next call.
+ */
+function encode(chunks: string[], chars: number): Buffer {
+  const wanted = chars + ENCODE_SLACK;
+  let buffer =
+    encoding !== undefined && encoding.length >= wanted
+      ? encoding
+      : Buffer.allocUnsafeSlow(Math.ceil(wanted / ENCODING_STEP) * ENCODING_STEP);
+  let bytes = 0;
+  for (const chunk of chunks) {
+    const most = bytes + 3 * chunk.length;
+    if (most > buffer.length) {
+      const bigger = Buffer.allocUnsafeSlow(Math.max(most, 2 * buffer.length));
+      buffer.copy(bigger, 0, 0, bytes);
+      buffer = bigger;
+    }
+    bytes += buffer.write(chunk, bytes);
+  }
+  if (buffer.length <= KEPT_ENCODING_BYTES) encoding = buffer;
+  return buffer.subarray(0, bytes);
+}
+
 /** A write that failed after `completedChars` characters of its text were in the file, ending at a record boundary. */
 class WriteFailure extends Error {
   constructor(
@@ -149,14 +185,32 @@ export class AuditFile {
       this.#chunks.push(this.#recent.length === 1 ? (this.#recent[0] as string) : this.#recent.join(''));
       this.#recent.length = 0;
     }
-    // One write per chunk rather than one joined string: joining hundreds of
-    // kilobytes allocates a large string per flush and cost four times more.
+    // Never one joined string: joining hundreds of kilobytes allocates a
+    // large string per flush and cost four times more.
     const chunks = this.#chunks;
+    const chars = this.#queuedChars;
     this.#chunks = [];
     this.#queuedChars = 0;
     let i = 0;
     try {
       this.#finishTornRecord();
+      if (chunks.length > 1) {
+        // The chunks encoded into one reused buffer, one write: a write call
+        // per chunk cost twice as much (each encodes into a buffer of its own).
+        const data = encode(chunks, chars);
+        if (this.#size + data.length <= this.#options.maxBytes) {
+          try {
+            this.#writeEncoded(data);
+            return;
+          } catch (error) {
+            if (!(error instanceof WriteFailure)) throw error;
+            const rest = chunks.join('').slice(error.completedChars);
+            this.#requeue(rest === '' ? [] : [rest]);
+            this.#options.onError(error.failure);
+            return;
+          }
+        }
+      }
       for (; i < chunks.length; i++) {
         const chunk = chunks[i] as string;
         const bytes = Buffer.byteLength(chunk);
@@ -252,6 +306,23 @@ export class AuditFile {
     } catch (error) {
       if (!(written > 0)) throw new WriteFailure(error, 0);
       throw new WriteFailure(error, this.#undoTornRecord(fd, encoded ?? Buffer.from(text), written));
+    }
+  }
+
+  /** As {@link #writeRecords}, for whole records already encoded. */
+  #writeEncoded(data: Buffer): void {
+    const fd = this.#fd as number;
+    let written = 0;
+    try {
+      while (written < data.length) {
+        const more = this.#write(fd, written === 0 ? data : data.subarray(written));
+        if (!(more > 0)) throw new Error(`write returned ${more} for ${data.length - written} bytes`);
+        written += more;
+      }
+      this.#size += data.length;
+    } catch (error) {
+      if (!(written > 0)) throw new WriteFailure(error, 0);
+      throw new WriteFailure(error, this.#undoTornRecord(fd, data, written));
     }
   }
 
