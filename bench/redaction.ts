@@ -21,6 +21,8 @@ const shapes: Record<string, (size: number) => string> = {
   'password= repeated': (size) => 'password='.repeat(Math.ceil(size / 9)),
   'URLs with passwords': (size) => 'GET https://bob:p@ss/w0rd@db.example.com/x?X-Amz-Signature=abc&a=1 ok; '.repeat(Math.ceil(size / 70)),
   'prose with colons': (size) => 'Error: stage failed at 12:30:45, rows: 42, file_key: raw/a.csv '.repeat(Math.ceil(size / 63)),
+  'u: a:b@ repeated': (size) => ' u: a:b@'.repeat(Math.ceil(size / 8)),
+  'connection strings': (size) => 'to etl:hunter2@db.internal:5432/w ok; '.repeat(Math.ceil(size / 38)),
 };
 
 /** Median and fastest of `rounds` timed calls. */

@@ -118,6 +118,10 @@ const isQuote = (c: number) => c === 34 || c === 39 || c === 96;
 /** Where a URL ends in text: whitespace, quotes, angle brackets. */
 const isUrlEnd = (c: number) => isSpace(c) || isQuote(c) || c === 60 || c === 62;
 
+/** What may stand before the user of a scheme-less `user:password@host`: whitespace, a quote, a bracket, `=`, `,`, `;`, `<`. */
+const isUserBoundary = (c: number) =>
+  isSpace(c) || isQuote(c) || c === 40 || c === 91 || c === 123 || c === EQUALS || c === 44 || c === SEMICOLON || c === 60;
+
 function isWordChar(c: number): boolean {
   return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95;
 }
@@ -384,7 +388,9 @@ class Scan {
       if (p === colon && text.charCodeAt(p + 1) === SLASH && text.charCodeAt(p + 2) === SLASH) {
         p = Math.max(p + 1, this.#url(p));
       } else if (p === colon || p === equals) {
-        p = Math.max(p + 1, this.#keyValue(p));
+        const next = this.#keyValue(p);
+        // Also a connection string without a scheme (`etl:secret@db.internal`), whose password may run past a value's end.
+        p = p === colon ? Math.max(p + 1, next, this.#userinfo(p)) : Math.max(p + 1, next);
       } else {
         const length = credentialWordAt(text, p);
         p = length === 0 ? p + 1 : Math.max(p + 1, this.#credential(p + length));
@@ -450,6 +456,37 @@ class Scan {
       return first + 1;
     }
     return first + 1; // host:port; going on after the colon keeps `secrets.example:443` from reading as a key
+  }
+
+  /**
+   * `user:password@host` without a scheme, as connection strings appear in
+   * messages: a user of key characters after a boundary, then the password
+   * up to the token's last `@`, as in a URL. Text such as `12:30` or
+   * `Error: a@b` has no `@` in the token after the colon, or a space.
+   */
+  #userinfo(colon: number): number {
+    const text = this.#text;
+    let userStart = colon;
+    while (userStart > 0 && colon - userStart < MAX_KEY_CHARS && isKeyChar(text.charCodeAt(userStart - 1))) userStart--;
+    if (userStart === colon || (userStart > 0 && !isUserBoundary(text.charCodeAt(userStart - 1)))) return colon + 1;
+    const start = colon + 1;
+    if (!(start >= this.#tokenStart && start < this.#tokenEnd)) {
+      let end = start;
+      while (end < text.length && !isUrlEnd(text.charCodeAt(end))) end++;
+      let at = end - 1;
+      while (at >= start && text.charCodeAt(at) !== AT) at--;
+      this.#tokenStart = start;
+      this.#tokenEnd = end;
+      this.#tokenLastAt = at;
+    }
+    if (this.#truncated && this.#tokenEnd === text.length) {
+      // A token the cut ends: its last `@` may lie past the cut, so all after the colon may be password.
+      this.#redact(start, text.length);
+      return text.length;
+    }
+    if (this.#tokenLastAt <= start) return colon + 1;
+    this.#redact(start, this.#tokenLastAt);
+    return this.#tokenLastAt;
   }
 
   /** `key=value`, `key: value`, `"key": "value"`, and `?name=value` in URLs. */

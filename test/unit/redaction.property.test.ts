@@ -66,6 +66,10 @@ const construct = fc.oneof(
   fc
     .tuple(fc.constantFrom('https', 'postgres', 'mongodb+srv', 'ftp', 's3'), user, secretOf(URL_PASSWORD_CHARS), host, path)
     .map(([scheme, u, s, h, p]) => ({ text: `${scheme}://${u}:${s.text}@${h}${p}`, secret: s })),
+  // a connection string without a scheme, password holding @ : / too
+  fc
+    .tuple(user, secretOf(URL_PASSWORD_CHARS.replace('#', '').replace('?', '')), host, path)
+    .map(([u, s, h, p]) => ({ text: `${u}:${s.text}@${h}${p}`, secret: s })),
   // query parameter of a signed URL
   fc
     .tuple(host, path, fc.constantFrom(...QUERY_PARAMS), secretOf(VALUE_CHARS), fc.constantFrom('', '&X-Amz-Expires=300', '#frag'))

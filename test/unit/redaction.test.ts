@@ -113,6 +113,29 @@ describe('Redactor.scrubText: what passed before', () => {
   });
 });
 
+describe('Redactor.scrubText: connection strings without a scheme', () => {
+  it('removes the password of user:password@host and keeps user, host, port and path', () => {
+    const r = new Redactor();
+    expect(r.scrubText('connecting to etl:hunter2@db.internal:5432/warehouse')).toBe(
+      'connecting to etl:[REDACTED]@db.internal:5432/warehouse',
+    );
+    expect(r.scrubText('(etl:p@ss:w@rd@db)')).toBe('(etl:[REDACTED]@db)');
+    expect(r.scrubText('dsn="etl:hunter2@db:5432"')).toBe('dsn="etl:[REDACTED]@db:5432"');
+  });
+
+  it('leaves times, ports, stack frames and prose with @ alone', () => {
+    const r = new Redactor();
+    for (const text of [
+      'at 12:30 the job began',
+      'Error: sent to ops@example.com',
+      'localhost:5432',
+      'at run (/app/node_modules/@scope/pkg/dist/index.js:48:5)',
+      'user@example.com: done',
+    ])
+      expect(r.scrubText(text)).toBe(text);
+  });
+});
+
 describe('Redactor.scrubText: bounded', () => {
   it(`cuts text longer than ${MAX_SCRUB_CHARS} characters and says how long it was`, () => {
     const text = 'word '.repeat(300_000);
