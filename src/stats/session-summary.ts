@@ -179,22 +179,25 @@ export function buildSessionSummary(stats: SessionStats, facts: LiveFacts): Sess
   let allStageMicros = 0;
   for (const s of stats.stages.values()) allStageMicros += s.totalMicros;
 
-  const stages: Record<string, StageSummary> = {};
+  // Objects keyed by the pipeline's names are built with fromEntries: a stage named `__proto__` stays a key.
+  const stageEntries: [string, StageSummary][] = [];
   let executions = 0;
   let successes = 0;
   for (const [name, s] of stats.stages) {
     executions += s.executions;
     successes += s.successes;
-    stages[name] = stageSummary(s, allStageMicros, thresholdOf(name));
+    stageEntries.push([name, stageSummary(s, allStageMicros, thresholdOf(name))]);
   }
+  const stages: Record<string, StageSummary> = Object.fromEntries(stageEntries);
 
-  const months: Record<string, MonthSummary> = {};
+  const monthEntries: [string, MonthSummary][] = [];
   let monthsFailed = 0;
   for (const [key, m] of [...stats.months].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     const summary = monthSummary(m, ended, nowMs);
     if (summary.status === 'failure' || summary.status === 'interrupted') monthsFailed++;
-    months[key] = summary;
+    monthEntries.push([key, summary]);
   }
+  const months: Record<string, MonthSummary> = Object.fromEntries(monthEntries);
 
   const warningMb = recorded.memoryWarningMb ?? mbOrNull(facts.memoryThresholds?.warningBytes);
   const criticalMb = recorded.memoryCriticalMb ?? mbOrNull(facts.memoryThresholds?.criticalBytes);
@@ -282,10 +285,10 @@ function monthSummary(m: MonthAccount, ended: boolean, nowMs: number): MonthSumm
   let dominantName: string | undefined;
   let dominantMicros = 0;
   let monthStageMicros = 0;
-  const stageSeconds: Record<string, number> = {};
+  const secondsEntries: [string, number][] = [];
   for (const [name, micros] of m.stageMicros) {
     monthStageMicros += micros;
-    stageSeconds[name] = seconds(micros);
+    secondsEntries.push([name, seconds(micros)]);
     // Ties go to the name first in order, so the answer does not depend on the order records arrived in.
     if (dominantName === undefined || micros > dominantMicros || (micros === dominantMicros && name < dominantName)) {
       dominantName = name;
@@ -315,7 +318,7 @@ function monthSummary(m: MonthAccount, ended: boolean, nowMs: number): MonthSumm
     start: iso(m.startMs),
     end: m.endMs === undefined ? null : iso(m.endMs),
     trace_id: m.traceId,
-    stage_seconds: stageSeconds,
+    stage_seconds: Object.fromEntries(secondsEntries),
     dominant_stage: dominant,
     error,
   };

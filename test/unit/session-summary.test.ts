@@ -154,3 +154,22 @@ describe('generateSessionReport', () => {
     expect(processRow).toMatch(/50\.0%/);
   });
 });
+
+describe('getSessionSummary with names that are also Object.prototype keys', () => {
+  it('keeps stages named __proto__, constructor or toString as their own entries, in the session and in each month', () => {
+    const names = ['__proto__', 'constructor', 'toString', 'hasOwnProperty'];
+    traceMonth('2024-01', () => {
+      for (const name of names) traceStage(name, () => undefined);
+    });
+    const summary = getSessionSummary();
+    expect(Object.keys(summary.stages).sort()).toEqual([...names].sort());
+    for (const name of names) {
+      expect(Object.hasOwn(summary.stages, name), name).toBe(true);
+      expect(summary.stages[name]?.executions, name).toBe(1);
+    }
+    expect(Object.getPrototypeOf(summary.stages)).toBe(Object.prototype);
+    expect(Object.keys(summary.months['2024-01']?.stage_seconds ?? {}).sort()).toEqual([...names].sort());
+    // The JSON a report writes holds them too.
+    expect(Object.keys(JSON.parse(JSON.stringify(summary)).stages).sort()).toEqual([...names].sort());
+  });
+});
