@@ -7,14 +7,14 @@
  * the killed one as interrupted). What a user sees is asserted in Jaeger's
  * query API: every month once, each with its stage spans once.
  */
-import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnScript } from '../audit/audit-support.js';
+import { folderFingerprint } from '../helpers/folder-fingerprint.js';
 import { type NodeRun, REPO_ROOT, runNodeScript } from '../helpers/run-node.js';
 import { type JaegerTrace, jaegerTraces, parentOf, tag } from './support/apis.js';
 import { waitFor } from './support/processes.js';
@@ -102,15 +102,6 @@ function sessionOf(dir: string): string {
   return String(first.session_id);
 }
 
-function fingerprint(dir: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const name of readdirSync(dir).sort())
-    out[name] = createHash('sha256')
-      .update(readFileSync(join(dir, name)))
-      .digest('hex');
-  return out;
-}
-
 async function waitForFile(what: string, check: () => boolean, timeoutMs = 120_000): Promise<void> {
   await waitFor(what, async () => (check() ? true : undefined), {
     timeoutMs,
@@ -192,7 +183,7 @@ describe('delivery when the collector goes away', () => {
 
     // The collector down again: replay fails in one line and writes nothing.
     await s.stopCollector();
-    const untouched = fingerprint(dir);
+    const untouched = folderFingerprint(dir);
     const dead = await replay([dir, '--session', sessionId]);
     expect(dead.code).toBe(4);
     expect(dead.stderr.split('\n')).toEqual([
@@ -201,7 +192,7 @@ describe('delivery when the collector goes away', () => {
       ),
       '',
     ]);
-    expect(fingerprint(dir)).toEqual(untouched);
+    expect(folderFingerprint(dir)).toEqual(untouched);
 
     // Back up: replay (to where the run sent, recorded in otlp_delivery.jsonl) completes Jaeger.
     await s.startCollector();

@@ -8,14 +8,14 @@
  * JSON (ids, parent, name, kind, times in nanoseconds, attributes, events
  * with their times, status), with the same resource and scope.
  */
-import { createHash } from 'node:crypto';
-import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ReplayError, replayAuditLog } from '../../src/index.js';
 import { pollUntil, spawnScript, tempDir } from '../audit/audit-support.js';
 import { freePorts } from '../e2e/support/processes.js';
+import { folderFingerprint } from '../helpers/folder-fingerprint.js';
 import { type NodeRun, REPO_ROOT, runNodeScript } from '../helpers/run-node.js';
 import { OtlpReceiver } from './otlp-receiver.js';
 
@@ -55,16 +55,6 @@ function rawSpans(r: OtlpReceiver): Map<string, { span: Json; resource: unknown;
       }
     }
   }
-  return out;
-}
-
-/** The folder's files and their SHA-256, to show a replay changed nothing. */
-function fingerprint(dir: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const name of readdirSync(dir).sort())
-    out[name] = createHash('sha256')
-      .update(readFileSync(join(dir, name)))
-      .digest('hex');
   return out;
 }
 
@@ -126,12 +116,12 @@ describe('stagetrace replay', () => {
     expect(acknowledged.every((r) => r.via === 'replay' && r.session_id === sessionId)).toBe(true);
     expect(acknowledged.flatMap((r) => r.span_ids as string[])).toHaveLength(7);
     const target = await receiver();
-    const before = fingerprint(replayDir);
+    const before = folderFingerprint(replayDir);
     const run = await replay([replayDir, '--endpoint', target.url, '--session', sessionId]);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toBe(`session ${sessionId}: nothing to send (7 delivered before)\nreplay: 0 spans sent\n`);
     expect(target.requests).toEqual([]);
-    expect(fingerprint(replayDir)).toEqual(before);
+    expect(folderFingerprint(replayDir)).toEqual(before);
   }, 60_000);
 
   it('a run whose spans all reached the collector has nothing to replay', async () => {
@@ -146,7 +136,7 @@ describe('stagetrace replay', () => {
     const dir = join(root.dir, 'dead');
     cpSync(liveDir, dir, { recursive: true });
     writeFileSync(join(dir, DELIVERY), `${readFileSync(join(replayDir, DELIVERY), 'utf8').split('\n')[0]}\n`);
-    const before = fingerprint(dir);
+    const before = folderFingerprint(dir);
     const [port] = await freePorts(1);
     const run = await replay([dir, '--endpoint', `http://127.0.0.1:${port}`], { OTEL_EXPORTER_OTLP_TIMEOUT: '1500' });
     expect(run.code).toBe(4);
@@ -156,7 +146,7 @@ describe('stagetrace replay', () => {
         `^stagetrace: replay: the collector at http://127\\.0\\.0\\.1:${port}/v1/traces did not take session ${sessionId}'s spans \\(ECONNREFUSED: .*\\); nothing was sent\\. Run replay again once it answers\\.\\n$`,
       ),
     );
-    expect(fingerprint(dir)).toEqual(before);
+    expect(folderFingerprint(dir)).toEqual(before);
   }, 60_000);
 
   it('says what is wrong with its arguments or the folder in one line, with its exit code', async () => {
