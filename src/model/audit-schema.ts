@@ -140,6 +140,8 @@ export interface DeliveryEndRecord {
   delivered_spans: number;
   /** Spans not delivered, by reason (`queue_full`, `rejected`, `shutdown`): what a replay would send. */
   undelivered_spans: Record<string, number>;
+  /** Failed exports over the whole session, those of the shutdown drain included (absent in older files). */
+  export_errors?: number;
 }
 
 /** One line of otlp_delivery.jsonl. */

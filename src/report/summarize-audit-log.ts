@@ -3,6 +3,7 @@ import { open } from 'node:fs/promises';
 import {
   AUDIT_SCHEMA_VERSION,
   DELIVERY_LOG_FILE,
+  type DeliveryEndRecord,
   PERFORMANCE_LOG_FILE,
   type PerformanceRecord,
   STRUCTURED_LOG_FILE,
@@ -87,23 +88,29 @@ export async function summarizeAuditLog(dir: string, options: SummarizeAuditLogO
 /**
  * The session's end record is written before the OTLP forward shuts down
  * (so it is on disk even if the drain is cut short), and cannot count the
- * spans given up at shutdown; the forward's own `session_end` record in
- * otlp_delivery.jsonl, written after, does. A session without one keeps
- * what its end record says.
+ * spans given up or the exports failed during that drain; the forward's own
+ * `session_end` record in otlp_delivery.jsonl, written after, does. A
+ * session without one keeps what its end record says.
  */
 async function withForwardEnd(dir: string, sessionId: string, telemetry: TelemetryCounters): Promise<TelemetryCounters> {
   if (auditFileGenerations(dir, DELIVERY_LOG_FILE).length === 0) return telemetry;
-  let undelivered: number | undefined;
+  let end: DeliveryEndRecord | undefined;
   try {
     for await (const record of readAuditLog(dir, { file: 'delivery', sessionId })) {
-      if (record.record_type !== 'session_end') continue;
-      undelivered = 0;
-      for (const count of Object.values(record.undelivered_spans)) undelivered += Number(count) || 0;
+      if (record.record_type === 'session_end') end = record;
     }
   } catch {
     return telemetry; // The delivery file is an addition: the summary stands without it.
   }
-  return undelivered === undefined ? telemetry : { ...telemetry, otlpDroppedSpans: Math.max(telemetry.otlpDroppedSpans, undelivered) };
+  if (end === undefined) return telemetry;
+  let undelivered = 0;
+  for (const count of Object.values(end.undelivered_spans)) undelivered += Number(count) || 0;
+  const exportErrors = typeof end.export_errors === 'number' ? end.export_errors : 0;
+  return {
+    ...telemetry,
+    otlpDroppedSpans: Math.max(telemetry.otlpDroppedSpans, undelivered),
+    otlpExportErrors: Math.max(telemetry.otlpExportErrors, exportErrors),
+  };
 }
 
 /** Checks the folder and lists the JSONL generations; throws AuditLogError when there is nothing to read. */

@@ -104,7 +104,7 @@ export class SessionForwardReporter implements ForwardReporter {
   /** Writes what the forward delivered and gave up, once it has shut down. */
   finish(): void {
     try {
-      this.#bundle.delivery?.end(this.#config.sessionId, this.#delivered, this.#undelivered);
+      this.#bundle.delivery?.end(this.#config.sessionId, this.#delivered, this.#undelivered, this.#bundle.reporter.counts.otlpExportErrors);
     } catch (error) {
       this.#bundle.reporter.internalError('recording the end of delivery', error);
     }

@@ -93,7 +93,7 @@ export class DeliveryJournal {
   }
 
   /** The forward of `sessionId` shut down. */
-  end(sessionId: string, deliveredSpans: number, undelivered: Readonly<Record<string, number>>): void {
+  end(sessionId: string, deliveredSpans: number, undelivered: Readonly<Record<string, number>>, exportErrors = 0): void {
     const record: DeliveryEndRecord = {
       schema_version: AUDIT_SCHEMA_VERSION,
       record_type: 'session_end',
@@ -101,6 +101,7 @@ export class DeliveryJournal {
       session_id: sessionId,
       delivered_spans: deliveredSpans,
       undelivered_spans: { ...undelivered },
+      export_errors: exportErrors,
     };
     this.#write(record);
   }
