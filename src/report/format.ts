@@ -41,7 +41,7 @@ export const STAGE_COLUMNS = [
   'total',
   'share',
   'slow',
-  'peak',
+  'peak MB',
 ];
 
 /** A stage's cells under {@link STAGE_COLUMNS}: one word each, so that scripts can split the text table on spaces. */
