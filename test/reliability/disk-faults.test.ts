@@ -5,7 +5,7 @@
  * log-dir-at-start.test.ts. A full disk: test/audit/full-disk.test.ts.
  */
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { tempDir } from '../audit/audit-support.js';
 import {
   ADDED_DELAY_BOUND_MS,
@@ -21,20 +21,10 @@ import {
   SCENARIO_SECRET,
   secretLeaks,
 } from './matrix-support.js';
-import { immutableFolder, readOnlyFolder, type TestFolder } from './mounts.js';
+import { unwritableFolders } from './mounts.js';
 
 const root = tempDir('faults-disk');
-let readOnly: TestFolder;
-let immutable: TestFolder;
-beforeAll(() => {
-  readOnly = readOnlyFolder(root.dir);
-  immutable = immutableFolder(root.dir);
-});
-afterAll(() => {
-  readOnly?.release();
-  immutable?.release();
-  root.remove();
-});
+const folders = unwritableFolders(root);
 let n = 0;
 const freshDir = () => join(root.dir, `run-${++n}`);
 
@@ -43,7 +33,7 @@ describe('fault matrix: the disk', () => {
     it.concurrent(
       `logDir ${kind} at start with requireLogDir: false: the pipeline runs as without stagetrace, said once`,
       async () => {
-        const folder = kind === 'read-only' ? readOnly : immutable;
+        const folder = kind === 'read-only' ? folders.readOnly : folders.immutable;
         const pair = await runPair(
           'complete',
           () => ({ STAGETRACE_LOG_DIR: join(folder.dir, `logs-${++n}`), STAGETRACE_REQUIRE_LOG_DIR: 'false' }),
@@ -75,7 +65,7 @@ describe('fault matrix: the disk', () => {
   it.concurrent(
     'logDir read-only at start (requireLogDir: true, the default): start() fails before the pipeline does anything',
     async () => {
-      const pair = await runPair('complete', () => ({ STAGETRACE_LOG_DIR: join(readOnly.dir, `logs-${++n}`) }), {
+      const pair = await runPair('complete', () => ({ STAGETRACE_LOG_DIR: join(folders.readOnly.dir, `logs-${++n}`) }), {
         check({ traced, baseline }) {
           expect(baseline.code).toBe(0);
           // A required audit trail that cannot be written stops the job at start(), before its first month.

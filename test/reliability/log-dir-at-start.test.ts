@@ -6,23 +6,13 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { shutdown, start } from '../../src/index.js';
 import { tempDir } from '../audit/audit-support.js';
-import { immutableFolder, readOnlyFolder, type TestFolder } from './mounts.js';
+import { unwritableFolders } from './mounts.js';
 
 const root = tempDir('log-dir-at-start');
-let readOnly: TestFolder;
-let immutable: TestFolder;
-beforeAll(() => {
-  readOnly = readOnlyFolder(root.dir);
-  immutable = immutableFolder(root.dir);
-});
-afterAll(() => {
-  readOnly?.release();
-  immutable?.release();
-  root.remove();
-});
+const folders = unwritableFolders(root);
 
 async function startError(logDir: string): Promise<string> {
   try {
@@ -36,7 +26,7 @@ async function startError(logDir: string): Promise<string> {
 
 describe('a logDir that cannot be written: start() says what failed and how to fix it', () => {
   it('a folder to create on a read-only file system: EROFS, not ENOENT', async () => {
-    const dir = join(readOnly.dir, 'logs');
+    const dir = join(folders.readOnly.dir, 'logs');
     const message = await startError(dir);
     expect(message).toBe(
       `stagetrace: cannot write audit files in logDir ${JSON.stringify(dir)}: the file system is mounted read-only: ` +
@@ -46,14 +36,14 @@ describe('a logDir that cannot be written: start() says what failed and how to f
   });
 
   it('a nested folder to create on a read-only file system names the first folder that could not be made', async () => {
-    const dir = join(readOnly.dir, 'a', 'b', 'logs');
+    const dir = join(folders.readOnly.dir, 'a', 'b', 'logs');
     const message = await startError(dir);
-    expect(message).toContain(`EROFS: read-only file system, mkdir '${join(readOnly.dir, 'a')}'`);
+    expect(message).toContain(`EROFS: read-only file system, mkdir '${join(folders.readOnly.dir, 'a')}'`);
     expect(message).not.toContain('ENOENT');
   });
 
   it('an existing folder on a read-only file system: the file that could not be opened', async () => {
-    const dir = join(readOnly.dir, 'existing');
+    const dir = join(folders.readOnly.dir, 'existing');
     const message = await startError(dir);
     expect(message).toContain(
       `the file system is mounted read-only: EROFS: read-only file system, open '${join(dir, 'enhanced_processing.log')}'`,
@@ -61,12 +51,12 @@ describe('a logDir that cannot be written: start() says what failed and how to f
   });
 
   it('an immutable folder (chattr +i): EPERM, with how to clear it', async () => {
-    const created = await startError(join(immutable.dir, 'logs'));
+    const created = await startError(join(folders.immutable.dir, 'logs'));
     expect(created).toMatch(
       /: operation not permitted \(an immutable folder, .*\): EPERM: operation not permitted, mkdir '.*\/immutable\/logs'/,
     );
     expect(created).toContain('To fix: clear the attribute (chattr -i) or choose another folder');
-    const existing = await startError(join(immutable.dir, 'existing'));
+    const existing = await startError(join(folders.immutable.dir, 'existing'));
     expect(existing).toMatch(/EPERM: operation not permitted, open '.*\/immutable\/existing\/enhanced_processing\.log'/);
   });
 

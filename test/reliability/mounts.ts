@@ -11,6 +11,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 
 /** The file in a test folder naming the process that mounted in it. */
 const OWNER_FILE = 'mounted-by.pid';
@@ -126,6 +127,40 @@ export function immutableFolder(parent: string): TestFolder {
       if (!set) return;
       set = false;
       run('chattr', ['-i', dir, join(dir, 'existing')], 'e2fsprogs');
+    },
+  };
+}
+
+/**
+ * A read-only and an immutable folder under `root`, made before a test file's
+ * tests and released after them, then `root` removed (in that order: a
+ * mounted or immutable folder cannot be removed).
+ */
+export function unwritableFolders(root: { dir: string; remove(): void }): {
+  readonly readOnly: TestFolder;
+  readonly immutable: TestFolder;
+} {
+  let readOnly: TestFolder | undefined;
+  let immutable: TestFolder | undefined;
+  beforeAll(() => {
+    readOnly = readOnlyFolder(root.dir);
+    immutable = immutableFolder(root.dir);
+  });
+  afterAll(() => {
+    readOnly?.release();
+    immutable?.release();
+    root.remove();
+  });
+  const made = (folder: TestFolder | undefined) => {
+    if (folder === undefined) throw new Error('unwritableFolders: used before its beforeAll ran');
+    return folder;
+  };
+  return {
+    get readOnly() {
+      return made(readOnly);
+    },
+    get immutable() {
+      return made(immutable);
     },
   };
 }
