@@ -1,6 +1,7 @@
 import type { Attributes, Counter, Histogram, Meter } from '@opentelemetry/api';
 import { CappedMap } from '../model/capped-map.js';
 import type { LogLevel } from '../model/levels.js';
+import type { RecordSink } from '../model/record-sink.js';
 import type { MessageRecord, ScopeEndRecord } from '../model/records.js';
 import { MeterBinding } from './meter-binding.js';
 
@@ -77,7 +78,7 @@ function createInstruments(meter: Meter): Instruments {
  * Built on a {@link MeterBinding}, recording starts once a real
  * MeterProvider exists; what happens before is not recorded.
  */
-export class StageMetrics {
+export class StageMetrics implements RecordSink {
   private instruments: Instruments | undefined;
   private readonly binding: MeterBinding | undefined;
   readonly #stageAttrs = new CappedMap<string, Attributes>(MAX_CACHED_ATTRIBUTE_SETS);
@@ -99,6 +100,9 @@ export class StageMetrics {
     if (this.instruments === undefined) this.binding?.meter();
     return this.instruments;
   }
+
+  /** Starts are not measured: a stage's metrics are recorded when it ends. */
+  onStart(): void {}
 
   onEnd(r: ScopeEndRecord): void {
     const m = this.ready;

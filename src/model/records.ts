@@ -72,7 +72,7 @@ export interface ScopeEndRecord {
   readonly context: Readonly<Attributes>;
 }
 
-/** A log message, already filtered by level and redacted. */
+/** A log message, redacted; at or above the session's minimum level, or one of stagetrace's own. */
 export interface MessageRecord {
   readonly type: 'message';
   readonly atMs: number;
@@ -89,6 +89,8 @@ export interface MessageRecord {
   readonly memory?: ThresholdCrossing;
   /** With `memory`: when the crossing was sampled, and the spans that got its `memory.threshold` event (every open one). */
   readonly memoryEvent?: { readonly atMs: number; readonly spanIds: readonly string[] };
+  /** A notice of stagetrace's own about its telemetry, already said on stderr: the console does not print it again. */
+  readonly notice?: true;
 }
 
 /** The label of a scope in log lines: the stage name, or `month YYYY-MM`. */

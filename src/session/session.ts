@@ -7,7 +7,7 @@ import { CappedMap } from '../model/capped-map.js';
 import { epochNowMs, secondsBetween } from '../model/clock.js';
 import { DEFAULT_FLATTEN_LIMITS, flattenContext } from '../model/context-attributes.js';
 import { type ErrorInfo, stackWithCauses, toErrorInfo } from '../model/error-info.js';
-import { LEVEL_RANK, type LogLevel } from '../model/levels.js';
+import type { LogLevel } from '../model/levels.js';
 import type { ThresholdCrossing } from '../model/memory-crossing.js';
 import { withoutOwnFrames } from '../model/own-frames.js';
 import type { RecordSink } from '../model/record-sink.js';
@@ -28,6 +28,7 @@ import { sessionEndMessage, sessionStartMessage } from '../stats/session-markers
 import type { SessionStats } from '../stats/session-stats.js';
 import { buildSessionSummary, type SessionSummary } from '../stats/session-summary.js';
 import { OpenScopes } from './open-scopes.js';
+import { RecordFanout } from './record-fanout.js';
 import { activeScope, Scope } from './scope.js';
 import type { TelemetryReporter } from './telemetry-reporter.js';
 
@@ -62,11 +63,10 @@ export class Session {
   readonly stats: SessionStats;
   readonly reporter: TelemetryReporter;
   readonly open = new OpenScopes();
-  readonly #sinks: RecordSink[] = [];
-  readonly #metrics: StageMetrics;
+  /** The one path from a record to the statistics, the metrics and every sink. */
+  readonly #fanout: RecordFanout;
   readonly #tracerSource: () => Tracer;
   #tracer: Tracer | undefined;
-  readonly #minRank: number;
   /** Stage names after redaction: a handful of names repeat millions of times. */
   readonly #names = new CappedMap<string, string>();
   /** The ErrorInfo of each thrown object, so an error that propagates from a stage to its month is one record. */
@@ -83,14 +83,20 @@ export class Session {
     this.memory = parts.memory;
     this.stats = parts.stats;
     this.reporter = parts.reporter;
-    this.#metrics = parts.metrics;
     this.#tracerSource = parts.tracer;
-    this.#minRank = LEVEL_RANK[parts.config.logLevel];
     this.#expectsSdk = parts.expectsSdk ?? false;
+    this.#fanout = new RecordFanout({
+      minLevel: parts.config.logLevel,
+      onError: (what, error) => this.reporter.internalError(what, error),
+    });
+    // Statistics first: a sink that reads the summary sees the record counted.
+    this.#fanout.add(parts.stats);
+    this.#fanout.add(parts.metrics);
   }
 
+  /** Adds a sink after the statistics and metrics; records reach sinks in the order they were added. */
   addSink(sink: RecordSink): void {
-    this.#sinks.push(sink);
+    this.#fanout.add(sink);
   }
 
   #getTracer(): Tracer {
@@ -177,7 +183,7 @@ export class Session {
       rssBytes: sample.rssBytes,
       heapUsedBytes: sample.heapUsedBytes,
     });
-    this.#deliverStart(record);
+    this.#fanout.onStart(record);
     return scope;
   }
 
@@ -266,7 +272,7 @@ export class Session {
       return;
     }
     this.#endSpan(scope, record);
-    this.#deliverEnd(record);
+    this.#fanout.onEnd(record);
   }
 
   #endSpan(scope: Scope, r: ScopeEndRecord): void {
@@ -289,41 +295,10 @@ export class Session {
     }
   }
 
-  #deliverStart(record: ScopeStartRecord): void {
-    try {
-      this.stats.onStart(record);
-    } catch (err) {
-      this.reporter.internalError('recording statistics', err);
-    }
-    for (const sink of this.#sinks) {
-      try {
-        sink.onStart(record);
-      } catch (err) {
-        this.reporter.internalError('writing a start record', err);
-      }
-    }
-  }
-
-  #deliverEnd(record: ScopeEndRecord): void {
-    try {
-      this.stats.onEnd(record);
-      this.#metrics.onEnd(record);
-    } catch (err) {
-      this.reporter.internalError('recording statistics', err);
-    }
-    for (const sink of this.#sinks) {
-      try {
-        sink.onEnd(record);
-      } catch (err) {
-        this.reporter.internalError('writing an end record', err);
-      }
-    }
-  }
-
   /**
-   * Logs a message against `scope` (or none): a span event on the scope, a
-   * count at every level, and a record for the sinks when the level passes
-   * the configured minimum. `level` is already validated.
+   * Logs a message against `scope` (or none): a span event on the scope at
+   * every level, and a record for the fan-out when the level passes the
+   * configured minimum. `level` is already validated.
    */
   log(
     scope: Scope | undefined,
@@ -351,42 +326,45 @@ export class Session {
         this.reporter.internalError('adding a log event', err);
       }
     }
-    const record: MessageRecord = Object.freeze({
-      type: 'message',
-      atMs,
-      level,
-      message: text,
-      scope: scope?.ref,
-      label: label === undefined ? undefined : this.stageName(label),
-      context: ctxAttributes,
-      error: info,
-      rssBytes: this.memory.latest.rssBytes,
-      memory,
-      memoryEvent,
-    });
-    try {
-      // Counted at every level; the statistics see what the files see.
-      this.#metrics.onMessage(record);
-    } catch (err) {
-      this.reporter.internalError('counting a message', err);
-    }
-    if (LEVEL_RANK[level] < this.#minRank) return;
-    this.#deliverMessage(record);
+    if (!this.#fanout.accepts(level)) return;
+    this.#fanout.onMessage(
+      Object.freeze({
+        type: 'message',
+        atMs,
+        level,
+        message: text,
+        scope: scope?.ref,
+        label: label === undefined ? undefined : this.stageName(label),
+        context: ctxAttributes,
+        error: info,
+        rssBytes: this.memory.latest.rssBytes,
+        memory,
+        memoryEvent,
+      }) satisfies MessageRecord,
+    );
   }
 
-  #deliverMessage(record: MessageRecord): void {
-    try {
-      this.stats.onMessage(record);
-    } catch (err) {
-      this.reporter.internalError('recording statistics', err);
-    }
-    for (const sink of this.#sinks) {
-      try {
-        sink.onMessage(record);
-      } catch (err) {
-        this.reporter.internalError('writing a message', err);
-      }
-    }
+  /**
+   * A notice of stagetrace's own about its telemetry (a failed write, spans
+   * the collector never took), already said on stderr by the reporter: a
+   * WARNING for every sink whatever the minimum level, so the summary counts
+   * what the files hold; the console does not print it twice.
+   */
+  notice(text: string, atMs: number): void {
+    this.#fanout.onOwnMessage(
+      Object.freeze({
+        type: 'message',
+        atMs,
+        level: 'WARNING',
+        message: text,
+        scope: undefined,
+        label: undefined,
+        context: undefined,
+        error: undefined,
+        rssBytes: this.memory.latest.rssBytes,
+        notice: true,
+      }) satisfies MessageRecord,
+    );
   }
 
   /**
@@ -416,7 +394,7 @@ export class Session {
   }
 
   #mark(message: string, context: Attributes, atMs: number): void {
-    this.#deliverMessage(
+    this.#fanout.onOwnMessage(
       Object.freeze({
         type: 'message',
         atMs,
@@ -522,12 +500,12 @@ export class Session {
     });
   }
 
-  async forceFlush(): Promise<void> {
-    await Promise.all(this.#sinks.map((sink) => sink.forceFlush().catch((err) => this.reporter.internalError('flushing', err))));
+  forceFlush(): Promise<void> {
+    return this.#fanout.forceFlush();
   }
 
-  async shutdownSinks(): Promise<void> {
-    await Promise.all(this.#sinks.map((sink) => sink.shutdown().catch((err) => this.reporter.internalError('shutting down', err))));
+  shutdownSinks(): Promise<void> {
+    return this.#fanout.shutdown();
   }
 }
 

@@ -32,7 +32,7 @@ export type TelemetryProblemKind = keyof TelemetryCounts;
  * console already, so the line goes to `diag` alone and is not printed twice.
  */
 export class TelemetryReporter {
-  readonly counts: TelemetryCounts = {
+  readonly #counts: TelemetryCounts = {
     auditWriteErrors: 0,
     auditLostRecords: 0,
     otlpDroppedSpans: 0,
@@ -57,8 +57,18 @@ export class TelemetryReporter {
    * Never throws.
    */
   problem(kind: TelemetryProblemKind, key: string, text: string, count = 1): void {
-    this.counts[kind] += count;
+    this.#counts[kind] += count;
     this.sayOnce(key, text);
+  }
+
+  /** Counts `count` problems of `kind` without saying anything (a retry already said once). */
+  count(kind: TelemetryProblemKind, count = 1): void {
+    this.#counts[kind] += count;
+  }
+
+  /** The counts so far, a copy: they change only through {@link problem} and {@link count}. */
+  get counts(): Readonly<TelemetryCounts> {
+    return { ...this.#counts };
   }
 
   /** A fault inside stagetrace: counted and said once per `what`. */

@@ -67,7 +67,7 @@ export class SessionForwardReporter implements ForwardReporter {
 
   retrying(count: number, retryInMillis: number, error: unknown): void {
     const { reporter } = this.#bundle;
-    reporter.counts.otlpExportErrors++;
+    reporter.count('otlpExportErrors');
     const otlp = this.#config.otlp;
     const bound = otlp ? ` (up to ${otlp.maxQueueSpans} spans, ${formatMiB(otlp.maxQueueBytes)})` : '';
     reporter.sayOnce(
@@ -79,7 +79,7 @@ export class SessionForwardReporter implements ForwardReporter {
   dropped(count: number, reason: ForwardDropReason, error?: unknown): void {
     const { reporter, metrics } = this.#bundle;
     this.#undelivered[reason] = (this.#undelivered[reason] ?? 0) + count;
-    if (reason === 'rejected') reporter.counts.otlpExportErrors++;
+    if (reason === 'rejected') reporter.count('otlpExportErrors');
     try {
       metrics.droppedSpans(count, reason);
     } catch {

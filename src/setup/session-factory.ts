@@ -74,24 +74,7 @@ export function buildSession(config: ResolvedConfig, sources: SessionSources = {
   }
   if (config.console) session.addSink(new ConsoleSink({ minLevel: config.logLevel, colors: config.colors, display }));
   const audit = config.logDir === undefined ? undefined : openAudit(config, config.logDir, reporter);
-  if (audit) {
-    session.addSink(audit);
-    reporter.recordTo((message, atMs) =>
-      audit.onMessage(
-        Object.freeze({
-          type: 'message',
-          atMs,
-          level: 'WARNING',
-          message,
-          scope: undefined,
-          label: undefined,
-          context: undefined,
-          error: undefined,
-          rssBytes: memory.latest.rssBytes,
-        }),
-      ),
-    );
-  }
+  if (audit) session.addSink(audit);
   const alerts = config.alerts
     ? new WebhookAlerts(config.alerts, {
         sessionId: config.sessionId,
@@ -101,6 +84,8 @@ export function buildSession(config: ResolvedConfig, sources: SessionSources = {
       })
     : undefined;
   if (alerts) session.addSink(alerts);
+  // From here on the reporter's notices are records like any other: counted by the statistics, written to the files.
+  reporter.recordTo((text, atMs) => session.notice(text, atMs));
   const delivery = audit && config.otlp?.tracesUrl ? openDelivery(config, audit.dir, reporter) : undefined;
   return { session, reporter, memory, metrics: stageMetrics, observer, audit, delivery, alerts };
 }

@@ -65,6 +65,8 @@ export class ConsoleSink implements RecordSink {
   }
 
   onMessage(r: MessageRecord): void {
+    // The reporter said it on stderr already, also with the console off.
+    if (r.notice) return;
     const stage = r.label ?? (r.scope ? scopeLabel(r.scope) : undefined);
     const text = r.error ? `${r.message} (${r.error.type}: ${r.error.message})` : r.message;
     this.print(r.atMs, r.level, stage, text);

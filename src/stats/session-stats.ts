@@ -1,6 +1,7 @@
 import type { AttributeValue } from '@opentelemetry/api';
 import type { Outcome } from '../model/attribute-names.js';
 import { LEVEL_RANK, LEVELS } from '../model/levels.js';
+import type { RecordSink } from '../model/record-sink.js';
 import type { MessageRecord, ScopeEndRecord, ScopeStartRecord } from '../model/records.js';
 import { DurationSketch } from './duration-sketch.js';
 import {
@@ -134,7 +135,7 @@ interface MutableMonth {
  * counters and a {@link DurationSketch}; per month a few more. Cost per
  * stage end: two Map lookups, a logarithm and some additions.
  */
-export class SessionStats {
+export class SessionStats implements RecordSink {
   readonly #startedAtMs: number;
   #endedAtMs: number | undefined;
   #firstRecordMs = Number.POSITIVE_INFINITY;
