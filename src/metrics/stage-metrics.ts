@@ -126,6 +126,8 @@ export class StageMetrics implements RecordSink {
   }
 
   onMessage(r: MessageRecord): void {
+    // The session's start and end records carry facts, not a message anyone logged.
+    if (r.marker !== undefined) return;
     const m = this.ready;
     if (m === undefined) return;
     m.messages.add(

@@ -91,6 +91,8 @@ export interface MessageRecord {
   readonly memoryEvent?: { readonly atMs: number; readonly spanIds: readonly string[] };
   /** A notice of stagetrace's own about its telemetry, already said on stderr: the console does not print it again. */
   readonly notice?: true;
+  /** Set on the session's own first and last records (the facts a report rebuilt from the files needs); not a logged message. */
+  readonly marker?: 'session-start' | 'session-end';
 }
 
 /** The label of a scope in log lines: the stage name, or `month YYYY-MM`. */

@@ -382,30 +382,31 @@ export class Session {
       memoryWarningBytes: memoryThresholds.warningBytes,
       memoryCriticalBytes: memoryThresholds.criticalBytes,
     });
-    this.#mark(marker.message, marker.context, this.stats.startedAtMs);
+    this.#mark('session-start', marker, this.stats.startedAtMs);
   }
 
   /** The session's last record, with the counts of telemetry problems; then the statistics end. */
   end(): void {
     const atMs = epochNowMs();
     const marker = sessionEndMessage(this.sessionId, this.reporter.counts);
-    this.#mark(marker.message, marker.context, atMs);
+    this.#mark('session-end', marker, atMs);
     this.stats.end(atMs);
   }
 
-  #mark(message: string, context: Attributes, atMs: number): void {
+  #mark(marker: NonNullable<MessageRecord['marker']>, text: { message: string; context: Attributes }, atMs: number): void {
     this.#fanout.onOwnMessage(
       Object.freeze({
         type: 'message',
         atMs,
         level: 'INFO',
-        message,
+        message: text.message,
         scope: undefined,
         label: undefined,
-        context: Object.freeze(context),
+        context: Object.freeze(text.context),
         error: undefined,
         rssBytes: this.memory.latest.rssBytes,
-      }),
+        marker,
+      }) satisfies MessageRecord,
     );
   }
 

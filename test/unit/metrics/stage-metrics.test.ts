@@ -81,6 +81,19 @@ describe('stage and month metrics', () => {
     expect(points(messages).map((p) => p.attributes['log.level'])).not.toContain('ERROR');
   });
 
+  it('counts the messages the files hold: none below logLevel, and not the session start record', async () => {
+    session = startMetricsSession({ logLevel: 'WARNING' });
+    traceMonth('2024-05', () => {
+      logProgress('quiet', { level: 'info' });
+      logProgress('debugging', { level: 'debug' });
+      logProgress('careful', { level: 'warning' });
+      logProgress('broken', { level: 'error' });
+    });
+    const messages = metric(await session.collect(), 'stagetrace.log.messages');
+    const byLevel = Object.fromEntries(points(messages).map((p) => [p.attributes['log.level'], p.value]));
+    expect(byLevel).toEqual({ WARNING: 1, ERROR: 1 });
+  });
+
   it('records month durations with the month and outcome', async () => {
     session = startMetricsSession();
     await runPipeline();
