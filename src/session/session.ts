@@ -74,6 +74,7 @@ export class Session {
   readonly #usageWarned = new Set<string>();
   readonly #expectsSdk: boolean;
   #memoryThresholds: { warningBytes: number; criticalBytes: number } | undefined;
+  #ended = false;
   readonly #progressListeners: ((scope: ScopeRef, done: number, total: number | undefined) => void)[] = [];
 
   constructor(parts: SessionParts) {
@@ -385,8 +386,10 @@ export class Session {
     this.#mark('session-start', marker, this.stats.startedAtMs);
   }
 
-  /** The session's last record, with the counts of telemetry problems; then the statistics end. */
+  /** The session's last record, with the counts of telemetry problems; then the statistics end. Only the first call counts. */
   end(): void {
+    if (this.#ended) return;
+    this.#ended = true;
     const atMs = epochNowMs();
     const marker = sessionEndMessage(this.sessionId, this.reporter.counts);
     this.#mark('session-end', marker, atMs);

@@ -274,15 +274,18 @@ async function stop(started: Started, reason: string): Promise<void> {
   }
   const signal = hooks?.caughtSignal;
   session.interruptOpenScopes(signal === undefined ? reason : `${signal} received`);
-  session.end();
   bundle.memory.stop();
   const stopping = (async () => {
     await session.forceFlush();
+    // After the flush, which waits for the alerts the interruptions raised: the session's last record counts their failures.
+    session.end();
     if (sdk) await sdk.shutdown();
     else if (privateProvider) await privateProvider.shutdown();
     else await Promise.all([...components.spanProcessors.map((p) => p.shutdown()), ...components.metricReaders.map((r) => r.shutdown())]);
   })().catch((err) => bundle.reporter.internalError('shutting down exporters', err));
   await withTimeout(stopping, bundle, 'waiting');
+  // When the wait gave up before the flush ended; a second call does nothing.
+  session.end();
   started.otlpConnections?.release();
   started.forwardReporter.finish();
   bundle.delivery?.close();

@@ -45,6 +45,8 @@ interface RunSpec {
   slow: boolean;
   /** A warning threshold below any process's RSS: the first sample crosses it. */
   memoryCrossing: boolean;
+  /** Webhook alerts (failed months, memory crossings) posted to an address where nothing listens: each post fails. */
+  failingAlerts: boolean;
 }
 
 const stageName = fc.oneof(
@@ -83,6 +85,7 @@ const run: fc.Arbitrary<RunSpec> = fc.record({
   collector: fc.constantFrom('accepts', 'unavailable', 'absent'),
   slow: fc.boolean(),
   memoryCrossing: fc.boolean(),
+  failingAlerts: fc.boolean(),
 });
 
 let receiver: OtlpReceiver;
@@ -138,6 +141,7 @@ async function liveAndOffline(spec: RunSpec) {
       shutdownTimeoutMillis: 300,
       stageThresholds: { default: spec.slow ? 0.000001 : 60 },
       memory: spec.memoryCrossing ? { warningMb: 1, criticalMb: 2 } : {},
+      ...(spec.failingAlerts ? { alerts: { webhookUrl: `${absentUrl}/hook`, minIntervalMs: 1 } } : {}),
     });
     if (spec.parallelMonths) await Promise.all(spec.months.map(runMonth));
     else for (const m of spec.months) await runMonth(m);
@@ -164,6 +168,22 @@ describe('the live summary equals the offline report', () => {
     );
   });
 
+  it('counts failed webhook alerts and memory crossings alike', async () => {
+    const { live, offline } = await liveAndOffline({
+      months: [{ month: '2024-02', stages: [{ name: 'validate', fails: true, messages: [], nested: [] }], parallel: false, messages: [] }],
+      parallelMonths: false,
+      leftOpen: [],
+      logLevel: 'INFO',
+      collector: 'accepts',
+      slow: false,
+      memoryCrossing: true,
+      failingAlerts: true,
+    });
+    expect(live.alerts.failures).toBeGreaterThan(0);
+    expect(live.memory.crossings.length).toBeGreaterThan(0);
+    expect(offline).toEqual(live);
+  });
+
   it('counts stagetrace’s own warnings alike when the collector is down for the whole run', async () => {
     const { live, offline } = await liveAndOffline({
       months: [{ month: '2024-01', stages: [{ name: 'download', fails: false, messages: [], nested: [] }], parallel: false, messages: [] }],
@@ -173,6 +193,7 @@ describe('the live summary equals the offline report', () => {
       collector: 'absent',
       slow: false,
       memoryCrossing: false,
+      failingAlerts: false,
     });
     expect(live.messages_by_level.WARNING).toBeGreaterThan(0);
     expect(offline.messages_by_level).toEqual(live.messages_by_level);
