@@ -108,7 +108,7 @@ export interface StagetraceOptions {
   resourceAttributes?: Attributes;
   /** Upper bound (ms, 1 to 2³¹−1) on `shutdown()`'s flushing, so a dead collector cannot hold the process. Default 5000. */
   shutdownTimeoutMillis?: number;
-  /** End open stages and flush on signals, uncaught errors and exit. Default true with `start()`, false with `createStagetrace()`; an option given here wins over `STAGETRACE_HANDLE_EXIT`, which wins over those defaults. */
+  /** End open stages and flush on signals (a second signal during that shutdown ends the process at once), uncaught errors no listener of yours handles, and exit. Default true with `start()`, false with `createStagetrace()`; an option given here wins over `STAGETRACE_HANDLE_EXIT`, which wins over those defaults. */
   handleExit?: boolean;
 }
 

@@ -6,6 +6,8 @@ export interface ExitHookTargets {
   shutdown(reason: string): Promise<void>;
   /** A signal arrived while a shutdown was already running: it will end the process once that shutdown is done. */
   signalDuringShutdown(signal: NodeJS.Signals): void;
+  /** A second signal arrived during the shutdown: say so and write what is buffered, synchronously; the process ends next. */
+  quitNow(signal: NodeJS.Signals): void;
 }
 
 /** The installed hooks, as `shutdown()` drives them. */
@@ -39,13 +41,17 @@ function rejectionsCrash(): boolean {
  *
  * - SIGINT/SIGTERM/SIGHUP: interrupt, flush files and OTLP (bounded), then re-raise
  *   the signal — unless the application listens for it too, in which case the
- *   application decides what happens next.
+ *   application decides what happens next. A second signal during that
+ *   shutdown ends the process at once (as a second Ctrl-C does in most
+ *   tools), after a synchronous write of the files.
  * - uncaught exception / unhandled rejection: the same, then the error is thrown
- *   again without our listener so Node reports it as usual — unless the
- *   application has its own listener.
+ *   again without our listener so Node reports it as usual. When the
+ *   application has its own listener, the error is the application's to
+ *   handle and the process goes on: nothing is interrupted.
  * - `process.exit()`: only synchronous work is possible; the files are written,
  *   the OTLP export of the interrupted spans is not.
- * - the event loop running dry before `shutdown()`: a normal shutdown.
+ * - the event loop running dry before `shutdown()`: a normal shutdown, once
+ *   the work that the application's own `beforeExit` listeners started is done.
  *
  * A signal is only handled between two turns of the event loop: during a
  * synchronous (CPU-bound) stage it waits until the stage returns. If the
@@ -54,17 +60,25 @@ function rejectionsCrash(): boolean {
  */
 export function installExitHooks(targets: ExitHookTargets): ExitHooks {
   let ending = false;
+  /** Signals received since the process began ending; the second one ends it at once. */
+  let signalsWhileEnding = 0;
   let caughtDuringShutdown: NodeJS.Signals | undefined;
+  /** A `beforeExit` is being looked at: whether the application started more work in its own listeners. */
+  let probing = false;
 
   const onSignal = (signal: NodeJS.Signals) => {
     if (ending) {
-      if (caughtDuringShutdown === undefined) {
+      signalsWhileEnding++;
+      if (signalsWhileEnding > 1) {
+        quitNow(signal);
+      } else if (caughtDuringShutdown === undefined) {
         caughtDuringShutdown = signal;
         targets.signalDuringShutdown(signal);
       }
       return;
     }
     ending = true;
+    signalsWhileEnding = 1;
     targets.interruptSync(`${signal} received`);
     const applicationListens = process.listenerCount(signal) > 1;
     void targets.shutdown('the process is ending').finally(() => {
@@ -73,21 +87,28 @@ export function installExitHooks(targets: ExitHookTargets): ExitHooks {
     });
   };
 
+  /** "Quit now": the files as they are, then the signal's own ending, without waiting for OTLP. */
+  const quitNow = (signal: NodeJS.Signals) => {
+    targets.quitNow(signal);
+    const applicationListens = process.listenerCount(signal) > 1;
+    uninstall();
+    if (!applicationListens) process.kill(process.pid, signal);
+  };
+
   /** Uncaught exceptions and unhandled rejections: the same path, each handed back to Node its own way. */
   const onFatal = (event: 'uncaughtException' | 'unhandledRejection', what: string, value: unknown, handBack: (value: unknown) => void) => {
-    const applicationListens = process.listenerCount(event) > 1;
+    // The application's own listener handles it and the process goes on
+    // (or ends through process.exit() or a signal, which are hooked too).
+    if (process.listenerCount(event) > 1) return;
     if (ending) {
       // A second fatal error while ending: hand it to Node without our
       // listeners, or handing it back would only bring it here again.
-      if (!applicationListens) {
-        uninstall();
-        handBack(value);
-      }
+      uninstall();
+      handBack(value);
       return;
     }
     ending = true;
     targets.interruptSync(`${what}: ${describe(value)}`, value);
-    if (applicationListens) return;
     void targets.shutdown('the process is ending').finally(() => {
       uninstall();
       handBack(value);
@@ -103,12 +124,21 @@ export function installExitHooks(targets: ExitHookTargets): ExitHooks {
   };
 
   const onBeforeExit = () => {
-    if (ending) return;
-    ending = true;
-    // The loop was empty before this shutdown, so whatever still holds it
-    // afterwards is ours (an exporter's retry timer for a dead collector):
-    // end the process as it was about to end, with its exit code.
-    void targets.shutdown('the program reached its end without calling shutdown()').finally(() => process.exit());
+    if (ending || probing) return;
+    // Listeners of the application run after this one (it is added first):
+    // what they start (an upload, a flush) shows as new active resources by
+    // the next turn. Then Node emits beforeExit again once that work is done.
+    probing = true;
+    const before = process.getActiveResourcesInfo();
+    setImmediate(() => {
+      probing = false;
+      if (ending || startedMore(before, process.getActiveResourcesInfo())) return;
+      ending = true;
+      // The loop was empty before this shutdown, so whatever still holds it
+      // afterwards is ours (an exporter's retry timer for a dead collector):
+      // end the process as it was about to end, with its exit code.
+      void targets.shutdown('the program reached its end without calling shutdown()').finally(() => process.exit());
+    });
   };
 
   const crashOnRejection = rejectionsCrash();
@@ -116,7 +146,7 @@ export function installExitHooks(targets: ExitHookTargets): ExitHooks {
   process.on('uncaughtException', onException);
   if (crashOnRejection) process.on('unhandledRejection', onRejection);
   process.on('exit', onExit);
-  process.on('beforeExit', onBeforeExit);
+  process.prependListener('beforeExit', onBeforeExit);
 
   let removed = false;
   return {
@@ -142,6 +172,18 @@ export function installExitHooks(targets: ExitHookTargets): ExitHooks {
     process.off('exit', onExit);
     process.off('beforeExit', onBeforeExit);
   }
+}
+
+/** True when `after` holds a resource (timer, request, socket) that `before` did not: work was started in between. */
+function startedMore(before: string[], after: string[]): boolean {
+  const counts = new Map<string, number>();
+  for (const kind of before) counts.set(kind, (counts.get(kind) ?? 0) + 1);
+  for (const kind of after) {
+    const left = counts.get(kind) ?? 0;
+    if (left === 0) return true;
+    counts.set(kind, left - 1);
+  }
+  return false;
 }
 
 /** Never throws (a revoked proxy, an object without a prototype); the session redacts and caps the result. */

@@ -212,6 +212,13 @@ function exitHooksFor(started: Started): ExitHooks {
         undefined,
         undefined,
       ),
+    quitNow: (signal) => {
+      started.bundle.reporter.sayOnce(
+        'signal-quit',
+        `${signal} received again while shutting down: the process ends now, without waiting for the OTLP export; the audit files hold every record and stagetrace replay sends what the collector did not get`,
+      );
+      audit?.flushNow();
+    },
   });
 }
 

@@ -5,9 +5,11 @@
  */
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { OtlpReceiver } from '../integration/otlp-receiver.js';
 import {
   ERRORS,
   HUMAN,
+  isSessionMarker,
   PERFORMANCE,
   pollUntil,
   readJsonl,
@@ -20,7 +22,11 @@ import {
 } from './audit-support.js';
 
 const root = tempDir('exit');
-afterAll(() => root.remove());
+const receivers: OtlpReceiver[] = [];
+afterAll(async () => {
+  await Promise.all(receivers.map((r) => r.close()));
+  root.remove();
+});
 
 let n = 0;
 function logDir(): string {
@@ -155,6 +161,110 @@ describe('exit paths of a real pipeline process', () => {
     expect(run.stdout).toMatch(/app: SIGTERM handler\napp: cleanup done/);
     expectInterrupted(dir, /SIGTERM received/);
   }, 90_000);
+
+  for (const [handled, signal] of [
+    ['rejection', 'SIGTERM'],
+    ['exception', 'SIGINT'],
+  ] as const) {
+    it.concurrent(`after the application handles ${handled === 'exception' ? 'an' : 'a'} ${handled} itself, ${signal} still ends the process at once`, async () => {
+      const dir = logDir();
+      const live = spawnScript(SCENARIO_SCRIPT, {
+        SCENARIO: 'handled-fatal',
+        HANDLED: handled,
+        WAIT_MS: '20000',
+        STAGETRACE_LOG_DIR: dir,
+        STAGETRACE_CONSOLE: 'false',
+      });
+      await live.waitForStdout(/^waiting$/m, 60_000);
+      expect(live.stdout()).toMatch(/app: handled flaky socket/);
+      const sentAtMs = Date.now();
+      live.child.kill(signal);
+      const run = await live.exited;
+      expect(run.signal, run.stderr).toBe(signal);
+      // The stage had 20 s left; the signal must not wait for it.
+      expect(run.endedAtMs - sentAtMs).toBeLessThan(8000);
+      expect(run.stdout).not.toMatch(/pipeline done/);
+      expectInterrupted(dir, new RegExp(`${signal} received`));
+    }, 90_000);
+
+    it.concurrent(`${handled === 'exception' ? 'an' : 'a'} ${handled} the application handles itself interrupts nothing: the month goes on and succeeds`, async () => {
+      const dir = logDir();
+      const run = await runScenario(
+        'handled-fatal',
+        { HANDLED: handled, WAIT_MS: '100', STAGETRACE_LOG_DIR: dir, STAGETRACE_CONSOLE: 'false' },
+        { timeoutMs: 60_000 },
+      );
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.stdout).toMatch(/app: handled flaky socket[\s\S]*pipeline done/);
+      const structured = readJsonl(join(dir, STRUCTURED));
+      const ends = structured.filter((r) => r.stage_event === 'end');
+      expect(ends.map((r) => [r.record_type, r.stage, r.outcome, r.month])).toEqual([
+        ['stage', 'download', 'success', '2024-03'],
+        ['stage', 'upload', 'success', '2024-03'],
+        ['month', 'month_processing', 'success', '2024-03'],
+      ]);
+      // The later stage belongs to the month's trace, as the first one does.
+      const month = ends[2] as Rec;
+      for (const stage of ends.slice(0, 2)) expect(stage.trace_id).toBe(month.trace_id);
+      expect(readText(join(dir, HUMAN))).not.toMatch(/interrupted/);
+      expect(readJsonl(join(dir, PERFORMANCE)).map((p) => p.outcome)).toEqual(['success', 'success', 'success']);
+    }, 90_000);
+  }
+
+  it.concurrent("the application's own beforeExit work (an upload) completes before stagetrace shuts down", async () => {
+    const dir = logDir();
+    const run = await runScenario(
+      'app-before-exit',
+      { WAIT_MS: '1500', STAGETRACE_LOG_DIR: dir, STAGETRACE_CONSOLE: 'false' },
+      { timeoutMs: 60_000 },
+    );
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/pipeline done\napp: uploading\napp: upload done\n/);
+    // Logged by the upload, before the shutdown: in the files, before the session's end marker.
+    const records = readJsonl(join(dir, STRUCTURED), { markers: true });
+    const uploadDone = records.findIndex((r) => r.message === 'app: upload done');
+    expect(uploadDone).toBeGreaterThan(-1);
+    expect(uploadDone).toBeLessThan(records.length - 1);
+    expect(isSessionMarker(records.at(-1) as Rec)).toBe(true);
+    const ends = records.filter((r) => r.stage_event === 'end');
+    expect(ends.map((r) => [r.stage, r.outcome])).toEqual([
+      ['download', 'success'],
+      ['month_processing', 'success'],
+    ]);
+  }, 90_000);
+
+  it.concurrent('a second SIGINT while shutdown waits on a hanging collector ends the process at once, files written', async () => {
+    const collector = await OtlpReceiver.start('hang');
+    receivers.push(collector);
+    const dir = logDir();
+    const live = spawnScript(
+      SCENARIO_SCRIPT,
+      {
+        SCENARIO: 'wait',
+        STAGETRACE_LOG_DIR: dir,
+        STAGETRACE_CONSOLE: 'false',
+        OTEL_EXPORTER_OTLP_ENDPOINT: collector.url,
+        // The shutdown would wait up to 40 s for this collector.
+        STAGETRACE_SHUTDOWN_TIMEOUT_MS: '40000',
+      },
+      { timeoutMs: 80_000 },
+    );
+    await live.waitForStdout(/^waiting$/m, 60_000);
+    live.child.kill('SIGINT');
+    // The first SIGINT wrote the interrupted ends and now waits on the collector.
+    await pollUntil(() => collector.requests.some((r) => r.path === '/v1/traces'), 30_000, 'the export of the interrupted spans');
+    await pollUntil(() => readJsonl(join(dir, STRUCTURED), { allowTornLast: true }).some(isEnd('month')), 30_000, 'the month end record');
+    expect(live.child.exitCode, 'the shutdown must still be waiting').toBeNull();
+    const secondAtMs = Date.now();
+    live.child.kill('SIGINT');
+    const run = await live.exited;
+    expect(run.signal, run.stderr).toBe('SIGINT');
+    expect(run.endedAtMs - secondAtMs).toBeLessThan(5000);
+    expectInterrupted(dir, /SIGINT received/);
+    const said = /SIGINT received again while shutting down: the process ends now/;
+    expect(run.stderr).toMatch(said);
+    expect(readText(join(dir, HUMAN))).toMatch(said);
+  }, 120_000);
 
   it.concurrent('uncaught exception: Node still prints it and exits 1; the exception is in error_details.log', async () => {
     const dir = logDir();

@@ -5,7 +5,21 @@
  * end at a record boundary, and once writes succeed it must hold every
  * record exactly once, in order.
  */
-import { ftruncateSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  ftruncateSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -234,5 +248,86 @@ describe('AuditFile: property — any schedule of short and refused writes', () 
       ),
       { numRuns: 100 },
     );
+  });
+});
+
+describe('AuditFile: symbolic links and modes', () => {
+  /** A file that is not ours (think /etc/shadow), with its own content and mode. */
+  function someoneElsesFile(): { path: string; before: () => void } {
+    const path = join(root, `theirs-${fileCount++}`);
+    writeFileSync(path, 'their content\n', { mode: 0o600 });
+    chmodSync(path, 0o600);
+    return {
+      path,
+      before: () => {
+        expect(readFileSync(path, 'utf8')).toBe('their content\n');
+        expect(statSync(path).mode & 0o777).toBe(0o600);
+      },
+    };
+  }
+
+  it('a symbolic link at the file name is refused with ELOOP: its target is neither written nor changed in mode', () => {
+    const target = someoneElsesFile();
+    const path = freshPath();
+    mkdirSync(join(path, '..'), { recursive: true });
+    symlinkSync(target.path, path);
+    const file = new AuditFile(path, { maxBytes: 1 << 30, maxFiles: 3, sync: true, onError: () => undefined });
+    expect(() => file.open()).toThrow(
+      expect.objectContaining({
+        code: 'ELOOP',
+        message: `ELOOP: a symbolic link, not followed (remove it and stagetrace creates the file), open '${path}'`,
+      }),
+    );
+    file.append('ours\n');
+    file.close();
+    target.before();
+    expect(lstatSync(path).isSymbolicLink()).toBe(true);
+  });
+
+  it('a dangling link is refused too: nothing is created where it points', () => {
+    const path = freshPath();
+    mkdirSync(join(path, '..'), { recursive: true });
+    const nowhere = join(root, `nowhere-${fileCount++}`);
+    symlinkSync(nowhere, path);
+    const file = new AuditFile(path, { maxBytes: 1 << 30, maxFiles: 3, sync: true, onError: () => undefined });
+    expect(() => file.open()).toThrow(expect.objectContaining({ code: 'ELOOP' }));
+    expect(existsSync(nowhere)).toBe(false);
+  });
+
+  it('a link planted while the session runs: that file says so, keeps its records, and writes them once the link is gone', () => {
+    const target = someoneElsesFile();
+    const path = freshPath();
+    const { file, errors } = openFile(path, { sync: true });
+    file.append('one\n');
+    rmSync(path);
+    symlinkSync(target.path, path);
+    expect(() => file.reopen()).toThrow(expect.objectContaining({ code: 'ELOOP' }));
+    file.append('two\n');
+    expect(errors).toEqual([expect.objectContaining({ code: 'ELOOP' })]);
+    target.before();
+    rmSync(path);
+    file.append('three\n');
+    file.close();
+    expect(lstatSync(path).isFile()).toBe(true);
+    expect(read(path)).toBe('two\nthree\n');
+    expect(file.lost).toBe(0);
+    target.before();
+  });
+
+  it('an existing file keeps its mode; a file it creates gets 0640', () => {
+    const path = freshPath();
+    mkdirSync(join(path, '..'), { recursive: true });
+    writeFileSync(path, 'earlier\n');
+    chmodSync(path, 0o644);
+    const existing = new AuditFile(path, { maxBytes: 1 << 30, maxFiles: 3, sync: true, onError: () => undefined });
+    existing.open();
+    existing.append('later\n');
+    existing.close();
+    expect(statSync(path).mode & 0o777).toBe(0o644);
+    expect(read(path)).toBe('earlier\nlater\n');
+    const { file } = openFile(freshPath(), { sync: true });
+    file.append('new\n');
+    file.close();
+    expect(statSync(file.path).mode & 0o777).toBe(0o640);
   });
 });

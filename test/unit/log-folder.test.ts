@@ -46,6 +46,7 @@ describe('logFolderError', () => {
     ['ENOTDIR', 'a part of the path is a file, not a folder', 'move the file away'],
     ['ENOSPC', 'the disk is full', 'free some space'],
     ['EDQUOT', 'the disk quota is used up', 'free some space or raise the quota'],
+    ['ELOOP', 'a symbolic link where an audit file belongs', 'remove the link, so that stagetrace creates the file itself'],
   ])('%s: what failed, the system call and path, and how to fix it', (code, what, fix) => {
     const cause = fsError(code, 'mkdir', dir);
     const error = logFolderError(dir, cause);

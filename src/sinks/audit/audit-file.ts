@@ -1,4 +1,16 @@
-import { closeSync, existsSync, fchmodSync, fstatSync, ftruncateSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  existsSync,
+  fchmodSync,
+  fstatSync,
+  ftruncateSync,
+  lstatSync,
+  openSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
 
 /** Writes `data` at the end of the file and returns the bytes written, which may be fewer (a full disk). */
 export type WriteFunction = (fd: number, data: string | Uint8Array) => number;
@@ -63,6 +75,53 @@ function encode(chunks: string[], chars: number): Buffer {
   }
   if (buffer.length <= KEPT_ENCODING_BYTES) encoding = buffer;
   return buffer.subarray(0, bytes);
+}
+
+/** Not defined on Windows, where open() does not follow symbolic links to files by itself either. */
+const O_NOFOLLOW = constants.O_NOFOLLOW ?? 0;
+const APPEND = constants.O_WRONLY | constants.O_APPEND | O_NOFOLLOW;
+
+/**
+ * Opens `path` for appending, creating it if it is missing, without
+ * following a symbolic link at its end: appending through a link planted at
+ * a file's name would write into (and, as root, could change the mode of)
+ * whatever it points to. Says whether this call created the file, so that
+ * only a file of ours gets its mode set. Throws `ELOOP` for a link.
+ */
+function openForAppend(path: string): { fd: number; created: boolean } {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return { fd: openSync(path, APPEND | constants.O_CREAT | constants.O_EXCL, 0o640), created: true };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    try {
+      return { fd: openSync(path, APPEND), created: false };
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      // Removed between the two calls: create it after all (once more at most).
+      if (code === 'ENOENT' && attempt === 0) continue;
+      if (code === 'ELOOP' && isLink(path)) throw linkRefused(path);
+      throw error;
+    }
+  }
+}
+
+/** ELOOP also means a loop of links in the folder's path: only a link at the name itself is named as one. */
+function isLink(path: string): boolean {
+  try {
+    return lstatSync(path).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
+
+function linkRefused(path: string): NodeJS.ErrnoException {
+  return Object.assign(new Error(`ELOOP: a symbolic link, not followed (remove it and stagetrace creates the file), open '${path}'`), {
+    code: 'ELOOP',
+    syscall: 'open',
+    path,
+  });
 }
 
 /** A write that failed after `completedChars` characters of its text were in the file, ending at a record boundary. */
@@ -135,13 +194,20 @@ export class AuditFile {
     return this.#lost;
   }
 
-  /** Opens (creating with mode 0640) and learns the current size. Throws on failure: start() reports it. */
+  /**
+   * Opens (creating with mode 0640) and learns the current size. Never
+   * through a symbolic link: a link at the file's name is refused with
+   * `ELOOP` (see {@link openForAppend}). Throws on failure: start() reports it.
+   */
   open(): void {
-    const fd = openSync(this.path, 'a', 0o640);
-    try {
-      fchmodSync(fd, 0o640);
-    } catch {
-      // A file owned by someone else keeps its mode; writing still works.
+    const { fd, created } = openForAppend(this.path);
+    if (created) {
+      try {
+        // The umask may have taken bits away, or left more than 0640.
+        fchmodSync(fd, 0o640);
+      } catch {
+        // Writing still works.
+      }
     }
     this.#fd = fd;
     this.#size = fstatSync(fd).size;

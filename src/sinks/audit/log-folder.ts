@@ -48,6 +48,10 @@ const ADVICE: Readonly<Record<string, { what: string; fix: string }>> = {
   ENOSPC: { what: 'the disk is full', fix: 'free some space or choose a folder on another disk' },
   EDQUOT: { what: 'the disk quota is used up', fix: 'free some space or raise the quota' },
   ENOENT: { what: 'a part of the path does not exist (a dangling link?)', fix: 'fix the path or choose another folder' },
+  ELOOP: {
+    what: 'a symbolic link where an audit file belongs (writing through it would write into whatever it points to)',
+    fix: 'remove the link, so that stagetrace creates the file itself, or choose another folder',
+  },
 };
 
 /**
