@@ -42,13 +42,22 @@ export function documentedExports(readme: string): DocumentedExport[] {
   return [...found].map(([name, kind]) => ({ name, kind }));
 }
 
-/** The lines of the first fenced block under `## heading`, without comments and blank lines. */
-export function readmeCommands(readme: string, heading: string): string[] {
+/** A command of a README sh block, with the comment after it. */
+export interface ReadmeCommand {
+  command: string;
+  comment: string;
+}
+
+/** The commands of the first sh block under `## heading`, without blank lines. */
+export function readmeCommands(readme: string, heading: string): ReadmeCommand[] {
   const section = readmeSection(readme, heading);
   const block = /```sh\n([\s\S]*?)```/.exec(section)?.[1];
   if (block === undefined) throw new Error(`README.md's "${heading}" section has no sh block`);
   return block
     .split('\n')
-    .map((line) => line.replace(/(^|\s)#\s.*$/, '').trim())
-    .filter((line) => line !== '');
+    .map((line) => {
+      const m = /^(.*?)(?:(?:^|\s)#\s(.*))?$/.exec(line) as RegExpExecArray;
+      return { command: (m[1] as string).trim(), comment: (m[2] ?? '').trim() };
+    })
+    .filter((c) => c.command !== '');
 }
