@@ -12,9 +12,9 @@ export const DEBIAN_TOOLS_COMMAND = 'apt-get update && apt-get install -y --no-i
 
 export default function checkDebianTools(): void {
   const missing: string[] = [];
-  if (!existsSync(CHROMIUM)) missing.push(`Chromium (looked for ${CHROMIUM}; CHROMIUM_PATH points elsewhere)`);
+  if (!existsSync(CHROMIUM)) missing.push(`Chromium at ${CHROMIUM} (CHROMIUM_PATH names another)`);
   if (spawnSync('tmux', ['-V']).status !== 0) missing.push('tmux');
   if (missing.length > 0) {
-    throw new Error(`npm run test:e2e needs ${missing.join(' and ')}. Install them as root with: ${DEBIAN_TOOLS_COMMAND}`);
+    throw new Error(`npm run test:e2e needs ${missing.join(' and ')}. Install Debian's packages as root with: ${DEBIAN_TOOLS_COMMAND}`);
   }
 }
