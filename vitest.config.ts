@@ -3,7 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    // test/e2e needs the real stack: `npm run test:e2e` (vitest.e2e.config.ts).
+    // Node.js and `npm ci` are all this suite needs (test/tooling/no-external-programs.test.ts holds it to
+    // that); what needs the real stack, Chromium or tmux is in test/e2e: `npm run test:e2e`.
     exclude: ['**/node_modules/**', 'dist/**', 'bench/**', '.bench-tmp/**', 'tmp-smoke/**', 'test/e2e/**'],
     // Separate processes: tests start real child processes, and the
     // OpenTelemetry globals one file registers must not leak into the next.

@@ -31,7 +31,20 @@ export {
   type ReplaySessionResult,
   replayAuditLog,
 } from './replay/replay-audit-log.js';
+export {
+  type CompareOptions,
+  compareSessions,
+  type DurationChange,
+  formatComparison,
+  type MonthComparison,
+  type Regression,
+  type SessionComparison,
+  type StageComparison,
+} from './report/compare-sessions.js';
+export { listSessions, type SessionListing } from './report/list-sessions.js';
 export { type AuditLogKind, type InvalidLine, type ReadAuditLogOptions, readAuditLog } from './report/read-audit-log.js';
+export { formatSessionReport } from './report/session-report.js';
+export { AuditLogError, type SkippedLine, type SummarizeAuditLogOptions, summarizeAuditLog } from './report/summarize-audit-log.js';
 export { AuditSampler } from './setup/audit-sampler.js';
 export { createStagetrace, forceFlush, type StagetraceComponents, shutdown, start } from './setup/start.js';
 export type { MonthSummary, SessionSummary, StageSummary } from './stats/session-summary.js';

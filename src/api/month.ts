@@ -2,9 +2,9 @@ import { context as contextApi } from '@opentelemetry/api';
 import type { StageContext } from '../model/context-attributes.js';
 import { describeValue } from '../model/levels.js';
 import { toMonthString } from '../model/month-format.js';
-import { workSession } from '../setup/current-session.js';
 import { checkKeys, type MonthHandle, MonthHandleImpl } from './handles.js';
 import { runInScope } from './run-in-scope.js';
+import { scopeSession } from './scope-session.js';
 
 /** Options of {@link traceMonth}. */
 export interface MonthOptions {
@@ -28,7 +28,7 @@ export function traceMonth<T>(month: string | Date, fn: (month: MonthHandle) => 
     throw new TypeError(`stagetrace: traceMonth(month, fn) expects fn to be a function; got ${describeValue(fn)}.`);
   }
   checkKeys(options, MONTH_KEYS, 'traceMonth()');
-  const session = workSession();
+  const session = scopeSession('traceMonth');
   const scope = session.openMonth(normalised, options?.context, contextApi.active());
   return runInScope<MonthHandle, T>(session, scope, new MonthHandleImpl(session, scope), fn);
 }

@@ -1,9 +1,9 @@
 import { context as contextApi } from '@opentelemetry/api';
 import type { StageContext } from '../model/context-attributes.js';
 import { describeValue } from '../model/levels.js';
-import { workSession } from '../setup/current-session.js';
 import { checkKeys, type StageHandle, StageHandleImpl } from './handles.js';
 import { runInScope } from './run-in-scope.js';
+import { scopeSession } from './scope-session.js';
 
 /** Options of {@link traceStage} and {@link startStage}. */
 export interface StageOptions {
@@ -56,7 +56,7 @@ export function traceStage<T>(name: string, fn: (stage: StageHandle) => T, optio
     throw new TypeError(`stagetrace: traceStage(name, fn) expects fn to be a function; got ${describeValue(fn)}.`);
   }
   const thresholdS = checkOptions(options, 'traceStage');
-  const session = workSession();
+  const session = scopeSession('traceStage');
   const scope = session.openStage(name, options?.context, thresholdS, contextApi.active());
   return runInScope<StageHandle, T>(session, scope, new StageHandleImpl(session, scope), fn);
 }
@@ -69,7 +69,7 @@ export function traceStage<T>(name: string, fn: (stage: StageHandle) => T, optio
 export function startStage(name: string, options?: StageOptions): StageHandle {
   checkName(name, 'startStage');
   const thresholdS = checkOptions(options, 'startStage');
-  const session = workSession();
+  const session = scopeSession('startStage');
   const scope = session.openStage(name, options?.context, thresholdS, contextApi.active(), true);
   return new StageHandleImpl(session, scope);
 }

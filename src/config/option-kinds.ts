@@ -1,4 +1,5 @@
 import type { Attributes } from '@opentelemetry/api';
+import { CONSOLE_LEVELS, type ConsoleLevel } from '../model/console-level.js';
 import { LEVELS, type LogLevel } from '../model/levels.js';
 import { describeUrlValue, describeValue, InvalidValue, isPlainObject } from './config-error.js';
 
@@ -135,6 +136,14 @@ export function level(): OptionKind<LogLevel | Lowercase<LogLevel>, LogLevel> {
   return oneOf(LEVELS, { ignoreCase: true, aliases: { WARN: 'WARNING' }, note: '(any case)' }) as OptionKind<
     LogLevel | Lowercase<LogLevel>,
     LogLevel
+  >;
+}
+
+/** A console level: a log level or `STAGES`, any case; `WARN` means `WARNING`. */
+export function consoleLevel(): OptionKind<ConsoleLevel | Lowercase<ConsoleLevel>, ConsoleLevel> {
+  return oneOf(CONSOLE_LEVELS, { ignoreCase: true, aliases: { WARN: 'WARNING' }, note: '(any case)' }) as OptionKind<
+    ConsoleLevel | Lowercase<ConsoleLevel>,
+    ConsoleLevel
   >;
 }
 

@@ -1,5 +1,6 @@
 import {
   attributes,
+  consoleLevel,
   flag,
   folderOrOff,
   groupsOrAll,
@@ -131,6 +132,14 @@ export const OPTION_TABLE = [
     default: 'INFO',
     defaultText: '`INFO`',
     description: 'minimum level for console and files (`WARN` is read as `WARNING`)',
+  }),
+  row({
+    name: 'consoleLevel',
+    variables: ['STAGETRACE_CONSOLE_LEVEL'],
+    kind: consoleLevel(),
+    defaultText: '`logLevel`',
+    description:
+      'minimum level on the console only; `STAGES`, between `INFO` and `WARNING`, prints one line per stage and month end (with its duration) plus warnings and errors, without the start, `TIMING` and `MEMORY_TRACKING` lines; the files keep everything `logLevel` lets through',
   }),
   row({
     name: 'colors',

@@ -1,4 +1,5 @@
 import type { Attributes } from '@opentelemetry/api';
+import type { ConsoleLevel } from '../model/console-level.js';
 import type { LogLevel } from '../model/levels.js';
 
 /** How audit records reach the disk. */
@@ -76,6 +77,11 @@ export interface StagetraceOptions {
   console?: boolean;
   /** Minimum level for console and files. Default `INFO`. */
   logLevel?: LogLevel | Lowercase<LogLevel>;
+  /**
+   * Minimum level on the console only, never below `logLevel`. `STAGES` (between INFO and WARNING) prints one
+   * line per stage and month end, with its duration, plus warnings and errors. Default: `logLevel`.
+   */
+  consoleLevel?: ConsoleLevel | Lowercase<ConsoleLevel>;
   /** ANSI colours on the console. Default: on when stderr is a TTY and `NO_COLOR` is unset. */
   colors?: boolean;
   /** A live progress line on stderr. Default: on when stderr is a TTY. */
@@ -120,6 +126,7 @@ export interface ResolvedConfig {
   requireLogDir: boolean;
   console: boolean;
   logLevel: LogLevel;
+  consoleLevel: ConsoleLevel | undefined;
   colors: boolean;
   progress: boolean;
   totalMonths: number | undefined;

@@ -41,6 +41,7 @@ export function resolveConfig(options?: StagetraceOptions, env: Env = process.en
     requireLogDir: read.value('requireLogDir'),
     console: read.value('console'),
     logLevel: read.value('logLevel'),
+    consoleLevel: read.value('consoleLevel'),
     colors: read.value('colors') ?? (Boolean(process.stderr.isTTY) && !env.NO_COLOR),
     progress: read.value('progress') ?? Boolean(process.stderr.isTTY),
     totalMonths: read.value('totalMonths'),

@@ -72,7 +72,8 @@ export function buildSession(config: ResolvedConfig, sources: SessionSources = {
     session.addSink(display);
     session.onProgress((scope, done, total) => display.onProgress(scope, done, total));
   }
-  if (config.console) session.addSink(new ConsoleSink({ minLevel: config.logLevel, colors: config.colors, display }));
+  if (config.console)
+    session.addSink(new ConsoleSink({ minLevel: config.logLevel, level: config.consoleLevel, colors: config.colors, display }));
   const audit = config.logDir === undefined ? undefined : openAudit(config, config.logDir, reporter);
   if (audit) session.addSink(audit);
   const alerts = config.alerts

@@ -1,8 +1,10 @@
-import { escapeForLine, escapeLabel, formatHumanLine, formatLocalTimestamp } from '../model/human-format.js';
+import { type ConsoleLevel, consoleRank } from '../model/console-level.js';
+import { escapeForLine, escapeLabel, formatHumanLine, formatLocalTimestamp, formatSeconds } from '../model/human-format.js';
 import { LEVEL_RANK, type LogLevel } from '../model/levels.js';
 import type { RecordSink } from '../model/record-sink.js';
 import { type MessageRecord, type ScopeEndRecord, type ScopeStartRecord, scopeLabel } from '../model/records.js';
 import { endLines, startMessage } from '../model/scope-lines.js';
+import { OpenMonths } from './open-months.js';
 
 const COLOURS: Record<string, string> = {
   DEBUG: '\x1b[90m',
@@ -21,7 +23,10 @@ function tagRank(tag: string): number {
 }
 
 export interface ConsoleSinkOptions {
+  /** The session's `logLevel`: the console never shows less than the files would. */
   minLevel: LogLevel;
+  /** `consoleLevel`, when given: prints less than `minLevel` lets through (`STAGES`: one line per stage end). */
+  level?: ConsoleLevel;
   colors: boolean;
   /** A live status line on the same stream, cleared before each line and drawn again after it. */
   display?: { suspend(): void; resume(): void };
@@ -33,14 +38,22 @@ export interface ConsoleSinkOptions {
 export class ConsoleSink implements RecordSink {
   private readonly minRank: number;
   private readonly stream: { write(text: string): unknown };
+  /** `STAGES`: a stage's end is one line, its duration included, whatever its tag's rank. */
+  readonly #stagesOnly: boolean;
+  readonly #months = new OpenMonths();
 
   constructor(private readonly options: ConsoleSinkOptions) {
-    this.minRank = LEVEL_RANK[options.minLevel];
+    this.minRank = Math.max(LEVEL_RANK[options.minLevel], options.level === undefined ? 0 : consoleRank(options.level));
+    this.#stagesOnly = this.minRank === consoleRank('STAGES');
     this.stream = options.stream ?? process.stderr;
   }
 
   private print(atMs: number, tag: string, stage: string | undefined, message: string): void {
     if (tagRank(tag) < this.minRank) return;
+    this.#write(atMs, tag, stage, message);
+  }
+
+  #write(atMs: number, tag: string, stage: string | undefined, message: string): void {
     const line = this.options.colors
       ? `\x1b[2m[${formatLocalTimestamp(atMs)}]${RESET} ${COLOURS[tag] ?? ''}[${tag}]${RESET} ${stage === undefined ? '' : `[${escapeLabel(stage)}] `}${escapeForLine(message)}\n`
       : formatHumanLine(atMs, tag, stage, message);
@@ -56,18 +69,27 @@ export class ConsoleSink implements RecordSink {
   }
 
   onStart(r: ScopeStartRecord): void {
-    this.print(r.startMs, 'INFO', scopeLabel(r.scope), startMessage(r.scope));
+    this.#months.started(r.scope);
+    this.print(r.startMs, 'INFO', this.#months.label(r.scope), startMessage(r.scope));
   }
 
   onEnd(r: ScopeEndRecord): void {
-    const label = scopeLabel(r.scope);
-    for (const [tag, message] of endLines(r, label)) this.print(r.endMs, tag, label, message);
+    const field = this.#months.label(r.scope);
+    const [outcome, ...rest] = endLines(r, scopeLabel(r.scope));
+    this.#months.ended(r.scope);
+    if (outcome !== undefined && this.#stagesOnly) {
+      const [tag, message] = outcome;
+      this.#write(r.endMs, tag, field, r.outcome === 'success' ? `${message} in ${formatSeconds(r.durationS)} seconds` : message);
+    } else if (outcome !== undefined) {
+      this.print(r.endMs, outcome[0], field, outcome[1]);
+    }
+    for (const [tag, message] of rest) this.print(r.endMs, tag, field, message);
   }
 
   onMessage(r: MessageRecord): void {
     // The reporter said it on stderr already, also with the console off.
     if (r.notice) return;
-    const stage = r.label ?? (r.scope ? scopeLabel(r.scope) : undefined);
+    const stage = r.scope ? this.#months.label(r.scope, r.label) : r.label;
     const text = r.error ? `${r.message} (${r.error.type}: ${r.error.message})` : r.message;
     this.print(r.atMs, r.level, stage, text);
   }

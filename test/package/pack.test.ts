@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SDK_LINES } from '../../src/setup/sdk-line.js';
+import { documentedExports, readmeText } from '../helpers/readme.js';
 import { OtlpReceiver, type ReceivedSpan } from '../integration/otlp-receiver.js';
 
 const run = promisify(execFile);
@@ -130,6 +131,18 @@ const START_SESSION = `
     month: summary.months['2024-01'],
     totals: summary.totals,
   }));
+`;
+
+/** The kind of each export by name, through import and through require. */
+const API_KINDS = `import * as esm from 'stagetrace';
+import { createRequire } from 'node:module';
+const cjs = createRequire(import.meta.url)('stagetrace');
+const kind = (value) =>
+  typeof value !== 'function' ? typeof value
+  : /^class\\b/.test(Function.prototype.toString.call(value)) ? (value.prototype instanceof Error ? 'error class' : 'class')
+  : 'function';
+const names = JSON.parse(process.argv[2]);
+console.log(JSON.stringify(Object.fromEntries(names.map((n) => [n, { esm: kind(esm[n]), cjs: kind(cjs[n]) }]))));
 `;
 
 const ESM_START = `import * as stagetrace from 'stagetrace';
@@ -363,6 +376,7 @@ describe(`the packed tarball in a fresh OpenTelemetry JS ${MAJOR}.x project (${S
     await npmInstall(project, [...INSTALL, tarball, HTTP_INSTRUMENTATION]);
     installed = join(project, 'node_modules', 'stagetrace');
     const files: Record<string, string> = {
+      'api-kinds.mjs': API_KINDS,
       'start.mjs': ESM_START,
       'start.cjs': CJS_START,
       'own-sdk.mjs': ESM_OWN_SDK,
@@ -454,6 +468,20 @@ describe(`the packed tarball in a fresh OpenTelemetry JS ${MAJOR}.x project (${S
       expectStart(JSON.parse(stdout.trim()) as StartReport, build, pkg.version);
     }, 90_000);
   }
+
+  it("exports every name of the README's API table, of the documented kind, through import and require", async () => {
+    const documented = documentedExports(readmeText());
+    expect(documented.map((d) => d.name)).toEqual(expect.arrayContaining(['start', 'summarizeAuditLog', 'AuditLogError', 'ReplayError']));
+    const { stdout } = await exec(process.execPath, ['api-kinds.mjs', JSON.stringify(documented.map((d) => d.name))], project, 60_000);
+    const kinds = JSON.parse(stdout) as Record<string, { esm: string; cjs: string }>;
+    const expected = Object.fromEntries(
+      documented.map(({ name, kind }) => {
+        const k = kind === 'class' ? 'error class' : 'function';
+        return [name, { esm: k, cjs: k }];
+      }),
+    );
+    expect(kinds).toEqual(expected);
+  }, 90_000);
 
   it('installs the stagetrace command (package.json bin)', async () => {
     const pkg = JSON.parse(await readFile(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string };

@@ -19,6 +19,7 @@ import type { RecordSink } from '../../model/record-sink.js';
 import { type MessageRecord, type ScopeEndRecord, type ScopeRef, type ScopeStartRecord, scopeLabel } from '../../model/records.js';
 import { endLines, memoryKey, startMessage } from '../../model/scope-lines.js';
 import { BYTES_PER_MB, toMb } from '../../model/units.js';
+import { OpenMonths } from '../open-months.js';
 import { AuditFile } from './audit-file.js';
 import {
   ERROR_BLOCK_END,
@@ -78,6 +79,8 @@ export class AuditLog implements RecordSink {
   private readonly files: AuditFile[];
   private readonly flushIntervalMs: number;
   private lastFlushMs = epochNowMs();
+  /** Months open now: while several are, a stage's human lines name its month. */
+  readonly #months = new OpenMonths();
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
   /** Per (month, stage name): the escaped strings and record parts its lines are built from. Months keyed apart from stages. */
@@ -150,7 +153,9 @@ export class AuditLog implements RecordSink {
     const scope = r.scope;
     this.#lookAtFolder(r.startMs, scope.kind === 'month');
     const { names, parts } = this.#partsOf(scope);
-    this.human.append(`[${formatLocalTimestamp(r.startMs)}] [INFO] [${names.field}] ${names.startMessageEscaped}\n`);
+    this.#months.started(scope);
+    const field = this.#months.several ? escapeLabel(this.#months.label(scope)) : names.field;
+    this.human.append(`[${formatLocalTimestamp(r.startMs)}] [INFO] [${field}] ${names.startMessageEscaped}\n`);
     this.structured.append(
       startLineFromParts(parts, r.startMs, r.context, toMb(r.rssBytes), scope.traceId, scope.spanId, startSpanFields(r)),
     );
@@ -179,7 +184,7 @@ export class AuditLog implements RecordSink {
     const label = r.label ?? (scope ? scopeLabel(scope) : undefined);
     const text = r.error ? `${r.message} (${r.error.type}: ${r.error.message})` : r.message;
     const sessionId = scope?.sessionId ?? this.options.sessionId;
-    this.human.append(formatHumanLine(r.atMs, r.level, label, text));
+    this.human.append(formatHumanLine(r.atMs, r.level, scope ? this.#months.label(scope, r.label) : label, text));
     this.structured.append(
       structuredLine({
         recordType: 'message',
@@ -213,7 +218,9 @@ export class AuditLog implements RecordSink {
     const { names, parts } = this.#partsOf(scope);
     let level = 'INFO';
     let message = names.successMessage;
-    if (r.outcome === 'success' && !r.slow) {
+    const several = this.#months.several && scope.kind === 'stage';
+    this.#months.ended(scope);
+    if (r.outcome === 'success' && !r.slow && !several) {
       // The common case, from cached pieces.
       const ts = formatLocalTimestamp(r.endMs);
       this.human.append(
@@ -223,7 +230,8 @@ export class AuditLog implements RecordSink {
       const lines = endLines(r, names.raw);
       [level, message] = lines[0] as [string, string];
       let text = '';
-      for (const [tag, line] of lines) text += formatHumanLine(r.endMs, tag, names.raw, line);
+      const field = several ? `${scope.month}/${names.raw}` : names.raw;
+      for (const [tag, line] of lines) text += formatHumanLine(r.endMs, tag, field, line);
       this.human.append(text);
     }
     const context = contextJson(r.context, CONTEXT_PREFIX); // once for both records

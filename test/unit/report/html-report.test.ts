@@ -1,7 +1,7 @@
 /**
  * The HTML report as markup, in-process: what each section shows for a
  * session's files, and that user data never becomes markup.
- * test/report/html-report.test.ts opens the page in Chromium.
+ * test/e2e/browser/html-report.test.ts opens the page in Chromium.
  */
 import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '../helpers/run-node.js';
+import { REPO_ROOT } from '../../helpers/run-node.js';
 
 const FIXTURE = join(REPO_ROOT, 'test/sinks/fixtures/progress-tty.ts');
 const TSX = pathToFileURL(join(REPO_ROOT, 'node_modules/tsx/dist/loader.mjs')).href;

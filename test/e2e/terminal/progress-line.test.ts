@@ -7,7 +7,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { REPO_ROOT, runNodeScript } from '../helpers/run-node.js';
+import { REPO_ROOT, runNodeScript } from '../../helpers/run-node.js';
 
 const FIXTURE = join(REPO_ROOT, 'test/integration/fixtures/progress-run.ts');
 const TSX = pathToFileURL(join(REPO_ROOT, 'node_modules/tsx/dist/loader.mjs')).href;

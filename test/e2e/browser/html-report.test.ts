@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { formatDuration } from '../../src/report/format.js';
-import type { SessionSummary } from '../../src/stats/session-summary.js';
-import { launchChromium } from '../helpers/chromium.js';
-import { REPO_ROOT, runNodeScript } from '../helpers/run-node.js';
+import { formatDuration } from '../../../src/report/format.js';
+import type { SessionSummary } from '../../../src/stats/session-summary.js';
+import { launchChromium } from '../../helpers/chromium.js';
+import { REPO_ROOT, runNodeScript } from '../../helpers/run-node.js';
 
 const CLI = 'src/cli/stagetrace.ts';
 const HOSTILE_STAGE = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">';
