@@ -89,7 +89,7 @@ const END_KEYS = ['success', 'context', 'error'] as const;
 function logTo(session: Session, scope: Scope, message: unknown, options: HandleLogOptions | undefined): void {
   checkKeys(options, LOG_KEYS, 'log()');
   const level = levelOf(options?.level, 'log() option level');
-  session.log(scope, level, message, options?.context, options?.error, undefined);
+  session.log({ scope, level, message, context: options?.context, error: options?.error });
 }
 
 /**

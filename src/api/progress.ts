@@ -35,7 +35,7 @@ export function logProgress(message: string, options?: LogProgressOptions): void
   // Converted (and redacted) by the session; only its presence matters here.
   const text: unknown = message;
   if (options === undefined) {
-    session.log(activeScope(contextApi.active()), 'INFO', text, undefined, undefined, undefined);
+    session.log({ scope: activeScope(contextApi.active()), level: 'INFO', message: text });
     return;
   }
   checkKeys(options, PROGRESS_KEYS, 'logProgress()');
@@ -46,9 +46,16 @@ export function logProgress(message: string, options?: LogProgressOptions): void
     if (stage !== undefined && typeof stage !== 'string') {
       throw new TypeError(`stagetrace: logProgress option stage must be a stage name string; got ${describeValue(stage)}.`);
     }
-    const named = stage === undefined ? undefined : session.open.latestNamed(session.stageName(stage));
+    const named = stage === undefined ? undefined : session.latestOpenStage(session.stageName(stage));
     const scope = named ?? activeScope(contextApi.active());
-    session.log(scope, level, text, options.context, options.error, named === undefined ? stage : undefined);
+    session.log({
+      scope,
+      level,
+      message: text,
+      context: options.context,
+      error: options.error,
+      label: named === undefined ? stage : undefined,
+    });
     return;
   }
   if (typeof stage !== 'string' || stage === '') {
@@ -56,22 +63,30 @@ export function logProgress(message: string, options?: LogProgressOptions): void
   }
   if (stageEvent === 'start') {
     const scope = session.openStage(stage, options.context, undefined, contextApi.active(), true);
-    if (text) session.log(scope, level, text, undefined, options.error, undefined);
+    if (text) session.log({ scope, level, message: text, error: options.error });
     return;
   }
   if (stageEvent !== 'end') {
     throw new TypeError(`stagetrace: logProgress option stageEvent must be 'start' or 'end'; got ${describeValue(stageEvent)}.`);
   }
-  const scope = session.open.latestNamed(session.stageName(stage));
+  const scope = session.latestOpenStage(session.stageName(stage));
   if (scope === undefined) {
     session.usageWarning(
       `end-without-start:${stage}`,
       `logProgress ended stage "${session.stageName(stage)}", which was not started with stageEvent 'start'.`,
     );
-    if (text) session.log(activeScope(contextApi.active()), level, text, options.context, options.error, stage);
+    if (text)
+      session.log({
+        scope: activeScope(contextApi.active()),
+        level,
+        message: text,
+        context: options.context,
+        error: options.error,
+        label: stage,
+      });
     return;
   }
-  if (text) session.log(scope, level, text, undefined, options.error, undefined);
+  if (text) session.log({ scope, level, message: text, error: options.error });
   if (options.context !== undefined) session.addContext(scope, options.context);
   const failed = options.error !== undefined || LEVEL_RANK[level] >= LEVEL_RANK.ERROR;
   session.endScope(scope, failed ? 'failure' : 'success', options.error);

@@ -60,7 +60,7 @@ function createInstruments(meter: Meter): Instruments {
     messages: meter.createCounter(METRIC_LOG_MESSAGES, {
       unit: '{message}',
       description:
-        "Messages logged through logProgress() and handle.log() (and stagetrace's own warnings), by level, whether or not the level passes the console and file filter. Stage start and end lines are not counted.",
+        "Messages logged through logProgress() and handle.log() (and stagetrace's own warnings), by level, when the level passes logLevel (as the audit files count them). Stage start and end lines are not counted.",
     }),
     dropped: meter.createCounter(METRIC_OTLP_DROPPED_SPANS, {
       unit: '{span}',

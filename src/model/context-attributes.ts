@@ -224,8 +224,3 @@ function toArrayAttribute(items: readonly unknown[], state: FlattenState): Attri
 function cut(text: string, max: number): string {
   return text.length > max ? `${text.slice(0, max)}…` : text;
 }
-
-/** JSON text that survives cycles, BigInts, secret keys and hostile values; see {@link Redactor.toJsonText}. */
-export function safeJson(value: unknown, redactor: Redactor, maxChars: number = DEFAULT_FLATTEN_LIMITS.maxStringLength): string {
-  return redactor.toJsonText(value, maxChars);
-}

@@ -9,6 +9,23 @@ export function activeScope(ctx: Context = contextApi.active()): Scope | undefin
   return ctx.getValue(SCOPE_KEY) as Scope | undefined;
 }
 
+/** What a scope is opened with. */
+export interface ScopeInit {
+  readonly ref: ScopeRef;
+  readonly span: Span;
+  /** The context it was opened in; its own context is this one with its span and itself set. */
+  readonly parentCtx: Context;
+  /** The enclosing open scope in that context, if any. */
+  readonly parent: Scope | undefined;
+  readonly startMs: number;
+  readonly rssStartBytes: number;
+  readonly heapStartBytes: number;
+  /** Stages: the slow threshold in force, seconds. */
+  readonly thresholdS: number | undefined;
+  /** Caller context, flattened. */
+  readonly context: Readonly<Attributes>;
+}
+
 /**
  * The live state of an open month or stage, internal to the session. Users
  * hold a handle (see api/handles.ts) that reaches this only through private
@@ -26,20 +43,25 @@ export class Scope {
   /** Set once, when the scope ends. */
   end: ScopeEndRecord | undefined;
 
-  constructor(
-    readonly ref: ScopeRef,
-    readonly span: Span,
-    parentCtx: Context,
-    readonly parent: Scope | undefined,
-    readonly startMs: number,
-    readonly rssStartBytes: number,
-    readonly heapStartBytes: number,
-    readonly thresholdS: number | undefined,
-    context: Readonly<Attributes>,
-  ) {
-    this.ctx = trace.setSpan(parentCtx, span).setValue(SCOPE_KEY, this);
-    this.peakRssBytes = rssStartBytes;
-    this.context = context;
+  readonly ref: ScopeRef;
+  readonly span: Span;
+  readonly parent: Scope | undefined;
+  readonly startMs: number;
+  readonly rssStartBytes: number;
+  readonly heapStartBytes: number;
+  readonly thresholdS: number | undefined;
+
+  constructor(init: ScopeInit) {
+    this.ref = init.ref;
+    this.span = init.span;
+    this.parent = init.parent;
+    this.startMs = init.startMs;
+    this.rssStartBytes = init.rssStartBytes;
+    this.heapStartBytes = init.heapStartBytes;
+    this.thresholdS = init.thresholdS;
+    this.ctx = trace.setSpan(init.parentCtx, init.span).setValue(SCOPE_KEY, this);
+    this.peakRssBytes = init.rssStartBytes;
+    this.context = init.context;
   }
 
   get ended(): boolean {

@@ -1,4 +1,4 @@
-import { type Attributes, type Context, SpanKind, SpanStatusCode, TraceFlags, type Tracer, trace } from '@opentelemetry/api';
+import { type Attributes, type Context, type Span, SpanKind, SpanStatusCode, TraceFlags, type Tracer, trace } from '@opentelemetry/api';
 import type { ResolvedConfig } from '../config/options.js';
 import type { MemorySampler } from '../metrics/memory-sampler.js';
 import type { StageMetrics } from '../metrics/stage-metrics.js';
@@ -45,6 +45,39 @@ export interface SessionParts {
   expectsSdk?: boolean;
 }
 
+/** A message for {@link Session.log}. */
+export interface LogEntry {
+  /** The month or stage it belongs to; none for a message outside any. */
+  readonly scope: Scope | undefined;
+  /** Already validated. */
+  readonly level: LogLevel;
+  /** Any value: strings are scrubbed and capped, objects written as redacted JSON. */
+  readonly message: unknown;
+  readonly context?: unknown;
+  readonly error?: unknown;
+  /** A stage named with the message (`logProgress({ stage })`) that is not an open stage. */
+  readonly label?: string;
+  /** The memory observer's crossing this message reports, and when and on which spans it was recorded. */
+  readonly memory?: ThresholdCrossing;
+  readonly memoryEvent?: MessageRecord['memoryEvent'];
+}
+
+/** What {@link Session} needs to record a month or stage it has just started a span for. */
+interface OpenedScope {
+  readonly kind: A.ScopeKind;
+  readonly name: string;
+  readonly month: string | undefined;
+  readonly span: Span;
+  readonly parentCtx: Context;
+  readonly parent: Scope | undefined;
+  readonly startMs: number;
+  readonly sample: { readonly rssBytes: number; readonly heapUsedBytes: number };
+  readonly thresholdS: number | undefined;
+  readonly context: Readonly<Attributes>;
+  /** Opened by startStage(): found again by name. */
+  readonly byName: boolean;
+}
+
 const NO_CONTEXT: Readonly<Attributes> = Object.freeze({});
 const INVALID_TRACE_ID = '00000000000000000000000000000000';
 
@@ -60,9 +93,9 @@ export class Session {
   readonly config: ResolvedConfig;
   readonly redactor: Redactor;
   readonly memory: MemorySampler;
-  readonly stats: SessionStats;
+  readonly #stats: SessionStats;
   readonly reporter: TelemetryReporter;
-  readonly open = new OpenScopes();
+  readonly #open = new OpenScopes();
   /** The one path from a record to the statistics, the metrics and every sink. */
   readonly #fanout: RecordFanout;
   readonly #tracerSource: () => Tracer;
@@ -82,7 +115,7 @@ export class Session {
     this.sessionId = parts.config.sessionId;
     this.redactor = new Redactor({ extraKeys: parts.config.redactKeys, extraQueryParams: parts.config.redactQueryParams });
     this.memory = parts.memory;
-    this.stats = parts.stats;
+    this.#stats = parts.stats;
     this.reporter = parts.reporter;
     this.#tracerSource = parts.tracer;
     this.#expectsSdk = parts.expectsSdk ?? false;
@@ -103,6 +136,11 @@ export class Session {
   #getTracer(): Tracer {
     this.#tracer ??= this.#tracerSource();
     return this.#tracer;
+  }
+
+  /** The latest open stage of this (already redacted) name that startStage() opened, for logProgress({ stage, stageEvent }). */
+  latestOpenStage(name: string): Scope | undefined {
+    return this.#open.latestNamed(name);
   }
 
   flatten(context: unknown): Readonly<Attributes> {
@@ -129,7 +167,19 @@ export class Session {
       { root: true, kind: SpanKind.INTERNAL, attributes, startTime: startMs },
       parentCtx,
     );
-    return this.#opened('month', A.MONTH_SPAN_NAME, month, span, parentCtx, undefined, startMs, sample, undefined, ctxAttributes, false);
+    return this.#opened({
+      kind: 'month',
+      name: A.MONTH_SPAN_NAME,
+      month,
+      span,
+      parentCtx,
+      parent: undefined,
+      startMs,
+      sample,
+      thresholdS: undefined,
+      context: ctxAttributes,
+      byName: false,
+    });
   }
 
   openStage(rawName: string, context: unknown, thresholdS: number | undefined, parentCtx: Context, byName = false): Scope {
@@ -144,37 +194,48 @@ export class Session {
     const startMs = epochNowMs();
     const span = this.#getTracer().startSpan(name, { kind: SpanKind.INTERNAL, attributes, startTime: startMs }, parentCtx);
     const threshold = thresholdS ?? this.thresholdFor(name);
-    return this.#opened('stage', name, month, span, parentCtx, parent, startMs, sample, threshold, ctxAttributes, byName);
+    return this.#opened({
+      kind: 'stage',
+      name,
+      month,
+      span,
+      parentCtx,
+      parent,
+      startMs,
+      sample,
+      thresholdS: threshold,
+      context: ctxAttributes,
+      byName,
+    });
   }
 
-  #opened(
-    kind: A.ScopeKind,
-    name: string,
-    month: string | undefined,
-    span: ReturnType<Tracer['startSpan']>,
-    parentCtx: Context,
-    parent: Scope | undefined,
-    startMs: number,
-    sample: { rssBytes: number; heapUsedBytes: number },
-    thresholdS: number | undefined,
-    context: Readonly<Attributes>,
-    byName: boolean,
-  ): Scope {
+  #opened(o: OpenedScope): Scope {
+    const { kind, span, parentCtx, startMs, sample, context } = o;
     const ids = span.spanContext();
     if (this.#expectsSdk && ids.traceId === INVALID_TRACE_ID) this.#noSdk();
     const ref: ScopeRef = Object.freeze({
       kind,
-      name,
-      month,
+      name: o.name,
+      month: o.month,
       sessionId: this.sessionId,
       traceId: ids.traceId,
       spanId: ids.spanId,
       parentSpanId: kind === 'month' ? undefined : trace.getSpanContext(parentCtx)?.spanId,
       sampled: (ids.traceFlags & TraceFlags.SAMPLED) !== 0,
     });
-    const scope = new Scope(ref, span, parentCtx, parent, startMs, sample.rssBytes, sample.heapUsedBytes, thresholdS, context);
-    if (byName) this.open.addNamed(scope);
-    else this.open.add(scope);
+    const scope = new Scope({
+      ref,
+      span,
+      parentCtx,
+      parent: o.parent,
+      startMs,
+      rssStartBytes: sample.rssBytes,
+      heapStartBytes: sample.heapUsedBytes,
+      thresholdS: o.thresholdS,
+      context,
+    });
+    if (o.byName) this.#open.addNamed(scope);
+    else this.#open.add(scope);
     this.memory.listeners.add(scope);
     const record: ScopeStartRecord = Object.freeze({
       type: 'start',
@@ -240,7 +301,7 @@ export class Session {
       // Before the scope leaves the registry: a sync stage that blocked the
       // sampler gets its end sample (peak, threshold events) while still open.
       const sample = this.memory.refreshIfStale();
-      this.open.delete(scope);
+      this.#open.delete(scope);
       this.memory.listeners.delete(scope);
       const endMs = epochNowMs();
       const durationS = secondsBetween(scope.startMs, endMs);
@@ -267,7 +328,7 @@ export class Session {
       });
       scope.end = record;
     } catch (err) {
-      this.open.delete(scope);
+      this.#open.delete(scope);
       this.memory.listeners.delete(scope);
       this.reporter.internalError('ending a scope', err);
       return;
@@ -301,16 +362,8 @@ export class Session {
    * every level, and a record for the fan-out when the level passes the
    * configured minimum. `level` is already validated.
    */
-  log(
-    scope: Scope | undefined,
-    level: LogLevel,
-    message: unknown,
-    context: unknown,
-    error: unknown,
-    label: string | undefined,
-    memory?: ThresholdCrossing,
-    memoryEvent?: MessageRecord['memoryEvent'],
-  ): void {
+  log(entry: LogEntry): void {
+    const { scope, level, message, context, error, label } = entry;
     // Any value: strings scrubbed and capped, objects as redacted JSON; never throws.
     const text = this.redactor.toText(message);
     const ctxAttributes = context === undefined ? undefined : this.flatten(context);
@@ -339,8 +392,8 @@ export class Session {
         context: ctxAttributes,
         error: info,
         rssBytes: this.memory.latest.rssBytes,
-        memory,
-        memoryEvent,
+        memory: entry.memory,
+        memoryEvent: entry.memoryEvent,
       }) satisfies MessageRecord,
     );
   }
@@ -383,7 +436,7 @@ export class Session {
       memoryWarningBytes: memoryThresholds.warningBytes,
       memoryCriticalBytes: memoryThresholds.criticalBytes,
     });
-    this.#mark('session-start', marker, this.stats.startedAtMs);
+    this.#mark('session-start', marker, this.#stats.startedAtMs);
   }
 
   /** The session's last record, with the counts of telemetry problems; then the statistics end. Only the first call counts. */
@@ -393,7 +446,7 @@ export class Session {
     const atMs = epochNowMs();
     const marker = sessionEndMessage(this.sessionId, this.reporter.counts);
     this.#mark('session-end', marker, atMs);
-    this.stats.end(atMs);
+    this.#stats.end(atMs);
   }
 
   #mark(marker: NonNullable<MessageRecord['marker']>, text: { message: string; context: Attributes }, atMs: number): void {
@@ -453,7 +506,7 @@ export class Session {
   usageWarning(key: string, text: string): void {
     if (this.#usageWarned.has(key)) return;
     this.#usageWarned.add(key);
-    this.log(undefined, 'WARNING', `stagetrace: ${text}`, undefined, undefined, undefined);
+    this.log({ scope: undefined, level: 'WARNING', message: `stagetrace: ${text}` });
   }
 
   /** A memory threshold crossing: an event on every open scope, and a log line about the innermost. */
@@ -461,7 +514,7 @@ export class Session {
     const attributes = memoryEventAttributes(c);
     let innermost: Scope | undefined;
     const spanIds: string[] = [];
-    for (const scope of this.open) {
+    for (const scope of this.#open) {
       try {
         scope.span.addEvent(A.EVENT_MEMORY_THRESHOLD, attributes, atMs);
       } catch (err) {
@@ -480,23 +533,30 @@ export class Session {
       memory: { level: c.level, direction: c.direction, threshold: c.threshold, rss_mb: rssMb, threshold_mb: thresholdMb },
     };
     const level: LogLevel = c.level === 'critical' ? 'CRITICAL' : c.level === 'warning' ? 'WARNING' : 'INFO';
-    this.log(innermost, level, text, context, undefined, undefined, c, Object.freeze({ atMs, spanIds: Object.freeze(spanIds) }));
+    this.log({
+      scope: innermost,
+      level,
+      message: text,
+      context,
+      memory: c,
+      memoryEvent: Object.freeze({ atMs, spanIds: Object.freeze(spanIds) }),
+    });
   }
 
   /** Ends every open stage and month, innermost first, as interrupted. */
   interruptOpenScopes(reason: string, error?: unknown): number {
-    const open = [...this.open].reverse();
+    const open = [...this.#open].reverse();
     for (const scope of open) this.endScope(scope, 'interrupted', error, reason);
     return open.length;
   }
 
   /** A snapshot of the session so far, with the counts of telemetry problems. */
   summary(): SessionSummary {
-    return buildSessionSummary(this.stats, {
+    return buildSessionSummary(this.#stats, {
       sessionId: this.sessionId,
       serviceName: this.config.serviceName,
       nowMs: epochNowMs(),
-      openScopes: this.open.size,
+      openScopes: this.#open.size,
       currentRssBytes: this.memory.latest.rssBytes,
       telemetry: this.reporter.counts,
       memoryThresholds: this.#memoryThresholds,

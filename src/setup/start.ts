@@ -204,14 +204,11 @@ function exitHooksFor(started: Started): ExitHooks {
     },
     shutdown: (reason) => started.shutdownOnce.call(reason),
     signalDuringShutdown: (signal) =>
-      session.log(
-        undefined,
-        'WARNING',
-        `stagetrace: ${signal} received while shutting down; the process ends with ${signal} once the files are written`,
-        undefined,
-        undefined,
-        undefined,
-      ),
+      session.log({
+        scope: undefined,
+        level: 'WARNING',
+        message: `stagetrace: ${signal} received while shutting down; the process ends with ${signal} once the files are written`,
+      }),
     quitNow: (signal) => {
       started.bundle.reporter.sayOnce(
         'signal-quit',
