@@ -7,6 +7,8 @@ import { secondsBetween } from '../model/clock.js';
 import type { ErrorInfo } from '../model/error-info.js';
 import type { SpanEndFacts } from '../model/span-facts.js';
 import { readAuditLog } from '../report/read-audit-log.js';
+import { withLiveLimits } from './live-limits.js';
+import { invalidReason, sessionWindow, type TimeWindow } from './span-validation.js';
 
 /**
  * What `stagetrace replay` will send, read from a log folder: per session
@@ -67,6 +69,10 @@ export interface PlannedSession {
   notSampled: number;
   /** Spans written by stagetrace before schema 2, which lack what a rebuild needs. */
   notReplayable: number;
+  /** Spans whose ids or times a collector could not take (see span-validation.ts): not sent. */
+  invalid: number;
+  /** Why, for the first few of them. */
+  invalidReasons: string[];
   /** The session's last recorded instant: where spans its process never ended are closed. */
   closedAtMs: number;
 }
@@ -79,6 +85,8 @@ interface Building {
 }
 
 const OUTCOMES = new Set<string>(['success', 'failure', 'interrupted']);
+/** Reasons kept per session for invalid spans: the rest are counted. */
+const MAX_INVALID_REASONS = 3;
 
 function withPrefix(context: Record<string, unknown> | undefined): Attributes {
   const out: Attributes = {};
@@ -122,6 +130,9 @@ export async function planReplay(dir: string, sessionId?: string): Promise<Plann
     }
   }
 
+  const nowMs = Date.now();
+  const windows = new Map<string, TimeWindow>();
+  for (const [sid, record] of deliveries) windows.set(sid, sessionWindow(record.timestamp, nowMs));
   const sessions = new Map<string, { spans: Map<string, Building>; lastMs: number }>();
   const spanOf = (sid: string, spanId: string): Building => {
     let session = sessions.get(sid);
@@ -145,7 +156,11 @@ export async function planReplay(dir: string, sessionId?: string): Promise<Plann
     }
     const session = sessions.get(r.session_id) ?? { spans: new Map(), lastMs: 0 };
     sessions.set(r.session_id, session);
-    if (typeof r.epoch_ms === 'number' && r.epoch_ms > session.lastMs) session.lastMs = r.epoch_ms;
+    const window = windows.get(r.session_id);
+    // An absurd time in an edited file must not become the end of the spans replay closes.
+    if (typeof r.epoch_ms === 'number' && r.epoch_ms > session.lastMs && window !== undefined && r.epoch_ms <= window.toMs) {
+      session.lastMs = r.epoch_ms;
+    }
     if (r.span_id === null || r.trace_id === null) continue;
 
     if (r.record_type === 'message') {
@@ -239,8 +254,11 @@ export async function planReplay(dir: string, sessionId?: string): Promise<Plann
       alreadyDelivered: 0,
       notSampled: 0,
       notReplayable: 0,
+      invalid: 0,
+      invalidReasons: [],
       closedAtMs: session.lastMs,
     };
+    const window = windows.get(sid) ?? sessionWindow(undefined, nowMs);
     for (const b of session.spans.values()) {
       const s = b.span;
       // Known only from messages or memory events (its own records rotated away): nothing to rebuild it from.
@@ -250,7 +268,13 @@ export async function planReplay(dir: string, sessionId?: string): Promise<Plann
       else if (b.old || s.startMs === undefined || (s.end === undefined && !b.started)) planned.notReplayable++;
       else {
         s.startContext ??= s.end?.context ?? {};
-        planned.spans.push(s as PlannedSpan);
+        const why = invalidReason(s as PlannedSpan, window, planned.closedAtMs);
+        if (why === undefined) {
+          planned.spans.push(withLiveLimits(s as PlannedSpan));
+        } else {
+          planned.invalid++;
+          if (planned.invalidReasons.length < MAX_INVALID_REASONS) planned.invalidReasons.push(why);
+        }
       }
     }
     out.push(planned);
