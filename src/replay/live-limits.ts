@@ -2,7 +2,7 @@ import type { Attributes, AttributeValue } from '@opentelemetry/api';
 import { DEFAULT_FLATTEN_LIMITS } from '../model/context-attributes.js';
 import { MAX_ERROR_CAUSES, MAX_ERROR_MESSAGE_CHARS, MAX_ERROR_STACK_CHARS } from '../model/error-info.js';
 import { MAX_SCRUB_CHARS, truncationMarker } from '../model/redaction.js';
-import type { PlannedError, PlannedEvent, PlannedSpan } from './replay-plan.js';
+import type { PlannedError, PlannedEvent, PlannedSpan } from './planned-span.js';
 
 /**
  * The size limits a live run applies, applied again to what replay read

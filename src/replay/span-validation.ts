@@ -1,4 +1,4 @@
-import type { PlannedSpan } from './replay-plan.js';
+import type { PlannedSpan } from './planned-span.js';
 
 /**
  * Which planned spans replay may send. The files are untrusted input: an id

@@ -273,7 +273,7 @@ describe('stagetrace replay', () => {
     const received = rawSpans(target);
     expect([...received.keys()]).not.toContain(badTrace);
     expect([...received.keys()]).not.toContain(badTime);
-    const blob = (received.get(big)?.span.attributes as { key: string; value: { stringValue?: string } }[]).find(
+    const blob = ((received.get(big)?.span.attributes ?? []) as { key: string; value: { stringValue?: string } }[]).find(
       (a) => a.key === 'stagetrace.context.blob',
     );
     expect(blob?.value.stringValue).toBe(`${'x'.repeat(4096)}…`);
