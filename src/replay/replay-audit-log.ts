@@ -100,6 +100,13 @@ export class ReplayError extends Error {
  * stagetrace's own spans are in the files: spans of other instrumentations
  * cannot be replayed.
  *
+ * The files are untrusted input: a span with an id or a time a collector
+ * cannot take is counted in `invalid` and not sent (it would make the
+ * collector refuse the whole request), and every value is cut to the size a
+ * live run allows. A batch answered with a `partial_success` rejecting spans
+ * is counted in `rejected` and not recorded, so the next replay sends it
+ * again. An endpoint read from the files gets no `OTEL_EXPORTER_OTLP_*HEADERS`.
+ *
  * Rejects with a {@link ReplayError}: `files` (no such folder or session, a
  * file that cannot be read or written) or `endpoint` (the collector could
  * not be reached or refused; batches it took before are recorded, the rest
