@@ -211,7 +211,7 @@ describe('stagetrace replay', () => {
   function unacknowledgedCopy(name: string, endpoint?: string): string {
     const dir = join(root.dir, name);
     cpSync(liveDir, dir, { recursive: true });
-    const session = journal(liveDir)[0] as Json;
+    const session = journal(liveDir).find((r) => r.record_type === 'session') as Json;
     writeFileSync(join(dir, DELIVERY), `${JSON.stringify(endpoint === undefined ? session : { ...session, endpoint })}\n`);
     return dir;
   }
