@@ -3,6 +3,7 @@ import type { Outcome } from '../model/attribute-names.js';
 import { LEVEL_RANK, LEVELS } from '../model/levels.js';
 import type { RecordSink } from '../model/record-sink.js';
 import type { MessageRecord, ScopeEndRecord, ScopeStartRecord } from '../model/records.js';
+import { MAX_MONTHS, MAX_STAGE_NAMES, OVERFLOW_NAME } from './cardinality.js';
 import { DurationSketch } from './duration-sketch.js';
 import {
   MEMORY_DIRECTION_KEY,
@@ -97,6 +98,13 @@ export interface RecordedConfig {
   readonly memoryCriticalMb: number | undefined;
 }
 
+/** Told once per kind when the statistics start to fold new names into {@link OVERFLOW_NAME}. */
+export type OverflowListener = (kind: 'stage' | 'month', limit: number) => void;
+
+export interface SessionStatsOptions {
+  onOverflow?: OverflowListener;
+}
+
 /** Crossings kept for the summary; later ones are only counted. */
 export const MAX_CROSSINGS_KEPT = 1000;
 
@@ -132,8 +140,10 @@ interface MutableMonth {
  * (offline); both paths build the same summary.
  *
  * Memory does not grow with the number of executions: per stage name a few
- * counters and a {@link DurationSketch}; per month a few more. Cost per
- * stage end: two Map lookups, a logarithm and some additions.
+ * counters and a {@link DurationSketch}; per month a few more. Nor with the
+ * number of names: past {@link MAX_STAGE_NAMES} stage names and
+ * {@link MAX_MONTHS} months, new ones are counted under {@link OVERFLOW_NAME}.
+ * Cost per stage end: two Map lookups, a logarithm and some additions.
  */
 export class SessionStats implements RecordSink {
   readonly #startedAtMs: number;
@@ -155,10 +165,36 @@ export class SessionStats implements RecordSink {
   #memoryWarningMb: number | undefined;
   #memoryCriticalMb: number | undefined;
   #telemetryAtEnd: TelemetryCounters | undefined;
+  readonly #onOverflow: OverflowListener | undefined;
+  readonly #overflowed = new Set<'stage' | 'month'>();
 
   /** @param startedAtMs when the session started (epoch ms); the summary's `start`. */
-  constructor(startedAtMs: number) {
+  constructor(startedAtMs: number, options: SessionStatsOptions = {}) {
     this.#startedAtMs = toWholeMs(startedAtMs);
+    this.#onOverflow = options.onOverflow;
+  }
+
+  /** The key a stage name is counted under: itself, or {@link OVERFLOW_NAME} once the names are full. */
+  #stageKey(name: string): string {
+    if (this.#stages.size < MAX_STAGE_NAMES || this.#stages.has(name)) return name;
+    this.#overflow('stage', MAX_STAGE_NAMES);
+    return OVERFLOW_NAME;
+  }
+
+  #monthKey(month: string): string {
+    if (this.#months.size < MAX_MONTHS || this.#months.has(month)) return month;
+    this.#overflow('month', MAX_MONTHS);
+    return OVERFLOW_NAME;
+  }
+
+  #overflow(kind: 'stage' | 'month', limit: number): void {
+    if (this.#overflowed.has(kind)) return;
+    this.#overflowed.add(kind);
+    try {
+      this.#onOverflow?.(kind, limit);
+    } catch {
+      // Telling must not stop the counting.
+    }
   }
 
   /** A month or stage started: a month is `running` from now. */
@@ -168,8 +204,14 @@ export class SessionStats implements RecordSink {
     this.#sampleRss(record.rssBytes);
     const scope = record.scope;
     if (scope.kind !== 'month' || scope.month === undefined) return;
-    this.#months.set(scope.month, {
-      month: scope.month,
+    const key = this.#monthKey(scope.month);
+    const folded = this.#months.get(OVERFLOW_NAME);
+    if (key === OVERFLOW_NAME && folded !== undefined) {
+      folded.status = 'running';
+      return;
+    }
+    this.#months.set(key, {
+      month: key,
       status: 'running',
       startMs: toWholeMs(record.startMs),
       endMs: undefined,
@@ -194,11 +236,12 @@ export class SessionStats implements RecordSink {
     const micros = toMicros(record.durationS);
     if (scope.kind === 'month') {
       if (scope.month === undefined) return;
-      let month = this.#months.get(scope.month);
+      const key = this.#monthKey(scope.month);
+      let month = this.#months.get(key);
       if (month === undefined) {
         // Its start is not among the records (an older, deleted file generation).
         month = {
-          month: scope.month,
+          month: key,
           status: 'running',
           startMs: toWholeMs(record.endMs) - Math.round(micros / 1000),
           endMs: undefined,
@@ -210,7 +253,7 @@ export class SessionStats implements RecordSink {
           failedStage: undefined,
           failure: undefined,
         };
-        this.#months.set(scope.month, month);
+        this.#months.set(key, month);
       }
       month.status = record.outcome;
       month.endMs = toWholeMs(record.endMs);
@@ -218,7 +261,8 @@ export class SessionStats implements RecordSink {
       month.failure = failureOf(record);
       return;
     }
-    let stage = this.#stages.get(scope.name);
+    const name = this.#stageKey(scope.name);
+    let stage = this.#stages.get(name);
     if (stage === undefined) {
       stage = {
         executions: 0,
@@ -231,7 +275,7 @@ export class SessionStats implements RecordSink {
         peakRssTenths: 0,
         durations: new DurationSketch(),
       };
-      this.#stages.set(scope.name, stage);
+      this.#stages.set(name, stage);
     }
     stage.executions++;
     if (record.outcome === 'success') stage.successes++;
@@ -244,16 +288,17 @@ export class SessionStats implements RecordSink {
       if (micros > stage.slowestMicros) stage.slowestMicros = micros;
     }
     if (peak > stage.peakRssTenths) stage.peakRssTenths = peak;
-    const month = scope.month === undefined ? undefined : this.#months.get(scope.month);
+    const month =
+      scope.month === undefined ? undefined : this.#months.get(this.#months.has(scope.month) ? scope.month : this.#monthKey(scope.month));
     if (month !== undefined) {
       month.stages++;
-      month.stageMicros.set(scope.name, (month.stageMicros.get(scope.name) ?? 0) + micros);
+      month.stageMicros.set(name, (month.stageMicros.get(name) ?? 0) + micros);
       if (record.outcome !== 'success') {
         month.failedStages++;
         if (month.failedStage === undefined) {
           const failure = failureOf(record);
           month.failedStage = {
-            stage: scope.name,
+            stage: name,
             type: failure?.type ?? 'Failure',
             message: failure?.message ?? 'ended with success: false',
           };

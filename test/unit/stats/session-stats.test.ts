@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { MAX_MONTHS, MAX_STAGE_NAMES, OVERFLOW_NAME } from '../../../src/stats/cardinality.js';
 import { DurationSketch } from '../../../src/stats/duration-sketch.js';
 import { memoryCrossingContext, sessionEndMessage, sessionStartMessage } from '../../../src/stats/session-markers.js';
 import { SessionStats } from '../../../src/stats/session-stats.js';
@@ -318,5 +319,33 @@ describe('SessionStats and buildSessionSummary', () => {
         },
       ),
     );
+  });
+});
+
+describe('bounded names', () => {
+  it('holds 2,000 stage names and counts the rest under otel.metric.overflow, in the summary and per month; told once', () => {
+    const told: string[] = [];
+    const stats = new SessionStats(T0, { onOverflow: (kind, limit) => told.push(`${kind} ${limit}`) });
+    const names = Array.from({ length: MAX_STAGE_NAMES + 500 }, (_, i) => ({ name: `load ${i}`, seconds: 0.001 }));
+    names.push({ name: 'load 0', seconds: 0.001 }); // a name held before the cap keeps its own entry
+    runMonth(stats, '2025-01', T0, names);
+    expect(stats.stages.size).toBe(MAX_STAGE_NAMES + 1);
+    expect(stats.stages.get('load 0')?.executions).toBe(2);
+    expect(stats.stages.get(OVERFLOW_NAME)?.executions).toBe(500);
+    expect(stats.months.get('2025-01')?.stageMicros.size).toBe(MAX_STAGE_NAMES + 1);
+    expect(told).toEqual([`stage ${MAX_STAGE_NAMES}`]);
+    const summary = buildSessionSummary(stats, facts());
+    expect(summary.stages[OVERFLOW_NAME]?.executions).toBe(500);
+  });
+
+  it('holds 10,000 months and counts later months together under otel.metric.overflow', () => {
+    const told: string[] = [];
+    const stats = new SessionStats(T0, { onOverflow: (kind) => told.push(kind) });
+    for (let i = 0; i < MAX_MONTHS + 3; i++)
+      runMonth(stats, `m${i}`, T0 + i * 10, [{ name: 'load', seconds: 0.001 }], i === MAX_MONTHS + 2 ? 'failure' : 'success');
+    expect(stats.months.size).toBe(MAX_MONTHS + 1);
+    expect(stats.months.get(OVERFLOW_NAME)).toMatchObject({ month: OVERFLOW_NAME, stages: 3, status: 'failure' });
+    expect(stats.stages.get('load')?.executions).toBe(MAX_MONTHS + 3);
+    expect(told).toEqual(['month']);
   });
 });
