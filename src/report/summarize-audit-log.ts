@@ -235,33 +235,58 @@ export async function feedSession(
 export async function latestSessionId(files: readonly string[]): Promise<string | undefined> {
   for (let i = files.length - 1; i >= 0; i--) {
     const file = files[i] as string;
-    let text: string;
-    try {
-      const handle = await open(file, 'r');
-      try {
-        const { size } = await handle.stat();
-        const length = Math.min(size, 1 << 20);
-        const buffer = Buffer.alloc(length);
-        await handle.read(buffer, 0, length, size - length);
-        text = buffer.toString('utf8');
-      } finally {
-        await handle.close();
-      }
-    } catch (error) {
-      throw new AuditLogError('unreadable', new UnreadableFileError(file, error).message, { cause: error });
-    }
-    const lines = text.split('\n');
-    for (let j = lines.length - 1; j >= 0; j--) {
-      try {
-        const decoded = decodeAuditLine('structured', lines[j] as string, { position: () => ({ file, line: 0, torn: false }) });
-        if (decoded?.record !== undefined) return decoded.record.session_id as string;
-      } catch {
-        // A newer schema: its session is read, and the read stops at the line, saying where.
-        const id = (JSON.parse(lines[j] as string) as { session_id?: unknown }).session_id;
-        if (typeof id === 'string') return id;
-      }
-      // A torn, partial or damaged line: try the one before.
-    }
+    const id = (await lastSessionInTail(file)) ?? (await lastSessionInFile(file));
+    if (id !== undefined) return id;
   }
   return undefined;
+}
+
+/** The session of the last record in the file's last MiB: where it is, unless damage fills the tail. */
+async function lastSessionInTail(file: string): Promise<string | undefined> {
+  let text: string;
+  try {
+    const handle = await open(file, 'r');
+    try {
+      const { size } = await handle.stat();
+      const length = Math.min(size, 1 << 20);
+      const buffer = Buffer.alloc(length);
+      await handle.read(buffer, 0, length, size - length);
+      text = buffer.toString('utf8');
+    } finally {
+      await handle.close();
+    }
+  } catch (error) {
+    throw new AuditLogError('unreadable', new UnreadableFileError(file, error).message, { cause: error });
+  }
+  const lines = text.split('\n');
+  for (let j = lines.length - 1; j >= 0; j--) {
+    const id = sessionOfLine(lines[j] as string, file);
+    if (id !== undefined) return id;
+  }
+  return undefined;
+}
+
+/** The session of the file's last record, reading all of it: for a tail of megabytes of damage (a power cut's NUL bytes). */
+async function lastSessionInFile(file: string): Promise<string | undefined> {
+  let id: string | undefined;
+  try {
+    await forEachLine(new LineReader([file]), (line) => {
+      id = sessionOfLine(line, file) ?? id;
+    });
+  } catch (error) {
+    if (error instanceof UnreadableFileError) throw new AuditLogError('unreadable', error.message, { cause: error });
+    throw error;
+  }
+  return id;
+}
+
+function sessionOfLine(line: string, file: string): string | undefined {
+  try {
+    const decoded = decodeAuditLine('structured', line, { position: () => ({ file, line: 0, torn: false }) });
+    return decoded?.record === undefined ? undefined : (decoded.record.session_id as string);
+  } catch {
+    // A newer schema: its session is read, and the read stops at the line, saying where.
+    const id = (JSON.parse(line) as { session_id?: unknown }).session_id;
+    return typeof id === 'string' ? id : undefined;
+  }
 }
