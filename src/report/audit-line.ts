@@ -178,14 +178,20 @@ function described(value: unknown): string {
   return typeof value === 'string' ? 'a string' : `a ${typeof value}`;
 }
 
-function shapeProblem(record: Record<string, unknown>, shape: RecordShape): string | undefined {
-  for (const name in shape.fields) {
+/** The shapes' fields as maps: a record's own keys are walked (the engine's fast path) and looked up. */
+const FIELD_MAPS = Object.fromEntries(
+  Object.entries(SHAPES).map(([kind, shape]) => [kind, new Map(Object.entries(shape.fields))]),
+) as Record<AuditLogKind, Map<string, FieldType>>;
+
+function shapeProblem(record: Record<string, unknown>, kind: AuditLogKind): string | undefined {
+  const fields = FIELD_MAPS[kind];
+  for (const name in record) {
     const value = record[name];
-    if (value === undefined) continue;
-    const field = shape.fields[name] as FieldType;
-    if (!field.test(value)) return `${name} is ${described(value)}, expected ${field.what}`;
+    const field = fields.get(name);
+    if (field === undefined || value === undefined || field.test(value)) continue;
+    return `${name} is ${described(value)}, expected ${field.what}`;
   }
-  return shape.whole?.(record);
+  return SHAPES[kind].whole?.(record);
 }
 
 /**
@@ -216,6 +222,6 @@ export function decodeAuditLine(kind: AuditLogKind, text: string, at: { position
       `${where.file}:${where.line} has schema_version ${version}, newer than this reader's ${AUDIT_SCHEMA_VERSION}: upgrade stagetrace to read it.`,
     );
   }
-  const problem = shapeProblem(value, SHAPES[kind]);
+  const problem = shapeProblem(value, kind);
   return problem === undefined ? { record: value } : { reason: `not a valid record: ${problem}` };
 }
