@@ -230,9 +230,17 @@ const jsonOut = (value: unknown) => `${jsonForLine(JSON.stringify(value, null, 2
 
 class OutputError extends Error {}
 
-async function emit(text: string, out: string | undefined, io: Io): Promise<void> {
+/**
+ * A CSV or HTML report is data for a file or a pipe, written as it is; on a
+ * terminal, each of its lines is escaped as the text formats' fields are.
+ */
+function forTerminal(text: string): string {
+  return text.split('\n').map(escapeForLine).join('\n');
+}
+
+async function emit(text: string, out: string | undefined, io: Io, escapeOnTerminal: boolean): Promise<void> {
   if (out === undefined) {
-    io.stdout.write(text);
+    io.stdout.write(escapeOnTerminal && (io.stdout as NodeJS.WriteStream).isTTY ? forTerminal(text) : text);
     return;
   }
   try {
@@ -279,7 +287,7 @@ async function report(args: string[], io: Io): Promise<number> {
     progress.done();
   }
   notes.finish();
-  await emit(text, out, io);
+  await emit(text, out, io, format === 'csv' || format === 'html');
   if (out !== undefined) io.stderr.write(`stagetrace: wrote ${out}\n`);
   return EXIT.ok;
 }

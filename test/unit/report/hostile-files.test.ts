@@ -19,7 +19,7 @@ const CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/;
 
 class Captured {
   text = '';
-  readonly isTTY = false;
+  constructor(readonly isTTY = false) {}
   write(chunk: string | Uint8Array): boolean {
     this.text += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
     return true;
@@ -27,7 +27,11 @@ class Captured {
 }
 
 async function cli(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new Captured();
+  return cliOn(false, ...argv);
+}
+
+async function cliOn(terminal: boolean, ...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const stdout = new Captured(terminal);
   const stderr = new Captured();
   const code = await main(argv, { stdout: stdout as unknown as NodeJS.WritableStream, stderr: stderr as unknown as NodeJS.WriteStream });
   return { code, stdout: stdout.text, stderr: stderr.text };
@@ -91,6 +95,18 @@ describe('terminal control sequences in the files', () => {
     expect(code).toBe(0);
     expect(replayed.join('')).toContain('session now\\u001b[2J\\u001b[H\\u009b31m:');
     expect(replayed.join('')).not.toMatch(CONTROL);
+  });
+
+  it('reach a terminal escaped in the CSV and HTML reports, and a pipe as they are', async () => {
+    const dir = freshDir();
+    writeMonthlySession(dir, session('s'), T0, { [month]: { load: 1 } });
+    for (const format of ['csv', 'html']) {
+      const terminal = await cliOn(true, 'report', dir, '--format', format);
+      expect(terminal.code).toBe(EXIT.ok);
+      expect(terminal.stdout).not.toMatch(CONTROL);
+      expect(terminal.stdout).toContain('2024-01\\u001b]52;c;');
+    }
+    expect((await cliOn(false, 'report', dir, '--format', 'csv')).stdout).toContain(month);
   });
 
   it('reach the notes about skipped lines escaped', async () => {
