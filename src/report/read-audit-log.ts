@@ -28,8 +28,11 @@ export interface ReadAuditLogOptions {
 
 export interface InvalidLine {
   file: string;
+  /** 1-based, in its file. */
   line: number;
+  /** Why it is not a record, in words: not JSON, torn, a field of the wrong type or out of range, too long. */
   reason: string;
+  /** The line, up to its first 1024 characters. */
   text: string;
 }
 
