@@ -5,6 +5,7 @@
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { escapeForLine } from '../model/human-format.js';
+import { jsonForLine } from '../model/json-text.js';
 import { plural } from '../model/plural.js';
 import { VERSION } from '../model/version.js';
 import { compareSessions, formatComparison } from '../report/compare-sessions.js';
@@ -146,11 +147,12 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
       return EXIT.usage;
     }
     if (error instanceof AuditLogError || error instanceof OutputError) {
-      say(error.message);
+      // They name files and session ids as read: escaped like every field on a terminal.
+      say(escapeForLine(error.message));
       return EXIT.files;
     }
     say(
-      `unexpected error: ${error instanceof Error ? error.message : String(error)}${process.env.STAGETRACE_DEBUG ? '' : ' (set STAGETRACE_DEBUG=1 to see where)'}`,
+      `unexpected error: ${escapeForLine(error instanceof Error ? error.message : String(error))}${process.env.STAGETRACE_DEBUG ? '' : ' (set STAGETRACE_DEBUG=1 to see where)'}`,
     );
     if (process.env.STAGETRACE_DEBUG && error instanceof Error) io.stderr.write(`${error.stack}\n`);
     return EXIT.internal;
@@ -197,25 +199,48 @@ function numberOf(value: unknown, option: string, command: string, fallback: num
   return n;
 }
 
-/** Notes about skipped lines: each of the first few, then how many more. */
+/** Lines remembered so that a line read twice (compare reads the files once per session) is noted once. */
+const MAX_REMEMBERED_LINES = 100_000;
+const NOTED_IN_FULL = 3;
+
+/** Notes about skipped lines: each of the first few, then how many more and how many in all. */
 function skippedNotes(io: Io): { onSkippedLine: (line: SkippedLine) => void; finish: () => void } {
+  const seen = new Set<string>();
   let count = 0;
   return {
     onSkippedLine: (line) => {
+      const key = `${line.line}:${line.file}`;
+      if (seen.has(key)) return;
+      if (seen.size < MAX_REMEMBERED_LINES) seen.add(key);
       count++;
-      if (count <= 3) io.stderr.write(`stagetrace: note: skipped ${line.file}:${line.line}: ${line.reason}\n`);
+      if (count <= NOTED_IN_FULL)
+        io.stderr.write(`stagetrace: note: skipped ${escapeForLine(line.file)}:${line.line}: ${escapeForLine(line.reason)}\n`);
     },
     finish: () => {
-      if (count > 3) io.stderr.write(`stagetrace: note: skipped ${count - 3} more lines that are not records\n`);
+      if (count > NOTED_IN_FULL)
+        io.stderr.write(
+          `stagetrace: note: skipped ${count - NOTED_IN_FULL} more lines that are not records; ${count} lines skipped in all\n`,
+        );
     },
   };
 }
 
+/** JSON for standard output: what JSON.stringify leaves raw (C1 controls, line separators) escaped too. */
+const jsonOut = (value: unknown) => `${jsonForLine(JSON.stringify(value, null, 2))}\n`;
+
 class OutputError extends Error {}
 
-async function emit(text: string, out: string | undefined, io: Io): Promise<void> {
+/**
+ * A CSV or HTML report is data for a file or a pipe, written as it is; on a
+ * terminal, each of its lines is escaped as the text formats' fields are.
+ */
+function forTerminal(text: string): string {
+  return text.split('\n').map(escapeForLine).join('\n');
+}
+
+async function emit(text: string, out: string | undefined, io: Io, escapeOnTerminal: boolean): Promise<void> {
   if (out === undefined) {
-    io.stdout.write(text);
+    io.stdout.write(escapeOnTerminal && (io.stdout as NodeJS.WriteStream).isTTY ? forTerminal(text) : text);
     return;
   }
   try {
@@ -256,18 +281,13 @@ async function report(args: string[], io: Io): Promise<number> {
     if (format === 'html') text = await htmlReportFromFiles(dir, options);
     else {
       const summary = await summarizeAuditLog(dir, options);
-      text =
-        format === 'json'
-          ? `${JSON.stringify(summary, null, 2)}\n`
-          : format === 'csv'
-            ? formatSessionCsv(summary)
-            : formatSessionReport(summary);
+      text = format === 'json' ? jsonOut(summary) : format === 'csv' ? formatSessionCsv(summary) : formatSessionReport(summary);
     }
   } finally {
     progress.done();
   }
   notes.finish();
-  await emit(text, out, io);
+  await emit(text, out, io, format === 'csv' || format === 'html');
   if (out !== undefined) io.stderr.write(`stagetrace: wrote ${out}\n`);
   return EXIT.ok;
 }
@@ -290,7 +310,7 @@ async function sessions(args: string[], io: Io): Promise<number> {
   }
   notes.finish();
   if (format === 'json') {
-    io.stdout.write(`${JSON.stringify(list, null, 2)}\n`);
+    io.stdout.write(jsonOut(list));
     return EXIT.ok;
   }
   const rows = [['session', 'start', 'duration', 'months', 'failed', 'stage runs', 'outcome']];
@@ -333,7 +353,7 @@ async function compare(args: string[], io: Io): Promise<number> {
   let current = values.session as string | undefined;
   let base = values.base as string | undefined;
   if (current === undefined || base === undefined) {
-    const ids = (await listSessions(dir, { onSkippedLine: () => undefined })).map((s) => s.session_id);
+    const ids = (await listSessions(dir, { onSkippedLine: notes.onSkippedLine })).map((s) => s.session_id);
     current ??= ids[ids.length - 1] as string;
     if (!ids.includes(current))
       throw new AuditLogError(
@@ -358,6 +378,6 @@ async function compare(args: string[], io: Io): Promise<number> {
     progress.done();
   }
   notes.finish();
-  io.stdout.write(format === 'json' ? `${JSON.stringify(comparison, null, 2)}\n` : formatComparison(comparison));
+  io.stdout.write(format === 'json' ? jsonOut(comparison) : formatComparison(comparison));
   return comparison.regressions.length > 0 ? EXIT.regression : EXIT.ok;
 }

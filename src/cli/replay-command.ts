@@ -4,6 +4,7 @@
  * the command line around it.
  */
 import { parseArgs } from 'node:util';
+import { escapeForLine } from '../model/human-format.js';
 import { Redactor } from '../model/redaction.js';
 import { ReplayError, type ReplayResult, type ReplaySessionResult, replayAuditLog } from '../replay/replay-audit-log.js';
 
@@ -111,7 +112,9 @@ function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
-function describeSession(s: ReplaySessionResult): string {
+/** One line about a session; its id and endpoint come from the files, escaped like every field on a terminal. */
+function describeSession(result: ReplaySessionResult): string {
+  const s = { ...result, sessionId: escapeForLine(result.sessionId), endpoint: result.endpoint && escapeForLine(result.endpoint) };
   if (s.skipped === 'no-otlp') return `session ${s.sessionId}: did not forward spans over OTLP; nothing to replay`;
   if (s.skipped === 'running') return `session ${s.sessionId}: still running on this host; not replayed (replay it once it has ended)`;
   const notes: string[] = [];
@@ -175,7 +178,7 @@ export async function replayCommand(argv: string[], io: CommandIo = stdio): Prom
     args = parse(argv);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
-    io.err(`stagetrace: replay: ${error.message}. See stagetrace replay --help.\n`);
+    io.err(`stagetrace: replay: ${escapeForLine(error.message)}. See stagetrace replay --help.\n`);
     return REPLAY_EXIT.usage;
   }
   if (args === 'help') {
@@ -187,17 +190,19 @@ export async function replayCommand(argv: string[], io: CommandIo = stdio): Prom
     report(result, io);
     const running = args.session === undefined ? undefined : result.sessions.find((s) => s.skipped === 'running');
     if (running !== undefined) {
-      io.err(`stagetrace: replay: session ${running.sessionId} is still running on this host; replay it once it has ended.\n`);
+      io.err(
+        `stagetrace: replay: session ${escapeForLine(running.sessionId)} is still running on this host; replay it once it has ended.\n`,
+      );
       return REPLAY_EXIT.files;
     }
     return result.sessions.some((s) => s.rejected > 0) ? REPLAY_EXIT.endpoint : REPLAY_EXIT.ok;
   } catch (error) {
     if (error instanceof ReplayError) {
       if (error.partial.sent > 0) report(error.partial, io);
-      io.err(`${error.message}\n`);
+      io.err(`${escapeForLine(error.message)}\n`);
       return error.kind === 'endpoint' ? REPLAY_EXIT.endpoint : REPLAY_EXIT.files;
     }
-    io.err(`stagetrace: replay: unexpected error: ${error instanceof Error ? error.message : String(error)}\n`);
+    io.err(`stagetrace: replay: unexpected error: ${escapeForLine(error instanceof Error ? error.message : String(error))}\n`);
     return REPLAY_EXIT.internal;
   }
 }

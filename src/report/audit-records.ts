@@ -14,7 +14,7 @@ import type { MessageRecord, ScopeEndRecord, ScopeRef, ScopeStartRecord } from '
 const BYTES_PER_MB = 1024 * 1024;
 
 /** Epoch ms of a record: `processing_time` is epoch seconds with exactly three decimals. */
-function atMsOf(record: { processing_time?: number; timestamp: string }): number {
+export function atMsOf(record: { processing_time?: number; timestamp: string }): number {
   return typeof record.processing_time === 'number' ? Math.round(record.processing_time * 1000) : Date.parse(record.timestamp);
 }
 
@@ -156,7 +156,7 @@ export function messageRecordFrom(r: StructuredRecord): MessageRecord {
     type: 'message',
     atMs: atMsOf(r),
     level: isLevel(r.level) ? r.level : 'INFO',
-    message: r.message,
+    message: r.message ?? '',
     scope: inScope ? refOf(r, r.stage !== null ? 'stage' : 'month', r.stage ?? 'month') : undefined,
     label: inScope ? undefined : (r.stage ?? undefined),
     context: contextAttributes(r.context),

@@ -3,7 +3,7 @@ import { plural } from '../model/plural.js';
 import type { SessionSummary } from '../stats/session-summary.js';
 import { alignColumns, formatDuration, formatMb, formatPercent, STAGE_COLUMNS, stageCells } from './format.js';
 
-/** Names, messages and contexts are user data: one line each, no terminal escapes. */
+/** Names, months, ids, messages and contexts come from the files: one line each, no terminal escapes. */
 const safe = escapeForLine;
 
 /**
@@ -59,7 +59,7 @@ function failedMonths(s: SessionSummary): string[] {
     const verb = m.status === 'interrupted' ? 'interrupted' : 'failed';
     const where = m.error?.stage ? `${safe(m.error.stage)} ${verb}` : `month ${verb}`;
     const why = m.error ? ` — ${safe(m.error.type)}: ${safe(m.error.message)}` : '';
-    out.push(`  ${month}: ${where} after ${formatDuration(m.duration)}${why}`);
+    out.push(`  ${safe(month)}: ${where} after ${formatDuration(m.duration)}${why}`);
   }
   return out;
 }
@@ -74,7 +74,7 @@ function memory(s: SessionSummary): string[] {
   if (m.crossings_total === 0) return [`${line}; no threshold crossed`];
   const out = [`${line}; ${plural(m.crossings_total, 'threshold crossing')}:`];
   for (const c of m.crossings) {
-    const where = c.stage ? ` in ${safe(c.stage)}${c.month ? ` (${c.month})` : ''}` : c.month ? ` in month ${c.month}` : '';
+    const where = c.stage ? ` in ${safe(c.stage)}${c.month ? ` (${safe(c.month)})` : ''}` : c.month ? ` in month ${safe(c.month)}` : '';
     const what = c.direction === 'up' ? `reached ${safe(c.level)}` : `back to ${safe(c.level)}`;
     out.push(`  ${c.at}  ${what}: RSS ${formatMb(c.rss_mb)}, threshold ${formatMb(c.threshold_mb)}${where}`);
   }
@@ -111,7 +111,7 @@ function monthTable(s: SessionSummary): string[] {
     const m = s.months[month];
     if (!m) continue;
     const dominant = m.dominant_stage ? `${safe(m.dominant_stage.name)} ${formatPercent(m.dominant_stage.share_of_month)}` : '-';
-    rows.push([month, m.status, formatDuration(m.duration), dominant, String(m.stages), String(m.failed_stages), m.trace_id]);
+    rows.push([safe(month), m.status, formatDuration(m.duration), dominant, String(m.stages), String(m.failed_stages), safe(m.trace_id)]);
   }
   return alignColumns(rows);
 }

@@ -406,7 +406,7 @@ describe('stagetrace sessions', () => {
       expect.stringMatching(new RegExp(`^stagetrace: note: skipped ${file}:${before + 1}: not JSON \\(.+\\)$`)),
       `stagetrace: note: skipped ${file}:${before + 2}: not an audit record (no schema_version)`,
       expect.stringMatching(new RegExp(`^stagetrace: note: skipped ${file}:${before + 3}: not JSON \\(.+\\)$`)),
-      'stagetrace: note: skipped 2 more lines that are not records',
+      'stagetrace: note: skipped 2 more lines that are not records; 5 lines skipped in all',
       '',
     ]);
     expect(run.stdout.split('\n')[0]).toBe(`1 session in ${dir}`);
