@@ -3,6 +3,7 @@ import type { Outcome } from '../model/attribute-names.js';
 import { LEVEL_RANK, LEVELS } from '../model/levels.js';
 import type { MessageRecord, ScopeEndRecord, ScopeStartRecord } from '../model/records.js';
 import { DurationSketch } from './duration-sketch.js';
+import { IntervalUnion } from './interval-union.js';
 import {
   MEMORY_DIRECTION_KEY,
   MEMORY_LEVEL_KEY,
@@ -51,13 +52,41 @@ export interface StageAccount {
   readonly peakRssTenths: number;
   /** Every duration in seconds (µs precision); min and max are exact. */
   readonly durations: DurationSketch;
+  /** The longest execution, µs, and its month (the earliest month among equals). */
+  readonly longestMicros: number;
+  readonly longestMonth: string | undefined;
+  /** Wall-clock time during which at least one execution ran, µs: overlapping executions count once. */
+  readonly wallClockMicros: number;
 }
 
-/** Why a scope did not succeed: its error, or `Interrupted` with the reason. */
-export interface FailureFacts {
+/** One error of a `cause` chain. */
+export interface CauseFacts {
   readonly type: string;
   readonly message: string;
 }
+
+/** Why a scope did not succeed: its error (with its `cause` chain, outermost first), or `Interrupted` with the reason. */
+export interface FailureFacts {
+  readonly type: string;
+  readonly message: string;
+  readonly causes: readonly CauseFacts[];
+}
+
+/** The first stage of a month attempt that did not succeed, and how long that stage ran, µs. */
+export interface FailedStageFacts extends FailureFacts {
+  readonly stage: string;
+  readonly micros: number;
+}
+
+/** Why an attempt of a month that was started again did not succeed. */
+export interface FailedAttempt {
+  /** The stage that failed first; undefined when the month itself failed. */
+  readonly stage: string | undefined;
+  readonly failure: FailureFacts;
+}
+
+/** Earlier failed attempts kept per month; later ones are only counted in `attempts`. */
+export const MAX_FAILED_ATTEMPTS_KEPT = 20;
 
 export interface MonthAccount {
   readonly month: string;
@@ -70,10 +99,14 @@ export interface MonthAccount {
   readonly traceId: string;
   /** Stage time in this month by stage name, µs. */
   readonly stageMicros: ReadonlyMap<string, number>;
-  /** The first stage of the month that did not succeed. */
-  readonly failedStage: (FailureFacts & { readonly stage: string }) | undefined;
-  /** The month's own error or interruption reason. */
+  /** The first stage of the month's latest attempt that did not succeed. */
+  readonly failedStage: FailedStageFacts | undefined;
+  /** The month's own error or interruption reason (latest attempt). */
   readonly failure: FailureFacts | undefined;
+  /** How often the month was started: more than 1 when the pipeline retried it. */
+  readonly attempts: number;
+  /** Why the attempts before the latest did not succeed, oldest first. */
+  readonly failedAttempts: readonly FailedAttempt[];
 }
 
 /** One memory threshold crossing, from the message that reported it. */
@@ -109,6 +142,10 @@ interface MutableStage {
   slowestMicros: number;
   peakRssTenths: number;
   durations: DurationSketch;
+  longestMicros: number;
+  longestMonth: string | undefined;
+  union: IntervalUnion;
+  readonly wallClockMicros: number;
 }
 
 interface MutableMonth {
@@ -121,9 +158,32 @@ interface MutableMonth {
   failedStages: number;
   traceId: string;
   stageMicros: Map<string, number>;
-  failedStage: (FailureFacts & { stage: string }) | undefined;
+  failedStage: FailedStageFacts | undefined;
   failure: FailureFacts | undefined;
+  attempts: number;
+  failedAttempts: FailedAttempt[];
 }
+
+function newMonth(month: string, startMs: number, traceId: string): MutableMonth {
+  return {
+    month,
+    status: 'running',
+    startMs,
+    endMs: undefined,
+    durationMicros: undefined,
+    stages: 0,
+    failedStages: 0,
+    traceId,
+    stageMicros: new Map(),
+    failedStage: undefined,
+    failure: undefined,
+    attempts: 1,
+    failedAttempts: [],
+  };
+}
+
+/** Slack for the start of an interval rebuilt from a whole-ms end and a µs duration: it may lie up to 1 ms before the start record. */
+const START_SLACK_MICROS = 2000;
 
 /**
  * The statistics behind the session summary, fed with the session's records
@@ -154,32 +214,39 @@ export class SessionStats {
   #memoryWarningMb: number | undefined;
   #memoryCriticalMb: number | undefined;
   #telemetryAtEnd: TelemetryCounters | undefined;
+  /** Start (whole ms) of each stage still open, by span id: bounds what the interval unions keep. */
+  readonly #openStageStarts = new Map<string, number>();
+  readonly #allStages = new IntervalUnion();
 
   /** @param startedAtMs when the session started (epoch ms); the summary's `start`. */
   constructor(startedAtMs: number) {
     this.#startedAtMs = toWholeMs(startedAtMs);
   }
 
-  /** A month or stage started: a month is `running` from now. */
+  /** A month or stage started: a month is `running` from now; a month started again is a retry. */
   onStart(record: ScopeStartRecord): void {
     this.#openScopes++;
     this.#seen(record.startMs);
     this.#sampleRss(record.rssBytes);
     const scope = record.scope;
-    if (scope.kind !== 'month' || scope.month === undefined) return;
-    this.#months.set(scope.month, {
-      month: scope.month,
-      status: 'running',
-      startMs: toWholeMs(record.startMs),
-      endMs: undefined,
-      durationMicros: undefined,
-      stages: 0,
-      failedStages: 0,
-      traceId: scope.traceId,
-      stageMicros: new Map(),
-      failedStage: undefined,
-      failure: undefined,
-    });
+    if (scope.kind !== 'month') {
+      this.#openStageStarts.set(scope.spanId, toWholeMs(record.startMs));
+      return;
+    }
+    if (scope.month === undefined) return;
+    const before = this.#months.get(scope.month);
+    const month = newMonth(scope.month, toWholeMs(record.startMs), scope.traceId);
+    if (before !== undefined) {
+      // A retry: the month's stage time and counts add up over its attempts; the earlier attempt's failure is kept.
+      month.attempts = before.attempts + 1;
+      month.failedAttempts = before.failedAttempts;
+      month.stages = before.stages;
+      month.failedStages = before.failedStages;
+      month.stageMicros = before.stageMicros;
+      const failed = before.status === 'success' ? undefined : attemptFailure(before);
+      if (failed !== undefined && month.failedAttempts.length < MAX_FAILED_ATTEMPTS_KEPT) month.failedAttempts.push(failed);
+    }
+    this.#months.set(scope.month, month);
   }
 
   /** A month or stage ended: stage and month accounting. */
@@ -196,19 +263,7 @@ export class SessionStats {
       let month = this.#months.get(scope.month);
       if (month === undefined) {
         // Its start is not among the records (an older, deleted file generation).
-        month = {
-          month: scope.month,
-          status: 'running',
-          startMs: toWholeMs(record.endMs) - Math.round(micros / 1000),
-          endMs: undefined,
-          durationMicros: undefined,
-          stages: 0,
-          failedStages: 0,
-          traceId: scope.traceId,
-          stageMicros: new Map(),
-          failedStage: undefined,
-          failure: undefined,
-        };
+        month = newMonth(scope.month, toWholeMs(record.endMs) - Math.round(micros / 1000), scope.traceId);
         this.#months.set(scope.month, month);
       }
       month.status = record.outcome;
@@ -229,6 +284,12 @@ export class SessionStats {
         slowestMicros: 0,
         peakRssTenths: 0,
         durations: new DurationSketch(),
+        longestMicros: -1,
+        longestMonth: undefined,
+        union: new IntervalUnion(),
+        get wallClockMicros() {
+          return this.union.totalMicros;
+        },
       };
       this.#stages.set(scope.name, stage);
     }
@@ -243,6 +304,11 @@ export class SessionStats {
       if (micros > stage.slowestMicros) stage.slowestMicros = micros;
     }
     if (peak > stage.peakRssTenths) stage.peakRssTenths = peak;
+    if (micros > stage.longestMicros || (micros === stage.longestMicros && isEarlier(scope.month, stage.longestMonth))) {
+      stage.longestMicros = micros;
+      stage.longestMonth = scope.month;
+    }
+    this.#addInterval(stage.union, scope.spanId, record.endMs, micros);
     const month = scope.month === undefined ? undefined : this.#months.get(scope.month);
     if (month !== undefined) {
       month.stages++;
@@ -253,8 +319,10 @@ export class SessionStats {
           const failure = failureOf(record);
           month.failedStage = {
             stage: scope.name,
+            micros,
             type: failure?.type ?? 'Failure',
             message: failure?.message ?? 'ended with success: false',
+            causes: failure?.causes ?? [],
           };
         }
       }
@@ -317,6 +385,11 @@ export class SessionStats {
     return this.#stages;
   }
 
+  /** Wall-clock time during which at least one stage ran, µs: overlapping and nested stages count once. */
+  get stageWallClockMicros(): number {
+    return this.#allStages.totalMicros;
+  }
+
   get months(): ReadonlyMap<string, MonthAccount> {
     return this.#months;
   }
@@ -370,6 +443,24 @@ export class SessionStats {
     return this.#telemetryAtEnd;
   }
 
+  /**
+   * A stage execution as an interval, in the stage's union and in that of
+   * all stages. Its start is rebuilt from the end and the duration, at the
+   * precision the files hold both, so the offline figure equals the live one.
+   */
+  #addInterval(union: IntervalUnion, spanId: string, endMs: number, micros: number): void {
+    this.#openStageStarts.delete(spanId);
+    const endMicros = toWholeMs(endMs) * 1000;
+    union.add(endMicros - micros, endMicros);
+    this.#allStages.add(endMicros - micros, endMicros);
+    // No stage still open started before the earliest open start: what ends before it is settled.
+    let earliest = toWholeMs(endMs);
+    for (const startMs of this.#openStageStarts.values()) if (startMs < earliest) earliest = startMs;
+    const settle = earliest * 1000 - START_SLACK_MICROS;
+    union.settleBefore(settle);
+    this.#allStages.settleBefore(settle);
+  }
+
   #seen(atMs: number): void {
     const ms = toWholeMs(atMs);
     if (ms < this.#firstRecordMs) this.#firstRecordMs = ms;
@@ -417,12 +508,33 @@ export class SessionStats {
   }
 }
 
-/** The error of a scope that did not succeed, as the files keep it (type and message; `Interrupted` and the reason). */
+/** The error of a scope that did not succeed, as the files keep it (type, message, causes; `Interrupted` and the reason). */
 export function failureOf(record: ScopeEndRecord): FailureFacts | undefined {
-  if (record.error !== undefined) return { type: record.error.type, message: record.error.message };
-  if (record.outcome === 'interrupted') return { type: 'Interrupted', message: record.reason ?? '' };
+  if (record.error !== undefined) {
+    return {
+      type: record.error.type,
+      message: record.error.message,
+      causes: record.error.causes.map((c) => ({ type: c.type, message: c.message })),
+    };
+  }
+  if (record.outcome === 'interrupted') return { type: 'Interrupted', message: record.reason ?? '', causes: [] };
   return undefined;
 }
+
+/** Why an attempt of a month did not succeed: its first failed stage, else its own error; undefined when nothing says. */
+function attemptFailure(month: MutableMonth): FailedAttempt | undefined {
+  if (month.failedStage !== undefined) {
+    const { stage, type, message, causes } = month.failedStage;
+    return { stage, failure: { type, message, causes } };
+  }
+  if (month.failure !== undefined) return { stage: undefined, failure: month.failure };
+  if (month.status === 'running')
+    return { stage: undefined, failure: { type: 'Interrupted', message: 'started again before it ended', causes: [] } };
+  return undefined;
+}
+
+/** Whether month `a` sorts before `b`; a stage outside any month sorts last. */
+const isEarlier = (a: string | undefined, b: string | undefined): boolean => a !== undefined && (b === undefined || a < b);
 
 const numberOr = (value: unknown, fallback: number): number => (typeof value === 'number' ? value : fallback);
 const count = (value: unknown): number => (typeof value === 'number' && value >= 0 ? value : 0);
