@@ -242,10 +242,14 @@ ${markers}
  * first {@link MAX_STAGE_MARKERS}) and a red one for each failed stage.
  */
 function memoryMarkers(t: Timeline, x: (ms: number) => number, H: number): string {
+  // A month's name is written only where it does not run into the one before; its line is always drawn.
+  let labelledUntil = Number.NEGATIVE_INFINITY;
   const months = t.months
     .map((m) => {
-      const at = x(m.startMs).toFixed(1);
-      return `<line class="month-mark" x1="${at}" x2="${at}" y1="0" y2="${H}"><title>${e(`month ${m.month} started`)}</title></line><text class="month-label" x="${at}" y="-2">${e(m.month)}</text>`;
+      const at = x(m.startMs);
+      const label = at >= labelledUntil ? `<text class="month-label" x="${(at + 3).toFixed(1)}" y="11">${e(m.month)}</text>` : '';
+      if (label !== '') labelledUntil = at + MONTH_LABEL_WIDTH;
+      return `<line class="month-mark" x1="${at.toFixed(1)}" x2="${at.toFixed(1)}" y1="0" y2="${H}"><title>${e(`month ${m.month} started`)}</title></line>${label}`;
     })
     .join('');
   let drawn = 0;
@@ -261,6 +265,9 @@ function memoryMarkers(t: Timeline, x: (ms: number) => number, H: number): strin
     .join('');
   return months + stages;
 }
+
+/** Room a month's name takes on the memory chart, in its 1000 units of width. */
+const MONTH_LABEL_WIDTH = 70;
 
 /** Markup of a trace id: a link to it in Jaeger when a base URL was given. */
 type TraceLink = (traceId: string) => string;
@@ -342,10 +349,10 @@ h1{font-size:22px;margin:0}h2{font-size:15px;margin:22px 0 8px;text-transform:up
 .bar.short{overflow:visible;min-width:3px}.bar.short span{display:none}
 .bar.short::after{content:"";position:absolute;left:50%;top:-5px;transform:translateX(-50%);border:4px solid transparent;border-bottom:0;border-top:5px solid var(--ink)}
 .bar.short.failure::after{border-top-color:var(--bad)}.bar.short.interrupted::after{border-top-color:var(--int)}
-.flag{position:absolute;top:2px;margin-left:3px;font-size:10px;line-height:16px;white-space:nowrap;font-weight:600;z-index:1;pointer-events:none}
+.flag{position:absolute;top:2px;margin-left:3px;padding:0 3px;border-radius:2px;background:rgba(255,255,255,.9);font-size:10px;line-height:16px;white-space:nowrap;font-weight:600;z-index:3;pointer-events:none}
 .flag.failure{color:var(--bad)}.flag.interrupted{color:var(--int)}
-.extent{position:absolute;top:0;bottom:0;background:#e2e8f0;border-radius:2px}
-.key.extent{background:#e2e8f0}
+.extent{position:absolute;top:0;bottom:0;background:#cbd5e0;border-radius:2px}
+.key.extent{background:#cbd5e0}
 .bar:hover,.bar:focus{filter:brightness(1.2);z-index:2}
 .status{font-size:11px;padding:0 4px;border-radius:3px;color:#fff;background:var(--ok)}
 td.status{background:none;color:var(--ok)}.status.failure{background:var(--bad)}td.status.failure{background:none;color:var(--bad)}

@@ -439,7 +439,7 @@ function findBottlenecks({ stats, stages, allStageMicros, wallMicros, warningMb,
       reasons.push({
         kind: 'share_of_time',
         text: overlap
-          ? `${head}: running during ${pct(share)} of the ${formatSeconds(seconds(wallMicros))} s in which stages ran (wall clock: stages overlap, so their durations add up to ${formatSeconds(seconds(allStageMicros))} s; this stage's to ${formatSeconds(seconds(s.totalMicros))} s)`
+          ? `${head}: ${pct(share)} of the wall-clock time stages ran (${formatSeconds(seconds(s.wallClockMicros))} s of ${formatSeconds(seconds(wallMicros))} s; stages overlap, so their durations add up to ${formatSeconds(seconds(allStageMicros))} s)`
           : `${head}: ${pct(share)} of all stage time (${formatSeconds(seconds(s.totalMicros))} s of ${formatSeconds(seconds(allStageMicros))} s)`,
         share: r3(share),
         stage_seconds: seconds(s.totalMicros),

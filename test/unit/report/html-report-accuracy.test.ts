@@ -187,8 +187,8 @@ describe('the HTML memory chart', () => {
     const html = page(byTime([...monthOf('2024-01', 0, 'load', 4000), ...monthOf('2024-02', 1000, 'load', 2000, true)]));
     const memory = section(html, 'memory');
     expect(memory.match(/<line class="month-mark"/g)).toHaveLength(2);
-    expect(memory).toContain('<text class="month-label" x="0.0" y="-2">2024-01</text>');
-    expect(memory).toContain('<text class="month-label" x="250.0" y="-2">2024-02</text>');
+    expect(memory).toContain('<text class="month-label" x="3.0" y="11">2024-01</text>');
+    expect(memory).toContain('<text class="month-label" x="253.0" y="11">2024-02</text>');
     expect(memory.match(/<line class="stage-mark"/g)).toHaveLength(1);
     expect(memory).toMatch(
       /<line class="stage-mark failure" x1="250.0"[^>]*><title>load · 2024-02 started \(failure: RangeError: load broke\)<\/title>/,

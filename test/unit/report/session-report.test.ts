@@ -134,7 +134,7 @@ describe('formatSessionReport', () => {
     expect(summary.totals).toMatchObject({ stage_seconds: 30, stage_wall_clock_seconds: 10 });
     expect(summary.stages.download).toMatchObject({ total_duration_seconds: 30, wall_clock_seconds: 10, share_of_time: 1 });
     expect(formatSessionReport(summary)).toContain(
-      "Bottleneck: download — largest share of time: running during 100.0% of the 10.0 s in which stages ran (wall clock: stages overlap, so their durations add up to 30.0 s; this stage's to 30.0 s)",
+      'Bottleneck: download — largest share of time: 100.0% of the wall-clock time stages ran (10.0 s of 10.0 s; stages overlap, so their durations add up to 30.0 s)',
     );
   });
 
