@@ -182,7 +182,7 @@ function newMonth(month: string, startMs: number, traceId: string): MutableMonth
   };
 }
 
-/** Slack for the start of an interval rebuilt from a whole-ms end and a µs duration: it may lie up to 1 ms before the start record. */
+/** Slack for a start rebuilt from a whole-ms end and a µs duration (no start record): it may lie up to 1 ms before the true one. */
 const START_SLACK_MICROS = 2000;
 
 /**
@@ -217,6 +217,7 @@ export class SessionStats {
   /** Start (whole ms) of each stage still open, by span id: bounds what the interval unions keep. */
   readonly #openStageStarts = new Map<string, number>();
   readonly #allStages = new IntervalUnion();
+  #intervalMicros = 0;
 
   /** @param startedAtMs when the session started (epoch ms); the summary's `start`. */
   constructor(startedAtMs: number) {
@@ -390,6 +391,11 @@ export class SessionStats {
     return this.#allStages.totalMicros;
   }
 
+  /** The stage executions' intervals (whole ms) added up, µs: above {@link stageWallClockMicros} only when stages overlap. */
+  get stageIntervalMicros(): number {
+    return this.#intervalMicros;
+  }
+
   get months(): ReadonlyMap<string, MonthAccount> {
     return this.#months;
   }
@@ -444,17 +450,21 @@ export class SessionStats {
   }
 
   /**
-   * A stage execution as an interval, in the stage's union and in that of
-   * all stages. Its start is rebuilt from the end and the duration, at the
-   * precision the files hold both, so the offline figure equals the live one.
+   * A stage execution as an interval from its start record to its end, in
+   * whole milliseconds as the files hold both instants (so the offline figure
+   * equals the live one, and a stage that began after another ended never
+   * overlaps it), in the stage's union and in that of all stages. Without a
+   * start record the start is the end less the duration.
    */
   #addInterval(union: IntervalUnion, spanId: string, endMs: number, micros: number): void {
+    const end = toWholeMs(endMs);
+    const start = Math.min(end, this.#openStageStarts.get(spanId) ?? end - Math.round(micros / 1000));
     this.#openStageStarts.delete(spanId);
-    const endMicros = toWholeMs(endMs) * 1000;
-    union.add(endMicros - micros, endMicros);
-    this.#allStages.add(endMicros - micros, endMicros);
+    union.add(start * 1000, end * 1000);
+    this.#allStages.add(start * 1000, end * 1000);
+    this.#intervalMicros += (end - start) * 1000;
     // No stage still open started before the earliest open start: what ends before it is settled.
-    let earliest = toWholeMs(endMs);
+    let earliest = end;
     for (const startMs of this.#openStageStarts.values()) if (startMs < earliest) earliest = startMs;
     const settle = earliest * 1000 - START_SLACK_MICROS;
     union.settleBefore(settle);

@@ -428,7 +428,7 @@ function findBottlenecks({ stats, stages, allStageMicros, wallMicros, warningMb,
     ([nameA, a], [nameB, b]) =>
       b.wallClockMicros - a.wallClockMicros || b.totalMicros - a.totalMicros || (nameA < nameB ? -1 : nameA > nameB ? 1 : 0),
   );
-  const overlap = allStageMicros > wallMicros;
+  const overlap = stats.stageIntervalMicros > wallMicros;
   const out: Bottleneck[] = [];
   ranked.forEach(([name, s], rank) => {
     const summary = stages[name] as StageSummary;

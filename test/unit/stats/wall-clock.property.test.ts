@@ -65,9 +65,8 @@ describe('wall-clock time of stages (union of intervals)', () => {
           const at = T0 + x.startMs;
           const e = end(r, at, Math.round(x.durationMs * 1000) / 1e6);
           events.push({ at, order: 2 * i, record: start(r, at) }, { at: e.endMs, order: 2 * i + 1, record: e });
-          // The interval as the files hold it: the end in whole ms, the duration in µs.
-          const endMicros = Math.floor(e.endMs) * 1000;
-          const interval: [number, number] = [endMicros - Math.round(e.durationS * 1e6), endMicros];
+          // The interval as the files hold it: start and end in whole ms.
+          const interval: [number, number] = [Math.floor(at) * 1000, Math.floor(e.endMs) * 1000];
           all.push(interval);
           perStage.set(x.name, [...(perStage.get(x.name) ?? []), interval]);
         });
