@@ -36,6 +36,7 @@ const COLUMNS = [
   'error_causes',
   'attempts',
   'failed_attempts',
+  'rss_growth_mb',
 ] as const;
 
 type Row = Partial<Record<(typeof COLUMNS)[number], string | number | null>>;
@@ -80,6 +81,7 @@ export function formatSessionCsv(summary: SessionSummary): string {
       bottleneck_rank: bottleneck === undefined ? null : rank + 1,
       // The reasons as the text report words them.
       bottleneck_reasons: bottleneck === undefined ? null : bottleneck.reasons.map((r) => r.text).join('; '),
+      rss_growth_mb: s.rss_growth_mb,
     });
   }
   for (const [month, m] of Object.entries(summary.months)) {

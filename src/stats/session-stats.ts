@@ -57,6 +57,8 @@ export interface StageAccount {
   readonly longestMonth: string | undefined;
   /** Wall-clock time during which at least one execution ran, µs: overlapping executions count once. */
   readonly wallClockMicros: number;
+  /** RSS at each execution's end less at its start, added up, tenths of MB (as the files round each difference). */
+  readonly rssGrowthTenths: number;
 }
 
 /** One error of a `cause` chain. */
@@ -145,6 +147,7 @@ interface MutableStage {
   longestMicros: number;
   longestMonth: string | undefined;
   union: IntervalUnion;
+  rssGrowthTenths: number;
   readonly wallClockMicros: number;
 }
 
@@ -288,6 +291,7 @@ export class SessionStats {
         longestMicros: -1,
         longestMonth: undefined,
         union: new IntervalUnion(),
+        rssGrowthTenths: 0,
         get wallClockMicros() {
           return this.union.totalMicros;
         },
@@ -310,6 +314,7 @@ export class SessionStats {
       stage.longestMonth = scope.month;
     }
     this.#addInterval(stage.union, scope.spanId, record.endMs, micros);
+    stage.rssGrowthTenths += toTenthsOfMb(record.rssEndBytes - record.rssStartBytes);
     const month = scope.month === undefined ? undefined : this.#months.get(scope.month);
     if (month !== undefined) {
       month.stages++;

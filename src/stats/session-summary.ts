@@ -34,6 +34,12 @@ export interface StageSummary {
   threshold_seconds: number | null;
   /** Highest RSS sampled while one of its executions was open, MB. */
   peak_memory_mb: number;
+  /**
+   * RSS at each execution's end less at its start, added up, MB: what the
+   * process kept after running it. Process-wide: with stages running at the
+   * same time, theirs is in it too.
+   */
+  rss_growth_mb: number;
 }
 
 export interface MonthSummary {
@@ -120,7 +126,16 @@ export type BottleneckReason =
       /** slowest / median. */
       ratio: number;
     }
-  | { kind: 'memory_near_threshold'; text: string; peak_memory_mb: number; threshold: 'warning' | 'critical'; threshold_mb: number };
+  | { kind: 'memory_near_threshold'; text: string; peak_memory_mb: number; threshold: 'warning' | 'critical'; threshold_mb: number }
+  | {
+      kind: 'memory_growth';
+      text: string;
+      /** RSS growth over its executions, MB (see {@link StageSummary.rss_growth_mb}). */
+      rss_growth_mb: number;
+      executions: number;
+      /** True when stages overlapped in the session: the growth may be theirs too. */
+      process_wide: boolean;
+    };
 
 export interface Bottleneck {
   stage: string;
@@ -213,6 +228,10 @@ export const BOTTLENECK_VARIANCE_MIN_SHARE = 0.1;
 export const BOTTLENECK_OUTLIER_RATIO = 3;
 /** Outliers are looked for among this many executions at least: with fewer, the median says little. */
 export const BOTTLENECK_OUTLIER_MIN_RUNS = 4;
+/** RSS growth over a stage's executions is called out from this many MB… */
+export const BOTTLENECK_GROWTH_MB = 50;
+/** …and from this share of the session's memory peak. */
+export const BOTTLENECK_GROWTH_SHARE_OF_PEAK = 0.2;
 /** A stage peak at or over this share of the warning threshold is called out. */
 export const BOTTLENECK_MEMORY_RATIO = 0.9;
 
@@ -296,7 +315,7 @@ export function buildSessionSummary(stats: SessionStats, facts: LiveFacts): Sess
       stage_seconds: seconds(allStageMicros),
       stage_wall_clock_seconds: seconds(wallMicros),
     },
-    bottlenecks: findBottlenecks({ stats, stages, allStageMicros, wallMicros, warningMb, criticalMb }),
+    bottlenecks: findBottlenecks({ stats, stages, allStageMicros, wallMicros, warningMb, criticalMb, peakMb: mbOf(stats.peakRssTenths) }),
     peak_memory_mb: mbOf(peakTenths),
     memory: {
       peak_mb: mbOf(peakTenths),
@@ -346,6 +365,7 @@ function stageSummary(s: StageAccount, wallMicros: number, threshold: number | n
     slow_count: s.slowCount,
     threshold_seconds: threshold,
     peak_memory_mb: mbOf(s.peakRssTenths),
+    rss_growth_mb: mbOf(s.rssGrowthTenths),
   };
 }
 
@@ -420,10 +440,20 @@ interface BottleneckInput {
   wallMicros: number;
   warningMb: number | null;
   criticalMb: number | null;
+  /** The session's memory peak in its records, MB. */
+  peakMb: number;
 }
 
 /** Ranked by share of time (wall clock); a stage is listed when at least one reason applies to it. */
-function findBottlenecks({ stats, stages, allStageMicros, wallMicros, warningMb, criticalMb }: BottleneckInput): Bottleneck[] {
+function findBottlenecks({
+  stats,
+  stages,
+  allStageMicros,
+  wallMicros,
+  warningMb,
+  criticalMb,
+  peakMb: sessionPeakMb,
+}: BottleneckInput): Bottleneck[] {
   const ranked = [...stats.stages].sort(
     ([nameA, a], [nameB, b]) =>
       b.wallClockMicros - a.wallClockMicros || b.totalMicros - a.totalMicros || (nameA < nameB ? -1 : nameA > nameB ? 1 : 0),
@@ -507,6 +537,16 @@ function findBottlenecks({ stats, stages, allStageMicros, wallMicros, warningMb,
         peak_memory_mb: peakMb,
         threshold: 'warning',
         threshold_mb: warningMb,
+      });
+    }
+    const growth = mbOf(s.rssGrowthTenths);
+    if (growth >= BOTTLENECK_GROWTH_MB && growth >= sessionPeakMb * BOTTLENECK_GROWTH_SHARE_OF_PEAK) {
+      reasons.push({
+        kind: 'memory_growth',
+        text: `memory grows: RSS +${growth.toFixed(1)} MB over its ${plural(s.executions, 'run')} (${(growth / s.executions).toFixed(1)} MB a run)${overlap ? '; a process-wide figure, as stages ran at the same time' : ''}`,
+        rss_growth_mb: growth,
+        executions: s.executions,
+        process_wide: overlap,
       });
     }
     if (reasons.length > 0) out.push({ stage: name, share_of_time: summary.share_of_time, reasons });

@@ -260,6 +260,43 @@ describe('SessionStats and buildSessionSummary', () => {
     expect(upload?.reasons[1]?.text).toMatch(/^outlier: its slowest run \(2024-03\) took 9\.00 s, 9\.0x its median of 1\.0\d s$/);
   });
 
+  it('calls out a stage after which the process keeps more memory, and says the figure is process-wide when stages overlap', () => {
+    const run = (parallel: boolean) => {
+      const stats = new SessionStats(T0);
+      ['2024-01', '2024-02', '2024-03'].forEach((month, i) => {
+        const at = parallel ? T0 : T0 + i * 10_000;
+        const m = ref('month', 'month', month);
+        stats.onStart(start(m, at));
+        const load = ref('stage', 'load', month, m);
+        stats.onStart(start(load, at, 100 + i * 80));
+        stats.onEnd({ ...end(load, at, 2, { rssEndMb: 180 + i * 80 }), rssStartBytes: (100 + i * 80) * MB });
+        const small = ref('stage', 'tidy', month, m);
+        stats.onStart(start(small, at + 2000));
+        stats.onEnd({ ...end(small, at + 2000, 1, { rssEndMb: 181 + i * 80 }), rssStartBytes: (180 + i * 80) * MB });
+        stats.onEnd(end(m, at, 3));
+      });
+      return buildSessionSummary(stats, facts());
+    };
+    const sequential = run(false);
+    expect(sequential.stages.load?.rss_growth_mb).toBe(240);
+    expect(sequential.stages.tidy?.rss_growth_mb).toBe(3);
+    const load = sequential.bottlenecks.find((b) => b.stage === 'load');
+    expect(load?.reasons.find((r) => r.kind === 'memory_growth')).toEqual({
+      kind: 'memory_growth',
+      text: 'memory grows: RSS +240.0 MB over its 3 runs (80.0 MB a run)',
+      rss_growth_mb: 240,
+      executions: 3,
+      process_wide: false,
+    });
+    expect(sequential.bottlenecks.find((b) => b.stage === 'tidy')?.reasons.some((r) => r.kind === 'memory_growth') ?? false).toBe(false);
+    const parallel = run(true)
+      .bottlenecks.find((b) => b.stage === 'load')
+      ?.reasons.find((r) => r.kind === 'memory_growth');
+    expect(parallel?.text).toBe(
+      'memory grows: RSS +240.0 MB over its 3 runs (80.0 MB a run); a process-wide figure, as stages ran at the same time',
+    );
+  });
+
   it('tracks memory: peak, mean at a tenth of a MB, and threshold crossings with time, level and stage', () => {
     const stats = new SessionStats(T0);
     const m = ref('month', 'month', '2024-05');
