@@ -54,6 +54,22 @@ describe('wall-clock time of stages (union of intervals)', () => {
     );
   });
 
+  it('IntervalUnion: past its bound, folds the oldest intervals and never counts time twice', () => {
+    const union = new IntervalUnion();
+    const intervals: [number, number][] = [];
+    const n = IntervalUnion.MAX_OPEN_INTERVALS * 3;
+    for (let i = 0; i < n; i++) {
+      intervals.push([i * 10, i * 10 + 5]);
+      union.add(i * 10, i * 10 + 5);
+    }
+    expect(union.totalMicros).toBe(n * 5);
+    // A stage that was open all along ends: the folded part is counted once, what is still open merges exactly.
+    union.add(0, n * 10);
+    intervals.push([0, n * 10]);
+    expect(union.totalMicros).toBeLessThanOrEqual(unionLength(intervals));
+    expect(union.totalMicros).toBeGreaterThanOrEqual(n * 5);
+  });
+
   it('SessionStats: each stage and all stages together count overlapping executions once, fed in time order as a session feeds them', () => {
     fc.assert(
       fc.property(fc.array(execution, { minLength: 1, maxLength: 40 }), (executions) => {
