@@ -116,6 +116,7 @@ export function retryText(m: MonthSummary): string | undefined {
     failed.length === 0
       ? `started ${m.attempts} times`
       : `failed ${TIMES[failed.length] ?? `${failed.length} times`}${earlier > failed.length ? ` of ${earlier} earlier attempts` : ''} (${shown}${more})`;
+  if (failed.length === 0 && m.status === 'success') return `started ${m.attempts} times, each attempt ended without failing`;
   const outcome =
     m.status === 'success'
       ? earlier === 1

@@ -119,6 +119,19 @@ describe('formatSessionReport', () => {
     );
   });
 
+  it('does not call a month that was run again after succeeding a failure', () => {
+    const stats = new SessionStats(T0);
+    for (const at of [T0, T0 + 1000]) {
+      const m = ref('month', 'month', '2024-01');
+      stats.onStart(start(m, at));
+      stats.onEnd(end(m, at, 0.5));
+    }
+    stats.end(T0 + 2000);
+    const text = formatSessionReport(buildSessionSummary(stats, facts));
+    expect(text).toContain('\nRetried months: 1\n  2024-01: started 2 times, each attempt ended without failing\n');
+    expect(text).not.toMatch(/failed once|on retry/);
+  });
+
   it('gives shares on the wall clock when months run in parallel: never more time than the session had', () => {
     const stats = new SessionStats(T0);
     for (const month of ['2024-01', '2024-02', '2024-03']) {
