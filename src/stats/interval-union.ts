@@ -58,7 +58,8 @@ export class IntervalUnion {
       this.#settledUntil = open[k + 1] as number;
       k += 2;
     }
-    if (k > 0) open.splice(0, k);
+    if (k === open.length) open.length = 0;
+    else if (k > 0) open.splice(0, k);
   }
 
   /** The union's length, µs. */

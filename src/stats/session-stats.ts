@@ -148,7 +148,7 @@ interface MutableStage {
   longestMonth: string | undefined;
   union: IntervalUnion;
   rssGrowthTenths: number;
-  readonly wallClockMicros: number;
+  wallClockMicros: number;
 }
 
 interface MutableMonth {
@@ -292,9 +292,7 @@ export class SessionStats {
         longestMonth: undefined,
         union: new IntervalUnion(),
         rssGrowthTenths: 0,
-        get wallClockMicros() {
-          return this.union.totalMicros;
-        },
+        wallClockMicros: 0,
       };
       this.#stages.set(scope.name, stage);
     }
@@ -314,6 +312,7 @@ export class SessionStats {
       stage.longestMonth = scope.month;
     }
     this.#addInterval(stage.union, scope.spanId, record.endMs, micros);
+    stage.wallClockMicros = stage.union.totalMicros;
     stage.rssGrowthTenths += toTenthsOfMb(record.rssEndBytes - record.rssStartBytes);
     const month = scope.month === undefined ? undefined : this.#months.get(scope.month);
     if (month !== undefined) {
@@ -470,7 +469,7 @@ export class SessionStats {
     this.#intervalMicros += (end - start) * 1000;
     // No stage still open started before the earliest open start: what ends before it is settled.
     let earliest = end;
-    for (const startMs of this.#openStageStarts.values()) if (startMs < earliest) earliest = startMs;
+    if (this.#openStageStarts.size > 0) for (const startMs of this.#openStageStarts.values()) if (startMs < earliest) earliest = startMs;
     const settle = earliest * 1000 - START_SLACK_MICROS;
     union.settleBefore(settle);
     this.#allStages.settleBefore(settle);
