@@ -12,6 +12,7 @@ import { compareSessions, formatComparison } from '../report/compare-sessions.js
 import { formatSessionCsv } from '../report/csv-report.js';
 import { alignColumns, formatDuration } from '../report/format.js';
 import { htmlReportFromFiles } from '../report/html-from-files.js';
+import { JAEGER_URL_ENV, JaegerUrlError, jaegerUrlOf } from '../report/jaeger-url.js';
 import { listSessions } from '../report/list-sessions.js';
 import { formatSessionReport } from '../report/session-report.js';
 import { AuditLogError, type SkippedLine, summarizeAuditLog } from '../report/summarize-audit-log.js';
@@ -53,7 +54,7 @@ Options:
 
 ${EXIT_CODES}`;
 
-const REPORT_HELP = `Usage: stagetrace report <logDir> [--session ID] [--format text|json|csv|html] [--out FILE]
+const REPORT_HELP = `Usage: stagetrace report <logDir> [--session ID] [--format text|json|csv|html] [--out FILE] [--jaeger-url URL]
 
 The summary of one session rebuilt from the audit files; for a session that
 ended it equals what getSessionSummary() returned in the run.
@@ -63,6 +64,9 @@ Options:
   --format FORMAT   text (default), json, csv (a row per stage and per month),
                     html (one self-contained page: timeline, memory chart, tables, errors)
   --out FILE        write there instead of to standard output
+  --jaeger-url URL  html: link each trace id to Jaeger at URL (http or https,
+                    no credentials), e.g. http://localhost:16686; default:
+                    the ${JAEGER_URL_ENV} environment variable
   -h, --help        this help
 
 ${EXIT_CODES}`;
@@ -260,7 +264,12 @@ async function emit(text: string, out: string | undefined, io: Io, escapeOnTermi
 }
 
 async function report(args: string[], io: Io): Promise<number> {
-  const { logDir, values } = parse('report', args, { session: { type: 'string' }, format: { type: 'string' }, out: { type: 'string' } });
+  const { logDir, values } = parse('report', args, {
+    session: { type: 'string' },
+    format: { type: 'string' },
+    out: { type: 'string' },
+    'jaeger-url': { type: 'string' },
+  });
   if (values.help) {
     io.stdout.write(REPORT_HELP);
     return EXIT.ok;
@@ -269,6 +278,7 @@ async function report(args: string[], io: Io): Promise<number> {
   const format = formatOf(values.format, ['text', 'json', 'csv', 'html'], 'report');
   const out = values.out as string | undefined;
   if (out === '') throw new UsageError('--out needs a file name.', 'report');
+  const jaegerUrl = jaegerUrlFor(values['jaeger-url'] as string | undefined, format);
   const notes = skippedNotes(io);
   const progress = new ReadProgress(io.stderr);
   const options = {
@@ -278,7 +288,7 @@ async function report(args: string[], io: Io): Promise<number> {
   };
   let text: string;
   try {
-    if (format === 'html') text = await htmlReportFromFiles(dir, options);
+    if (format === 'html') text = await htmlReportFromFiles(dir, { ...options, jaegerUrl });
     else {
       const summary = await summarizeAuditLog(dir, options);
       text = format === 'json' ? jsonOut(summary) : format === 'csv' ? formatSessionCsv(summary) : formatSessionReport(summary);
@@ -290,6 +300,21 @@ async function report(args: string[], io: Io): Promise<number> {
   await emit(text, out, io, format === 'csv' || format === 'html');
   if (out !== undefined) io.stderr.write(`stagetrace: wrote ${out}\n`);
   return EXIT.ok;
+}
+
+/** The checked Jaeger URL for an HTML report: the option's, else the environment's; undefined when neither gives one. */
+function jaegerUrlFor(option: string | undefined, format: string): string | undefined {
+  if (option !== undefined && format !== 'html')
+    throw new UsageError(`--jaeger-url links trace ids in the HTML report: add --format html, or leave it out.`, 'report');
+  const env = process.env[JAEGER_URL_ENV];
+  const [text, source] = option !== undefined ? [option, '--jaeger-url'] : [env, JAEGER_URL_ENV];
+  if (format !== 'html' || text === undefined || (option === undefined && text.trim() === '')) return undefined;
+  try {
+    return jaegerUrlOf(text, source);
+  } catch (error) {
+    if (error instanceof JaegerUrlError) throw new UsageError(error.message, 'report');
+    throw error;
+  }
 }
 
 async function sessions(args: string[], io: Io): Promise<number> {
