@@ -5,12 +5,14 @@
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { escapeForLine } from '../model/human-format.js';
+import { jsonForLine } from '../model/json-text.js';
 import { plural } from '../model/plural.js';
 import { VERSION } from '../model/version.js';
 import { compareSessions, formatComparison } from '../report/compare-sessions.js';
 import { formatSessionCsv } from '../report/csv-report.js';
 import { alignColumns, formatDuration } from '../report/format.js';
 import { htmlReportFromFiles } from '../report/html-from-files.js';
+import { JAEGER_URL_ENV, JaegerUrlError, jaegerUrlOf } from '../report/jaeger-url.js';
 import { listSessions } from '../report/list-sessions.js';
 import { formatSessionReport } from '../report/session-report.js';
 import { AuditLogError, type SkippedLine, summarizeAuditLog } from '../report/summarize-audit-log.js';
@@ -52,7 +54,7 @@ Options:
 
 ${EXIT_CODES}`;
 
-const REPORT_HELP = `Usage: stagetrace report <logDir> [--session ID] [--format text|json|csv|html] [--out FILE]
+const REPORT_HELP = `Usage: stagetrace report <logDir> [--session ID] [--format text|json|csv|html] [--out FILE] [--jaeger-url URL]
 
 The summary of one session rebuilt from the audit files; for a session that
 ended it equals what getSessionSummary() returned in the run.
@@ -62,6 +64,9 @@ Options:
   --format FORMAT   text (default), json, csv (a row per stage and per month),
                     html (one self-contained page: timeline, memory chart, tables, errors)
   --out FILE        write there instead of to standard output
+  --jaeger-url URL  html: link each trace id to Jaeger at URL (http or https,
+                    no credentials), e.g. http://localhost:16686; default:
+                    the ${JAEGER_URL_ENV} environment variable
   -h, --help        this help
 
 ${EXIT_CODES}`;
@@ -146,11 +151,12 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
       return EXIT.usage;
     }
     if (error instanceof AuditLogError || error instanceof OutputError) {
-      say(error.message);
+      // They name files and session ids as read: escaped like every field on a terminal.
+      say(escapeForLine(error.message));
       return EXIT.files;
     }
     say(
-      `unexpected error: ${error instanceof Error ? error.message : String(error)}${process.env.STAGETRACE_DEBUG ? '' : ' (set STAGETRACE_DEBUG=1 to see where)'}`,
+      `unexpected error: ${escapeForLine(error instanceof Error ? error.message : String(error))}${process.env.STAGETRACE_DEBUG ? '' : ' (set STAGETRACE_DEBUG=1 to see where)'}`,
     );
     if (process.env.STAGETRACE_DEBUG && error instanceof Error) io.stderr.write(`${error.stack}\n`);
     return EXIT.internal;
@@ -197,25 +203,48 @@ function numberOf(value: unknown, option: string, command: string, fallback: num
   return n;
 }
 
-/** Notes about skipped lines: each of the first few, then how many more. */
+/** Lines remembered so that a line read twice (compare reads the files once per session) is noted once. */
+const MAX_REMEMBERED_LINES = 100_000;
+const NOTED_IN_FULL = 3;
+
+/** Notes about skipped lines: each of the first few, then how many more and how many in all. */
 function skippedNotes(io: Io): { onSkippedLine: (line: SkippedLine) => void; finish: () => void } {
+  const seen = new Set<string>();
   let count = 0;
   return {
     onSkippedLine: (line) => {
+      const key = `${line.line}:${line.file}`;
+      if (seen.has(key)) return;
+      if (seen.size < MAX_REMEMBERED_LINES) seen.add(key);
       count++;
-      if (count <= 3) io.stderr.write(`stagetrace: note: skipped ${line.file}:${line.line}: ${line.reason}\n`);
+      if (count <= NOTED_IN_FULL)
+        io.stderr.write(`stagetrace: note: skipped ${escapeForLine(line.file)}:${line.line}: ${escapeForLine(line.reason)}\n`);
     },
     finish: () => {
-      if (count > 3) io.stderr.write(`stagetrace: note: skipped ${count - 3} more lines that are not records\n`);
+      if (count > NOTED_IN_FULL)
+        io.stderr.write(
+          `stagetrace: note: skipped ${count - NOTED_IN_FULL} more lines that are not records; ${count} lines skipped in all\n`,
+        );
     },
   };
 }
 
+/** JSON for standard output: what JSON.stringify leaves raw (C1 controls, line separators) escaped too. */
+const jsonOut = (value: unknown) => `${jsonForLine(JSON.stringify(value, null, 2))}\n`;
+
 class OutputError extends Error {}
 
-async function emit(text: string, out: string | undefined, io: Io): Promise<void> {
+/**
+ * A CSV or HTML report is data for a file or a pipe, written as it is; on a
+ * terminal, each of its lines is escaped as the text formats' fields are.
+ */
+function forTerminal(text: string): string {
+  return text.split('\n').map(escapeForLine).join('\n');
+}
+
+async function emit(text: string, out: string | undefined, io: Io, escapeOnTerminal: boolean): Promise<void> {
   if (out === undefined) {
-    io.stdout.write(text);
+    io.stdout.write(escapeOnTerminal && (io.stdout as NodeJS.WriteStream).isTTY ? forTerminal(text) : text);
     return;
   }
   try {
@@ -235,7 +264,12 @@ async function emit(text: string, out: string | undefined, io: Io): Promise<void
 }
 
 async function report(args: string[], io: Io): Promise<number> {
-  const { logDir, values } = parse('report', args, { session: { type: 'string' }, format: { type: 'string' }, out: { type: 'string' } });
+  const { logDir, values } = parse('report', args, {
+    session: { type: 'string' },
+    format: { type: 'string' },
+    out: { type: 'string' },
+    'jaeger-url': { type: 'string' },
+  });
   if (values.help) {
     io.stdout.write(REPORT_HELP);
     return EXIT.ok;
@@ -244,6 +278,7 @@ async function report(args: string[], io: Io): Promise<number> {
   const format = formatOf(values.format, ['text', 'json', 'csv', 'html'], 'report');
   const out = values.out as string | undefined;
   if (out === '') throw new UsageError('--out needs a file name.', 'report');
+  const jaegerUrl = jaegerUrlFor(values['jaeger-url'] as string | undefined, format);
   const notes = skippedNotes(io);
   const progress = new ReadProgress(io.stderr);
   const options = {
@@ -253,23 +288,33 @@ async function report(args: string[], io: Io): Promise<number> {
   };
   let text: string;
   try {
-    if (format === 'html') text = await htmlReportFromFiles(dir, options);
+    if (format === 'html') text = await htmlReportFromFiles(dir, { ...options, jaegerUrl });
     else {
       const summary = await summarizeAuditLog(dir, options);
-      text =
-        format === 'json'
-          ? `${JSON.stringify(summary, null, 2)}\n`
-          : format === 'csv'
-            ? formatSessionCsv(summary)
-            : formatSessionReport(summary);
+      text = format === 'json' ? jsonOut(summary) : format === 'csv' ? formatSessionCsv(summary) : formatSessionReport(summary);
     }
   } finally {
     progress.done();
   }
   notes.finish();
-  await emit(text, out, io);
+  await emit(text, out, io, format === 'csv' || format === 'html');
   if (out !== undefined) io.stderr.write(`stagetrace: wrote ${out}\n`);
   return EXIT.ok;
+}
+
+/** The checked Jaeger URL for an HTML report: the option's, else the environment's; undefined when neither gives one. */
+function jaegerUrlFor(option: string | undefined, format: string): string | undefined {
+  if (option !== undefined && format !== 'html')
+    throw new UsageError(`--jaeger-url links trace ids in the HTML report: add --format html, or leave it out.`, 'report');
+  const env = process.env[JAEGER_URL_ENV];
+  const [text, source] = option !== undefined ? [option, '--jaeger-url'] : [env, JAEGER_URL_ENV];
+  if (format !== 'html' || text === undefined || (option === undefined && text.trim() === '')) return undefined;
+  try {
+    return jaegerUrlOf(text, source);
+  } catch (error) {
+    if (error instanceof JaegerUrlError) throw new UsageError(error.message, 'report');
+    throw error;
+  }
 }
 
 async function sessions(args: string[], io: Io): Promise<number> {
@@ -290,7 +335,7 @@ async function sessions(args: string[], io: Io): Promise<number> {
   }
   notes.finish();
   if (format === 'json') {
-    io.stdout.write(`${JSON.stringify(list, null, 2)}\n`);
+    io.stdout.write(jsonOut(list));
     return EXIT.ok;
   }
   const rows = [['session', 'start', 'duration', 'months', 'failed', 'stage runs', 'outcome']];
@@ -333,7 +378,7 @@ async function compare(args: string[], io: Io): Promise<number> {
   let current = values.session as string | undefined;
   let base = values.base as string | undefined;
   if (current === undefined || base === undefined) {
-    const ids = (await listSessions(dir, { onSkippedLine: () => undefined })).map((s) => s.session_id);
+    const ids = (await listSessions(dir, { onSkippedLine: notes.onSkippedLine })).map((s) => s.session_id);
     current ??= ids[ids.length - 1] as string;
     if (!ids.includes(current))
       throw new AuditLogError(
@@ -358,6 +403,6 @@ async function compare(args: string[], io: Io): Promise<number> {
     progress.done();
   }
   notes.finish();
-  io.stdout.write(format === 'json' ? `${JSON.stringify(comparison, null, 2)}\n` : formatComparison(comparison));
+  io.stdout.write(format === 'json' ? jsonOut(comparison) : formatComparison(comparison));
   return comparison.regressions.length > 0 ? EXIT.regression : EXIT.ok;
 }

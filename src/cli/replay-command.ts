@@ -4,6 +4,8 @@
  * the command line around it.
  */
 import { parseArgs } from 'node:util';
+import { escapeForLine } from '../model/human-format.js';
+import { Redactor } from '../model/redaction.js';
 import { ReplayError, type ReplayResult, type ReplaySessionResult, replayAuditLog } from '../replay/replay-audit-log.js';
 
 /** Exit codes of `stagetrace replay`, as its --help documents them. */
@@ -25,13 +27,24 @@ delivered: running it again sends nothing. A month or stage the process never
 ended (killed) is sent as interrupted. Only sessions that forwarded spans over
 OTLP are replayed, and not one that is still running on this host.
 
+The files are read as untrusted input: a span whose trace, span or parent id
+is not lowercase hex of the right length (or is all zero), or whose times lie
+outside the session (from a day before it began to a day after now), is
+reported and not sent, so it cannot make the collector refuse the others;
+names, attributes, events and messages are cut to the sizes a live run allows.
+A batch the collector answers with a partial_success rejecting spans is not
+recorded as delivered (OTLP does not say which spans it rejected): the next
+replay sends it again.
+
 Options:
   --session ID     only this session (default: every session in the folder)
   --endpoint URL   the collector's OTLP/HTTP base URL, e.g. http://localhost:4318
                    (/v1/traces is appended). Default: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT
-                   or OTEL_EXPORTER_OTLP_ENDPOINT when set, else where the run sent.
-                   Headers, protocol and timeout come from the OTEL_EXPORTER_OTLP_*
-                   variables, as for the run.
+                   or OTEL_EXPORTER_OTLP_ENDPOINT when set, else where the run sent
+                   (as otlp_delivery.jsonl says) - and then WITHOUT the headers of
+                   OTEL_EXPORTER_OTLP_HEADERS: whoever can edit that file must not
+                   receive your credentials. Headers, protocol and timeout come from
+                   the OTEL_EXPORTER_OTLP_* variables, as for the run.
   -h, --help       this help
 
 Exit codes:
@@ -39,8 +52,9 @@ Exit codes:
   2   usage error: an unknown option, no logDir, a bad value
   3   the files: no such folder or session, a record of a newer schema version,
       a file that cannot be read or written, or the session is still running
-  4   the collector could not be reached or refused the spans; the batches it
-      took are recorded, so running replay again sends only the rest
+  4   the collector could not be reached or refused the spans (also in part,
+      with a partial_success); the batches it took are recorded, so running
+      replay again sends only the rest
   70  an unexpected error in stagetrace itself
 `;
 
@@ -98,22 +112,60 @@ function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
-function describeSession(s: ReplaySessionResult): string {
+/** One line about a session; its id and endpoint come from the files, escaped like every field on a terminal. */
+function describeSession(result: ReplaySessionResult): string {
+  const s = { ...result, sessionId: escapeForLine(result.sessionId), endpoint: result.endpoint && escapeForLine(result.endpoint) };
   if (s.skipped === 'no-otlp') return `session ${s.sessionId}: did not forward spans over OTLP; nothing to replay`;
   if (s.skipped === 'running') return `session ${s.sessionId}: still running on this host; not replayed (replay it once it has ended)`;
   const notes: string[] = [];
   if (s.alreadyDelivered > 0) notes.push(`${s.alreadyDelivered} delivered before`);
   if (s.notSampled > 0) notes.push(`${s.notSampled} not sampled`);
   if (s.notReplayable > 0) notes.push(`${s.notReplayable} written before audit schema 2, not replayable`);
+  if (s.invalid > 0) notes.push(`${s.invalid} invalid, not sent`);
+  if (s.rejected > 0) notes.push(`${s.rejected} rejected by the collector, to send again`);
   const tail = notes.length > 0 ? ` (${notes.join(', ')})` : '';
-  if (s.sent === 0) return `session ${s.sessionId}: nothing to send${tail}`;
+  if (s.sent === 0 && s.rejected === 0) return `session ${s.sessionId}: nothing to send${tail}`;
   const closed = s.closedByReplay > 0 ? `, ${s.closedByReplay} of them never ended and sent as interrupted` : '';
   return `session ${s.sessionId}: sent ${plural(s.sent, 'span')} to ${s.endpoint}${closed}${tail}`;
+}
+
+/** Longest collector text shown: it is untrusted. */
+const MAX_REASON_CHARS = 300;
+
+/** What the user must know about a session beyond what was sent, one line each, for stderr. */
+function warnings(s: ReplaySessionResult): string[] {
+  const lines: string[] = [];
+  if (s.headersWithheld) {
+    lines.push(
+      `stagetrace: replay: session ${s.sessionId}: sent to ${s.endpoint}, the endpoint written in otlp_delivery.jsonl, without the OTEL_EXPORTER_OTLP_HEADERS credentials (whoever can edit the file could collect them); pass --endpoint or set OTEL_EXPORTER_OTLP_ENDPOINT to send with them.`,
+    );
+  }
+  if (s.invalid > 0) {
+    lines.push(
+      `stagetrace: replay: session ${s.sessionId}: ${plural(s.invalid, 'span')} not sent, as a collector would refuse the whole request: ${s.invalidReasons.map(cut).join('; ')}${s.invalid > s.invalidReasons.length ? '; …' : ''}.`,
+    );
+  }
+  if (s.rejected > 0) {
+    const said =
+      s.rejectedReason === undefined || s.rejectedReason === ''
+        ? 'no reason given'
+        : `its reason: ${JSON.stringify(cut(s.rejectedReason))}`;
+    lines.push(
+      `stagetrace: replay: session ${s.sessionId}: the collector at ${s.endpoint} rejected ${plural(s.rejected, 'span')} (partial_success; ${said}); their batches are not recorded as delivered, so the next replay sends them again.`,
+    );
+  }
+  return lines;
+}
+
+/** Text from the files or the collector, redacted and bounded (JSON-quoting then escapes what could move the terminal). */
+function cut(text: string): string {
+  return new Redactor().scrubText(text, MAX_REASON_CHARS);
 }
 
 function report(result: ReplayResult, io: CommandIo): void {
   for (const s of result.sessions) io.out(`${describeSession(s)}\n`);
   io.out(`replay: ${plural(result.sent, 'span')} sent\n`);
+  for (const s of result.sessions) for (const line of warnings(s)) io.err(`${line}\n`);
 }
 
 /**
@@ -126,7 +178,7 @@ export async function replayCommand(argv: string[], io: CommandIo = stdio): Prom
     args = parse(argv);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
-    io.err(`stagetrace: replay: ${error.message}. See stagetrace replay --help.\n`);
+    io.err(`stagetrace: replay: ${escapeForLine(error.message)}. See stagetrace replay --help.\n`);
     return REPLAY_EXIT.usage;
   }
   if (args === 'help') {
@@ -138,17 +190,19 @@ export async function replayCommand(argv: string[], io: CommandIo = stdio): Prom
     report(result, io);
     const running = args.session === undefined ? undefined : result.sessions.find((s) => s.skipped === 'running');
     if (running !== undefined) {
-      io.err(`stagetrace: replay: session ${running.sessionId} is still running on this host; replay it once it has ended.\n`);
+      io.err(
+        `stagetrace: replay: session ${escapeForLine(running.sessionId)} is still running on this host; replay it once it has ended.\n`,
+      );
       return REPLAY_EXIT.files;
     }
-    return REPLAY_EXIT.ok;
+    return result.sessions.some((s) => s.rejected > 0) ? REPLAY_EXIT.endpoint : REPLAY_EXIT.ok;
   } catch (error) {
     if (error instanceof ReplayError) {
       if (error.partial.sent > 0) report(error.partial, io);
-      io.err(`${error.message}\n`);
+      io.err(`${escapeForLine(error.message)}\n`);
       return error.kind === 'endpoint' ? REPLAY_EXIT.endpoint : REPLAY_EXIT.files;
     }
-    io.err(`stagetrace: replay: unexpected error: ${error instanceof Error ? error.message : String(error)}\n`);
+    io.err(`stagetrace: replay: unexpected error: ${escapeForLine(error instanceof Error ? error.message : String(error))}\n`);
     return REPLAY_EXIT.internal;
   }
 }

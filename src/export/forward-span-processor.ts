@@ -1,6 +1,7 @@
 import { type Context, context as contextApi, TraceFlags } from '@opentelemetry/api';
 import { BindOnceFuture, type ExportResult, ExportResultCode, suppressTracing } from '@opentelemetry/core';
 import type { ReadableSpan, Span, SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace';
+import { PartialRejection, type PartialSuccess } from './partial-success.js';
 import { Backoff, type BackoffOptions, isPermanentFailure } from './retry-backoff.js';
 import { type SpanBatch, SpanQueue } from './span-queue.js';
 import { estimateSpanBytes } from './span-size.js';
@@ -8,7 +9,8 @@ import { estimateSpanBytes } from './span-size.js';
 /**
  * Why spans were given up: the queue was full (the collector was away
  * longer than the queue holds), the collector refused them for good (a 4xx
- * such as 400), or shutdown ran out of time before the collector took them.
+ * such as 400, or a 200 whose `partial_success` rejects spans), or shutdown
+ * ran out of time before the collector took them.
  */
 export type ForwardDropReason = 'queue_full' | 'rejected' | 'shutdown';
 
@@ -27,6 +29,13 @@ export interface ForwardReporter {
 /** Where the latest `Retry-After` comes from (see RetryAfterWatch). */
 export interface RetryAfterSource {
   retryAfterSince(sinceMs: number): number | undefined;
+  /** Called once the processor has shut down. */
+  close?(): void;
+}
+
+/** The `partial_success` of the answer to the export that just succeeded (see PartialSuccessWatch). */
+export interface PartialSuccessSource {
+  take(): PartialSuccess | undefined;
   /** Called once the processor has shut down. */
   close?(): void;
 }
@@ -56,6 +65,7 @@ export interface ForwardSpanProcessorOptions {
   /** Waits between tries of a failing collector. */
   backoff?: BackoffOptions;
   retryAfter?: RetryAfterSource;
+  partialSuccess?: PartialSuccessSource;
 }
 
 const MiB = 1024 * 1024;
@@ -86,6 +96,7 @@ export class ForwardSpanProcessor implements SpanProcessor {
   readonly #shutdownTimeoutMs: number;
   readonly #backoff: Backoff;
   readonly #retryAfter: RetryAfterSource | undefined;
+  readonly #partialSuccess: PartialSuccessSource | undefined;
   readonly #shutdownOnce: BindOnceFuture<void>;
   /** Batches handed to the exporter and not yet answered. */
   readonly #inFlight = new Set<SpanBatch>();
@@ -112,6 +123,7 @@ export class ForwardSpanProcessor implements SpanProcessor {
     this.#shutdownTimeoutMs = options.shutdownTimeoutMillis ?? 5000;
     this.#backoff = new Backoff(options.backoff);
     this.#retryAfter = options.retryAfter;
+    this.#partialSuccess = options.partialSuccess;
     this.#shutdownOnce = new BindOnceFuture(this.#shutdownNow, this);
   }
 
@@ -213,9 +225,17 @@ export class ForwardSpanProcessor implements SpanProcessor {
 
   #settle(batch: SpanBatch, result: ExportResult, startedAtMs: number): void {
     if (result.code === ExportResultCode.SUCCESS) {
+      const partial = this.#partialSuccess?.take();
       this.#queue.release(batch);
       this.#recovered();
-      this.#reporter.delivered?.(batch.spans);
+      if (partial === undefined) {
+        this.#reporter.delivered?.(batch.spans);
+        return;
+      }
+      // OTLP does not say which spans were rejected: none of the batch is recorded as delivered, so
+      // replay sends all of it again (at least once). Sending it again now would be refused again.
+      const rejection = new PartialRejection(partial, batch.spans.length);
+      this.#reporter.dropped(rejection.rejectedSpans, 'rejected', rejection);
       return;
     }
     if (this.#gaveUp) return; // counted when shutdown gave up
@@ -324,5 +344,6 @@ export class ForwardSpanProcessor implements SpanProcessor {
       }),
     ]).finally(() => clearTimeout(timer));
     this.#retryAfter?.close?.();
+    this.#partialSuccess?.close?.();
   }
 }

@@ -65,6 +65,8 @@ export interface StructuredRecord {
   reason?: string;
   /** With an error: its stack with `Caused by:` sections, as the span's exception event has it. */
   error_stack?: string;
+  /** With an error that has a `cause` chain: each cause's type and message, outermost first. */
+  error_causes?: { type: string; message: string }[];
   /** Messages of a memory threshold crossing: the `memory.threshold` event on every open span. */
   memory_event?: {
     epoch_ms: number;

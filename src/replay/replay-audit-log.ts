@@ -1,6 +1,7 @@
 import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
 import { resolveConfig } from '../config/resolve-config.js';
+import { PartialSuccessWatch } from '../export/partial-success-watch.js';
 import { endpointForFiles } from '../model/endpoint-text.js';
 import { createTraceExporter } from '../setup/components.js';
 import { DeliveryJournal } from '../sinks/audit/delivery-journal.js';
@@ -13,7 +14,9 @@ export interface ReplayOptions {
   /**
    * Where to send: a base URL to which `/v1/traces` is appended, like
    * `OTEL_EXPORTER_OTLP_ENDPOINT`. Default: `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`
-   * or `OTEL_EXPORTER_OTLP_ENDPOINT` when set, else the traces URL the run itself sent to.
+   * or `OTEL_EXPORTER_OTLP_ENDPOINT` when set, else the traces URL the run itself sent to —
+   * and then without the `OTEL_EXPORTER_OTLP_*HEADERS`: an endpoint read from a file
+   * never gets the credentials (see {@link ReplaySessionResult.headersWithheld}).
    */
   endpoint?: string;
   /**
@@ -41,6 +44,22 @@ export interface ReplaySessionResult {
   notSampled: number;
   /** Spans written by a stagetrace older than audit schema 2: they lack what a rebuild needs. */
   notReplayable: number;
+  /** Spans with ids or times a collector cannot take (an edited or damaged file): not sent, so they cannot block the others. */
+  invalid: number;
+  /** Why, for the first few of them. */
+  invalidReasons: string[];
+  /**
+   * Spans the collector rejected in a `partial_success` answer: their batch is not recorded
+   * as delivered (OTLP does not say which spans were rejected), so the next replay sends it again.
+   */
+  rejected: number;
+  /** The collector's reason for the latest rejection, as it wrote it (untrusted text). */
+  rejectedReason?: string;
+  /**
+   * True when the endpoint came from otlp_delivery.jsonl (no `endpoint` option nor endpoint variable)
+   * and header variables were set: they were not sent to it, as anyone who can edit the file chooses it.
+   */
+  headersWithheld?: true;
   /** Why the session was not replayed at all, if it was not. */
   skipped?: 'no-otlp' | 'running';
 }
@@ -81,6 +100,13 @@ export class ReplayError extends Error {
  * stagetrace's own spans are in the files: spans of other instrumentations
  * cannot be replayed.
  *
+ * The files are untrusted input: a span with an id or a time a collector
+ * cannot take is counted in `invalid` and not sent (it would make the
+ * collector refuse the whole request), and every value is cut to the size a
+ * live run allows. A batch answered with a `partial_success` rejecting spans
+ * is counted in `rejected` and not recorded, so the next replay sends it
+ * again. An endpoint read from the files gets no `OTEL_EXPORTER_OTLP_*HEADERS`.
+ *
  * Rejects with a {@link ReplayError}: `files` (no such folder or session, a
  * file that cannot be read or written) or `endpoint` (the collector could
  * not be reached or refused; batches it took before are recorded, the rest
@@ -109,14 +135,19 @@ export async function replayAuditLog(dir: string, options: ReplayOptions = {}): 
         alreadyDelivered: plan.alreadyDelivered,
         notSampled: plan.notSampled,
         notReplayable: plan.notReplayable,
+        invalid: plan.invalid,
+        invalidReasons: plan.invalidReasons,
+        rejected: 0,
       };
       result.sessions.push(session);
       if (plan.delivery === undefined) session.skipped = 'no-otlp';
       else if (plan.running) session.skipped = 'running';
       if (session.skipped !== undefined || plan.spans.length === 0) continue;
 
-      const { exporter, url } = exporterFor(plan, options, result);
+      const { exporter, url, headersWithheld } = exporterFor(plan, options, result);
       session.endpoint = endpointForFiles(url);
+      if (headersWithheld) session.headersWithheld = true;
+      const watch = new PartialSuccessWatch(url);
       journal ??= openJournal(dir, result);
       const spans = await rebuildSpans(plan);
       const open = new Set(plan.spans.filter((s) => s.end === undefined).map((s) => s.spanId));
@@ -134,6 +165,13 @@ export async function replayAuditLog(dir: string, options: ReplayOptions = {}): 
               { cause: answer.error },
             );
           }
+          const partial = watch.take();
+          if (partial !== undefined) {
+            // Not recorded: the next replay sends the batch again.
+            session.rejected += Math.min(partial.rejectedSpans, batch.length);
+            session.rejectedReason = partial.errorMessage;
+            continue;
+          }
           const ids = batch.map((s) => s.spanContext().spanId);
           record(journal, plan.sessionId, ids, url, result);
           session.sent += ids.length;
@@ -141,6 +179,7 @@ export async function replayAuditLog(dir: string, options: ReplayOptions = {}): 
           for (const id of ids) if (open.has(id)) session.closedByReplay++;
         }
       } finally {
+        watch.close();
         await exporter.shutdown().catch(() => undefined);
       }
     }
@@ -156,20 +195,31 @@ interface Journal {
   failure: unknown;
 }
 
-function exporterFor(plan: PlannedSession, options: ReplayOptions, result: ReplayResult): { exporter: SpanExporter; url: string } {
+/** Header variables the OTLP exporters read by themselves. */
+const HEADER_VARIABLES = ['OTEL_EXPORTER_OTLP_HEADERS', 'OTEL_EXPORTER_OTLP_TRACES_HEADERS'] as const;
+
+function exporterFor(
+  plan: PlannedSession,
+  options: ReplayOptions,
+  result: ReplayResult,
+): { exporter: SpanExporter; url: string; headersWithheld: boolean } {
   const env = process.env;
   const fromEnv = Boolean(env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim() || env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim());
+  const fromFile = options.endpoint === undefined && !fromEnv;
   const otlp = options.endpoint !== undefined ? { endpoint: options.endpoint } : fromEnv ? {} : { tracesEndpoint: plan.delivery?.endpoint };
+  // An endpoint read from a file is chosen by whoever can edit the file: it gets no credentials.
+  const headersWithheld = fromFile && HEADER_VARIABLES.some((name) => env[name]?.trim());
+  const configEnv = fromFile ? withoutHeaders(env) : env;
   let config: ReturnType<typeof resolveConfig>;
   try {
     config = resolveConfig(
       { otlp: { ...otlp, timeoutMillis: options.timeoutMillis }, logDir: false, console: false, hostMetrics: false },
-      env,
+      configEnv,
     );
   } catch (error) {
     throw new ReplayError('endpoint', `stagetrace: replay: ${oneLine(error)}`, result, { cause: error });
   }
-  const exporter = createTraceExporter(config.otlp);
+  const exporter = fromFile ? withoutHeaderVariables(() => createTraceExporter(config.otlp)) : createTraceExporter(config.otlp);
   if (config.otlp === undefined || exporter === undefined) {
     throw new ReplayError(
       'endpoint',
@@ -177,7 +227,28 @@ function exporterFor(plan: PlannedSession, options: ReplayOptions, result: Repla
       result,
     );
   }
-  return { exporter, url: config.otlp.tracesUrl };
+  return { exporter, url: config.otlp.tracesUrl, headersWithheld };
+}
+
+function withoutHeaders(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const copy = { ...env };
+  for (const name of HEADER_VARIABLES) delete copy[name];
+  return copy;
+}
+
+/**
+ * Runs `make` with the header variables unset: the exporters read them
+ * when they are built (not per request), and no option turns that off.
+ * Synchronous, so nothing else runs while they are away.
+ */
+function withoutHeaderVariables<T>(make: () => T): T {
+  const saved = HEADER_VARIABLES.map((name) => [name, process.env[name]] as const);
+  for (const [name] of saved) delete process.env[name];
+  try {
+    return make();
+  } finally {
+    for (const [name, value] of saved) if (value !== undefined) process.env[name] = value;
+  }
 }
 
 function openJournal(dir: string, result: ReplayResult): Journal {

@@ -4,9 +4,10 @@ import type { Attributes } from '@opentelemetry/api';
 import { CONTEXT_PREFIX, type Outcome } from '../model/attribute-names.js';
 import type { DeliverySessionRecord, StructuredRecord } from '../model/audit-schema.js';
 import { secondsBetween } from '../model/clock.js';
-import type { ErrorInfo } from '../model/error-info.js';
-import type { SpanEndFacts } from '../model/span-facts.js';
 import { readAuditLog } from '../report/read-audit-log.js';
+import { withLiveLimits } from './live-limits.js';
+import type { PlannedError, PlannedEvent, PlannedSession, PlannedSpan } from './planned-span.js';
+import { invalidReason, sessionWindow, type TimeWindow } from './span-validation.js';
 
 /**
  * What `stagetrace replay` will send, read from a log folder: per session
@@ -14,62 +15,7 @@ import { readAuditLog } from '../report/read-audit-log.js';
  * collector did not acknowledge, with everything the run's span carried.
  */
 
-/** An event of a span, in the order the run added it. */
-export type PlannedEvent =
-  | { kind: 'log'; atMs: number; level: string; message: string; context: Attributes; error: PlannedError | undefined }
-  | { kind: 'memory'; atMs: number; level: string; direction: string; rssBytes: number; thresholdBytes: number };
-
-export interface PlannedError extends Pick<ErrorInfo, 'type' | 'message'> {
-  /** The stack with its causes, as the exception event has it. */
-  stack: string;
-}
-
-/** The end of a span as its end record has it. */
-export interface PlannedEnd extends SpanEndFacts {
-  endMs: number;
-  context: Attributes;
-  /** `error` with its stack. */
-  exception: PlannedError | undefined;
-}
-
-/** One month or stage span to rebuild. */
-export interface PlannedSpan {
-  kind: 'month' | 'stage';
-  /** The span name: `month`, or the stage's name. */
-  name: string;
-  month: string | undefined;
-  traceId: string;
-  spanId: string;
-  parentSpanId: string | undefined;
-  startMs: number;
-  rssStartBytes: number;
-  heapStartBytes: number;
-  /** The caller's context when it started (attributes under `stagetrace.context.`). */
-  startContext: Attributes;
-  events: PlannedEvent[];
-  /** Undefined for a span whose process ended before it did (see {@link PlannedSession.closedAtMs}). */
-  end: PlannedEnd | undefined;
-}
-
-export interface PlannedSession {
-  sessionId: string;
-  /** Who the spans are from (otlp_delivery.jsonl); undefined when the session forwarded nothing. */
-  delivery: DeliverySessionRecord | undefined;
-  /** The forward shut down (a `session_end` record). */
-  ended: boolean;
-  /** The session's process still runs on this host: it is not replayed (its own forward may still send). */
-  running: boolean;
-  /** Spans to send: sampled, not acknowledged, rebuildable. */
-  spans: PlannedSpan[];
-  /** Spans the collector acknowledged already. */
-  alreadyDelivered: number;
-  /** Spans the sampler left out of export. */
-  notSampled: number;
-  /** Spans written by stagetrace before schema 2, which lack what a rebuild needs. */
-  notReplayable: number;
-  /** The session's last recorded instant: where spans its process never ended are closed. */
-  closedAtMs: number;
-}
+export type { PlannedEnd, PlannedError, PlannedEvent, PlannedSession, PlannedSpan } from './planned-span.js';
 
 interface Building {
   span: Partial<PlannedSpan> & { events: PlannedEvent[] };
@@ -79,6 +25,8 @@ interface Building {
 }
 
 const OUTCOMES = new Set<string>(['success', 'failure', 'interrupted']);
+/** Reasons kept per session for invalid spans: the rest are counted. */
+const MAX_INVALID_REASONS = 3;
 
 function withPrefix(context: Record<string, unknown> | undefined): Attributes {
   const out: Attributes = {};
@@ -122,6 +70,9 @@ export async function planReplay(dir: string, sessionId?: string): Promise<Plann
     }
   }
 
+  const nowMs = Date.now();
+  const windows = new Map<string, TimeWindow>();
+  for (const [sid, record] of deliveries) windows.set(sid, sessionWindow(record.timestamp, nowMs));
   const sessions = new Map<string, { spans: Map<string, Building>; lastMs: number }>();
   const spanOf = (sid: string, spanId: string): Building => {
     let session = sessions.get(sid);
@@ -145,7 +96,11 @@ export async function planReplay(dir: string, sessionId?: string): Promise<Plann
     }
     const session = sessions.get(r.session_id) ?? { spans: new Map(), lastMs: 0 };
     sessions.set(r.session_id, session);
-    if (typeof r.epoch_ms === 'number' && r.epoch_ms > session.lastMs) session.lastMs = r.epoch_ms;
+    const window = windows.get(r.session_id);
+    // An absurd time in an edited file must not become the end of the spans replay closes.
+    if (typeof r.epoch_ms === 'number' && r.epoch_ms > session.lastMs && window !== undefined && r.epoch_ms <= window.toMs) {
+      session.lastMs = r.epoch_ms;
+    }
     if (r.span_id === null || r.trace_id === null) continue;
 
     if (r.record_type === 'message') {
@@ -239,8 +194,11 @@ export async function planReplay(dir: string, sessionId?: string): Promise<Plann
       alreadyDelivered: 0,
       notSampled: 0,
       notReplayable: 0,
+      invalid: 0,
+      invalidReasons: [],
       closedAtMs: session.lastMs,
     };
+    const window = windows.get(sid) ?? sessionWindow(undefined, nowMs);
     for (const b of session.spans.values()) {
       const s = b.span;
       // Known only from messages or memory events (its own records rotated away): nothing to rebuild it from.
@@ -250,7 +208,13 @@ export async function planReplay(dir: string, sessionId?: string): Promise<Plann
       else if (b.old || s.startMs === undefined || (s.end === undefined && !b.started)) planned.notReplayable++;
       else {
         s.startContext ??= s.end?.context ?? {};
-        planned.spans.push(s as PlannedSpan);
+        const why = invalidReason(s as PlannedSpan, window, planned.closedAtMs);
+        if (why === undefined) {
+          planned.spans.push(withLiveLimits(s as PlannedSpan));
+        } else {
+          planned.invalid++;
+          if (planned.invalidReasons.length < MAX_INVALID_REASONS) planned.invalidReasons.push(why);
+        }
       }
     }
     out.push(planned);

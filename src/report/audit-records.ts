@@ -1,6 +1,7 @@
 import type { Attributes } from '@opentelemetry/api';
 import { CONTEXT_PREFIX } from '../model/attribute-names.js';
 import type { PerformanceRecord, StructuredRecord } from '../model/audit-schema.js';
+import { type ErrorInfo, MAX_ERROR_CAUSES } from '../model/error-info.js';
 import { LEVEL_RANK, type LogLevel } from '../model/levels.js';
 import type { MessageRecord, ScopeEndRecord, ScopeRef, ScopeStartRecord } from '../model/records.js';
 
@@ -14,7 +15,7 @@ import type { MessageRecord, ScopeEndRecord, ScopeRef, ScopeStartRecord } from '
 const BYTES_PER_MB = 1024 * 1024;
 
 /** Epoch ms of a record: `processing_time` is epoch seconds with exactly three decimals. */
-function atMsOf(record: { processing_time?: number; timestamp: string }): number {
+export function atMsOf(record: { processing_time?: number; timestamp: string }): number {
   return typeof record.processing_time === 'number' ? Math.round(record.processing_time * 1000) : Date.parse(record.timestamp);
 }
 
@@ -127,7 +128,7 @@ export function endRecordFrom(r: StructuredRecord, perf: PerformanceRecord | und
   if (r.has_error && r.error_type !== undefined) {
     // The session writes an interruption without an error as type `Interrupted` with the reason as its message.
     if (outcome === 'interrupted' && r.error_type === 'Interrupted') reason = r.error_message ?? '';
-    else error = { type: r.error_type, message: r.error_message ?? '', stack: undefined, causes: [] };
+    else error = { type: r.error_type, message: r.error_message ?? '', stack: undefined, causes: causesFrom(r.error_causes) };
   }
   return new FileEndRecord(
     refOf(r, kind, kind === 'month' ? 'month' : (r.stage ?? '')),
@@ -148,6 +149,18 @@ export function endRecordFrom(r: StructuredRecord, perf: PerformanceRecord | und
   );
 }
 
+/** The line's `error_causes`, as far as it is well-formed: the file is read as untrusted input. */
+function causesFrom(value: unknown): ErrorInfo['causes'] {
+  if (!Array.isArray(value)) return [];
+  const out: ErrorInfo['causes'] = [];
+  for (const c of value.slice(0, MAX_ERROR_CAUSES)) {
+    const type = (c as { type?: unknown } | null)?.type;
+    const message = (c as { message?: unknown } | null)?.message;
+    if (typeof type === 'string' && typeof message === 'string') out.push({ type, message, stack: undefined });
+  }
+  return out;
+}
+
 /** A structured message line as a message record. */
 export function messageRecordFrom(r: StructuredRecord): MessageRecord {
   // The file names a message's stage (its own, or the label given with it) and the span it was logged in.
@@ -156,13 +169,13 @@ export function messageRecordFrom(r: StructuredRecord): MessageRecord {
     type: 'message',
     atMs: atMsOf(r),
     level: isLevel(r.level) ? r.level : 'INFO',
-    message: r.message,
+    message: r.message ?? '',
     scope: inScope ? refOf(r, r.stage !== null ? 'stage' : 'month', r.stage ?? 'month') : undefined,
     label: inScope ? undefined : (r.stage ?? undefined),
     context: contextAttributes(r.context),
     error:
       r.has_error && r.error_type !== undefined
-        ? { type: r.error_type, message: r.error_message ?? '', stack: undefined, causes: [] }
+        ? { type: r.error_type, message: r.error_message ?? '', stack: undefined, causes: causesFrom(r.error_causes) }
         : undefined,
     rssBytes: (r.memory_mb ?? 0) * BYTES_PER_MB,
   };

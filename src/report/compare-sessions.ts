@@ -127,7 +127,7 @@ export function compareSessions(base: SessionSummary, current: SessionSummary, o
         kind: 'month_duration',
         stage: slower?.stage ?? null,
         month,
-        text: `month ${month}: ${describe(duration)}${why}`,
+        text: `month ${escapeForLine(month)}: ${describe(duration)}${why}`,
       });
     }
     if (statusRegression) {
@@ -137,7 +137,7 @@ export function compareSessions(base: SessionSummary, current: SessionSummary, o
         kind: 'month_status',
         stage: c.error?.stage ?? null,
         month,
-        text: `month ${month}: ${b.status} → ${c.status}${error}`,
+        text: `month ${escapeForLine(month)}: ${b.status} → ${c.status}${error}`,
       });
     }
   }
@@ -192,7 +192,7 @@ export function formatComparison(c: SessionComparison): string {
     const rows = [['month', 'base', 'now', 'change', 'status base', 'status now']];
     for (const m of c.months) {
       rows.push([
-        m.month,
+        escapeForLine(m.month),
         formatDuration(m.duration.base),
         formatDuration(m.duration.current),
         `${percentText(m.duration.change_percent)}${mark(m.duration.regression)}`,
@@ -204,7 +204,7 @@ export function formatComparison(c: SessionComparison): string {
   }
   const only = (side: string, o: { stages: string[]; months: string[] }) => {
     if (o.stages.length > 0) lines.push(`Only in ${side}: ${plural(o.stages.length, 'stage')} (${o.stages.map(escapeForLine).join(', ')})`);
-    if (o.months.length > 0) lines.push(`Only in ${side}: ${plural(o.months.length, 'month')} (${o.months.join(', ')})`);
+    if (o.months.length > 0) lines.push(`Only in ${side}: ${plural(o.months.length, 'month')} (${o.months.map(escapeForLine).join(', ')})`);
   };
   const before = lines.length;
   only('the base', c.only_in_base);

@@ -1,4 +1,5 @@
 import type { SessionSummary } from '../stats/session-summary.js';
+import { causeChainText, retryText } from './format.js';
 
 const COLUMNS = [
   'kind',
@@ -27,6 +28,15 @@ const COLUMNS = [
   'start',
   'end',
   'trace_id',
+  // Added after trace_id, so that scripts reading the columns by position are not disturbed.
+  'wall_clock_seconds',
+  'bottleneck_rank',
+  'bottleneck_reasons',
+  'error_stage_seconds',
+  'error_causes',
+  'attempts',
+  'failed_attempts',
+  'rss_growth_mb',
 ] as const;
 
 type Row = Partial<Record<(typeof COLUMNS)[number], string | number | null>>;
@@ -46,6 +56,8 @@ function field(value: string | number | null | undefined): string {
 export function formatSessionCsv(summary: SessionSummary): string {
   const rows: Row[] = [];
   for (const [name, s] of Object.entries(summary.stages)) {
+    const rank = summary.bottlenecks.findIndex((b) => b.stage === name);
+    const bottleneck = summary.bottlenecks[rank];
     rows.push({
       kind: 'stage',
       name,
@@ -65,6 +77,11 @@ export function formatSessionCsv(summary: SessionSummary): string {
       slow_count: s.slow_count,
       threshold_seconds: s.threshold_seconds,
       peak_memory_mb: s.peak_memory_mb,
+      wall_clock_seconds: s.wall_clock_seconds,
+      bottleneck_rank: bottleneck === undefined ? null : rank + 1,
+      // The reasons as the text report words them.
+      bottleneck_reasons: bottleneck === undefined ? null : bottleneck.reasons.map((r) => r.text).join('; '),
+      rss_growth_mb: s.rss_growth_mb,
     });
   }
   for (const [month, m] of Object.entries(summary.months)) {
@@ -82,6 +99,10 @@ export function formatSessionCsv(summary: SessionSummary): string {
       start: m.start,
       end: m.end,
       trace_id: m.trace_id,
+      error_stage_seconds: m.error?.stage_seconds ?? null,
+      error_causes: m.error && m.error.causes.length > 0 ? causeChainText(m.error.causes) : null,
+      attempts: m.attempts,
+      failed_attempts: retryText(m) ?? null,
     });
   }
   const lines = [COLUMNS.join(','), ...rows.map((row) => COLUMNS.map((c) => field(row[c])).join(','))];

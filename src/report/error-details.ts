@@ -1,7 +1,7 @@
 import { ERROR_LOG_FILE } from '../model/audit-schema.js';
-import { LineReader, UnreadableFileError } from './line-reader.js';
+import { AuditLogError } from './audit-log-error.js';
+import { forEachLine, LineReader, OVERLONG_LINE, UnreadableFileError } from './line-reader.js';
 import { auditFileGenerations } from './read-audit-log.js';
-import { AuditLogError } from './summarize-audit-log.js';
 
 /** One block of error_details.log. */
 export interface ErrorDetail {
@@ -21,6 +21,9 @@ export interface ErrorDetail {
 
 const BLOCK_END = '----------------------------------------';
 const HEADER = /^\[([0-9: .-]{23})\] ERROR DETAILS:$/;
+/** A block holds its header fields and a traceback (messages and stacks are capped when written); a runaway one is cut. */
+const MAX_BLOCK_LINES = 400;
+const MAX_BLOCK_CHARS = 256 * 1024;
 
 /**
  * The error blocks of one session, in file order: the first `limit` in
@@ -31,34 +34,31 @@ export async function readErrorDetails(dir: string, sessionId: string, limit = 1
   const errors: ErrorDetail[] = [];
   let more = 0;
   let block: string[] | undefined;
+  let blockChars = 0;
   try {
-    for (;;) {
-      const line = reader.next();
-      if (line === undefined) {
-        if (reader.done) break;
-        await reader.fill();
-        continue;
-      }
+    await forEachLine(reader, (line) => {
       if (block === undefined) {
-        if (HEADER.test(line)) block = [line];
-        continue;
+        if (HEADER.test(line)) {
+          block = [line];
+          blockChars = line.length;
+        }
+        return;
       }
       if (line !== BLOCK_END) {
-        // A block never holds more than its header fields and its traceback; a runaway one is cut.
-        if (block.length < 400) block.push(line);
-        continue;
+        if (line === OVERLONG_LINE || block.length >= MAX_BLOCK_LINES || blockChars + line.length > MAX_BLOCK_CHARS) return;
+        block.push(line);
+        blockChars += line.length;
+        return;
       }
       const detail = parseBlock(block);
       block = undefined;
-      if (detail === undefined || detail.session !== sessionId) continue;
+      if (detail === undefined || detail.session !== sessionId) return;
       if (errors.length < limit) errors.push(detail.error);
       else more++;
-    }
+    });
   } catch (error) {
     if (error instanceof UnreadableFileError) throw new AuditLogError('unreadable', error.message, { cause: error });
     throw error;
-  } finally {
-    await reader.close();
   }
   return { errors, more };
 }

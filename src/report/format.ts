@@ -1,4 +1,4 @@
-import type { StageSummary } from '../stats/session-summary.js';
+import type { ErrorCause, MonthSummary, StageSummary } from '../stats/session-summary.js';
 
 /** Shared formatting of the reports (text, CSV, HTML, comparisons). */
 
@@ -81,4 +81,49 @@ export function alignColumns(rows: string[][]): string[] {
       .join('  ')
       .trimEnd(),
   );
+}
+
+/** A `cause` chain in words, outermost first: `caused by RangeError: negative price; caused by TypeError: not a number`. */
+export function causeChainText(causes: readonly ErrorCause[]): string {
+  return causes.map((c) => `caused by ${c.type}: ${c.message}`).join('; ');
+}
+
+/** An error with its cause chain: `ValidationError: row 17 rejected (caused by RangeError: negative price)`. */
+export function errorText(error: { type: string; message: string; causes: readonly ErrorCause[] }): string {
+  const causes = causeChainText(error.causes);
+  return `${error.type}: ${error.message}${causes === '' ? '' : ` (${causes})`}`;
+}
+
+/** Earlier failed attempts shown in a line; the rest are counted. */
+const ATTEMPTS_SHOWN = 3;
+const TIMES = ['never', 'once', 'twice'];
+
+/**
+ * What happened to a month the pipeline started more than once, or
+ * undefined for a month run once: `failed once (download: FetchError: HTTP
+ * 503), succeeded on retry`.
+ */
+export function retryText(m: MonthSummary): string | undefined {
+  if (m.attempts <= 1) return undefined;
+  const failed = m.failed_attempts;
+  const earlier = m.attempts - 1;
+  const shown = failed
+    .slice(0, ATTEMPTS_SHOWN)
+    .map((a) => `${a.stage === null ? '' : `${a.stage}: `}${errorText(a)}`)
+    .join('; ');
+  const more = failed.length > ATTEMPTS_SHOWN ? `; ${failed.length - ATTEMPTS_SHOWN} more` : '';
+  const head =
+    failed.length === 0
+      ? `started ${m.attempts} times`
+      : `failed ${TIMES[failed.length] ?? `${failed.length} times`}${earlier > failed.length ? ` of ${earlier} earlier attempts` : ''} (${shown}${more})`;
+  if (failed.length === 0 && m.status === 'success') return `started ${m.attempts} times, each attempt ended without failing`;
+  const outcome =
+    m.status === 'success'
+      ? earlier === 1
+        ? 'succeeded on retry'
+        : `succeeded on attempt ${m.attempts}`
+      : m.status === 'running'
+        ? `attempt ${m.attempts} running`
+        : `attempt ${m.attempts} ${m.status === 'interrupted' ? 'interrupted' : 'failed'} too`;
+  return `${head}, ${outcome}`;
 }

@@ -1,6 +1,6 @@
 import type { SessionSummary } from '../stats/session-summary.js';
 import type { ErrorDetail } from './error-details.js';
-import { formatDuration, formatMb, formatPercent, STAGE_COLUMNS, stageCells } from './format.js';
+import { errorText, formatDuration, formatMb, formatPercent, retryText, STAGE_COLUMNS, stageCells } from './format.js';
 import type { Timeline, TimelineBar } from './session-timeline.js';
 
 export interface HtmlReportInput {
@@ -9,7 +9,14 @@ export interface HtmlReportInput {
   errors: ErrorDetail[];
   /** Error blocks of the session beyond those in `errors`. */
   moreErrors?: number;
+  /** Jaeger's base URL, checked by `jaegerUrlOf`: trace ids link to `<base>/trace/<id>`. */
+  jaegerUrl?: string;
 }
+
+/** A bar narrower than this share of the track cannot show its name: it gets a marker (and, failed, a label). */
+export const SHORT_BAR_PERCENT = 2;
+/** Stage starts marked under the memory chart at most; failed stages are always marked. */
+export const MAX_STAGE_MARKERS = 500;
 
 /** Everything from the files is user data: escaped for text and for attribute values. */
 export function escapeHtml(text: string): string {
@@ -47,9 +54,9 @@ ${answers(s)}
 ${timelineSection(input.timeline, s)}
 ${memorySection(input.timeline, s)}
 ${stagesSection(s)}
-${monthsSection(s)}
+${monthsSection(s, traceLink(input.jaegerUrl))}
 ${bottlenecksSection(s)}
-${errorsSection(input.errors, input.moreErrors ?? 0)}
+${errorsSection(input.errors, input.moreErrors ?? 0, traceLink(input.jaegerUrl))}
 <div id="tip" role="tooltip" hidden></div>
 <script>${SCRIPT}</script>
 </body>
@@ -65,17 +72,19 @@ function answers(s: SessionSummary): string {
       ? 'none (no stage ran)'
       : 'none found';
   const failed = Object.entries(s.months).filter(([, m]) => m.status === 'failure' || m.status === 'interrupted');
-  const failedText =
-    failed.length === 0
-      ? 'none'
-      : failed
-          .map(([month, m]) => {
-            const where = m.error?.stage
-              ? `${e(m.error.stage)} ${m.status === 'interrupted' ? 'interrupted' : 'failed'}`
-              : `month ${m.status}`;
-            return `<b>${e(month)}</b>: ${where}${m.error ? ` — ${e(m.error.type)}: ${e(m.error.message)}` : ''}`;
-          })
-          .join('<br>');
+  const retried = Object.entries(s.months).filter(([, m]) => m.attempts > 1 && m.status !== 'failure' && m.status !== 'interrupted');
+  const failedLines = failed.map(([month, m]) => {
+    const verb = m.status === 'interrupted' ? 'interrupted' : 'failed';
+    const err = m.error;
+    const where =
+      err !== null && err.stage !== null
+        ? `${e(err.stage)} ${verb} after ${e(formatDuration(err.stage_seconds ?? m.duration))} (month ran ${e(formatDuration(m.duration))})`
+        : `month ${verb} after ${e(formatDuration(m.duration))}`;
+    const retry = retryText(m);
+    return `<b>${e(month)}</b>: ${where}${err ? ` — ${e(errorText(err))}` : ''}${retry === undefined ? '' : `; ${e(retry)}`}`;
+  });
+  const retriedLines = retried.map(([month, m]) => `<b>${e(month)}</b>: ${e(retryText(m) ?? '')}`);
+  const failedText = [...(failedLines.length === 0 ? ['none'] : failedLines), ...retriedLines].join('<br>');
   const mem = s.memory;
   const thresholds =
     mem.warning_threshold_mb !== null && mem.critical_threshold_mb !== null
@@ -85,7 +94,7 @@ function answers(s: SessionSummary): string {
     mem.crossings_total === 0 ? 'no threshold crossed' : `${mem.crossings_total} threshold crossing${mem.crossings_total === 1 ? '' : 's'}`;
   return `<section class="answers">
 <div class="answer"><h2>Bottleneck</h2><p>${bottleneck}</p></div>
-<div class="answer${failed.length > 0 ? ' bad' : ''}"><h2>Failed months</h2><p>${failedText}</p></div>
+<div class="answer${failed.length > 0 ? ' bad' : retried.length > 0 ? ' warn' : ''}"><h2>Failed months</h2><p>${failedText}</p></div>
 <div class="answer${mem.crossings_total > 0 ? ' warn' : ''}"><h2>Memory</h2><p>peak ${e(formatMb(mem.peak_mb))}, mean ${e(formatMb(mem.mean_mb))}${thresholds}; ${crossings}</p></div>
 </section>`;
 }
@@ -100,51 +109,76 @@ function barTip(bar: TimelineBar): string {
   return lines.join('\n');
 }
 
+interface Row {
+  label: string;
+  status: string;
+  /** The month's extent, ms; undefined for the row of stages outside any month. */
+  startMs: number | undefined;
+  endMs: number | undefined;
+  bars: TimelineBar[];
+}
+
+/**
+ * One scale for the whole session, from its first record to its last (the
+ * memory chart's): months that ran in parallel overlap on the page as they
+ * did in time. Each month row shows its extent behind its bars. A bar too
+ * narrow for its name gets a marker, and a failed or interrupted one a label
+ * with its name and duration beside it.
+ */
 function timelineSection(t: Timeline, s: SessionSummary): string {
-  const rows = new Map<string, { label: string; status: string; startMs: number; bars: TimelineBar[] }>();
+  const rows = new Map<string, Row>();
   for (const m of t.months)
-    rows.set(m.month, { label: m.month, status: s.months[m.month]?.status ?? m.outcome, startMs: m.startMs, bars: [] });
-  let loose: { label: string; status: string; startMs: number; bars: TimelineBar[] } | undefined;
+    rows.set(m.month, {
+      label: m.month,
+      status: s.months[m.month]?.status ?? m.outcome,
+      startMs: m.startMs,
+      endMs: m.endMs ?? t.lastMs,
+      bars: [],
+    });
+  let loose: Row | undefined;
   for (const bar of t.bars) {
     let row = bar.month === null ? undefined : rows.get(bar.month);
     if (row === undefined) {
-      loose ??= { label: 'no month', status: '', startMs: bar.startMs, bars: [] };
-      loose.startMs = Math.min(loose.startMs, bar.startMs);
+      loose ??= { label: 'no month', status: '', startMs: undefined, endMs: undefined, bars: [] };
       row = loose;
     }
     row.bars.push(bar);
   }
   const all = [...rows.values()];
   if (loose) all.push(loose);
-  // One scale for every row, from each row's own start: months side by side compare at a glance.
-  let spanMs = 1;
-  for (const row of all) {
-    const month = t.months.find((m) => m.month === row.label);
-    let end = month?.endMs ?? row.startMs;
-    for (const bar of row.bars) end = Math.max(end, bar.endMs);
-    spanMs = Math.max(spanMs, end - row.startMs);
-  }
+  const t0 = t.firstMs;
+  const spanMs = Math.max(1, t.lastMs - t.firstMs);
+  const at = (ms: number) => ((ms - t0) / spanMs) * 100;
   const ticks = [0, 0.25, 0.5, 0.75, 1]
     .map((f) => `<span style="left:${pct(f * 100)}">${e(formatDuration((f * spanMs) / 1000))}</span>`)
     .join('');
   const body = all
     .map((row) => {
+      const extent =
+        row.startMs === undefined || row.endMs === undefined
+          ? ''
+          : `<div class="extent" style="left:${pct(at(row.startMs))};width:${pct(at(row.endMs) - at(row.startMs))}"></div>`;
       const bars = row.bars
         .map((bar) => {
-          const left = ((bar.startMs - row.startMs) / spanMs) * 100;
+          const left = at(bar.startMs);
           const width = ((bar.endMs - bar.startMs) / spanMs) * 100;
-          const cls = `bar ${bar.outcome}${bar.slow ? ' slow' : ''}`;
-          return `<div class="${cls}" style="left:${pct(left)};width:${pct(width)}" tabindex="0" data-tip="${e(barTip(bar))}"><span>${e(bar.stage)}</span></div>`;
+          const short = width < SHORT_BAR_PERCENT;
+          const cls = `bar ${bar.outcome}${bar.slow ? ' slow' : ''}${short ? ' short' : ''}`;
+          const drawn = `<div class="${cls}" style="left:${pct(left)};width:${pct(width)}" tabindex="0" data-tip="${e(barTip(bar))}"><span>${e(bar.stage)}</span></div>`;
+          if (bar.outcome === 'success' || !short) return drawn;
+          // Failed or interrupted and too narrow to read: its name and duration beside it.
+          const mark = bar.outcome === 'failure' ? '✕' : '⏸';
+          return `${drawn}<span class="flag ${bar.outcome}" style="left:${pct(left + width)}">${mark} ${e(bar.stage)} ${e(formatDuration(bar.durationS))}</span>`;
         })
         .join('');
       const status = row.status ? `<span class="status ${e(row.status)}">${e(row.status)}</span>` : '';
-      return `<div class="row"><div class="label">${e(row.label)} ${status}</div><div class="track">${bars}</div></div>`;
+      return `<div class="row"><div class="label">${e(row.label)} ${status}</div><div class="track">${extent}${bars}</div></div>`;
     })
     .join('\n');
   const leftOut =
     t.barsLeftOut > 0 ? `<p class="note">${t.barsLeftOut} later stage executions are not drawn; the tables count them all.</p>` : '';
   return `<section id="timeline"><h2>Timeline</h2>
-<p class="legend"><span class="key success"></span>succeeded <span class="key failure"></span>failed <span class="key interrupted"></span>interrupted <span class="key slow"></span>slow (over its threshold) · hover a bar for its duration and context</p>
+<p class="legend"><span class="key success"></span>succeeded <span class="key failure"></span>failed <span class="key interrupted"></span>interrupted <span class="key slow"></span>slow (over its threshold) <span class="key extent"></span>month · ▾ too short to show its name · one scale for the session: parallel months overlap · hover a bar for its duration and context</p>
 <div class="axis"><div class="label"></div><div class="ticks">${ticks}</div></div>
 ${body || '<p class="note">No month or stage ran.</p>'}
 ${leftOut}
@@ -181,6 +215,7 @@ function memorySection(t: Timeline, s: SessionSummary): string {
       return `<circle class="crossing ${e(c.level)}" cx="${x(at).toFixed(1)}" cy="${y(c.rss_mb).toFixed(1)}" r="5"><title>${e(`${c.at} ${c.direction === 'up' ? 'reached' : 'back to'} ${c.level}: RSS ${formatMb(c.rss_mb)}${c.stage ? ` in ${c.stage}` : ''}`)}</title></circle>`;
     })
     .join('');
+  const markers = memoryMarkers(t, x, H);
   const off = [
     mem.warning_threshold_mb !== null && !near(mem.warning_threshold_mb) ? `warning ${formatMb(mem.warning_threshold_mb)}` : '',
     mem.critical_threshold_mb !== null && !near(mem.critical_threshold_mb) ? `critical ${formatMb(mem.critical_threshold_mb)}` : '',
@@ -194,10 +229,56 @@ function memorySection(t: Timeline, s: SessionSummary): string {
 <text class="axis-label" x="2" y="0">${e(formatMb(top))}</text>
 <text class="axis-label" x="2" y="${H - 4}">${e(formatMb(low))}</text>
 ${thresholdLine(mem.warning_threshold_mb, 'warning')}${thresholdLine(mem.critical_threshold_mb, 'critical')}
+${markers}
 <polyline class="rss" points="${line}"/>${crossings}
 </svg>
-<p class="note">peak ${e(formatMb(mem.peak_mb))}, mean ${e(formatMb(mem.mean_mb))}</p>${offNote}
+<p class="note">peak ${e(formatMb(mem.peak_mb))}, mean ${e(formatMb(mem.mean_mb))} · dashed lines: month starts · ticks along the bottom: stage starts (red: failed); hover for names</p>${offNote}
 </section>`;
+}
+
+/**
+ * Where months and stages began, on the memory chart's time axis: a line
+ * and the month's name for each month, a tick for each stage start (the
+ * first {@link MAX_STAGE_MARKERS}) and a red one for each failed stage.
+ */
+function memoryMarkers(t: Timeline, x: (ms: number) => number, H: number): string {
+  // A month's name is written only where it does not run into the one before; its line is always drawn.
+  let labelledUntil = Number.NEGATIVE_INFINITY;
+  const months = t.months
+    .map((m) => {
+      const at = x(m.startMs);
+      const label = at >= labelledUntil ? `<text class="month-label" x="${(at + 3).toFixed(1)}" y="11">${e(m.month)}</text>` : '';
+      if (label !== '') labelledUntil = at + MONTH_LABEL_WIDTH;
+      return `<line class="month-mark" x1="${at.toFixed(1)}" x2="${at.toFixed(1)}" y1="0" y2="${H}"><title>${e(`month ${m.month} started`)}</title></line>${label}`;
+    })
+    .join('');
+  let drawn = 0;
+  const stages = t.bars
+    .map((bar) => {
+      const failed = bar.outcome !== 'success';
+      if (!failed && drawn >= MAX_STAGE_MARKERS) return '';
+      drawn++;
+      const at = x(bar.startMs).toFixed(1);
+      const what = `${bar.stage}${bar.month ? ` · ${bar.month}` : ''} started${failed ? ` (${bar.outcome}${bar.error ? `: ${bar.error}` : ''})` : ''}`;
+      return `<line class="stage-mark${failed ? ` ${bar.outcome}` : ''}" x1="${at}" x2="${at}" y1="${H - (failed ? 14 : 6)}" y2="${H}"><title>${e(what)}</title></line>`;
+    })
+    .join('');
+  return months + stages;
+}
+
+/** Room a month's name takes on the memory chart, in its 1000 units of width. */
+const MONTH_LABEL_WIDTH = 70;
+
+/** Markup of a trace id: a link to it in Jaeger when a base URL was given. */
+type TraceLink = (traceId: string) => string;
+
+function traceLink(jaegerUrl: string | undefined): TraceLink {
+  return (traceId) => {
+    const id = e(traceId);
+    // An all-zero id means no SDK gave the span one: there is nothing in Jaeger to link to.
+    if (jaegerUrl === undefined || !/^[0-9a-f]{32}$/.test(traceId) || /^0+$/.test(traceId)) return `<span class="mono">${id}</span>`;
+    return `<a class="mono" href="${e(`${jaegerUrl}/trace/${traceId}`)}" rel="noreferrer noopener" target="_blank">${id}</a>`;
+  };
 }
 
 function stagesSection(s: SessionSummary): string {
@@ -214,13 +295,16 @@ function stagesSection(s: SessionSummary): string {
 <p class="note">Percentiles within ${formatPercent(s.percentile_relative_error)} of the exact value.</p></section>`;
 }
 
-function monthsSection(s: SessionSummary): string {
+function monthsSection(s: SessionSummary, link: TraceLink): string {
   const months = Object.entries(s.months);
   if (months.length === 0) return '';
   const rows = months.map(([month, m]) => {
     const dominant = m.dominant_stage ? `${m.dominant_stage.name} (${formatPercent(m.dominant_stage.share_of_month)})` : '-';
-    const error = m.error ? `${m.error.stage ? `${m.error.stage}: ` : ''}${m.error.type}: ${m.error.message}` : '';
-    return `<tr><th scope="row">${e(month)}</th><td class="status ${e(m.status)}">${e(m.status)}</td><td>${e(formatDuration(m.duration))}</td><td>${e(dominant)}</td><td>${m.stages}</td><td>${m.failed_stages}</td><td class="text">${e(error)}</td><td class="mono">${e(m.trace_id)}</td></tr>`;
+    const err = m.error;
+    const error = err ? `${err.stage !== null ? `${err.stage} (${formatDuration(err.stage_seconds ?? 0)}): ` : ''}${errorText(err)}` : '';
+    const retry = retryText(m);
+    const text = [error, retry === undefined ? '' : `${retry}`].filter(Boolean).join(' · ');
+    return `<tr><th scope="row">${e(month)}</th><td class="status ${e(m.status)}">${e(m.status)}</td><td>${e(formatDuration(m.duration))}</td><td>${e(dominant)}</td><td>${m.stages}</td><td>${m.failed_stages}</td><td class="text">${e(text)}</td><td>${link(m.trace_id)}</td></tr>`;
   });
   return `<section id="months"><h2>Months</h2><table><thead><tr><th>month</th><th>status</th><th>duration</th><th>dominant stage</th><th>stages</th><th>failed</th><th>error</th><th>trace id</th></tr></thead><tbody>${rows.join('')}</tbody></table></section>`;
 }
@@ -231,14 +315,14 @@ function bottlenecksSection(s: SessionSummary): string {
   return `<section id="bottlenecks"><h2>Bottlenecks</h2><ol>${items.join('')}</ol></section>`;
 }
 
-function errorsSection(errors: ErrorDetail[], more: number): string {
+function errorsSection(errors: ErrorDetail[], more: number, link: TraceLink): string {
   if (errors.length === 0) return '<section id="errors"><h2>Errors</h2><p class="note">No errors.</p></section>';
   const items = errors.map(
     (
       x,
       i,
     ) => `<details${i < 3 ? ' open' : ''}><summary><span class="time">${e(x.time)}</span> ${e([x.month, x.stage].filter(Boolean).join(' · ') || 'session')} — <b>${e(x.type)}</b>: ${e(x.errorMessage)}</summary>
-<pre>${e(x.stack)}</pre><p class="ctx">context ${e(x.context)}${x.traceId ? ` · trace <span class="mono">${e(x.traceId)}</span>` : ''}</p></details>`,
+<pre>${e(x.stack)}</pre><p class="ctx">context ${e(x.context)}${x.traceId ? ` · trace ${link(x.traceId)}` : ''}</p></details>`,
   );
   const moreNote = more > 0 ? `<p class="note">${more} more in error_details.log.</p>` : '';
   return `<section id="errors"><h2>Errors</h2>${items.join('\n')}${moreNote}</section>`;
@@ -262,6 +346,13 @@ h1{font-size:22px;margin:0}h2{font-size:15px;margin:22px 0 8px;text-transform:up
 .bar span{display:block;font-size:10px;color:#fff;padding:0 3px;white-space:nowrap;line-height:16px}
 .bar.failure{background:var(--bad)}.bar.interrupted{background:var(--int)}
 .bar.slow{box-shadow:inset 0 -4px 0 var(--slow)}
+.bar.short{overflow:visible;min-width:3px}.bar.short span{display:none}
+.bar.short::after{content:"";position:absolute;left:50%;top:-5px;transform:translateX(-50%);border:4px solid transparent;border-bottom:0;border-top:5px solid var(--ink)}
+.bar.short.failure::after{border-top-color:var(--bad)}.bar.short.interrupted::after{border-top-color:var(--int)}
+.flag{position:absolute;top:2px;margin-left:3px;padding:0 3px;border-radius:2px;background:rgba(255,255,255,.9);font-size:10px;line-height:16px;white-space:nowrap;font-weight:600;z-index:3;pointer-events:none}
+.flag.failure{color:var(--bad)}.flag.interrupted{color:var(--int)}
+.extent{position:absolute;top:0;bottom:0;background:#cbd5e0;border-radius:2px}
+.key.extent{background:#cbd5e0}
 .bar:hover,.bar:focus{filter:brightness(1.2);z-index:2}
 .status{font-size:11px;padding:0 4px;border-radius:3px;color:#fff;background:var(--ok)}
 td.status{background:none;color:var(--ok)}.status.failure{background:var(--bad)}td.status.failure{background:none;color:var(--bad)}
@@ -273,6 +364,8 @@ svg{width:100%;height:240px;border:1px solid var(--line);border-radius:4px}
 .rss{fill:none;stroke:#3182ce;stroke-width:2;vector-effect:non-scaling-stroke}
 .threshold{stroke-dasharray:8 6;stroke-width:1.5;vector-effect:non-scaling-stroke}.threshold.warning{stroke:var(--slow)}.threshold.critical{stroke:var(--bad)}
 .threshold-label,.axis-label{font-size:12px;fill:var(--mute)}.axis-line{stroke:var(--line)}
+.month-mark{stroke:#a0aec0;stroke-dasharray:3 4;vector-effect:non-scaling-stroke}.month-label{font-size:11px;fill:var(--mute)}
+.stage-mark{stroke:#4a5568;stroke-width:1;vector-effect:non-scaling-stroke}.stage-mark.failure{stroke:var(--bad);stroke-width:2}.stage-mark.interrupted{stroke:var(--int);stroke-width:2}
 .crossing{fill:var(--slow)}.crossing.critical{fill:var(--bad)}.crossing.ok{fill:var(--ok)}
 table{border-collapse:collapse;width:100%;font-size:13px}th,td{padding:4px 8px;border-bottom:1px solid var(--line);text-align:right;white-space:nowrap}
 th:first-child,td.text{text-align:left}td.text{white-space:normal}thead th{color:var(--mute);font-weight:600}

@@ -8,6 +8,20 @@ import { StringDecoder } from 'node:string_decoder';
  */
 const CHUNK_BYTES = 64 * 1024;
 
+/**
+ * The longest line kept, in characters. The session writes lines of a few
+ * kilobytes (messages and stacks are capped); a longer one is damage — a
+ * power cut can leave megabytes of NUL bytes without a newline — and is
+ * skipped to its end without being held, so memory stays bounded.
+ */
+export const MAX_LINE_CHARS = 8 * 1024 * 1024;
+
+/**
+ * What {@link LineReader.next} returns in place of a line longer than
+ * {@link MAX_LINE_CHARS}: a newline, which no real line can hold.
+ */
+export const OVERLONG_LINE = '\n';
+
 /** A file that could not be read, with the reason in words. */
 export class UnreadableFileError extends Error {
   constructor(
@@ -55,8 +69,10 @@ export class LineReader {
   #nextRead: Promise<number> | undefined;
   #lines: string[] = [];
   #lineIndex = 0;
-  /** The part of the last chunk after its last newline. */
+  /** The part of the last chunks after their last newline; never longer than MAX_LINE_CHARS plus a chunk. */
   #rest = '';
+  /** In a line longer than MAX_LINE_CHARS: its bytes are dropped up to the next newline. */
+  #overlong = false;
   #lineNo = 0;
   #done = false;
   #bytesRead = 0;
@@ -128,8 +144,9 @@ export class LineReader {
       }
       if (bytes === 0) {
         // End of this file: its unterminated last line, if any, is a line of its own.
-        const tail = this.#rest + this.#decoder.end();
+        const tail = this.#overlong ? OVERLONG_LINE : this.#rest + this.#decoder.end();
         this.#rest = '';
+        this.#overlong = false;
         await this.#handle.close();
         this.#handle = undefined;
         if (this.#fileIndex === this.#files.length - 1) this.#done = true;
@@ -140,15 +157,41 @@ export class LineReader {
         continue;
       }
       this.#bytesRead += bytes;
-      const text = this.#rest + this.#decoder.write(buffer.subarray(0, bytes));
-      const lastNewline = text.lastIndexOf('\n');
-      if (lastNewline === -1) {
-        this.#rest = text;
-        continue;
-      }
-      this.#rest = text.slice(lastNewline + 1);
-      this.#lines = text.slice(0, lastNewline).split('\n');
+      this.#split(buffer.subarray(0, bytes));
     }
+  }
+
+  /**
+   * Splits a chunk into lines. Only the new chunk is searched for a newline
+   * and the pending part is joined once, when its line ends: searching the
+   * pending part again for every chunk made a long line quadratic.
+   */
+  #split(chunk: Buffer): void {
+    let bytes = chunk;
+    let overlongEnded = false;
+    if (this.#overlong) {
+      // A newline byte is never part of a multi-byte character: the chunk can be cut there undecoded.
+      const newline = bytes.indexOf(10);
+      if (newline === -1) return;
+      overlongEnded = true;
+      this.#overlong = false;
+      bytes = bytes.subarray(newline + 1);
+    }
+    const text = this.#decoder.write(bytes);
+    const lastNewline = text.lastIndexOf('\n');
+    if (lastNewline === -1) {
+      this.#rest += text;
+      if (this.#rest.length > MAX_LINE_CHARS) {
+        this.#rest = '';
+        this.#overlong = true;
+        this.#decoder.end(); // drops a partial character: the line is skipped anyway
+      }
+      if (overlongEnded) this.#lines = [OVERLONG_LINE];
+      return;
+    }
+    const lines = (this.#rest + text.slice(0, lastNewline)).split('\n');
+    this.#rest = text.slice(lastNewline + 1);
+    this.#lines = overlongEnded ? [OVERLONG_LINE, ...lines] : lines;
   }
 
   async #read(buffer: Buffer): Promise<number> {
@@ -172,6 +215,23 @@ export class LineReader {
     }
   }
 
+  /** Every line, for a consumer that awaits per line anyway (an async generator); closes the reader at the end. */
+  async *lines(): AsyncGenerator<string> {
+    try {
+      for (;;) {
+        const line = this.next();
+        if (line !== undefined) {
+          yield line;
+          continue;
+        }
+        if (this.done) return;
+        await this.fill();
+      }
+    } finally {
+      await this.close();
+    }
+  }
+
   async close(): Promise<void> {
     this.#done = true;
     this.#lines = [];
@@ -192,4 +252,32 @@ export async function totalBytes(files: readonly string[]): Promise<number> {
       () => 0,
     );
   return total;
+}
+
+/**
+ * Every line of the reader, in order, then the reader closed: the read loop
+ * of the readers, with one await per chunk. `visit` returns a promise only
+ * when it has to wait (for another file's lines, say); `afterChunk` runs
+ * after each chunk is read (progress).
+ */
+export async function forEachLine(
+  reader: LineReader,
+  visit: (line: string) => void | Promise<void>,
+  afterChunk?: () => void,
+): Promise<void> {
+  try {
+    for (;;) {
+      const line = reader.next();
+      if (line !== undefined) {
+        const wait = visit(line);
+        if (wait) await wait;
+        continue;
+      }
+      if (reader.done) return;
+      await reader.fill();
+      afterChunk?.();
+    }
+  } finally {
+    await reader.close();
+  }
 }

@@ -1,8 +1,11 @@
 import { CONTEXT_PREFIX } from '../model/attribute-names.js';
-import { AUDIT_SCHEMA_VERSION, type StructuredRecord } from '../model/audit-schema.js';
+import type { StructuredRecord } from '../model/audit-schema.js';
 import { SESSION_EVENT_KEY } from '../stats/session-markers.js';
-import { LineReader, totalBytes, UnreadableFileError } from './line-reader.js';
-import { AuditLogError, auditLogFiles, type SkippedLine } from './summarize-audit-log.js';
+import { decodeAuditLine } from './audit-line.js';
+import { AuditLogError } from './audit-log-error.js';
+import { atMsOf } from './audit-records.js';
+import { forEachLine, LineReader, totalBytes, UnreadableFileError } from './line-reader.js';
+import { auditLogFiles, type SkippedLine } from './summarize-audit-log.js';
 
 /** One session found in a log folder. */
 export interface SessionListing {
@@ -45,76 +48,54 @@ export async function listSessions(
   const reader = new LineReader(structured);
   const total = options.onProgress ? await totalBytes(structured) : 0;
   const sessions = new Map<string, Tally>();
-  try {
-    for (;;) {
-      const line = reader.next();
-      if (line === undefined) {
-        if (reader.done) break;
-        await reader.fill();
-        options.onProgress?.(reader.bytesRead, total);
-        continue;
-      }
-      if (line === '') continue;
-      let r: StructuredRecord;
-      try {
-        r = JSON.parse(line) as StructuredRecord;
-      } catch (error) {
-        options.onSkippedLine?.({
-          ...reader.position(),
-          reason: reader.lastLineTorn
-            ? 'torn last line (the process was stopped while writing it)'
-            : `not JSON (${(error as Error).message})`,
-        });
-        continue;
-      }
-      if (typeof r?.schema_version !== 'number' || typeof r.session_id !== 'string') {
-        options.onSkippedLine?.({ ...reader.position(), reason: 'not an audit record (no schema_version)' });
-        continue;
-      }
-      if (r.schema_version > AUDIT_SCHEMA_VERSION) {
-        const { file, line: lineNo } = reader.position();
-        throw new AuditLogError(
-          'newer-schema',
-          `${file}:${lineNo} has schema_version ${r.schema_version}, newer than this reader's ${AUDIT_SCHEMA_VERSION}: upgrade stagetrace to read it.`,
-        );
-      }
-      const atMs = Math.round(r.processing_time * 1000);
-      let t = sessions.get(r.session_id);
-      if (t === undefined) {
-        t = {
-          firstMs: atMs,
-          lastMs: atMs,
-          months: new Set(),
-          monthsFailed: new Set(),
-          stageExecutions: 0,
-          stageFailures: 0,
-          open: 0,
-          ended: false,
-        };
-        sessions.set(r.session_id, t);
-      }
-      if (atMs < t.firstMs) t.firstMs = atMs;
-      if (atMs > t.lastMs) t.lastMs = atMs;
-      if (r.stage_event === 'start') {
-        t.open++;
-        if (r.record_type === 'month' && r.month !== null) t.months.add(r.month);
-      } else if (r.stage_event === 'end') {
-        if (t.open > 0) t.open--;
-        if (r.record_type === 'month' && r.month !== null) {
-          t.months.add(r.month);
-          if (r.outcome !== 'success') t.monthsFailed.add(r.month);
-          else t.monthsFailed.delete(r.month);
-        } else if (r.record_type === 'stage') {
-          t.stageExecutions++;
-          if (r.outcome !== 'success') t.stageFailures++;
-        }
-      } else if (r.context?.[SESSION_EVENT] === 'end') t.ended = true;
+  const tally = (r: StructuredRecord) => {
+    const atMs = atMsOf(r);
+    let t = sessions.get(r.session_id);
+    if (t === undefined) {
+      t = {
+        firstMs: atMs,
+        lastMs: atMs,
+        months: new Set(),
+        monthsFailed: new Set(),
+        stageExecutions: 0,
+        stageFailures: 0,
+        open: 0,
+        ended: false,
+      };
+      sessions.set(r.session_id, t);
     }
+    if (atMs < t.firstMs) t.firstMs = atMs;
+    if (atMs > t.lastMs) t.lastMs = atMs;
+    const month = typeof r.month === 'string' ? r.month : undefined;
+    if (r.stage_event === 'start') {
+      t.open++;
+      if (r.record_type === 'month' && month !== undefined) t.months.add(month);
+    } else if (r.stage_event === 'end') {
+      if (t.open > 0) t.open--;
+      if (r.record_type === 'month' && month !== undefined) {
+        t.months.add(month);
+        if (r.outcome !== 'success') t.monthsFailed.add(month);
+        else t.monthsFailed.delete(month);
+      } else if (r.record_type === 'stage') {
+        t.stageExecutions++;
+        if (r.outcome !== 'success') t.stageFailures++;
+      }
+    } else if (r.context?.[SESSION_EVENT] === 'end') t.ended = true;
+  };
+  try {
+    await forEachLine(
+      reader,
+      (line) => {
+        const decoded = decodeAuditLine('structured', line, reader);
+        if (decoded === undefined) return;
+        if (decoded.record === undefined) options.onSkippedLine?.({ ...reader.position(), reason: decoded.reason });
+        else tally(decoded.record as unknown as StructuredRecord);
+      },
+      () => options.onProgress?.(reader.bytesRead, total),
+    );
   } catch (error) {
     if (error instanceof UnreadableFileError) throw new AuditLogError('unreadable', error.message, { cause: error });
     throw error;
-  } finally {
-    await reader.close();
   }
   if (sessions.size === 0)
     throw new AuditLogError('no-records', `${dir} holds no sessions: its structured_processing.jsonl has no records.`);

@@ -1,8 +1,6 @@
-import { createReadStream, existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import {
-  AUDIT_SCHEMA_VERSION,
   DELIVERY_LOG_FILE,
   type DeliveryRecord,
   PERFORMANCE_LOG_FILE,
@@ -10,9 +8,10 @@ import {
   STRUCTURED_LOG_FILE,
   type StructuredRecord,
 } from '../model/audit-schema.js';
+import { type AuditLogKind, decodeAuditLine } from './audit-line.js';
+import { LineReader } from './line-reader.js';
 
-/** Which JSONL file to read. */
-export type AuditLogKind = 'structured' | 'performance' | 'delivery';
+export type { AuditLogKind } from './audit-line.js';
 
 export interface ReadAuditLogOptions {
   /**
@@ -29,8 +28,11 @@ export interface ReadAuditLogOptions {
 
 export interface InvalidLine {
   file: string;
+  /** 1-based, in its file. */
   line: number;
+  /** Why it is not a record, in words: not JSON, torn, a field of the wrong type or out of range, too long. */
   reason: string;
+  /** The line, up to its first 1024 characters. */
   text: string;
 }
 
@@ -82,32 +84,18 @@ export async function* readAuditLog<O extends ReadAuditLogOptions = ReadAuditLog
     throw new Error(`stagetrace: readAuditLog: file ${JSON.stringify(options?.file)} is not one of ${Object.keys(FILE_OF).join(', ')}.`);
   }
   if (!existsSync(dir)) throw new Error(`stagetrace: readAuditLog: folder ${JSON.stringify(dir)} does not exist.`);
-  for (const file of auditFileGenerations(dir, name)) {
-    const lines = createInterface({ input: createReadStream(file, { encoding: 'utf8' }), crlfDelay: Number.POSITIVE_INFINITY });
-    let lineNo = 0;
-    for await (const text of lines) {
-      lineNo++;
-      if (text.trim() === '') continue;
-      let record: unknown;
-      try {
-        record = JSON.parse(text);
-      } catch (error) {
-        options?.onInvalidLine?.({ file, line: lineNo, reason: `not JSON (${(error as Error).message})`, text });
-        continue;
-      }
-      const version = (record as { schema_version?: unknown } | null)?.schema_version;
-      if (typeof record !== 'object' || record === null || typeof version !== 'number') {
-        options?.onInvalidLine?.({ file, line: lineNo, reason: 'not an audit record (no schema_version)', text });
-        continue;
-      }
-      if (version > AUDIT_SCHEMA_VERSION) {
-        lines.close();
-        throw new Error(
-          `stagetrace: ${file}:${lineNo} has schema_version ${version}, newer than this reader's ${AUDIT_SCHEMA_VERSION}; upgrade stagetrace to read it.`,
-        );
-      }
-      if (options?.sessionId !== undefined && (record as { session_id?: unknown }).session_id !== options.sessionId) continue;
-      yield record as RecordOf<O['file']>;
+  const kind = options?.file ?? 'structured';
+  const reader = new LineReader(auditFileGenerations(dir, name));
+  for await (const text of reader.lines()) {
+    const decoded = decodeAuditLine(kind, text, reader);
+    if (decoded === undefined) continue;
+    if (decoded.record === undefined) {
+      const where = reader.position();
+      // Not the whole text of a line cut by the length cap: it may be megabytes.
+      options?.onInvalidLine?.({ file: where.file, line: where.line, reason: decoded.reason, text: text.slice(0, 1024) });
+      continue;
     }
+    if (options?.sessionId !== undefined && decoded.record.session_id !== options.sessionId) continue;
+    yield decoded.record as unknown as RecordOf<O['file']>;
   }
 }

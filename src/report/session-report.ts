@@ -1,9 +1,9 @@
 import { escapeForLine } from '../model/human-format.js';
 import { plural } from '../model/plural.js';
 import type { SessionSummary } from '../stats/session-summary.js';
-import { alignColumns, formatDuration, formatMb, formatPercent, STAGE_COLUMNS, stageCells } from './format.js';
+import { alignColumns, errorText, formatDuration, formatMb, formatPercent, retryText, STAGE_COLUMNS, stageCells } from './format.js';
 
-/** Names, messages and contexts are user data: one line each, no terminal escapes. */
+/** Names, months, ids, messages and contexts come from the files: one line each, no terminal escapes. */
 const safe = escapeForLine;
 
 /**
@@ -14,7 +14,10 @@ const safe = escapeForLine;
  */
 export function formatSessionReport(summary: SessionSummary): string {
   const lines: string[] = [];
-  lines.push(...header(summary), '', ...bottlenecks(summary), '', ...failedMonths(summary), '', ...memory(summary));
+  lines.push(...header(summary), '', ...bottlenecks(summary), '', ...failedMonths(summary));
+  const retried = retriedMonths(summary);
+  if (retried.length > 0) lines.push(...retried);
+  lines.push('', ...memory(summary));
   const telemetry = telemetryLine(summary);
   if (telemetry) lines.push('', telemetry);
   const stages = stageTable(summary);
@@ -31,11 +34,12 @@ function header(s: SessionSummary): string[] {
       ? `${s.start} → running, ${formatDuration(s.duration_seconds)} so far`
       : `${s.start} → ${s.end}, ${formatDuration(s.duration_seconds)}`;
   const succeeded = t.months - t.months_failed;
+  const retried = t.months_retried > 0 ? ` (${t.months_retried} retried)` : '';
   const open = t.open_scopes > 0 ? ` · ${plural(t.open_scopes, 'month or stage', 'months or stages')} open` : '';
   return [
     `Session ${safe(s.session_id)} (${safe(s.service_name)})`,
     `  ${span}`,
-    `  ${plural(t.months, 'month')}: ${succeeded} succeeded, ${t.months_failed} failed · ${plural(t.stage_executions, 'stage execution')}, ${t.stage_failures} failed (${formatPercent(t.success_rate)} success)${open}`,
+    `  ${plural(t.months, 'month')}: ${succeeded} succeeded, ${t.months_failed} failed${retried} · ${plural(t.stage_executions, 'stage execution')}, ${t.stage_failures} failed (${formatPercent(t.success_rate)} success)${open}`,
   ];
 }
 
@@ -57,11 +61,24 @@ function failedMonths(s: SessionSummary): string[] {
   const out = [`Failed months: ${failed.length}`];
   for (const [month, m] of failed) {
     const verb = m.status === 'interrupted' ? 'interrupted' : 'failed';
-    const where = m.error?.stage ? `${safe(m.error.stage)} ${verb}` : `month ${verb}`;
-    const why = m.error ? ` — ${safe(m.error.type)}: ${safe(m.error.message)}` : '';
-    out.push(`  ${month}: ${where} after ${formatDuration(m.duration)}${why}`);
+    const e = m.error;
+    // A stage's failure is timed by the stage itself; the month's duration follows for context.
+    const where =
+      e?.stage != null
+        ? `${safe(e.stage)} ${verb} after ${formatDuration(e.stage_seconds ?? m.duration)} (month ran ${formatDuration(m.duration)})`
+        : `month ${verb} after ${formatDuration(m.duration)}`;
+    const why = e ? ` — ${safe(errorText(e))}` : '';
+    const retry = retryText(m);
+    out.push(`  ${safe(month)}: ${where}${why}${retry === undefined ? '' : `; ${safe(retry)}`}`);
   }
   return out;
+}
+
+/** Months that failed and then succeeded on a retry: the failures the month's status no longer shows. */
+function retriedMonths(s: SessionSummary): string[] {
+  const retried = Object.entries(s.months).filter(([, m]) => m.attempts > 1 && m.status !== 'failure' && m.status !== 'interrupted');
+  if (retried.length === 0) return [];
+  return [`Retried months: ${retried.length}`, ...retried.map(([month, m]) => `  ${month}: ${safe(retryText(m) ?? '')}`)];
 }
 
 function memory(s: SessionSummary): string[] {
@@ -74,7 +91,7 @@ function memory(s: SessionSummary): string[] {
   if (m.crossings_total === 0) return [`${line}; no threshold crossed`];
   const out = [`${line}; ${plural(m.crossings_total, 'threshold crossing')}:`];
   for (const c of m.crossings) {
-    const where = c.stage ? ` in ${safe(c.stage)}${c.month ? ` (${c.month})` : ''}` : c.month ? ` in month ${c.month}` : '';
+    const where = c.stage ? ` in ${safe(c.stage)}${c.month ? ` (${safe(c.month)})` : ''}` : c.month ? ` in month ${safe(c.month)}` : '';
     const what = c.direction === 'up' ? `reached ${safe(c.level)}` : `back to ${safe(c.level)}`;
     out.push(`  ${c.at}  ${what}: RSS ${formatMb(c.rss_mb)}, threshold ${formatMb(c.threshold_mb)}${where}`);
   }
@@ -111,7 +128,7 @@ function monthTable(s: SessionSummary): string[] {
     const m = s.months[month];
     if (!m) continue;
     const dominant = m.dominant_stage ? `${safe(m.dominant_stage.name)} ${formatPercent(m.dominant_stage.share_of_month)}` : '-';
-    rows.push([month, m.status, formatDuration(m.duration), dominant, String(m.stages), String(m.failed_stages), m.trace_id]);
+    rows.push([safe(month), m.status, formatDuration(m.duration), dominant, String(m.stages), String(m.failed_stages), safe(m.trace_id)]);
   }
   return alignColumns(rows);
 }

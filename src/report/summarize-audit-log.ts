@@ -1,7 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import {
-  AUDIT_SCHEMA_VERSION,
   DELIVERY_LOG_FILE,
   type DeliveryEndRecord,
   PERFORMANCE_LOG_FILE,
@@ -13,21 +12,13 @@ import type { MessageRecord, ScopeEndRecord, ScopeStartRecord } from '../model/r
 import type { TelemetryCounters } from '../stats/session-markers.js';
 import { SessionStats } from '../stats/session-stats.js';
 import { buildSessionSummary, type LiveFacts, type SessionSummary } from '../stats/session-summary.js';
+import { type AuditLogKind, decodeAuditLine } from './audit-line.js';
+import { AuditLogError } from './audit-log-error.js';
 import { endRecordFrom, messageRecordFrom, startRecordFrom } from './audit-records.js';
-import { type LinePosition, LineReader, totalBytes, UnreadableFileError } from './line-reader.js';
+import { forEachLine, type LinePosition, LineReader, totalBytes, UnreadableFileError } from './line-reader.js';
 import { auditFileGenerations, readAuditLog } from './read-audit-log.js';
 
-/** What went wrong reading a log folder; `message` is one line meant for people. */
-export class AuditLogError extends Error {
-  constructor(
-    readonly kind: 'missing-folder' | 'no-records' | 'unknown-session' | 'newer-schema' | 'unreadable',
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'AuditLogError';
-  }
-}
+export { AuditLogError } from './audit-log-error.js';
 
 /** A line that is not a record of the session, skipped. */
 export interface SkippedLine extends LinePosition {
@@ -104,7 +95,7 @@ async function withForwardEnd(dir: string, sessionId: string, telemetry: Telemet
   }
   if (end === undefined) return telemetry;
   let undelivered = 0;
-  for (const count of Object.values(end.undelivered_spans)) undelivered += Number(count) || 0;
+  for (const count of Object.values(end.undelivered_spans ?? {})) undelivered += Number(count) || 0;
   const exportErrors = typeof end.export_errors === 'number' ? end.export_errors : 0;
   return {
     ...telemetry,
@@ -149,33 +140,20 @@ export async function feedSession(
   let stats: SessionStats | undefined;
 
   const skip = (reader: LineReader, reason: string) => options.onSkippedLine?.({ ...reader.position(), reason });
-  /** The line as a record of this session; undefined for other sessions and for lines skipped. */
-  const parse = <R extends { session_id: string }>(reader: LineReader, line: string): R | undefined => {
-    if (!line.includes(needle)) {
-      if (reader.lastLineTorn) skip(reader, 'torn last line (the process was stopped while writing it)');
+  /**
+   * The line as a record of this session; undefined for other sessions and for lines skipped. Only lines
+   * that name the session are decoded; a line that does not and is not shaped like a record (`{…}`) is
+   * decoded too, so that damage in the middle of a file is noted, not passed over.
+   */
+  const parse = <R extends { session_id: string }>(reader: LineReader, kind: AuditLogKind, line: string): R | undefined => {
+    if (!line.includes(needle) && line.charCodeAt(0) === 123 && line.charCodeAt(line.length - 1) === 125) return undefined;
+    const decoded = decodeAuditLine(kind, line, reader);
+    if (decoded === undefined) return undefined;
+    if (decoded.record === undefined) {
+      skip(reader, decoded.reason);
       return undefined;
     }
-    let record: unknown;
-    try {
-      record = JSON.parse(line);
-    } catch (error) {
-      const position = reader.position();
-      skip(reader, position.torn ? 'torn last line (the process was stopped while writing it)' : `not JSON (${(error as Error).message})`);
-      return undefined;
-    }
-    const version = (record as { schema_version?: unknown } | null)?.schema_version;
-    if (typeof version !== 'number') {
-      skip(reader, 'not an audit record (no schema_version)');
-      return undefined;
-    }
-    if (version > AUDIT_SCHEMA_VERSION) {
-      const { file, line: lineNo } = reader.position();
-      throw new AuditLogError(
-        'newer-schema',
-        `${file}:${lineNo} has schema_version ${version}, newer than this reader's ${AUDIT_SCHEMA_VERSION}: upgrade stagetrace to read it.`,
-      );
-    }
-    return (record as R).session_id === sessionId ? (record as R) : undefined;
+    return decoded.record.session_id === sessionId ? (decoded.record as unknown as R) : undefined;
   };
 
   /** The performance line of an ended scope: it is written in the same order as the structured end lines. */
@@ -188,8 +166,7 @@ export async function feedSession(
     for (;;) {
       const line = performance.next();
       if (line === undefined) return performance.done ? undefined : NEED_MORE;
-      if (line === '') continue;
-      const record = parse<PerformanceRecord>(performance, line);
+      const record = parse<PerformanceRecord>(performance, 'performance', line);
       if (record === undefined) continue;
       if (record.span_id === spanId) return record;
       pending.set(record.span_id, record);
@@ -201,35 +178,39 @@ export async function feedSession(
 
   const progress = () => options.onProgress?.(structured.bytesRead + performance.bytesRead, total);
 
-  try {
-    for (;;) {
-      const line = structured.next();
-      if (line === undefined) {
-        if (structured.done) break;
-        await structured.fill();
-        progress();
-        continue;
-      }
-      if (line === '') continue;
-      const r = parse<StructuredRecord>(structured, line);
-      if (r === undefined) continue;
-      let record: ScopeStartRecord | ScopeEndRecord | MessageRecord;
-      if (r.stage_event === 'start') record = startRecordFrom(r);
-      else if (r.stage_event === 'end') {
-        let perf = performanceOf(r.span_id ?? '', r.timestamp);
-        while (perf === NEED_MORE) {
-          await performance.fill();
-          progress();
-          perf = performanceOf(r.span_id ?? '', r.timestamp);
-        }
-        record = endRecordFrom(r, perf);
-      } else record = messageRecordFrom(r);
-      stats ??= new SessionStats(record.type === 'start' ? record.startMs : record.type === 'end' ? record.endMs : record.atMs);
-      if (record.type === 'start') stats.onStart(record);
-      else if (record.type === 'end') stats.onEnd(record);
-      else stats.onMessage(record);
-      options.onRecord?.(record);
+  const take = (record: ScopeStartRecord | ScopeEndRecord | MessageRecord) => {
+    stats ??= new SessionStats(record.type === 'start' ? record.startMs : record.type === 'end' ? record.endMs : record.atMs);
+    if (record.type === 'start') stats.onStart(record);
+    else if (record.type === 'end') stats.onEnd(record);
+    else stats.onMessage(record);
+    options.onRecord?.(record);
+  };
+  /** An end whose performance line is in a chunk not read yet. */
+  const endAfterMore = async (r: StructuredRecord) => {
+    let perf: ReturnType<typeof performanceOf> = NEED_MORE;
+    while (perf === NEED_MORE) {
+      await performance.fill();
+      progress();
+      perf = performanceOf(r.span_id ?? '', r.timestamp);
     }
+    take(endRecordFrom(r, perf));
+  };
+
+  try {
+    await forEachLine(
+      structured,
+      (line) => {
+        const r = parse<StructuredRecord>(structured, 'structured', line);
+        if (r === undefined) return;
+        if (r.stage_event === 'start') take(startRecordFrom(r));
+        else if (r.stage_event === 'end') {
+          const perf = performanceOf(r.span_id ?? '', r.timestamp);
+          if (perf === NEED_MORE) return endAfterMore(r);
+          take(endRecordFrom(r, perf));
+        } else take(messageRecordFrom(r));
+      },
+      progress,
+    );
   } catch (error) {
     if (error instanceof UnreadableFileError) throw new AuditLogError('unreadable', error.message, { cause: error });
     throw error;
@@ -254,30 +235,58 @@ export async function feedSession(
 export async function latestSessionId(files: readonly string[]): Promise<string | undefined> {
   for (let i = files.length - 1; i >= 0; i--) {
     const file = files[i] as string;
-    let text: string;
-    try {
-      const handle = await open(file, 'r');
-      try {
-        const { size } = await handle.stat();
-        const length = Math.min(size, 1 << 20);
-        const buffer = Buffer.alloc(length);
-        await handle.read(buffer, 0, length, size - length);
-        text = buffer.toString('utf8');
-      } finally {
-        await handle.close();
-      }
-    } catch (error) {
-      throw new AuditLogError('unreadable', new UnreadableFileError(file, error).message, { cause: error });
-    }
-    const lines = text.split('\n');
-    for (let j = lines.length - 1; j >= 0; j--) {
-      try {
-        const id = (JSON.parse(lines[j] as string) as { session_id?: unknown }).session_id;
-        if (typeof id === 'string') return id;
-      } catch {
-        // A torn or partial line: try the one before.
-      }
-    }
+    const id = (await lastSessionInTail(file)) ?? (await lastSessionInFile(file));
+    if (id !== undefined) return id;
   }
   return undefined;
+}
+
+/** The session of the last record in the file's last MiB: where it is, unless damage fills the tail. */
+async function lastSessionInTail(file: string): Promise<string | undefined> {
+  let text: string;
+  try {
+    const handle = await open(file, 'r');
+    try {
+      const { size } = await handle.stat();
+      const length = Math.min(size, 1 << 20);
+      const buffer = Buffer.alloc(length);
+      await handle.read(buffer, 0, length, size - length);
+      text = buffer.toString('utf8');
+    } finally {
+      await handle.close();
+    }
+  } catch (error) {
+    throw new AuditLogError('unreadable', new UnreadableFileError(file, error).message, { cause: error });
+  }
+  const lines = text.split('\n');
+  for (let j = lines.length - 1; j >= 0; j--) {
+    const id = sessionOfLine(lines[j] as string, file);
+    if (id !== undefined) return id;
+  }
+  return undefined;
+}
+
+/** The session of the file's last record, reading all of it: for a tail of megabytes of damage (a power cut's NUL bytes). */
+async function lastSessionInFile(file: string): Promise<string | undefined> {
+  let id: string | undefined;
+  try {
+    await forEachLine(new LineReader([file]), (line) => {
+      id = sessionOfLine(line, file) ?? id;
+    });
+  } catch (error) {
+    if (error instanceof UnreadableFileError) throw new AuditLogError('unreadable', error.message, { cause: error });
+    throw error;
+  }
+  return id;
+}
+
+function sessionOfLine(line: string, file: string): string | undefined {
+  try {
+    const decoded = decodeAuditLine('structured', line, { position: () => ({ file, line: 0, torn: false }) });
+    return decoded?.record === undefined ? undefined : (decoded.record.session_id as string);
+  } catch {
+    // A newer schema: its session is read, and the read stops at the line, saying where.
+    const id = (JSON.parse(line) as { session_id?: unknown }).session_id;
+    return typeof id === 'string' ? id : undefined;
+  }
 }

@@ -7,6 +7,7 @@ import { type IMetricReader, PeriodicExportingMetricReader, type PushMetricExpor
 import type { SpanExporter } from '@opentelemetry/sdk-trace';
 import type { ResolvedConfig, ResolvedOtlp } from '../config/options.js';
 import { type ForwardReporter, ForwardSpanProcessor } from '../export/forward-span-processor.js';
+import { PartialSuccessWatch } from '../export/partial-success-watch.js';
 import { RetryAfterWatch } from '../export/retry-after-watch.js';
 import { createPrometheusReader } from '../metrics/prometheus-reader.js';
 import { createHostAndRuntimeInstrumentations } from '../metrics/runtime-instrumentations.js';
@@ -77,6 +78,7 @@ export function createForwardProcessor(config: ResolvedConfig, reporter: Forward
     attemptTimeoutMillis: exporterTimeout,
     shutdownTimeoutMillis: config.shutdownTimeoutMillis,
     retryAfter: new RetryAfterWatch(otlp.tracesUrl),
+    partialSuccess: new PartialSuccessWatch(otlp.tracesUrl),
   });
 }
 

@@ -1,9 +1,12 @@
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import type { ResolvedConfig } from '../config/options.js';
 import type { ForwardDropReason, ForwardReporter } from '../export/forward-span-processor.js';
+import { PartialRejection } from '../export/partial-success.js';
 import { INSTRUMENTATION_SCOPE, type SessionBundle } from './session-factory.js';
 
 const MiB = 1024 * 1024;
+/** Most characters of a collector's own message shown: it is untrusted text. */
+const MAX_COLLECTOR_MESSAGE_CHARS = 300;
 
 /**
  * What happens to the spans the forward sends, told to the session: drops
@@ -86,6 +89,10 @@ export class SessionForwardReporter implements ForwardReporter {
       // Counting must not fail the export path.
     }
     const otlp = this.#config.otlp;
+    if (error instanceof PartialRejection) {
+      reporter.problem('otlpDroppedSpans', 'otlp-drop:partial', this.#partialText(error), count);
+      return;
+    }
     let text: string;
     switch (reason) {
       case 'queue_full':
@@ -99,6 +106,13 @@ export class SessionForwardReporter implements ForwardReporter {
         break;
     }
     reporter.problem('otlpDroppedSpans', `otlp-drop:${reason}`, text, count);
+  }
+
+  /** What a partial success means, with the collector's reason redacted, on one line and bounded. */
+  #partialText(rejection: PartialRejection): string {
+    const said = this.#bundle.session.redactor.scrubText(rejection.errorMessage, MAX_COLLECTOR_MESSAGE_CHARS);
+    const reason = said === '' ? 'no reason given' : `its reason: ${JSON.stringify(said)}`;
+    return `the collector at ${origin(this.#endpoint)} answered 200 but rejected ${rejection.rejectedSpans} of a batch of ${rejection.batchSpans} spans (partial_success; ${reason}). OTLP does not say which, so none of the batch is recorded as delivered and it is not retried now; ${this.#replayHint()}. Further rejections are counted in the session summary.`;
   }
 
   /** Writes what the forward delivered and gave up, once it has shut down. */

@@ -13,6 +13,7 @@ import { DeliveryJournal } from '../sinks/audit/delivery-journal.js';
 import { ConsoleSink } from '../sinks/console-sink.js';
 import { ProgressDisplay } from '../sinks/progress-display.js';
 import { WebhookAlerts } from '../sinks/webhook-alerts.js';
+import { OVERFLOW_NAME } from '../stats/cardinality.js';
 import { SessionStats } from '../stats/session-stats.js';
 
 /** Instrumentation scope name of every span and metric stagetrace makes. */
@@ -53,7 +54,9 @@ export function buildSession(config: ResolvedConfig, sources: SessionSources = {
   const session = new Session({
     config,
     memory,
-    stats: new SessionStats(epochNowMs()),
+    stats: new SessionStats(epochNowMs(), {
+      onOverflow: (kind, limit) => reporter.sayOnce(`stats-overflow:${kind}`, overflowText(kind, limit)),
+    }),
     reporter,
     tracer: sources.tracer ?? (() => trace.getTracer(INSTRUMENTATION_SCOPE, VERSION)),
     metrics: stageMetrics,
@@ -149,4 +152,14 @@ function openAudit(config: ResolvedConfig, dir: string, reporter: TelemetryRepor
     reporter.sayOnce('no-log-dir', `${error instanceof Error ? error.message : String(error)} Running on without audit files.`);
     return undefined;
   }
+}
+
+/** Said once when the statistics start folding names together. */
+function overflowText(kind: 'stage' | 'month', limit: number): string {
+  const what = kind === 'stage' ? 'stage names' : 'months';
+  const advice =
+    kind === 'stage'
+      ? 'a stage name should name a step of the pipeline; put ids and file names in its context'
+      : 'a month should name a period of the data; put other keys in its context';
+  return `more than ${limit.toLocaleString('en')} distinct ${what}: the session summary counts further ${what} together under "${OVERFLOW_NAME}" (as OpenTelemetry does for metric series past its cardinality limit), so memory stays flat; ${advice}.`;
 }

@@ -3,7 +3,9 @@ import type { Outcome } from '../model/attribute-names.js';
 import { LEVEL_RANK, LEVELS } from '../model/levels.js';
 import type { RecordSink } from '../model/record-sink.js';
 import type { MessageRecord, ScopeEndRecord, ScopeStartRecord } from '../model/records.js';
+import { MAX_MONTHS, MAX_STAGE_NAMES, OVERFLOW_NAME } from './cardinality.js';
 import { DurationSketch } from './duration-sketch.js';
+import { IntervalUnion } from './interval-union.js';
 import {
   MEMORY_DIRECTION_KEY,
   MEMORY_LEVEL_KEY,
@@ -52,13 +54,43 @@ export interface StageAccount {
   readonly peakRssTenths: number;
   /** Every duration in seconds (µs precision); min and max are exact. */
   readonly durations: DurationSketch;
+  /** The longest execution, µs, and its month (the earliest month among equals). */
+  readonly longestMicros: number;
+  readonly longestMonth: string | undefined;
+  /** Wall-clock time during which at least one execution ran, µs: overlapping executions count once. */
+  readonly wallClockMicros: number;
+  /** RSS at each execution's end less at its start, added up, tenths of MB (as the files round each difference). */
+  readonly rssGrowthTenths: number;
 }
 
-/** Why a scope did not succeed: its error, or `Interrupted` with the reason. */
-export interface FailureFacts {
+/** One error of a `cause` chain. */
+export interface CauseFacts {
   readonly type: string;
   readonly message: string;
 }
+
+/** Why a scope did not succeed: its error (with its `cause` chain, outermost first), or `Interrupted` with the reason. */
+export interface FailureFacts {
+  readonly type: string;
+  readonly message: string;
+  readonly causes: readonly CauseFacts[];
+}
+
+/** The first stage of a month attempt that did not succeed, and how long that stage ran, µs. */
+export interface FailedStageFacts extends FailureFacts {
+  readonly stage: string;
+  readonly micros: number;
+}
+
+/** Why an attempt of a month that was started again did not succeed. */
+export interface FailedAttempt {
+  /** The stage that failed first; undefined when the month itself failed. */
+  readonly stage: string | undefined;
+  readonly failure: FailureFacts;
+}
+
+/** Earlier failed attempts kept per month; later ones are only counted in `attempts`. */
+export const MAX_FAILED_ATTEMPTS_KEPT = 20;
 
 export interface MonthAccount {
   readonly month: string;
@@ -71,10 +103,14 @@ export interface MonthAccount {
   readonly traceId: string;
   /** Stage time in this month by stage name, µs. */
   readonly stageMicros: ReadonlyMap<string, number>;
-  /** The first stage of the month that did not succeed. */
-  readonly failedStage: (FailureFacts & { readonly stage: string }) | undefined;
-  /** The month's own error or interruption reason. */
+  /** The first stage of the month's latest attempt that did not succeed. */
+  readonly failedStage: FailedStageFacts | undefined;
+  /** The month's own error or interruption reason (latest attempt). */
   readonly failure: FailureFacts | undefined;
+  /** How often the month was started: more than 1 when the pipeline retried it. */
+  readonly attempts: number;
+  /** Why the attempts before the latest did not succeed, oldest first. */
+  readonly failedAttempts: readonly FailedAttempt[];
 }
 
 /** One memory threshold crossing, from the message that reported it. */
@@ -97,6 +133,13 @@ export interface RecordedConfig {
   readonly memoryCriticalMb: number | undefined;
 }
 
+/** Told once per kind when the statistics start to fold new names into {@link OVERFLOW_NAME}. */
+export type OverflowListener = (kind: 'stage' | 'month', limit: number) => void;
+
+export interface SessionStatsOptions {
+  onOverflow?: OverflowListener;
+}
+
 /** Crossings kept for the summary; later ones are only counted. */
 export const MAX_CROSSINGS_KEPT = 1000;
 
@@ -110,6 +153,11 @@ interface MutableStage {
   slowestMicros: number;
   peakRssTenths: number;
   durations: DurationSketch;
+  longestMicros: number;
+  longestMonth: string | undefined;
+  union: IntervalUnion;
+  rssGrowthTenths: number;
+  wallClockMicros: number;
 }
 
 interface MutableMonth {
@@ -122,9 +170,32 @@ interface MutableMonth {
   failedStages: number;
   traceId: string;
   stageMicros: Map<string, number>;
-  failedStage: (FailureFacts & { stage: string }) | undefined;
+  failedStage: FailedStageFacts | undefined;
   failure: FailureFacts | undefined;
+  attempts: number;
+  failedAttempts: FailedAttempt[];
 }
+
+function newMonth(month: string, startMs: number, traceId: string): MutableMonth {
+  return {
+    month,
+    status: 'running',
+    startMs,
+    endMs: undefined,
+    durationMicros: undefined,
+    stages: 0,
+    failedStages: 0,
+    traceId,
+    stageMicros: new Map(),
+    failedStage: undefined,
+    failure: undefined,
+    attempts: 1,
+    failedAttempts: [],
+  };
+}
+
+/** Slack for a start rebuilt from a whole-ms end and a µs duration (no start record): it may lie up to 1 ms before the true one. */
+const START_SLACK_MICROS = 2000;
 
 /**
  * The statistics behind the session summary, fed with the session's records
@@ -132,8 +203,10 @@ interface MutableMonth {
  * (offline); both paths build the same summary.
  *
  * Memory does not grow with the number of executions: per stage name a few
- * counters and a {@link DurationSketch}; per month a few more. Cost per
- * stage end: two Map lookups, a logarithm and some additions.
+ * counters and a {@link DurationSketch}; per month a few more. Nor with the
+ * number of names: past {@link MAX_STAGE_NAMES} stage names and
+ * {@link MAX_MONTHS} months, new ones are counted under {@link OVERFLOW_NAME}.
+ * Cost per stage end: two Map lookups, a logarithm and some additions.
  */
 export class SessionStats implements RecordSink {
   readonly #startedAtMs: number;
@@ -155,32 +228,72 @@ export class SessionStats implements RecordSink {
   #memoryWarningMb: number | undefined;
   #memoryCriticalMb: number | undefined;
   #telemetryAtEnd: TelemetryCounters | undefined;
+  readonly #onOverflow: OverflowListener | undefined;
+  readonly #overflowed = new Set<'stage' | 'month'>();
+  /** Start (whole ms) of each stage still open, by span id: bounds what the interval unions keep. */
+  readonly #openStageStarts = new Map<string, number>();
+  readonly #allStages = new IntervalUnion();
+  #intervalMicros = 0;
 
   /** @param startedAtMs when the session started (epoch ms); the summary's `start`. */
-  constructor(startedAtMs: number) {
+  constructor(startedAtMs: number, options: SessionStatsOptions = {}) {
     this.#startedAtMs = toWholeMs(startedAtMs);
+    this.#onOverflow = options.onOverflow;
   }
 
-  /** A month or stage started: a month is `running` from now. */
+  /** The key a stage name is counted under: itself, or {@link OVERFLOW_NAME} once the names are full. */
+  #stageKey(name: string): string {
+    if (this.#stages.size < MAX_STAGE_NAMES || this.#stages.has(name)) return name;
+    this.#overflow('stage', MAX_STAGE_NAMES);
+    return OVERFLOW_NAME;
+  }
+
+  #monthKey(month: string): string {
+    if (this.#months.size < MAX_MONTHS || this.#months.has(month)) return month;
+    this.#overflow('month', MAX_MONTHS);
+    return OVERFLOW_NAME;
+  }
+
+  #overflow(kind: 'stage' | 'month', limit: number): void {
+    if (this.#overflowed.has(kind)) return;
+    this.#overflowed.add(kind);
+    try {
+      this.#onOverflow?.(kind, limit);
+    } catch {
+      // Telling must not stop the counting.
+    }
+  }
+
+  /** A month or stage started: a month is `running` from now; a month started again is a retry. */
   onStart(record: ScopeStartRecord): void {
     this.#openScopes++;
     this.#seen(record.startMs);
     this.#sampleRss(record.rssBytes);
     const scope = record.scope;
-    if (scope.kind !== 'month' || scope.month === undefined) return;
-    this.#months.set(scope.month, {
-      month: scope.month,
-      status: 'running',
-      startMs: toWholeMs(record.startMs),
-      endMs: undefined,
-      durationMicros: undefined,
-      stages: 0,
-      failedStages: 0,
-      traceId: scope.traceId,
-      stageMicros: new Map(),
-      failedStage: undefined,
-      failure: undefined,
-    });
+    if (scope.kind !== 'month') {
+      this.#openStageStarts.set(scope.spanId, toWholeMs(record.startMs));
+      return;
+    }
+    if (scope.month === undefined) return;
+    const key = this.#monthKey(scope.month);
+    const before = this.#months.get(key);
+    if (key === OVERFLOW_NAME && before !== undefined) {
+      // Past the cap every further month is folded into one entry, not a retry of it.
+      before.status = 'running';
+      return;
+    }
+    const month = newMonth(key, toWholeMs(record.startMs), scope.traceId);
+    if (before !== undefined) {
+      // A retry: the month's stage time and counts add up over its attempts; the earlier attempt's failure is kept.
+      month.attempts = before.attempts + 1;
+      month.failedAttempts = before.failedAttempts;
+      month.stages = before.stages;
+      month.failedStages = before.failedStages;
+      month.stageMicros = before.stageMicros;
+      const failed = before.status === 'success' ? undefined : attemptFailure(before);
+      if (failed !== undefined && month.failedAttempts.length < MAX_FAILED_ATTEMPTS_KEPT) month.failedAttempts.push(failed);
+    }
+    this.#months.set(key, month);
   }
 
   /** A month or stage ended: stage and month accounting. */
@@ -194,23 +307,12 @@ export class SessionStats implements RecordSink {
     const micros = toMicros(record.durationS);
     if (scope.kind === 'month') {
       if (scope.month === undefined) return;
-      let month = this.#months.get(scope.month);
+      const key = this.#monthKey(scope.month);
+      let month = this.#months.get(key);
       if (month === undefined) {
         // Its start is not among the records (an older, deleted file generation).
-        month = {
-          month: scope.month,
-          status: 'running',
-          startMs: toWholeMs(record.endMs) - Math.round(micros / 1000),
-          endMs: undefined,
-          durationMicros: undefined,
-          stages: 0,
-          failedStages: 0,
-          traceId: scope.traceId,
-          stageMicros: new Map(),
-          failedStage: undefined,
-          failure: undefined,
-        };
-        this.#months.set(scope.month, month);
+        month = newMonth(key, toWholeMs(record.endMs) - Math.round(micros / 1000), scope.traceId);
+        this.#months.set(key, month);
       }
       month.status = record.outcome;
       month.endMs = toWholeMs(record.endMs);
@@ -218,7 +320,8 @@ export class SessionStats implements RecordSink {
       month.failure = failureOf(record);
       return;
     }
-    let stage = this.#stages.get(scope.name);
+    const name = this.#stageKey(scope.name);
+    let stage = this.#stages.get(name);
     if (stage === undefined) {
       stage = {
         executions: 0,
@@ -230,8 +333,13 @@ export class SessionStats implements RecordSink {
         slowestMicros: 0,
         peakRssTenths: 0,
         durations: new DurationSketch(),
+        longestMicros: -1,
+        longestMonth: undefined,
+        union: new IntervalUnion(),
+        rssGrowthTenths: 0,
+        wallClockMicros: 0,
       };
-      this.#stages.set(scope.name, stage);
+      this.#stages.set(name, stage);
     }
     stage.executions++;
     if (record.outcome === 'success') stage.successes++;
@@ -244,18 +352,28 @@ export class SessionStats implements RecordSink {
       if (micros > stage.slowestMicros) stage.slowestMicros = micros;
     }
     if (peak > stage.peakRssTenths) stage.peakRssTenths = peak;
-    const month = scope.month === undefined ? undefined : this.#months.get(scope.month);
+    if (micros > stage.longestMicros || (micros === stage.longestMicros && isEarlier(scope.month, stage.longestMonth))) {
+      stage.longestMicros = micros;
+      stage.longestMonth = scope.month;
+    }
+    this.#addInterval(stage.union, scope.spanId, record.endMs, micros);
+    stage.wallClockMicros = stage.union.totalMicros;
+    stage.rssGrowthTenths += toTenthsOfMb(record.rssEndBytes - record.rssStartBytes);
+    const month =
+      scope.month === undefined ? undefined : this.#months.get(this.#months.has(scope.month) ? scope.month : this.#monthKey(scope.month));
     if (month !== undefined) {
       month.stages++;
-      month.stageMicros.set(scope.name, (month.stageMicros.get(scope.name) ?? 0) + micros);
+      month.stageMicros.set(name, (month.stageMicros.get(name) ?? 0) + micros);
       if (record.outcome !== 'success') {
         month.failedStages++;
         if (month.failedStage === undefined) {
           const failure = failureOf(record);
           month.failedStage = {
-            stage: scope.name,
+            stage: name,
+            micros,
             type: failure?.type ?? 'Failure',
             message: failure?.message ?? 'ended with success: false',
+            causes: failure?.causes ?? [],
           };
         }
       }
@@ -318,6 +436,16 @@ export class SessionStats implements RecordSink {
     return this.#stages;
   }
 
+  /** Wall-clock time during which at least one stage ran, µs: overlapping and nested stages count once. */
+  get stageWallClockMicros(): number {
+    return this.#allStages.totalMicros;
+  }
+
+  /** The stage executions' intervals (whole ms) added up, µs: above {@link stageWallClockMicros} only when stages overlap. */
+  get stageIntervalMicros(): number {
+    return this.#intervalMicros;
+  }
+
   get months(): ReadonlyMap<string, MonthAccount> {
     return this.#months;
   }
@@ -371,6 +499,28 @@ export class SessionStats implements RecordSink {
     return this.#telemetryAtEnd;
   }
 
+  /**
+   * A stage execution as an interval from its start record to its end, in
+   * whole milliseconds as the files hold both instants (so the offline figure
+   * equals the live one, and a stage that began after another ended never
+   * overlaps it), in the stage's union and in that of all stages. Without a
+   * start record the start is the end less the duration.
+   */
+  #addInterval(union: IntervalUnion, spanId: string, endMs: number, micros: number): void {
+    const end = toWholeMs(endMs);
+    const start = Math.min(end, this.#openStageStarts.get(spanId) ?? end - Math.round(micros / 1000));
+    this.#openStageStarts.delete(spanId);
+    union.add(start * 1000, end * 1000);
+    this.#allStages.add(start * 1000, end * 1000);
+    this.#intervalMicros += (end - start) * 1000;
+    // No stage still open started before the earliest open start: what ends before it is settled.
+    let earliest = end;
+    if (this.#openStageStarts.size > 0) for (const startMs of this.#openStageStarts.values()) if (startMs < earliest) earliest = startMs;
+    const settle = earliest * 1000 - START_SLACK_MICROS;
+    union.settleBefore(settle);
+    this.#allStages.settleBefore(settle);
+  }
+
   #seen(atMs: number): void {
     const ms = toWholeMs(atMs);
     if (ms < this.#firstRecordMs) this.#firstRecordMs = ms;
@@ -418,12 +568,33 @@ export class SessionStats implements RecordSink {
   }
 }
 
-/** The error of a scope that did not succeed, as the files keep it (type and message; `Interrupted` and the reason). */
+/** The error of a scope that did not succeed, as the files keep it (type, message, causes; `Interrupted` and the reason). */
 export function failureOf(record: ScopeEndRecord): FailureFacts | undefined {
-  if (record.error !== undefined) return { type: record.error.type, message: record.error.message };
-  if (record.outcome === 'interrupted') return { type: 'Interrupted', message: record.reason ?? '' };
+  if (record.error !== undefined) {
+    return {
+      type: record.error.type,
+      message: record.error.message,
+      causes: record.error.causes.map((c) => ({ type: c.type, message: c.message })),
+    };
+  }
+  if (record.outcome === 'interrupted') return { type: 'Interrupted', message: record.reason ?? '', causes: [] };
   return undefined;
 }
+
+/** Why an attempt of a month did not succeed: its first failed stage, else its own error; undefined when nothing says. */
+function attemptFailure(month: MutableMonth): FailedAttempt | undefined {
+  if (month.failedStage !== undefined) {
+    const { stage, type, message, causes } = month.failedStage;
+    return { stage, failure: { type, message, causes } };
+  }
+  if (month.failure !== undefined) return { stage: undefined, failure: month.failure };
+  if (month.status === 'running')
+    return { stage: undefined, failure: { type: 'Interrupted', message: 'started again before it ended', causes: [] } };
+  return undefined;
+}
+
+/** Whether month `a` sorts before `b`; a stage outside any month sorts last. */
+const isEarlier = (a: string | undefined, b: string | undefined): boolean => a !== undefined && (b === undefined || a < b);
 
 const numberOr = (value: unknown, fallback: number): number => (typeof value === 'number' ? value : fallback);
 const count = (value: unknown): number => (typeof value === 'number' && value >= 0 ? value : 0);

@@ -2,7 +2,7 @@ import { formatSeconds } from '../model/human-format.js';
 import { LEVELS } from '../model/levels.js';
 import { plural } from '../model/plural.js';
 import { DurationSketch } from './duration-sketch.js';
-import type { MonthAccount, SessionStats, StageAccount } from './session-stats.js';
+import type { CauseFacts, MonthAccount, SessionStats, StageAccount } from './session-stats.js';
 
 /** Per-stage figures of a session summary. Durations in seconds. */
 export interface StageSummary {
@@ -20,13 +20,26 @@ export interface StageSummary {
   p50_duration_seconds: number;
   p95_duration_seconds: number;
   p99_duration_seconds: number;
-  /** This stage's share of all stage time in the session, 0..1 (nested stages count in both). */
+  /**
+   * This stage's share of the time stages ran, 0..1, on the wall clock: the
+   * time during which one of its executions ran over the time during which
+   * any stage ran. Overlapping executions (parallel months) count once; a
+   * nested stage counts in its own share and in its parent's.
+   */
   share_of_time: number;
+  /** Wall-clock seconds during which at least one execution ran; below `total_duration_seconds` when they overlap. */
+  wall_clock_seconds: number;
   slow_count: number;
   /** The configured slow threshold; null when the records do not say (files written before it was recorded). */
   threshold_seconds: number | null;
   /** Highest RSS sampled while one of its executions was open, MB. */
   peak_memory_mb: number;
+  /**
+   * RSS at each execution's end less at its start, added up, MB: what the
+   * process kept after running it. Process-wide: with stages running at the
+   * same time, theirs is in it too.
+   */
+  rss_growth_mb: number;
 }
 
 export interface MonthSummary {
@@ -44,13 +57,47 @@ export interface MonthSummary {
   stage_seconds: Record<string, number>;
   /** The stage that took most of the month's stage time. */
   dominant_stage: { name: string; seconds: number; share_of_month: number } | null;
-  /** Why a month that did not succeed failed: the first stage that failed (null when the month itself failed) and its error. */
-  error: { stage: string | null; type: string; message: string } | null;
+  /**
+   * Why a month that did not succeed failed: the first stage that failed
+   * (null when the month itself failed), how long that stage ran, and its
+   * error with the `cause` chain, outermost first.
+   */
+  error: MonthError | null;
+  /** How often the month was started: above 1 when the pipeline retried it. */
+  attempts: number;
+  /** Why each attempt before the latest did not succeed, oldest first (the first 20). */
+  failed_attempts: { stage: string | null; type: string; message: string; causes: ErrorCause[] }[];
+}
+
+/** One error of a `cause` chain. */
+export interface ErrorCause {
+  type: string;
+  message: string;
+}
+
+export interface MonthError {
+  stage: string | null;
+  /** The failed stage's own duration, seconds; null when the month itself failed. */
+  stage_seconds: number | null;
+  type: string;
+  message: string;
+  causes: ErrorCause[];
 }
 
 /** Why a stage is a bottleneck, in words and in numbers. */
 export type BottleneckReason =
-  | { kind: 'share_of_time'; text: string; share: number; stage_seconds: number; all_stages_seconds: number }
+  | {
+      kind: 'share_of_time';
+      text: string;
+      /** Of the wall-clock time stages ran (see {@link StageSummary.share_of_time}). */
+      share: number;
+      /** Its executions' durations added up. */
+      stage_seconds: number;
+      stage_wall_clock_seconds: number;
+      /** All stages' durations added up: above the wall-clock figure when stages overlap. */
+      all_stages_seconds: number;
+      all_stages_wall_clock_seconds: number;
+    }
   | {
       kind: 'over_threshold';
       text: string;
@@ -63,11 +110,32 @@ export type BottleneckReason =
       kind: 'variance_between_months';
       text: string;
       months: number;
+      min_month: string;
       min_month_seconds: number;
+      max_month: string;
       max_month_seconds: number;
       coefficient_of_variation: number;
     }
-  | { kind: 'memory_near_threshold'; text: string; peak_memory_mb: number; threshold: 'warning' | 'critical'; threshold_mb: number };
+  | {
+      kind: 'outlier';
+      text: string;
+      /** The longest execution, and its month (null outside any month). */
+      slowest_seconds: number;
+      slowest_month: string | null;
+      median_seconds: number;
+      /** slowest / median. */
+      ratio: number;
+    }
+  | { kind: 'memory_near_threshold'; text: string; peak_memory_mb: number; threshold: 'warning' | 'critical'; threshold_mb: number }
+  | {
+      kind: 'memory_growth';
+      text: string;
+      /** RSS growth over its executions, MB (see {@link StageSummary.rss_growth_mb}). */
+      rss_growth_mb: number;
+      executions: number;
+      /** True when stages overlapped in the session: the growth may be theirs too. */
+      process_wide: boolean;
+    };
 
 export interface Bottleneck {
   stage: string;
@@ -104,7 +172,13 @@ export interface SessionSummary {
     success_rate: number;
     months: number;
     months_failed: number;
+    /** Months started more than once. */
+    months_retried: number;
     open_scopes: number;
+    /** Stage durations added up, seconds (nested and parallel stages each count). */
+    stage_seconds: number;
+    /** Wall-clock seconds during which at least one stage ran. */
+    stage_wall_clock_seconds: number;
   };
   /** Ranked by share of time; each with its reasons. The first is the session's bottleneck. */
   bottlenecks: Bottleneck[];
@@ -150,6 +224,14 @@ export const BOTTLENECK_SHARE = 0.25;
 export const BOTTLENECK_MONTH_CV = 0.5;
 /** Variance between months is called out only for stages with at least this share of all stage time: the spread of a stage that hardly takes any time is noise. */
 export const BOTTLENECK_VARIANCE_MIN_SHARE = 0.1;
+/** An execution this many times the stage's median or more is called out as an outlier. */
+export const BOTTLENECK_OUTLIER_RATIO = 3;
+/** Outliers are looked for among this many executions at least: with fewer, the median says little. */
+export const BOTTLENECK_OUTLIER_MIN_RUNS = 4;
+/** RSS growth over a stage's executions is called out from this many MB… */
+export const BOTTLENECK_GROWTH_MB = 50;
+/** …and from this share of the session's memory peak. */
+export const BOTTLENECK_GROWTH_SHARE_OF_PEAK = 0.2;
 /** A stage peak at or over this share of the warning threshold is called out. */
 export const BOTTLENECK_MEMORY_RATIO = 0.9;
 
@@ -178,6 +260,7 @@ export function buildSessionSummary(stats: SessionStats, facts: LiveFacts): Sess
 
   let allStageMicros = 0;
   for (const s of stats.stages.values()) allStageMicros += s.totalMicros;
+  const wallMicros = stats.stageWallClockMicros;
 
   // Objects keyed by the pipeline's names are built with fromEntries: a stage named `__proto__` stays a key.
   const stageEntries: [string, StageSummary][] = [];
@@ -186,15 +269,17 @@ export function buildSessionSummary(stats: SessionStats, facts: LiveFacts): Sess
   for (const [name, s] of stats.stages) {
     executions += s.executions;
     successes += s.successes;
-    stageEntries.push([name, stageSummary(s, allStageMicros, thresholdOf(name))]);
+    stageEntries.push([name, stageSummary(s, wallMicros, thresholdOf(name))]);
   }
   const stages: Record<string, StageSummary> = Object.fromEntries(stageEntries);
 
   const monthEntries: [string, MonthSummary][] = [];
   let monthsFailed = 0;
+  let monthsRetried = 0;
   for (const [key, m] of [...stats.months].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     const summary = monthSummary(m, ended, nowMs);
     if (summary.status === 'failure' || summary.status === 'interrupted') monthsFailed++;
+    if (summary.attempts > 1) monthsRetried++;
     monthEntries.push([key, summary]);
   }
   const months: Record<string, MonthSummary> = Object.fromEntries(monthEntries);
@@ -225,9 +310,12 @@ export function buildSessionSummary(stats: SessionStats, facts: LiveFacts): Sess
       success_rate: executions === 0 ? 1 : r3(successes / executions),
       months: stats.months.size,
       months_failed: monthsFailed,
+      months_retried: monthsRetried,
       open_scopes: facts.openScopes,
+      stage_seconds: seconds(allStageMicros),
+      stage_wall_clock_seconds: seconds(wallMicros),
     },
-    bottlenecks: findBottlenecks(stats, stages, allStageMicros, warningMb, criticalMb),
+    bottlenecks: findBottlenecks({ stats, stages, allStageMicros, wallMicros, warningMb, criticalMb, peakMb: mbOf(stats.peakRssTenths) }),
     peak_memory_mb: mbOf(peakTenths),
     memory: {
       peak_mb: mbOf(peakTenths),
@@ -256,7 +344,7 @@ function mbOrNull(bytes: number | undefined): number | null {
   return bytes === undefined ? null : Math.round((bytes / (1024 * 1024)) * 10) / 10;
 }
 
-function stageSummary(s: StageAccount, allStageMicros: number, threshold: number | null): StageSummary {
+function stageSummary(s: StageAccount, wallMicros: number, threshold: number | null): StageSummary {
   const n = s.executions;
   const d = s.durations;
   return {
@@ -272,10 +360,12 @@ function stageSummary(s: StageAccount, allStageMicros: number, threshold: number
     p50_duration_seconds: r6(d.quantile(0.5)),
     p95_duration_seconds: r6(d.quantile(0.95)),
     p99_duration_seconds: r6(d.quantile(0.99)),
-    share_of_time: allStageMicros === 0 ? 0 : r3(s.totalMicros / allStageMicros),
+    share_of_time: wallMicros === 0 ? 0 : r3(s.wallClockMicros / wallMicros),
+    wall_clock_seconds: seconds(s.wallClockMicros),
     slow_count: s.slowCount,
     threshold_seconds: threshold,
     peak_memory_mb: mbOf(s.peakRssTenths),
+    rss_growth_mb: mbOf(s.rssGrowthTenths),
   };
 }
 
@@ -305,10 +395,19 @@ function monthSummary(m: MonthAccount, ended: boolean, nowMs: number): MonthSumm
         };
   let error: MonthSummary['error'] = null;
   if (status !== 'success' && status !== 'running') {
-    if (m.failedStage !== undefined) error = { stage: m.failedStage.stage, type: m.failedStage.type, message: m.failedStage.message };
-    else if (m.failure !== undefined) error = { stage: null, type: m.failure.type, message: m.failure.message };
+    const f = m.failedStage;
+    if (f !== undefined)
+      error = { stage: f.stage, stage_seconds: seconds(f.micros), type: f.type, message: f.message, causes: causesOf(f.causes) };
+    else if (m.failure !== undefined)
+      error = { stage: null, stage_seconds: null, type: m.failure.type, message: m.failure.message, causes: causesOf(m.failure.causes) };
     else if (m.status === 'running')
-      error = { stage: null, type: 'Interrupted', message: 'no end record: the session ended while the month was open' };
+      error = {
+        stage: null,
+        stage_seconds: null,
+        type: 'Interrupted',
+        message: 'no end record: the session ended while the month was open',
+        causes: [],
+      };
   }
   return {
     status,
@@ -321,32 +420,62 @@ function monthSummary(m: MonthAccount, ended: boolean, nowMs: number): MonthSumm
     stage_seconds: Object.fromEntries(secondsEntries),
     dominant_stage: dominant,
     error,
+    attempts: m.attempts,
+    failed_attempts: m.failedAttempts.map((a) => ({
+      stage: a.stage ?? null,
+      type: a.failure.type,
+      message: a.failure.message,
+      causes: causesOf(a.failure.causes),
+    })),
   };
 }
 
-/** Ranked by share of time; a stage is listed when at least one reason applies to it. */
-function findBottlenecks(
-  stats: SessionStats,
-  stages: Record<string, StageSummary>,
-  allStageMicros: number,
-  warningMb: number | null,
-  criticalMb: number | null,
-): Bottleneck[] {
+const causesOf = (causes: readonly CauseFacts[]): ErrorCause[] => causes.map((c) => ({ type: c.type, message: c.message }));
+
+interface BottleneckInput {
+  stats: SessionStats;
+  stages: Record<string, StageSummary>;
+  allStageMicros: number;
+  /** Wall-clock time during which any stage ran, µs. */
+  wallMicros: number;
+  warningMb: number | null;
+  criticalMb: number | null;
+  /** The session's memory peak in its records, MB. */
+  peakMb: number;
+}
+
+/** Ranked by share of time (wall clock); a stage is listed when at least one reason applies to it. */
+function findBottlenecks({
+  stats,
+  stages,
+  allStageMicros,
+  wallMicros,
+  warningMb,
+  criticalMb,
+  peakMb: sessionPeakMb,
+}: BottleneckInput): Bottleneck[] {
   const ranked = [...stats.stages].sort(
-    ([nameA, a], [nameB, b]) => b.totalMicros - a.totalMicros || (nameA < nameB ? -1 : nameA > nameB ? 1 : 0),
+    ([nameA, a], [nameB, b]) =>
+      b.wallClockMicros - a.wallClockMicros || b.totalMicros - a.totalMicros || (nameA < nameB ? -1 : nameA > nameB ? 1 : 0),
   );
+  const overlap = stats.stageIntervalMicros > wallMicros;
   const out: Bottleneck[] = [];
   ranked.forEach(([name, s], rank) => {
     const summary = stages[name] as StageSummary;
     const reasons: BottleneckReason[] = [];
-    const share = allStageMicros === 0 ? 0 : s.totalMicros / allStageMicros;
+    const share = wallMicros === 0 ? 0 : s.wallClockMicros / wallMicros;
     if (s.totalMicros > 0 && (rank === 0 || share >= BOTTLENECK_SHARE)) {
+      const head = rank === 0 ? 'largest share of time' : 'large share of time';
       reasons.push({
         kind: 'share_of_time',
-        text: `${rank === 0 ? 'largest share of time' : 'large share of time'}: ${pct(share)} of all stage time (${formatSeconds(seconds(s.totalMicros))} s of ${formatSeconds(seconds(allStageMicros))} s)`,
+        text: overlap
+          ? `${head}: ${pct(share)} of the wall-clock time stages ran (${formatSeconds(seconds(s.wallClockMicros))} s of ${formatSeconds(seconds(wallMicros))} s; stages overlap, so their durations add up to ${formatSeconds(seconds(allStageMicros))} s)`
+          : `${head}: ${pct(share)} of all stage time (${formatSeconds(seconds(s.totalMicros))} s of ${formatSeconds(seconds(allStageMicros))} s)`,
         share: r3(share),
         stage_seconds: seconds(s.totalMicros),
+        stage_wall_clock_seconds: seconds(s.wallClockMicros),
         all_stages_seconds: seconds(allStageMicros),
+        all_stages_wall_clock_seconds: seconds(wallMicros),
       });
     }
     if (s.slowCount > 0) {
@@ -362,15 +491,31 @@ function findBottlenecks(
         slowest_seconds: slowest,
       });
     }
-    const variance = share >= BOTTLENECK_VARIANCE_MIN_SHARE ? monthVariance(stats, name) : undefined;
+    const top = rank === 0 || share >= BOTTLENECK_VARIANCE_MIN_SHARE;
+    const variance = top ? monthVariance(stats, name) : undefined;
     if (variance !== undefined && variance.cv > BOTTLENECK_MONTH_CV) {
       reasons.push({
         kind: 'variance_between_months',
-        text: `varies between months: ${formatSeconds(variance.min)} s to ${formatSeconds(variance.max)} s per month over ${variance.months} months (coefficient of variation ${pct(variance.cv)})`,
+        text: `varies between months: ${formatSeconds(variance.min)} s in ${variance.minMonth} to ${formatSeconds(variance.max)} s in ${variance.maxMonth}, over ${variance.months} months (coefficient of variation ${pct(variance.cv)})`,
         months: variance.months,
+        min_month: variance.minMonth,
         min_month_seconds: variance.min,
+        max_month: variance.maxMonth,
         max_month_seconds: variance.max,
         coefficient_of_variation: r3(variance.cv),
+      });
+    }
+    const median = summary.p50_duration_seconds;
+    const slowest = seconds(s.longestMicros);
+    if (top && s.executions >= BOTTLENECK_OUTLIER_MIN_RUNS && median > 0 && slowest >= median * BOTTLENECK_OUTLIER_RATIO) {
+      const month = s.longestMonth ?? null;
+      reasons.push({
+        kind: 'outlier',
+        text: `outlier: its slowest run${month === null ? '' : ` (${month})`} took ${formatSeconds(slowest)} s, ${(slowest / median).toFixed(1)}x its median of ${formatSeconds(median)} s`,
+        slowest_seconds: slowest,
+        slowest_month: month,
+        median_seconds: median,
+        ratio: r3(slowest / median),
       });
     }
     const peakMb = mbOf(s.peakRssTenths);
@@ -394,26 +539,42 @@ function findBottlenecks(
         threshold_mb: warningMb,
       });
     }
+    const growth = mbOf(s.rssGrowthTenths);
+    if (growth >= BOTTLENECK_GROWTH_MB && growth >= sessionPeakMb * BOTTLENECK_GROWTH_SHARE_OF_PEAK) {
+      reasons.push({
+        kind: 'memory_growth',
+        text: `memory grows: RSS +${growth.toFixed(1)} MB over its ${plural(s.executions, 'run')} (${(growth / s.executions).toFixed(1)} MB a run)${overlap ? '; a process-wide figure, as stages ran at the same time' : ''}`,
+        rss_growth_mb: growth,
+        executions: s.executions,
+        process_wide: overlap,
+      });
+    }
     if (reasons.length > 0) out.push({ stage: name, share_of_time: summary.share_of_time, reasons });
   });
   return out;
 }
 
-/** The spread of one stage's time per month, over the months it ran in (two at least). */
-function monthVariance(stats: SessionStats, stage: string): { months: number; min: number; max: number; cv: number } | undefined {
-  const totals: number[] = [];
+/** The spread of one stage's time per month, over the months it ran in (two at least), with the months at either end. */
+function monthVariance(
+  stats: SessionStats,
+  stage: string,
+): { months: number; min: number; minMonth: string; max: number; maxMonth: string; cv: number } | undefined {
+  const totals: [number, string][] = [];
   for (const month of stats.months.values()) {
     const micros = month.stageMicros.get(stage);
-    if (micros !== undefined) totals.push(micros);
+    if (micros !== undefined) totals.push([micros, month.month]);
   }
   if (totals.length < 2) return undefined;
-  totals.sort((a, b) => a - b); // a fixed order: the same figure however the months arrived
+  // A fixed order, ties by month: the same figures however the months arrived.
+  totals.sort(([a, ma], [b, mb]) => a - b || (ma < mb ? -1 : ma > mb ? 1 : 0));
   let sum = 0;
-  for (const t of totals) sum += t;
+  for (const [t] of totals) sum += t;
   const mean = sum / totals.length;
   if (mean === 0) return undefined;
   let squares = 0;
-  for (const t of totals) squares += (t - mean) ** 2;
+  for (const [t] of totals) squares += (t - mean) ** 2;
   const cv = Math.sqrt(squares / totals.length) / mean;
-  return { months: totals.length, min: seconds(totals[0] as number), max: seconds(totals[totals.length - 1] as number), cv };
+  const [lo, loMonth] = totals[0] as [number, string];
+  const [hi, hiMonth] = totals[totals.length - 1] as [number, string];
+  return { months: totals.length, min: seconds(lo), minMonth: loMonth, max: seconds(hi), maxMonth: hiMonth, cv };
 }

@@ -139,7 +139,7 @@ describe('the four files of logDir', () => {
     expect(tailOf(downloadStart as Rec)).toEqual(startTail);
     expect(tailOf(message as Rec)).toEqual(['epoch_ms']);
     expect(tailOf(downloadEnd as Rec)).toEqual([...endTail, 'threshold_s', 'sampled']);
-    expect(tailOf(processEnd as Rec)).toEqual([...endTail, 'threshold_s', 'error_stack', 'sampled']);
+    expect(tailOf(processEnd as Rec)).toEqual([...endTail, 'threshold_s', 'error_stack', 'error_causes', 'sampled']);
     expect(tailOf(monthEnd as Rec)).toEqual([...endTail, 'sampled']);
     expect(monthStart).toMatchObject({ parent_span_id: null, sampled: false }); // no OTLP endpoint: nothing is exported
     expect(downloadStart).toMatchObject({ parent_span_id: monthStart?.span_id });
@@ -154,6 +154,7 @@ describe('the four files of logDir', () => {
       expect(Number.isInteger(end.heap_end_bytes)).toBe(true);
     }
     expect(String(processEnd?.error_stack)).toMatch(/^Error: corrupt row 17\n\s+at .*\nCaused by: TypeError: not a number: "x"\n\s+at /s);
+    expect(processEnd?.error_causes).toEqual([{ type: 'TypeError', message: 'not a number: "x"' }]);
 
     // performance_metrics.jsonl: one line per ended stage and month.
     const performance = readJsonl(join(dir, PERFORMANCE));

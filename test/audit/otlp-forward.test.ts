@@ -128,6 +128,32 @@ describe('forward failures never affect the files; each kind is said once and ev
     expect(Object.keys(end.undelivered_spans).sort()).toEqual(lines.length === 2 ? ['queue_full', 'rejected'] : ['rejected']);
   }, 120_000);
 
+  it.concurrent('collector answers 200 with a partial_success: the rejected spans are counted, said once with its reason redacted, and the batch left to replay', async () => {
+    const r = await receiver('partial');
+    r.partialMessage = 'attribute too long; retry with token=abc123secret';
+    const { run, dir } = await runPipeline('partial', r.url, {
+      MONTHS: '2',
+      STAGES: '3',
+      FLUSH_BEFORE_SUMMARY: '1',
+      STAGETRACE_CONSOLE: 'false',
+    });
+    expect(run.code, run.stderr).toBe(0);
+    const answered = r.requests.filter((q) => q.path === '/v1/traces' && q.status === 200).length;
+    expect(answered).toBeGreaterThan(0);
+    const lines = otlpLines(run);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(
+      /answered 200 but rejected 1 of a batch of \d+ spans \(partial_success; its reason: "attribute too long; retry with token=\[REDACTED\]"\)/,
+    );
+    expect(run.stderr).not.toContain('abc123secret');
+    const final = JSON.parse(run.stdout.match(/^FINAL_OTLP (.*)$/m)?.[1] ?? 'null') as Summary['otlp'] | null;
+    expect(final?.dropped_spans).toBe(answered);
+    // Nothing recorded as delivered: OTLP does not say which spans were rejected, so replay sends them all.
+    const journal = readJsonl(join(dir, DELIVERY));
+    expect(journal.filter((x) => x.record_type === 'delivered')).toEqual([]);
+    expect(deliveryEnd(dir)).toMatchObject({ delivered_spans: 0, undelivered_spans: { rejected: answered } });
+  }, 120_000);
+
   it.concurrent('collector answers 503: spans wait and are retried; what the queue cannot hold and what is left at shutdown is counted, each said once', async () => {
     const r = await receiver('unavailable');
     const { run, dir, summary } = await runPipeline('unavailable', r.url, {

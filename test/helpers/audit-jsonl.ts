@@ -77,6 +77,9 @@ export function structuredLine(record: ScopeStartRecord | ScopeEndRecord | Messa
     ...(errorType !== undefined ? { error_type: errorType, error_message: record.error?.message ?? record.reason ?? '' } : {}),
     trace_id: scope.traceId,
     span_id: scope.spanId,
+    ...(record.error && record.error.causes.length > 0
+      ? { error_causes: record.error.causes.map((c) => ({ type: c.type, message: c.message })) }
+      : {}),
   });
 }
 

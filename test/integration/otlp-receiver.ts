@@ -8,11 +8,13 @@ import { gunzipSync } from 'node:zlib';
  * - `unavailable`: 503 with `Retry-After` ({@link OtlpReceiver.retryAfterSeconds}, default 1; the exporters retry these);
  * - `bad-request`: 400 (the exporters give up at once);
  * - `hang`: reads the request and never answers (until `close()`);
- * - `reset`: reads the request, then resets the connection without answering.
+ * - `reset`: reads the request, then resets the connection without answering;
+ * - `partial`: 200 with a `partial_success` rejecting {@link OtlpReceiver.partialRejected} spans with
+ *   {@link OtlpReceiver.partialMessage}, in the request's encoding (JSON or protobuf); the payload is stored.
  *
  * {@link OtlpReceiver.refuse} stops listening altogether (connections are refused) until {@link OtlpReceiver.accept}.
  */
-export type ReceiverMode = 'ok' | 'unavailable' | 'bad-request' | 'hang' | 'reset';
+export type ReceiverMode = 'ok' | 'unavailable' | 'bad-request' | 'hang' | 'reset' | 'partial';
 
 export type OtlpPath = '/v1/traces' | '/v1/metrics';
 
@@ -120,6 +122,10 @@ export class OtlpReceiver {
   private readonly waiters = new Set<() => void>();
   /** The `Retry-After` of 503 answers, in seconds. */
   retryAfterSeconds = 1;
+  /** The `rejectedSpans` of `partial` answers. */
+  partialRejected = 1;
+  /** The `errorMessage` of `partial` answers. */
+  partialMessage = 'span rejected';
 
   private constructor(
     private readonly server: Server,
@@ -214,6 +220,13 @@ export class OtlpReceiver {
       } else if (mode === 'bad-request') {
         entry.status = 400;
         res.writeHead(400, { 'content-type': 'text/plain' }).end('bad request');
+      } else if (mode === 'partial') {
+        entry.status = 200;
+        const protobuf = String(req.headers['content-type'] ?? '').includes('protobuf');
+        const body = protobuf
+          ? partialSuccessProtobuf(this.partialRejected, this.partialMessage)
+          : JSON.stringify({ partialSuccess: { rejectedSpans: String(this.partialRejected), errorMessage: this.partialMessage } });
+        res.writeHead(200, { 'content-type': protobuf ? 'application/x-protobuf' : 'application/json' }).end(body);
       } else {
         entry.status = 200;
         res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
@@ -349,4 +362,22 @@ export class OtlpReceiver {
     for (const socket of this.sockets) socket.destroy();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
+}
+
+function varint(n: number): number[] {
+  const out: number[] = [];
+  let v = n;
+  while (v >= 0x80) {
+    out.push((v % 0x80) | 0x80);
+    v = Math.floor(v / 0x80);
+  }
+  out.push(v);
+  return out;
+}
+
+/** An `ExportTraceServiceResponse` whose `partial_success` rejects `rejected` spans with `message`. */
+export function partialSuccessProtobuf(rejected: number, message: string): Buffer {
+  const text = Buffer.from(message, 'utf8');
+  const inner = Buffer.from([0x08, ...varint(rejected), 0x12, ...varint(text.length), ...text]);
+  return Buffer.from([0x0a, ...varint(inner.length), ...inner]);
 }

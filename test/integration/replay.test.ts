@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ReplayError, replayAuditLog } from '../../src/index.js';
-import { pollUntil, spawnScript, tempDir } from '../audit/audit-support.js';
+import { pollUntil, STRUCTURED, spawnScript, tempDir } from '../audit/audit-support.js';
 import { freePorts } from '../e2e/support/processes.js';
 import { folderFingerprint } from '../helpers/folder-fingerprint.js';
 import { type NodeRun, REPO_ROOT, runNodeScript } from '../helpers/run-node.js';
@@ -198,10 +198,109 @@ describe('stagetrace replay', () => {
           alreadyDelivered: 0,
           notSampled: 0,
           notReplayable: 0,
+          invalid: 0,
+          invalidReasons: [],
+          rejected: 0,
         },
       ],
     });
     expect(rawSpans(target).size).toBe(7);
+  }, 60_000);
+
+  /** A copy of the live folder with no acknowledgement and the session record's endpoint set to `endpoint`. */
+  function unacknowledgedCopy(name: string, endpoint?: string): string {
+    const dir = join(root.dir, name);
+    cpSync(liveDir, dir, { recursive: true });
+    const session = journal(liveDir).find((r) => r.record_type === 'session') as Json;
+    writeFileSync(join(dir, DELIVERY), `${JSON.stringify(endpoint === undefined ? session : { ...session, endpoint })}\n`);
+    return dir;
+  }
+
+  it('never sends the OTEL_EXPORTER_OTLP_HEADERS credentials to an endpoint read from otlp_delivery.jsonl, and says so in one line', async () => {
+    const elsewhere = await receiver();
+    const dir = unacknowledgedCopy('endpoint-from-file', `${elsewhere.url}/v1/traces`);
+    const credentials = { OTEL_EXPORTER_OTLP_HEADERS: 'authorization=Bearer s3cr3t-token,x-tenant=acme' };
+    const run = await replay([dir], credentials);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain(`session ${sessionId}: sent 7 spans to ${elsewhere.url}/v1/traces`);
+    const sent = elsewhere.requests.filter((q) => q.path === '/v1/traces');
+    expect(sent.length).toBeGreaterThan(0);
+    for (const request of sent) {
+      expect(request.headers.authorization).toBeUndefined();
+      expect(request.headers['x-tenant']).toBeUndefined();
+    }
+    expect(run.stderr.split('\n').filter((l) => l !== '')).toEqual([
+      `stagetrace: replay: session ${sessionId}: sent to ${elsewhere.url}/v1/traces, the endpoint written in otlp_delivery.jsonl, without the OTEL_EXPORTER_OTLP_HEADERS credentials (whoever can edit the file could collect them); pass --endpoint or set OTEL_EXPORTER_OTLP_ENDPOINT to send with them.`,
+    ]);
+    expect(run.stderr).not.toContain('s3cr3t');
+
+    // An endpoint the user gave gets them, as the run did.
+    const chosen = await receiver();
+    const given = await replay([unacknowledgedCopy('endpoint-given'), '--endpoint', chosen.url], credentials);
+    expect(given.code, given.stderr).toBe(0);
+    expect(given.stderr).toBe('');
+    expect(chosen.requests.filter((q) => q.path === '/v1/traces').every((q) => q.headers.authorization === 'Bearer s3cr3t-token')).toBe(
+      true,
+    );
+  }, 60_000);
+
+  it('skips and reports spans with ids or times a collector would refuse, sends the rest, and cuts what a live run would have cut', async () => {
+    const dir = unacknowledgedCopy('damaged');
+    const file = join(dir, STRUCTURED);
+    const records = readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((l) => l !== '')
+      .map((l) => JSON.parse(l) as Json);
+    const stages = [...new Set(records.filter((r) => r.record_type === 'stage' && r.stage === 'download').map((r) => String(r.span_id)))];
+    const [badTrace, badTime] = stages;
+    const big = String(records.find((r) => r.record_type === 'stage' && r.stage === 'cleanup')?.span_id);
+    for (const r of records) {
+      if (r.span_id === badTrace) r.trace_id = 'ZZ'.repeat(16);
+      if (r.span_id === badTime && r.stage_event === 'end') r.epoch_ms = 1e17;
+      if (r.span_id === big && r.stage_event === 'start') r.context = { ...(r.context as Json), blob: 'x'.repeat(8 * 1024 * 1024) };
+    }
+    writeFileSync(file, records.map((r) => `${JSON.stringify(r)}\n`).join(''));
+
+    const target = await receiver();
+    const run = await replay([dir, '--endpoint', target.url]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain(`session ${sessionId}: sent 5 spans to ${target.url}/v1/traces (2 invalid, not sent)`);
+    const lines = run.stderr.split('\n').filter((l) => l !== '');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain(`session ${sessionId}: 2 spans not sent, as a collector would refuse the whole request: `);
+    expect(lines[0]).toContain(`span ${badTrace}: trace id "ZZZZ`);
+    expect(lines[0]).toContain(`span ${badTime}: end time "100000000000000000" is not between`);
+    const received = rawSpans(target);
+    expect([...received.keys()]).not.toContain(badTrace);
+    expect([...received.keys()]).not.toContain(badTime);
+    const blob = ((received.get(big)?.span.attributes ?? []) as { key: string; value: { stringValue?: string } }[]).find(
+      (a) => a.key === 'stagetrace.context.blob',
+    );
+    expect(blob?.value.stringValue).toBe(`${'x'.repeat(4096)}…`);
+    // What was skipped is not recorded: it stays in the files, reported by every replay.
+    const recorded = journal(dir).flatMap((r) => (r.span_ids as string[] | undefined) ?? []);
+    expect(recorded).toHaveLength(5);
+  }, 60_000);
+
+  it('does not record a batch the collector answered with a partial_success; the next replay sends it again', async () => {
+    const dir = unacknowledgedCopy('partial');
+    const target = await receiver();
+    target.setMode('partial');
+    target.partialRejected = 2;
+    target.partialMessage = 'two spans too old';
+    const first = await replay([dir, '--endpoint', target.url]);
+    expect(first.code).toBe(4);
+    expect(first.stdout).toContain(
+      `session ${sessionId}: sent 0 spans to ${target.url}/v1/traces (2 rejected by the collector, to send again)`,
+    );
+    expect(first.stderr).toBe(
+      `stagetrace: replay: session ${sessionId}: the collector at ${target.url}/v1/traces rejected 2 spans (partial_success; its reason: "two spans too old"); their batches are not recorded as delivered, so the next replay sends them again.\n`,
+    );
+    expect(journal(dir).filter((r) => r.record_type === 'delivered')).toEqual([]);
+    target.setMode('ok');
+    const second = await replay([dir, '--endpoint', target.url]);
+    expect(second.code, second.stderr).toBe(0);
+    expect(second.stdout).toContain(`session ${sessionId}: sent 7 spans`);
   }, 60_000);
 
   it('leaves a session that is still running alone', async () => {

@@ -218,7 +218,9 @@ export class AuditLog implements RecordSink {
     const { names, parts } = this.#partsOf(scope);
     let level = 'INFO';
     let message = names.successMessage;
-    const several = this.#months.several && scope.kind === 'stage';
+    // Labelled while its month still counts as open; a stage outside any month keeps its bare name.
+    const field = this.#months.label(scope);
+    const several = field !== names.raw;
     this.#months.ended(scope);
     if (r.outcome === 'success' && !r.slow && !several) {
       // The common case, from cached pieces.
@@ -230,7 +232,6 @@ export class AuditLog implements RecordSink {
       const lines = endLines(r, names.raw);
       [level, message] = lines[0] as [string, string];
       let text = '';
-      const field = several ? `${scope.month}/${names.raw}` : names.raw;
       for (const [tag, line] of lines) text += formatHumanLine(r.endMs, tag, field, line);
       this.human.append(text);
     }

@@ -45,7 +45,17 @@ export function messageSpanFields(r: MessageRecord): string {
   return out;
 }
 
-/** The error's type as the exception event has it is `error_type`; its full stack, causes included, is here. */
+/**
+ * The error's type as the exception event has it is `error_type`; its full
+ * stack, causes included, is here; and the `cause` chain's types and
+ * messages on their own, for the reports.
+ */
 function errorFields(error: ErrorInfo): string {
-  return `,"error_stack":${quote(stackWithCauses(error))}`;
+  let out = `,"error_stack":${quote(stackWithCauses(error))}`;
+  if (error.causes.length > 0) {
+    let causes = '';
+    for (const c of error.causes) causes += `${causes === '' ? '' : ','}{"type":${quote(c.type)},"message":${quote(c.message)}}`;
+    out += `,"error_causes":[${causes}]`;
+  }
+  return out;
 }

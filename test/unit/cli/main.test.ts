@@ -241,7 +241,7 @@ describe('stagetrace report', () => {
     expect(lines[0]).toBe('Session run-failed (cli-pipeline)');
     expect(lines).toContain('Failed months: 1');
     expect(lines.find((l) => l.startsWith('  2024-02: '))).toMatch(
-      /^ {2}2024-02: process failed after [\d.]+ (ms|µs|s) — RangeError: negative price on line 17$/,
+      /^ {2}2024-02: process failed after [\d.]+ (ms|µs|s) \(month ran [\d.]+ (ms|µs|s)\) — RangeError: negative price on line 17 \(caused by Error: row 17\)$/,
     );
   });
 
@@ -251,7 +251,7 @@ describe('stagetrace report', () => {
     expect(run.stdout.endsWith('\r\n')).toBe(true);
     const rows = run.stdout.trimEnd().split('\r\n');
     expect(rows[0]).toBe(
-      'kind,name,status,executions,successes,failures,interrupted,success_rate,total_seconds,mean_seconds,min_seconds,max_seconds,p50_seconds,p95_seconds,p99_seconds,share_of_time,slow_count,threshold_seconds,peak_memory_mb,dominant_stage,error_stage,error_type,error_message,start,end,trace_id',
+      'kind,name,status,executions,successes,failures,interrupted,success_rate,total_seconds,mean_seconds,min_seconds,max_seconds,p50_seconds,p95_seconds,p99_seconds,share_of_time,slow_count,threshold_seconds,peak_memory_mb,dominant_stage,error_stage,error_type,error_message,start,end,trace_id,wall_clock_seconds,bottleneck_rank,bottleneck_reasons,error_stage_seconds,error_causes,attempts,failed_attempts,rss_growth_mb',
     );
     expect(rows.map((r) => r.split(',').slice(0, 2).join(','))).toEqual([
       'kind,name',
@@ -276,13 +276,43 @@ describe('stagetrace report', () => {
     expect(html.startsWith('<!doctype html>\n')).toBe(true);
     expect(html).toContain('<title>stagetrace · run-failed</title>');
     expect(html.match(/<div class="bar /g)).toHaveLength(6);
-    expect(html.match(/<div class="bar failure"/g)).toHaveLength(1);
+    expect(html.match(/<div class="bar failure[ "]/g)).toHaveLength(1);
+    // The failed stage ran well under a millisecond in a session of some: it is labelled beside its bar.
+    expect(html).toMatch(/<span class="flag failure" style="left:[\d.]+%">✕ process [\d.]+ (µs|ms)<\/span>/);
     expect(html).toContain('data-tip="download · 2024-01\n');
     expect(html).toContain('file_key: s3://bucket/2024-01.csv');
     expect(html).toMatch(
       /<summary><span class="time">[\d: .-]{23}<\/span> 2024-02 · process — <b>RangeError<\/b>: negative price on line 17<\/summary>/,
     );
     expect(html).toMatch(/<pre>RangeError: negative price on line 17\n[^<]*\nCaused by: Error: row 17\n/);
+  });
+
+  it('links trace ids to Jaeger from --jaeger-url, else from STAGETRACE_JAEGER_URL, and refuses an unusable URL', async () => {
+    const traceId = live['run-failed']?.months['2024-02']?.trace_id ?? '';
+    const html = async (...extra: string[]) => cli(['report', realLogs, '--session', 'run-failed', '--format', 'html', ...extra]);
+    expect((await html('--jaeger-url', 'http://localhost:16686/')).stdout).toContain(`href="http://localhost:16686/trace/${traceId}"`);
+    vi.stubEnv('STAGETRACE_JAEGER_URL', 'https://jaeger.example');
+    expect((await html()).stdout).toContain(`href="https://jaeger.example/trace/${traceId}"`);
+    expect((await html('--jaeger-url', 'http://other:16686')).stdout).toContain(`href="http://other:16686/trace/${traceId}"`);
+    vi.stubEnv('STAGETRACE_JAEGER_URL', 'https://admin:hunter2@jaeger.example');
+    const leaked = await html();
+    expectUsageError(
+      leaked,
+      'STAGETRACE_JAEGER_URL holds a user name or password; the report would carry it to everyone it is sent to. Give the URL without credentials.',
+      'report',
+    );
+    vi.stubEnv('STAGETRACE_JAEGER_URL', '');
+    expect((await html()).stdout).not.toContain('href=');
+    expectUsageError(
+      await html('--jaeger-url', 'ftp://jaeger'),
+      "--jaeger-url must be an http or https URL, not ftp: give Jaeger's address, e.g. http://localhost:16686.",
+      'report',
+    );
+    expectUsageError(
+      await cli(['report', realLogs, '--jaeger-url', 'http://localhost:16686']),
+      '--jaeger-url links trace ids in the HTML report: add --format html, or leave it out.',
+      'report',
+    );
   });
 
   it('writes JSON to --out byte for byte as it would print it', async () => {
@@ -406,7 +436,7 @@ describe('stagetrace sessions', () => {
       expect.stringMatching(new RegExp(`^stagetrace: note: skipped ${file}:${before + 1}: not JSON \\(.+\\)$`)),
       `stagetrace: note: skipped ${file}:${before + 2}: not an audit record (no schema_version)`,
       expect.stringMatching(new RegExp(`^stagetrace: note: skipped ${file}:${before + 3}: not JSON \\(.+\\)$`)),
-      'stagetrace: note: skipped 2 more lines that are not records',
+      'stagetrace: note: skipped 2 more lines that are not records; 5 lines skipped in all',
       '',
     ]);
     expect(run.stdout.split('\n')[0]).toBe(`1 session in ${dir}`);

@@ -10,6 +10,7 @@ import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
 import { type ReadableSpan, type SpanExporter, TracerProvider } from '@opentelemetry/sdk-trace';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type ForwardDropReason, ForwardSpanProcessor } from '../../../src/export/forward-span-processor.js';
+import type { PartialSuccess } from '../../../src/export/partial-success.js';
 
 /** An exporter whose exports wait until the test answers them. */
 class ScriptedExporter implements SpanExporter {
@@ -332,5 +333,25 @@ describe('forceFlush and shutdown', () => {
     await Promise.all([processor.shutdown(), processor.shutdown()]);
     await processor.shutdown();
     expect(exporter.shutdowns).toBe(1);
+  });
+});
+
+describe('partial_success', () => {
+  it('a success whose answer rejected spans: counted as rejected, the batch neither delivered nor retried, and the collector counts as up', async () => {
+    const answers: (PartialSuccess | undefined)[] = [];
+    const { exporter, reporter, end, names } = setup({ maxExportBatchSize: 3, partialSuccess: { take: () => answers.shift() } });
+    end(3);
+    exporter.answer(refused()); // the collector was away: backoff
+    await vi.advanceTimersByTimeAsync(750);
+    answers.push({ rejectedSpans: 2, errorMessage: 'too old' });
+    expect(names(exporter.answer(ok))).toEqual(['s1', 's2', 's3']);
+    expect(reporter.drops).toEqual([{ count: 2, reason: 'rejected' }]);
+    expect(reporter.delivered).toEqual([]);
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(exporter.pending()).toBe(0); // not sent again
+    end(3); // the collector answered: no backoff before the next batch
+    expect(exporter.pending()).toBe(1);
+    exporter.answer(ok);
+    expect(reporter.delivered).toEqual(['s4', 's5', 's6']);
   });
 });

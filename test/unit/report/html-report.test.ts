@@ -86,31 +86,33 @@ describe('the HTML report of a session’s files', () => {
     );
     expect(answers).toMatch(/<h2>Bottleneck<\/h2><p><b>process<\/b> — largest share of time: /);
     expect(answers).toContain(
-      '<div class="answer bad"><h2>Failed months</h2><p><b>2024-02</b>: process failed — RangeError: process broke</p></div>',
+      '<div class="answer bad"><h2>Failed months</h2><p><b>2024-02</b>: process failed after 1.00 s (month ran 3.00 s) — RangeError: process broke</p></div>',
     );
     expect(answers).toContain(
       '<div class="answer"><h2>Memory</h2><p>peak 100.0 MB, mean 100.0 MB; warning 700.0 MB, critical 900.0 MB; no threshold crossed</p></div>',
     );
   });
 
-  it('draws a row per month and a bar per stage execution, on one scale from each month’s start', () => {
+  it('draws a row per month and a bar per stage execution, on one scale for the whole session', () => {
     const timeline = section(html, 'timeline');
     expect(timeline.match(/<div class="row">/g)).toHaveLength(2);
     expect(timeline).toContain('<div class="label">2024-01 <span class="status success">success</span></div>');
     expect(timeline).toContain('<div class="label">2024-02 <span class="status failure">failure</span></div>');
-    // The longest month (4 s) spans the track; ticks mark quarters of it.
+    // The session (7 s) spans the track; ticks mark quarters of it.
     expect([...timeline.matchAll(/<span style="left:([\d.]+)%">([^<]+)<\/span>/g)].map((m) => `${m[1]} ${m[2]}`)).toEqual([
       '0.000 0 s',
-      '25.000 1.00 s',
-      '50.000 2.00 s',
-      '75.000 3.00 s',
-      '100.000 4.00 s',
+      '25.000 1.75 s',
+      '50.000 3.50 s',
+      '75.000 5.25 s',
+      '100.000 7.00 s',
     ]);
+    // The second month starts where the first ended (4 s of 7 s), its bars after it.
+    expect(timeline).toContain('<div class="track"><div class="extent" style="left:57.143%;width:42.857%"></div>');
     expect(bars(timeline).map(({ cls, left, width, label }) => `${label} ${cls} ${left} ${width}`)).toEqual([
-      'download bar success 0.000 25.000',
-      'process bar success 25.000 75.000',
-      'download bar success 0.000 50.000',
-      'process bar failure 50.000 25.000',
+      'download bar success 0.000 14.286',
+      'process bar success 14.286 42.857',
+      'download bar success 57.143 28.571',
+      'process bar failure 85.714 14.286',
     ]);
     expect(bars(timeline)[3]?.tip).toBe('process · 2024-02\n1.00 s · failure\nRangeError: process broke');
     expect(timeline).not.toContain('not drawn');
@@ -123,7 +125,7 @@ describe('the HTML report of a session’s files', () => {
     expect(stages).toContain('<p class="note">Percentiles within 1.0% of the exact value.</p>');
     const months = section(html, 'months');
     expect(months).toMatch(
-      /<tr><th scope="row">2024-02<\/th><td class="status failure">failure<\/td><td>3\.00 s<\/td><td>download \(66\.7%\)<\/td><td>2<\/td><td>1<\/td><td class="text">process: RangeError: process broke<\/td><td class="mono">[0-9a-f]{32}<\/td><\/tr>/,
+      /<tr><th scope="row">2024-02<\/th><td class="status failure">failure<\/td><td>3\.00 s<\/td><td>download \(66\.7%\)<\/td><td>2<\/td><td>1<\/td><td class="text">process \(1\.00 s\): RangeError: process broke<\/td><td><span class="mono">[0-9a-f]{32}<\/span><\/td><\/tr>/,
     );
     expect(section(html, 'bottlenecks')).toMatch(/^<section id="bottlenecks"><h2>Bottlenecks<\/h2><ol><li><b>process<\/b><ul><li>/);
   });

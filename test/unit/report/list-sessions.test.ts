@@ -71,7 +71,7 @@ describe('listSessions', () => {
     const list = await listSessions(dir, { onSkippedLine: (line) => skipped.push(line) });
     expect(list).toHaveLength(1);
     expect(skipped.map((s) => (s.reason.startsWith('not JSON (') ? 'not JSON (…)' : s.reason))).toEqual([
-      'not an audit record (no schema_version)',
+      'not an audit record (no session_id)',
       'not JSON (…)',
       'torn last line (the process was stopped while writing it)',
     ]);

@@ -1,11 +1,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { escapeForLine } from '../../../src/model/human-format.js';
 import { formatDuration } from '../../../src/report/format.js';
 import { formatSessionReport } from '../../../src/report/session-report.js';
 import { memoryCrossingContext } from '../../../src/stats/session-markers.js';
 import { SessionStats } from '../../../src/stats/session-stats.js';
 import { buildSessionSummary, type LiveFacts } from '../../../src/stats/session-summary.js';
 import { end, errorInfo, MB, message, ref, start, T0 } from '../../helpers/records.js';
+
+const runs = Number(process.env.STAGETRACE_PROPERTY_RUNS) || 100;
 
 const facts: LiveFacts = {
   sessionId: 'nightly-1',
@@ -52,7 +55,9 @@ describe('formatSessionReport', () => {
     expect(text).toContain(
       '\nBottleneck: download — largest share of time: 97.0% of all stage time (8.00 s of 8.25 s); memory peak 1010.0 MB reached the warning threshold (1000.0 MB)\n',
     );
-    expect(text).toContain('\nFailed months: 1\n  2024-03: validate failed after 8.30 s — RangeError: negative price on line 17\n');
+    expect(text).toContain(
+      '\nFailed months: 1\n  2024-03: validate failed after 250 ms (month ran 8.30 s) — RangeError: negative price on line 17\n',
+    );
     expect(text).toContain(
       '\nMemory: peak 1010.0 MB, mean 230.0 MB; thresholds: warning 1000.0 MB, critical 1500.0 MB (peak at 101.0% of warning); 1 threshold crossing:\n',
     );
@@ -60,6 +65,90 @@ describe('formatSessionReport', () => {
       `  ${new Date(T0 + 2000).toISOString()}  reached warning: RSS 1010.0 MB, threshold 1000.0 MB in download (2024-03)\n`,
     );
     expect(text).not.toMatch(/running/);
+  });
+
+  it("times a failed stage by its own duration and gives the error's cause chain, whatever the names and messages", () => {
+    const text = fc.string({ maxLength: 20 });
+    fc.assert(
+      fc.property(
+        fc.string({ minLength: 1, maxLength: 20 }),
+        fc.integer({ min: 0, max: 9_000_000 }),
+        fc.array(fc.record({ type: text, message: text }), { maxLength: 4 }),
+        (stage, micros, causes) => {
+          const stats = new SessionStats(T0);
+          const m = ref('month', 'month', '2024-05');
+          stats.onStart(start(m, T0));
+          const r = ref('stage', stage, '2024-05', m);
+          stats.onStart(start(r, T0 + 1));
+          const error = { ...errorInfo('FetchError', 'HTTP 503'), causes: causes.map((c) => ({ ...c, stack: undefined })) };
+          stats.onEnd(end(r, T0 + 1, micros / 1e6, { outcome: 'failure', error }));
+          stats.onEnd(end(m, T0, 12.5, { outcome: 'failure', error }));
+          stats.end(T0 + 20_000);
+          const report = formatSessionReport(buildSessionSummary(stats, facts));
+          const line = report.split('\n').find((l) => l.startsWith('  2024-05: ')) ?? '';
+          expect(line).toContain(
+            `${escapeForLine(stage)} failed after ${formatDuration(micros / 1e6)} (month ran 12.50 s) — FetchError: HTTP 503`,
+          );
+          for (const c of causes) expect(line).toContain(`caused by ${escapeForLine(c.type)}: ${escapeForLine(c.message)}`);
+        },
+      ),
+      { numRuns: runs },
+    );
+  });
+
+  it('shows a month that failed and then succeeded on a retry, with why it failed', () => {
+    const stats = new SessionStats(T0);
+    let at = T0;
+    const attempt = (outcome: 'success' | 'failure', text: string) => {
+      const m = ref('month', 'month', '2024-01');
+      stats.onStart(start(m, at));
+      const r = ref('stage', 'download', '2024-01', m);
+      stats.onStart(start(r, at + 1));
+      const error = outcome === 'failure' ? errorInfo('FetchError', text) : undefined;
+      stats.onEnd(end(r, at + 1, 0.5, { outcome, error }));
+      stats.onEnd(end(m, at, 0.6, { outcome, error }));
+      at += 1000;
+    };
+    attempt('failure', 'HTTP 503');
+    attempt('success', '');
+    stats.end(at);
+    const text = formatSessionReport(buildSessionSummary(stats, facts));
+    expect(text).toContain('  1 month: 1 succeeded, 0 failed (1 retried) · ');
+    expect(text).toContain(
+      '\nFailed months: none\nRetried months: 1\n  2024-01: failed once (download: FetchError: HTTP 503), succeeded on retry\n',
+    );
+  });
+
+  it('does not call a month that was run again after succeeding a failure', () => {
+    const stats = new SessionStats(T0);
+    for (const at of [T0, T0 + 1000]) {
+      const m = ref('month', 'month', '2024-01');
+      stats.onStart(start(m, at));
+      stats.onEnd(end(m, at, 0.5));
+    }
+    stats.end(T0 + 2000);
+    const text = formatSessionReport(buildSessionSummary(stats, facts));
+    expect(text).toContain('\nRetried months: 1\n  2024-01: started 2 times, each attempt ended without failing\n');
+    expect(text).not.toMatch(/failed once|on retry/);
+  });
+
+  it('gives shares on the wall clock when months run in parallel: never more time than the session had', () => {
+    const stats = new SessionStats(T0);
+    for (const month of ['2024-01', '2024-02', '2024-03']) {
+      const m = ref('month', 'month', month);
+      stats.onStart(start(m, T0));
+      const r = ref('stage', 'download', month, m);
+      stats.onStart(start(r, T0));
+      stats.onEnd(end(r, T0, 10));
+      stats.onEnd(end(m, T0, 10));
+    }
+    stats.end(T0 + 10_000);
+    const summary = buildSessionSummary(stats, facts);
+    expect(summary.totals).toMatchObject({ stage_seconds: 30, stage_wall_clock_seconds: 10 });
+    expect(summary.stages.download).toMatchObject({ total_duration_seconds: 30, wall_clock_seconds: 10, share_of_time: 1 });
+    expect(formatSessionReport(summary)).toContain(
+      'Bottleneck: download — largest share of time: 100.0% of the wall-clock time stages ran (10.0 s of 10.0 s; stages overlap, so their durations add up to 30.0 s)',
+    );
   });
 
   it('says "running" only while the session runs', () => {

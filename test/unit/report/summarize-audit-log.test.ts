@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { ErrorInfo } from '../../../src/model/error-info.js';
 import type { MessageRecord, ScopeEndRecord, ScopeStartRecord } from '../../../src/model/records.js';
 import { LineReader } from '../../../src/report/line-reader.js';
 import { type SkippedLine, summarizeAuditLog } from '../../../src/report/summarize-audit-log.js';
@@ -150,6 +151,69 @@ describe('summarizeAuditLog', () => {
         },
       ),
       { numRuns: 60 },
+    );
+  });
+
+  it('equals the live summary for parallel and retried months and errors with a cause chain', async () => {
+    const attempt = fc.record({
+      month: fc.constantFrom('2024-01', '2024-02', '2024-03'),
+      offsetMs: fc.oneof(fc.integer({ min: 0, max: 30_000 }), fc.double({ min: 0, max: 30_000, noNaN: true })),
+      stages: fc.array(
+        fc.record({
+          name: fc.oneof(fc.constantFrom('download', 'process'), fc.string({ minLength: 1, maxLength: 8 })),
+          ms: fc.oneof(fc.integer({ min: 0, max: 9_000 }), fc.double({ min: 0, max: 9_000, noNaN: true })),
+          failed: fc.boolean(),
+          causes: fc.array(fc.record({ type: fc.string({ maxLength: 10 }), message: fc.string({ maxLength: 30 }) }), { maxLength: 3 }),
+        }),
+        { minLength: 1, maxLength: 4 },
+      ),
+    });
+    await fc.assert(
+      fc.asyncProperty(fc.array(attempt, { minLength: 1, maxLength: 6 }), async (attempts) => {
+        const timed: { at: number; record: AnyRecord }[] = [];
+        for (const a of attempts) {
+          const monthRef = ref('month', 'month', a.month, undefined, 'par');
+          const at0 = T0 + 1000 + a.offsetMs;
+          timed.push({ at: at0, record: start(monthRef, at0) });
+          let t = at0 + 0.5;
+          let failure: ErrorInfo | undefined;
+          for (const st of a.stages) {
+            const r = ref('stage', st.name, a.month, monthRef, 'par');
+            const error = st.failed
+              ? { ...errorInfo('FetchError', `HTTP 503 in ${st.name}`), causes: st.causes.map((c) => ({ ...c, stack: undefined })) }
+              : undefined;
+            timed.push({ at: t, record: start(r, t) });
+            const e = end(r, t, Math.round(st.ms * 1000) / 1e6, { outcome: st.failed ? 'failure' : 'success', error });
+            timed.push({ at: e.endMs, record: e });
+            failure ??= error;
+            t = e.endMs + 0.25;
+          }
+          const e = end(monthRef, at0, (t - at0) / 1000, { outcome: failure ? 'failure' : 'success', error: failure });
+          timed.push({ at: e.endMs, record: e });
+        }
+        // Stable: a record's own order is kept among records of the same instant.
+        timed.sort((x, y) => x.at - y.at);
+        const started = sessionStartMessage({
+          sessionId: 'par',
+          serviceName: 'nightly-etl',
+          defaultThresholdS: 60,
+          stageThresholds: {},
+          memoryWarningBytes: 700 * MB,
+          memoryCriticalBytes: 900 * MB,
+        });
+        const ended = sessionEndMessage('par', TELEMETRY);
+        const last = timed[timed.length - 1]?.at ?? T0;
+        const records: AnyRecord[] = [
+          message(T0, started.message, { context: started.context }),
+          ...timed.map((x) => x.record),
+          message(last + 10, ended.message, { context: ended.context }),
+        ];
+        const run = mkdtempSync(join(dir, 'run-'));
+        writeRecords(run, 'par', records);
+        const live = liveSummary(records, 'par');
+        expect(await summarizeAuditLog(run)).toEqual(live);
+      }),
+      { numRuns: 40 },
     );
   });
 

@@ -3,7 +3,8 @@
  * SDK) go through AuditLog into real files, which are read back and checked
  * against the independent references, line by line and block by block.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -116,28 +117,38 @@ function expectFiles(records: readonly AnyRecord[]): void {
     if (seen === undefined && real) firstBlockOf.set(error, `the block of ${label ?? '-'}${scope ? ` (span ${scope.spanId})` : ''} above`);
   };
 
+  // While more than one month is open, a stage's human lines name its month: `2024-01/download`.
+  let openMonths = 0;
+  const humanLabel = (scope: ScopeRef, name?: string) => {
+    const base = name ?? refLabel(scope);
+    const ofStage = scope.kind === 'stage' || name !== undefined;
+    return openMonths > 1 && ofStage && scope.month !== undefined ? `${scope.month}/${base}` : base;
+  };
   for (const r of records) {
     if (r.type === 'start') {
-      human.push({ atMs: r.startMs, tag: 'INFO', stage: refLabel(r.scope), message: refStartMessage(r.scope) });
+      if (r.scope.kind === 'month') openMonths++;
+      human.push({ atMs: r.startMs, tag: 'INFO', stage: humanLabel(r.scope), message: refStartMessage(r.scope) });
       structured.push(refStartRecord(r));
     } else if (r.type === 'end') {
       const label = refLabel(r.scope);
+      const field = humanLabel(r.scope);
+      if (r.scope.kind === 'month' && openMonths > 0) openMonths--;
       const seconds = refHumanSeconds(r.durationS);
       const outcome = refOutcomeLine(r);
-      human.push({ atMs: r.endMs, tag: outcome.level, stage: label, message: outcome.message });
+      human.push({ atMs: r.endMs, tag: outcome.level, stage: field, message: outcome.message });
       if (r.slow)
         human.push({
           atMs: r.endMs,
           tag: 'WARNING',
-          stage: label,
+          stage: field,
           message: `${label} took ${seconds} seconds, over its ${r.thresholdS} second threshold`,
         });
-      human.push({ atMs: r.endMs, tag: 'TIMING', stage: label, message: `${label} completed in ${seconds} seconds` });
+      human.push({ atMs: r.endMs, tag: 'TIMING', stage: field, message: `${label} completed in ${seconds} seconds` });
       const memoryKey = r.scope.kind === 'month' ? `month_${r.scope.month}` : r.scope.name;
       human.push({
         atMs: r.endMs,
         tag: 'MEMORY_TRACKING',
-        stage: label,
+        stage: field,
         message: `${memoryKey}_end: ${refHumanTenths(r.rssEndBytes / 2 ** 20)} MB`,
       });
       structured.push(refEndRecord(r));
@@ -154,7 +165,7 @@ function expectFiles(records: readonly AnyRecord[]): void {
     } else {
       const label = r.label ?? (r.scope ? refLabel(r.scope) : undefined);
       const message = r.error ? `${r.message} (${r.error.type}: ${r.error.message})` : r.message;
-      human.push({ atMs: r.atMs, tag: r.level, stage: label, message });
+      human.push({ atMs: r.atMs, tag: r.level, stage: r.scope ? humanLabel(r.scope, r.label) : label, message });
       structured.push(refMessageRecord(r, SESSION));
       if (r.error) block(r.atMs, r.scope, label, r.message, r.error, true, refContext(r.context));
     }
@@ -343,8 +354,9 @@ describe('AuditLog on its own: opening, buffering, failures', () => {
   it('a failing file is reported by name and given up after 16 MiB and counted, while the other files are written', () => {
     const dir = join(root, 'full');
     mkdirSync(dir);
-    // A real write error: /dev/full refuses every write with ENOSPC.
-    symlinkSync('/dev/full', join(dir, HUMAN_LOG_FILE));
+    // A real write error: a device node like /dev/full (char 1:7) refuses every write with ENOSPC. Not a symbolic
+    // link to /dev/full: audit files are never opened through a link.
+    execFileSync('mknod', [join(dir, HUMAN_LOG_FILE), 'c', '1', '7']);
     const errors: [string, string][] = [];
     const lost: [string, number][] = [];
     const log = make(dir, 'sync', {

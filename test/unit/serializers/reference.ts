@@ -119,6 +119,9 @@ export function refEndRecord(r: ScopeEndRecord): StructuredRecord {
     ...(r.thresholdS === undefined ? {} : { threshold_s: r.thresholdS }),
     ...(r.reason === undefined ? {} : { reason: r.reason }),
     ...(r.error === undefined ? {} : { error_stack: stackWithCauses(r.error) }),
+    ...(r.error === undefined || r.error.causes.length === 0
+      ? {}
+      : { error_causes: r.error.causes.map((c) => ({ type: c.type, message: c.message })) }),
     sampled: scope.sampled !== false,
   };
 }
@@ -174,6 +177,9 @@ export function refMessageRecord(r: MessageRecord, defaultSessionId: string): St
     ...withError,
     epoch_ms: r.atMs,
     ...(r.error === undefined ? {} : { error_stack: stackWithCauses(r.error) }),
+    ...(r.error === undefined || r.error.causes.length === 0
+      ? {}
+      : { error_causes: r.error.causes.map((c) => ({ type: c.type, message: c.message })) }),
     ...(m === undefined || e === undefined
       ? {}
       : {

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { MAX_MONTHS, MAX_STAGE_NAMES, OVERFLOW_NAME } from '../../../src/stats/cardinality.js';
 import { DurationSketch } from '../../../src/stats/duration-sketch.js';
 import { memoryCrossingContext, sessionEndMessage, sessionStartMessage } from '../../../src/stats/session-markers.js';
 import { SessionStats } from '../../../src/stats/session-stats.js';
@@ -145,6 +146,53 @@ describe('SessionStats and buildSessionSummary', () => {
     });
   });
 
+  it("gives a failed month's failing stage its own duration and the error's cause chain", () => {
+    const stats = new SessionStats(T0);
+    const m = ref('month', 'month', '2024-03');
+    stats.onStart(start(m, T0));
+    const dl = ref('stage', 'download', '2024-03', m);
+    stats.onStart(start(dl, T0 + 1));
+    stats.onEnd(end(dl, T0 + 1, 3.078));
+    const v = ref('stage', 'validate', '2024-03', m);
+    stats.onStart(start(v, T0 + 3080));
+    const error = {
+      ...errorInfo('ValidationError', 'row 17 rejected'),
+      causes: [
+        { type: 'RangeError', message: 'negative price', stack: undefined },
+        { type: 'TypeError', message: 'not a number: "x"', stack: 'TypeError: not a number: "x"\n    at parse' },
+      ],
+    };
+    stats.onEnd(end(v, T0 + 3080, 0.021642, { outcome: 'failure', error }));
+    stats.onEnd(end(m, T0, 3.102, { outcome: 'failure', error }));
+    const month = buildSessionSummary(stats, facts()).months['2024-03'];
+    expect(month?.duration).toBe(3.102);
+    expect(month?.error).toEqual({
+      stage: 'validate',
+      stage_seconds: 0.021642,
+      type: 'ValidationError',
+      message: 'row 17 rejected',
+      causes: [
+        { type: 'RangeError', message: 'negative price' },
+        { type: 'TypeError', message: 'not a number: "x"' },
+      ],
+    });
+  });
+
+  it('keeps why each earlier attempt of a retried month failed, and counts the month as retried, not failed', () => {
+    const stats = new SessionStats(T0);
+    let at = runMonth(stats, '2024-01', T0, [{ name: 'download', seconds: 0.5, outcome: 'failure', error: 'HTTP 503' }], 'failure');
+    at = runMonth(stats, '2024-01', at, [{ name: 'download', seconds: 0.25, outcome: 'failure', error: 'HTTP 502' }], 'failure');
+    runMonth(stats, '2024-01', at, [{ name: 'download', seconds: 2 }]);
+    const s = buildSessionSummary(stats, facts());
+    const month = s.months['2024-01'];
+    expect(month).toMatchObject({ status: 'success', error: null, attempts: 3, stages: 3, failed_stages: 2 });
+    expect(month?.failed_attempts).toEqual([
+      { stage: 'download', type: 'Error', message: 'HTTP 503', causes: [] },
+      { stage: 'download', type: 'Error', message: 'HTTP 502', causes: [] },
+    ]);
+    expect(s.totals).toMatchObject({ months: 1, months_failed: 0, months_retried: 1 });
+  });
+
   it('shows no month as running once the session has ended', () => {
     const stats = new SessionStats(T0);
     const m = ref('month', 'month', '2024-04');
@@ -197,10 +245,56 @@ describe('SessionStats and buildSessionSummary', () => {
     expect(process?.reasons[0]?.text).toBe('over its 3.50 s threshold in 1 of 4 runs (25.0%); slowest 4.00 s, 14.3% over');
     expect(process?.reasons[1]?.text).toBe('memory peak 950.0 MB is 95.0% of the warning threshold (1000.0 MB)');
     expect(upload?.reasons).toEqual([
-      expect.objectContaining({ kind: 'variance_between_months', months: 4, min_month_seconds: 1, max_month_seconds: 9 }),
+      expect.objectContaining({
+        kind: 'variance_between_months',
+        months: 4,
+        min_month: '2024-01',
+        min_month_seconds: 1,
+        max_month: '2024-03',
+        max_month_seconds: 9,
+      }),
+      expect.objectContaining({ kind: 'outlier', slowest_seconds: 9, slowest_month: '2024-03' }),
     ]);
     expect(upload?.reasons[0]?.text).toBe(
-      'varies between months: 1.00 s to 9.00 s per month over 4 months (coefficient of variation 115.5%)',
+      'varies between months: 1.00 s in 2024-01 to 9.00 s in 2024-03, over 4 months (coefficient of variation 115.5%)',
+    );
+    expect(upload?.reasons[1]?.text).toMatch(/^outlier: its slowest run \(2024-03\) took 9\.00 s, 9\.0x its median of 1\.0\d s$/);
+  });
+
+  it('calls out a stage after which the process keeps more memory, and says the figure is process-wide when stages overlap', () => {
+    const run = (parallel: boolean) => {
+      const stats = new SessionStats(T0);
+      ['2024-01', '2024-02', '2024-03'].forEach((month, i) => {
+        const at = parallel ? T0 : T0 + i * 10_000;
+        const m = ref('month', 'month', month);
+        stats.onStart(start(m, at));
+        const load = ref('stage', 'load', month, m);
+        stats.onStart(start(load, at, 100 + i * 80));
+        stats.onEnd({ ...end(load, at, 2, { rssEndMb: 180 + i * 80 }), rssStartBytes: (100 + i * 80) * MB });
+        const small = ref('stage', 'tidy', month, m);
+        stats.onStart(start(small, at + 2000));
+        stats.onEnd({ ...end(small, at + 2000, 1, { rssEndMb: 181 + i * 80 }), rssStartBytes: (180 + i * 80) * MB });
+        stats.onEnd(end(m, at, 3));
+      });
+      return buildSessionSummary(stats, facts());
+    };
+    const sequential = run(false);
+    expect(sequential.stages.load?.rss_growth_mb).toBe(240);
+    expect(sequential.stages.tidy?.rss_growth_mb).toBe(3);
+    const load = sequential.bottlenecks.find((b) => b.stage === 'load');
+    expect(load?.reasons.find((r) => r.kind === 'memory_growth')).toEqual({
+      kind: 'memory_growth',
+      text: 'memory grows: RSS +240.0 MB over its 3 runs (80.0 MB a run)',
+      rss_growth_mb: 240,
+      executions: 3,
+      process_wide: false,
+    });
+    expect(sequential.bottlenecks.find((b) => b.stage === 'tidy')?.reasons.some((r) => r.kind === 'memory_growth') ?? false).toBe(false);
+    const parallel = run(true)
+      .bottlenecks.find((b) => b.stage === 'load')
+      ?.reasons.find((r) => r.kind === 'memory_growth');
+    expect(parallel?.text).toBe(
+      'memory grows: RSS +240.0 MB over its 3 runs (80.0 MB a run); a process-wide figure, as stages ran at the same time',
     );
   });
 
@@ -318,5 +412,33 @@ describe('SessionStats and buildSessionSummary', () => {
         },
       ),
     );
+  });
+});
+
+describe('bounded names', () => {
+  it('holds 2,000 stage names and counts the rest under otel.metric.overflow, in the summary and per month; told once', () => {
+    const told: string[] = [];
+    const stats = new SessionStats(T0, { onOverflow: (kind, limit) => told.push(`${kind} ${limit}`) });
+    const names = Array.from({ length: MAX_STAGE_NAMES + 500 }, (_, i) => ({ name: `load ${i}`, seconds: 0.001 }));
+    names.push({ name: 'load 0', seconds: 0.001 }); // a name held before the cap keeps its own entry
+    runMonth(stats, '2025-01', T0, names);
+    expect(stats.stages.size).toBe(MAX_STAGE_NAMES + 1);
+    expect(stats.stages.get('load 0')?.executions).toBe(2);
+    expect(stats.stages.get(OVERFLOW_NAME)?.executions).toBe(500);
+    expect(stats.months.get('2025-01')?.stageMicros.size).toBe(MAX_STAGE_NAMES + 1);
+    expect(told).toEqual([`stage ${MAX_STAGE_NAMES}`]);
+    const summary = buildSessionSummary(stats, facts());
+    expect(summary.stages[OVERFLOW_NAME]?.executions).toBe(500);
+  });
+
+  it('holds 10,000 months and counts later months together under otel.metric.overflow', () => {
+    const told: string[] = [];
+    const stats = new SessionStats(T0, { onOverflow: (kind) => told.push(kind) });
+    for (let i = 0; i < MAX_MONTHS + 3; i++)
+      runMonth(stats, `m${i}`, T0 + i * 10, [{ name: 'load', seconds: 0.001 }], i === MAX_MONTHS + 2 ? 'failure' : 'success');
+    expect(stats.months.size).toBe(MAX_MONTHS + 1);
+    expect(stats.months.get(OVERFLOW_NAME)).toMatchObject({ month: OVERFLOW_NAME, stages: 3, status: 'failure' });
+    expect(stats.stages.get('load')?.executions).toBe(MAX_MONTHS + 3);
+    expect(told).toEqual(['month']);
   });
 });
