@@ -1,5 +1,7 @@
+import { BYTES_PER_MB } from '../model/units.js';
+
 /** Reads smaller than this finish before a bar would be worth drawing. */
-export const PROGRESS_MIN_BYTES = 8 * 1024 * 1024;
+export const PROGRESS_MIN_BYTES = 8 * BYTES_PER_MB;
 const REDRAW_MS = 100;
 const WIDTH = 30;
 
@@ -26,7 +28,7 @@ export class ReadProgress {
     this.#lastDraw = now;
     const share = Math.min(1, bytesRead / totalBytes);
     const full = Math.round(share * WIDTH);
-    const mb = (n: number) => (n / (1024 * 1024)).toFixed(0);
+    const mb = (n: number) => (n / BYTES_PER_MB).toFixed(0);
     this.#stream.write(
       `\r\x1b[Kreading audit files [${'#'.repeat(full)}${'.'.repeat(WIDTH - full)}] ${(share * 100).toFixed(0).padStart(3)}%  ${mb(bytesRead)} of ${mb(totalBytes)} MB`,
     );

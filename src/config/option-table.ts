@@ -1,3 +1,4 @@
+import { BYTES_PER_MB } from '../model/units.js';
 import {
   attributes,
   consoleLevel,
@@ -54,7 +55,7 @@ export const HOST_METRIC_GROUPS = [
   'nodejs.runtime',
 ] as const;
 
-const MiB = 1024 * 1024;
+const MiB = BYTES_PER_MB;
 
 /**
  * Every option, in the README's order. Validation reads it, the README's

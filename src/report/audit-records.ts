@@ -4,6 +4,7 @@ import type { PerformanceRecord, StructuredRecord } from '../model/audit-schema.
 import { type ErrorInfo, MAX_ERROR_CAUSES } from '../model/error-info.js';
 import { LEVEL_RANK, type LogLevel } from '../model/levels.js';
 import type { MessageRecord, ScopeEndRecord, ScopeRef, ScopeStartRecord } from '../model/records.js';
+import { BYTES_PER_MB } from '../model/units.js';
 
 /**
  * The audit files' JSON lines turned back into the records the session
@@ -11,8 +12,6 @@ import type { MessageRecord, ScopeEndRecord, ScopeRef, ScopeStartRecord } from '
  * not hold is left empty (heap at start, parent span ids, error stacks,
  * thresholds), and no consumer of offline records may rely on it.
  */
-
-const BYTES_PER_MB = 1024 * 1024;
 
 /** Epoch ms of a record: `processing_time` is epoch seconds with exactly three decimals. */
 export function atMsOf(record: { processing_time?: number; timestamp: string }): number {

@@ -1,6 +1,7 @@
 import type { AttributeValue } from '@opentelemetry/api';
 import { CONTEXT_PREFIX } from '../model/attribute-names.js';
 import type { MessageRecord, ScopeEndRecord, ScopeStartRecord } from '../model/records.js';
+import { toMb } from '../model/units.js';
 
 /** One stage execution on the timeline. */
 export interface TimelineBar {
@@ -44,7 +45,6 @@ export const MAX_BARS = 20_000;
 export const MAX_MEMORY_POINTS = 2_000;
 const MAX_CONTEXT_ENTRIES = 12;
 const MAX_CONTEXT_TEXT = 120;
-const BYTES_PER_MB = 1024 * 1024;
 
 /**
  * Collects what the HTML timeline draws from a session's records: months,
@@ -124,7 +124,7 @@ export class TimelineCollector {
 
   #rss(atMs: number, bytes: number): void {
     if (this.#memorySeen++ % this.#memoryEvery !== 0) return;
-    this.#memory.push({ atMs, mb: Math.round((bytes / BYTES_PER_MB) * 10) / 10 });
+    this.#memory.push({ atMs, mb: toMb(bytes) });
     if (this.#memory.length >= 2 * MAX_MEMORY_POINTS) {
       this.#memory = this.#memory.filter((_, i) => i % 2 === 0);
       this.#memoryEvery *= 2;

@@ -2,9 +2,10 @@ import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import type { ResolvedConfig } from '../config/options.js';
 import type { ForwardDropReason, ForwardReporter } from '../export/forward-span-processor.js';
 import { PartialRejection } from '../export/partial-success.js';
+import { plural } from '../model/plural.js';
+import { BYTES_PER_MB } from '../model/units.js';
 import { INSTRUMENTATION_SCOPE, type SessionBundle } from './session-factory.js';
 
-const MiB = 1024 * 1024;
 /** Most characters of a collector's own message shown: it is untrusted text. */
 const MAX_COLLECTOR_MESSAGE_CHARS = 300;
 
@@ -75,7 +76,7 @@ export class SessionForwardReporter implements ForwardReporter {
     const bound = otlp ? ` (up to ${otlp.maxQueueSpans} spans, ${formatMiB(otlp.maxQueueBytes)})` : '';
     reporter.sayOnce(
       'otlp-retry',
-      `the collector at ${origin(this.#endpoint)} did not take ${count} spans (${describeError(error)}); they wait in the forward queue${bound} and are sent again in ${(retryInMillis / 1000).toFixed(1)} s, then with growing waits while it fails. Further failures are counted in the session summary.`,
+      `the collector at ${origin(this.#endpoint)} did not take ${plural(count, 'span')} (${describeError(error)}); they wait in the forward queue${bound} and are sent again in ${(retryInMillis / 1000).toFixed(1)} s, then with growing waits while it fails. Further failures are counted in the session summary.`,
     );
   }
 
@@ -102,7 +103,7 @@ export class SessionForwardReporter implements ForwardReporter {
         text = `the collector at ${origin(this.#endpoint)} refused spans (${describeError(error)}) and would refuse them again, so they are not retried; ${this.#replayHint()}.`;
         break;
       case 'shutdown':
-        text = `${count} spans could not be delivered to ${origin(this.#endpoint)} within shutdownTimeoutMillis (${this.#config.shutdownTimeoutMillis} ms); ${this.#replayHint()}.`;
+        text = `${plural(count, 'span')} could not be delivered to ${origin(this.#endpoint)} within shutdownTimeoutMillis (${this.#config.shutdownTimeoutMillis} ms); ${this.#replayHint()}.`;
         break;
     }
     reporter.problem('otlpDroppedSpans', `otlp-drop:${reason}`, text, count);
@@ -126,7 +127,7 @@ export class SessionForwardReporter implements ForwardReporter {
 }
 
 function formatMiB(bytes: number): string {
-  return bytes >= MiB ? `${Number((bytes / MiB).toFixed(1))} MiB` : `${Math.round(bytes / 1024)} KiB`;
+  return bytes >= BYTES_PER_MB ? `${Number((bytes / BYTES_PER_MB).toFixed(1))} MiB` : `${Math.round(bytes / 1024)} KiB`;
 }
 
 function origin(url: string): string {

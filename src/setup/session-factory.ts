@@ -5,6 +5,7 @@ import { MemorySampler } from '../metrics/memory-sampler.js';
 import { MeterBinding } from '../metrics/meter-binding.js';
 import { StageMetrics } from '../metrics/stage-metrics.js';
 import { epochNowMs } from '../model/clock.js';
+import { plural } from '../model/plural.js';
 import { VERSION } from '../model/version.js';
 import { Session } from '../session/session.js';
 import { TelemetryReporter } from '../session/telemetry-reporter.js';
@@ -135,7 +136,7 @@ function openAudit(config: ResolvedConfig, dir: string, reporter: TelemetryRepor
       reporter.problem(
         'auditLostRecords',
         `audit-lost:${file}`,
-        `gave up ${count} record(s) of ${file} after the disk refused them for too long; the session summary counts every lost record.`,
+        `gave up ${plural(count, 'record')} of ${file} after the disk refused them for too long; the session summary counts every lost record.`,
         count,
       ),
     onFolderRecreated: (folder) =>

@@ -1,5 +1,6 @@
 import type { Attributes } from '@opentelemetry/api';
 import { CONTEXT_PREFIX } from '../model/attribute-names.js';
+import { toMb } from '../model/units.js';
 
 /**
  * Context keys of the message records that carry session-level facts the
@@ -60,9 +61,6 @@ export interface MarkerMessage {
   context: Attributes;
 }
 
-const BYTES_PER_MB = 1024 * 1024;
-const mb = (bytes: number) => Math.round((bytes / BYTES_PER_MB) * 10) / 10;
-
 /**
  * The session's first record: an INFO message written when the session
  * starts, whatever the minimum log level, at the instant given to
@@ -73,8 +71,8 @@ export function sessionStartMessage(facts: SessionStartFacts): MarkerMessage {
     [SESSION_EVENT_KEY]: 'start',
     [SESSION_SERVICE_NAME_KEY]: facts.serviceName,
     [SESSION_DEFAULT_THRESHOLD_KEY]: facts.defaultThresholdS,
-    [SESSION_MEMORY_WARNING_KEY]: mb(facts.memoryWarningBytes),
-    [SESSION_MEMORY_CRITICAL_KEY]: mb(facts.memoryCriticalBytes),
+    [SESSION_MEMORY_WARNING_KEY]: toMb(facts.memoryWarningBytes),
+    [SESSION_MEMORY_CRITICAL_KEY]: toMb(facts.memoryCriticalBytes),
   };
   const thresholds = facts.stageThresholds instanceof Map ? facts.stageThresholds : new Map(Object.entries(facts.stageThresholds));
   for (const [stage, seconds] of thresholds) context[`${SESSION_STAGE_THRESHOLD_PREFIX}${stage}`] = seconds;
@@ -113,8 +111,8 @@ export interface MemoryCrossingFacts {
 export function memoryCrossingContext(c: MemoryCrossingFacts): Attributes {
   return {
     [MEMORY_LEVEL_KEY]: c.level,
-    [MEMORY_RSS_MB_KEY]: mb(c.rssBytes),
-    [MEMORY_THRESHOLD_MB_KEY]: mb(c.thresholdBytes),
+    [MEMORY_RSS_MB_KEY]: toMb(c.rssBytes),
+    [MEMORY_THRESHOLD_MB_KEY]: toMb(c.thresholdBytes),
     [MEMORY_DIRECTION_KEY]: c.direction,
   };
 }

@@ -3,6 +3,7 @@ import type { Outcome } from '../model/attribute-names.js';
 import { LEVEL_RANK, LEVELS } from '../model/levels.js';
 import type { RecordSink } from '../model/record-sink.js';
 import type { MessageRecord, ScopeEndRecord, ScopeStartRecord } from '../model/records.js';
+import { BYTES_PER_MB } from '../model/units.js';
 import { MAX_MONTHS, MAX_STAGE_NAMES, OVERFLOW_NAME } from './cardinality.js';
 import { DurationSketch } from './duration-sketch.js';
 import { IntervalUnion } from './interval-union.js';
@@ -32,7 +33,6 @@ import {
  * microseconds, memory in tenths of a megabyte. Sums are integers of those
  * units, so they do not depend on the order records arrive in.
  */
-const BYTES_PER_MB = 1024 * 1024;
 
 /** Microseconds of a duration in seconds, as the statistics count it. */
 export const toMicros = (seconds: number): number => Math.round(seconds * 1e6);

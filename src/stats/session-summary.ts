@@ -1,6 +1,7 @@
 import { formatSeconds } from '../model/human-format.js';
 import { LEVELS } from '../model/levels.js';
 import { plural } from '../model/plural.js';
+import { BYTES_PER_MB, toMb } from '../model/units.js';
 import { DurationSketch } from './duration-sketch.js';
 import type { CauseFacts, MonthAccount, SessionStats, StageAccount } from './session-stats.js';
 
@@ -288,7 +289,7 @@ export function buildSessionSummary(stats: SessionStats, facts: LiveFacts): Sess
   const criticalMb = recorded.memoryCriticalMb ?? mbOrNull(facts.memoryThresholds?.criticalBytes);
   let peakTenths = stats.peakRssTenths;
   // While the session runs, what it uses now counts too; once ended, only what the records hold.
-  if (!ended) peakTenths = Math.max(peakTenths, Math.round((facts.currentRssBytes / (1024 * 1024)) * 10));
+  if (!ended) peakTenths = Math.max(peakTenths, Math.round((facts.currentRssBytes / BYTES_PER_MB) * 10));
 
   const messages: Record<string, number> = {};
   LEVELS.forEach((level, i) => {
@@ -341,7 +342,7 @@ export function buildSessionSummary(stats: SessionStats, facts: LiveFacts): Sess
 }
 
 function mbOrNull(bytes: number | undefined): number | null {
-  return bytes === undefined ? null : Math.round((bytes / (1024 * 1024)) * 10) / 10;
+  return bytes === undefined ? null : toMb(bytes);
 }
 
 function stageSummary(s: StageAccount, wallMicros: number, threshold: number | null): StageSummary {
