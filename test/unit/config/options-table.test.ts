@@ -5,6 +5,7 @@ import { readmeOptionsTable, renderOptionsTable } from '../../../scripts/options
 import { OPTION_TABLE, VARIABLE_ONLY_ROWS } from '../../../src/config/option-table.js';
 import { resolveConfig } from '../../../src/config/resolve-config.js';
 import type { StagetraceOptions } from '../../../src/index.js';
+import { JAEGER_URL_ENV } from '../../../src/report/jaeger-url.js';
 
 const root = join(import.meta.dirname, '../../..');
 const readme = readFileSync(join(root, 'README.md'), 'utf8');
@@ -40,7 +41,9 @@ describe('the options table', () => {
     const docs = [readme, ...readdirSync(join(root, 'docs')).map((f) => readFileSync(join(root, 'docs', f), 'utf8'))].join('\n');
     // Variables of the repository's own tooling (stack install script, test runs), not options of the library.
     const tooling = ['STAGETRACE_TOOLS_DIR', 'STAGETRACE_PROPERTY_RUNS', 'STAGETRACE_RELIABILITY_REPEAT', 'STAGETRACE_RELIABILITY_REPORT'];
-    const known = new Set([...OPTION_TABLE.flatMap((row) => row.variables), ...tooling]);
+    // Variables the stagetrace command reads for its reports, not options of a session.
+    const command = [JAEGER_URL_ENV];
+    const known = new Set([...OPTION_TABLE.flatMap((row) => row.variables), ...tooling, ...command]);
     const mentioned = new Set([...docs.matchAll(/\bSTAGETRACE_[A-Z0-9_]*[A-Z0-9]\b/g)].map((m) => m[0]));
     expect([...mentioned].filter((v) => !known.has(v))).toEqual([]);
   });
