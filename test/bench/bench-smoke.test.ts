@@ -30,6 +30,7 @@ it('npm run bench -- --quick runs every comparison and prints each result beside
     'burst without loss',
     'collector down',
     'sampler cost',
+    'redaction JSON writer',
     'redaction 1 MB',
     'redaction linear',
     'serialisers: stage',

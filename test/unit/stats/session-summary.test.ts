@@ -1,5 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { attributes as A, generateSessionReport, getSessionSummary, type SessionSummary, traceMonth, traceStage } from '../../../src/index.js';
+import {
+  attributes as A,
+  generateSessionReport,
+  getSessionSummary,
+  type SessionSummary,
+  traceMonth,
+  traceStage,
+} from '../../../src/index.js';
 import { type InMemorySession, startInMemory } from '../../helpers/in-memory-sdk.js';
 import { sleep } from '../../helpers/sleep.js';
 
