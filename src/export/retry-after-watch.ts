@@ -1,7 +1,4 @@
-import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import type { ClientRequest, IncomingMessage } from 'node:http';
-
-const RESPONSE_FINISH = 'http.client.response.finish';
+import { ResponseWatch } from './response-watch.js';
 
 /**
  * The latest `Retry-After` the collector sent on the traces URL. The OTLP
@@ -9,34 +6,22 @@ const RESPONSE_FINISH = 'http.client.response.finish';
  * reports a plain failure; the forward reads it here so that its next try
  * waits as long as the collector asked.
  *
- * Responses are seen on Node's `http.client.response.finish` channel,
- * matched by the request's URL; nothing in the exporter is patched.
+ * Responses are read by a {@link ResponseWatch}; nothing in the exporter is patched.
  */
 export class RetryAfterWatch {
-  readonly #target: string | undefined;
+  readonly #watch: ResponseWatch;
   #latest: { atMs: number; waitMs: number } | undefined;
-  #closed = false;
-
-  readonly #onResponse = (message: unknown) => {
-    const { request, response } = (message ?? {}) as { request?: ClientRequest; response?: IncomingMessage };
-    if (request === undefined || response === undefined || targetOf(request) !== this.#target) return;
-    const status = response.statusCode ?? 0;
-    if (status !== 429 && status !== 503) return;
-    const waitMs = parseRetryAfter(response.headers['retry-after'], Date.now());
-    if (waitMs !== undefined) this.#latest = { atMs: Date.now(), waitMs };
-  };
 
   constructor(
     url: string,
     private readonly now: () => number = Date.now,
   ) {
-    try {
-      const u = new URL(url);
-      this.#target = `${u.protocol}//${u.host}${u.pathname}`;
-    } catch {
-      this.#target = undefined;
-    }
-    if (this.#target !== undefined) subscribe(RESPONSE_FINISH, this.#onResponse);
+    this.#watch = new ResponseWatch(url, (response) => {
+      const status = response.statusCode ?? 0;
+      if (status !== 429 && status !== 503) return;
+      const waitMs = parseRetryAfter(response.headers['retry-after'], Date.now());
+      if (waitMs !== undefined) this.#latest = { atMs: Date.now(), waitMs };
+    });
   }
 
   /** What the collector asked for in a response seen at or after `sinceMs`, less the time gone since; undefined if nothing. */
@@ -48,9 +33,7 @@ export class RetryAfterWatch {
 
   /** Idempotent. */
   close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    if (this.#target !== undefined) unsubscribe(RESPONSE_FINISH, this.#onResponse);
+    this.#watch.close();
   }
 }
 
@@ -74,9 +57,4 @@ export function parseRetryAfter(header: string | string[] | undefined, nowMs: nu
   if (!value.endsWith('GMT')) return undefined;
   const at = Date.parse(value);
   return Number.isNaN(at) ? undefined : Math.max(0, at - nowMs);
-}
-
-function targetOf(request: ClientRequest): string {
-  const host = request.getHeader('host');
-  return `${request.protocol}//${typeof host === 'string' ? host : request.host}${request.path.split('?')[0]}`;
 }
