@@ -1,6 +1,5 @@
 import type { Instrumentation } from '@opentelemetry/instrumentation';
-import { HostMetricsInstrumentation } from '@opentelemetry/instrumentation-host-metrics';
-import { RuntimeNodeInstrumentation } from '@opentelemetry/instrumentation-runtime-node';
+import { DeferredInstrumentation } from './deferred-instrumentation.js';
 import { NetworkInstrumentation } from './network-instrumentation.js';
 
 /** The `hostMetrics` group that selects the Node.js runtime metrics (event loop, GC, heap spaces). */
@@ -21,8 +20,22 @@ export const SYSTEM_NETWORK_GROUP = 'system.network';
 export function createHostAndRuntimeInstrumentations(groups: readonly string[]): Instrumentation[] {
   const instrumentations: Instrumentation[] = [];
   const hostGroups = groups.filter((group) => group !== NODEJS_RUNTIME_GROUP && group !== SYSTEM_NETWORK_GROUP);
-  if (hostGroups.length > 0) instrumentations.push(new HostMetricsInstrumentation({ metricGroups: hostGroups }));
+  if (hostGroups.length > 0) {
+    instrumentations.push(
+      new DeferredInstrumentation('@opentelemetry/instrumentation-host-metrics', '', async () => {
+        const { HostMetricsInstrumentation } = await import('@opentelemetry/instrumentation-host-metrics');
+        return new HostMetricsInstrumentation({ metricGroups: hostGroups });
+      }),
+    );
+  }
   if (groups.includes(SYSTEM_NETWORK_GROUP)) instrumentations.push(new NetworkInstrumentation());
-  if (groups.includes(NODEJS_RUNTIME_GROUP)) instrumentations.push(new RuntimeNodeInstrumentation());
+  if (groups.includes(NODEJS_RUNTIME_GROUP)) {
+    instrumentations.push(
+      new DeferredInstrumentation('@opentelemetry/instrumentation-runtime-node', '', async () => {
+        const { RuntimeNodeInstrumentation } = await import('@opentelemetry/instrumentation-runtime-node');
+        return new RuntimeNodeInstrumentation();
+      }),
+    );
+  }
   return instrumentations;
 }
