@@ -8,8 +8,9 @@ export async function startSink(): Promise<{ url: string; requests: () => number
     req.resume();
     req.on('end', () => {
       requests++;
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end('{}');
+      // An empty export response in the request's own encoding.
+      if (String(req.headers['content-type']).includes('protobuf')) res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
+      else res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -7,8 +7,11 @@
 import { cpus, totalmem } from 'node:os';
 import { burst } from './burst.js';
 import { collectorDown } from './collector-down.js';
+import { exportedStage } from './exported-stage.js';
+import { fastStart } from './fast-start.js';
 import type { BenchResult } from './lib.js';
 import { loggingThroughput } from './logging-throughput.js';
+import { loopDelay } from './loop-delay.js';
 import { memoryFlatness } from './memory-flatness.js';
 import { outageMemory } from './outage-memory.js';
 import { redaction } from './redaction.js';
@@ -24,6 +27,8 @@ const only = onlyArg ? new Set(onlyArg.slice('--only='.length).split(',')) : und
 
 const suites: [string, (quick: boolean) => Promise<BenchResult[]>][] = [
   ['stage', stageOverhead],
+  ['exported', exportedStage],
+  ['loop-delay', loopDelay],
   ['logging', loggingThroughput],
   ['memory', memoryFlatness],
   ['burst', burst],
@@ -34,6 +39,7 @@ const suites: [string, (quick: boolean) => Promise<BenchResult[]>][] = [
   ['report', reportThroughput],
   ['sketch', sketchMemory],
   ['outage', outageMemory],
+  ['fast-start', fastStart],
 ];
 
 const cpu = cpus()[0]?.model ?? 'unknown CPU';

@@ -219,9 +219,9 @@ export const OPTION_TABLE = [
     name: 'otlp.protocol',
     variables: ['OTEL_EXPORTER_OTLP_TRACES_PROTOCOL', 'OTEL_EXPORTER_OTLP_PROTOCOL'],
     kind: oneOf(['http/json', 'http/protobuf'], { note: "(gRPC is not supported; point at the collector's 4318 port)" }),
-    default: 'http/json',
-    defaultText: '`http/json`',
-    description: 'OTLP/HTTP encoding',
+    default: 'http/protobuf',
+    defaultText: '`http/protobuf`',
+    description: 'OTLP/HTTP encoding (protobuf is the OTLP default and the smaller, cheaper body)',
   }),
   row({
     name: 'otlp.timeoutMillis',

@@ -15,7 +15,7 @@ export interface OtlpOptions {
   metricsEndpoint?: string;
   /** Extra request headers, e.g. an auth token. Never logged. */
   headers?: Record<string, string>;
-  /** `http/json` (default) or `http/protobuf`. */
+  /** `http/protobuf` (default, as the OTLP specification recommends) or `http/json`. */
   protocol?: 'http/json' | 'http/protobuf';
   /** Per-export timeout in ms, retries included, 1 to 2³¹−1. Default: 80 % of `shutdownTimeoutMillis`, within 1000..10000. */
   timeoutMillis?: number;

@@ -215,12 +215,18 @@ export class ForwardSpanProcessor implements SpanProcessor {
       for (const wake of [...this.#waiters]) wake();
       this.#pump();
     };
-    try {
-      // Outside any trace: the exporter's own HTTP request must not become a span of the pipeline.
-      contextApi.with(suppressTracing(contextApi.active()), () => this.#exporter.export(batch.spans, finish));
-    } catch (error) {
-      finish({ code: ExportResultCode.FAILED, error: error instanceof Error ? error : new Error(String(error)) });
-    }
+    const exportNow = () => {
+      try {
+        // Outside any trace: the exporter's own HTTP request must not become a span of the pipeline.
+        contextApi.with(suppressTracing(contextApi.active()), () => this.#exporter.export(batch.spans, finish));
+      } catch (error) {
+        finish({ code: ExportResultCode.FAILED, error: error instanceof Error ? error : new Error(String(error)) });
+      }
+    };
+    // As the SDK's batch processor does: a resource still settling (host.id is read asynchronously) is awaited, or it is sent without those attributes.
+    const settling = batch.spans.find((span) => span.resource.asyncAttributesPending)?.resource;
+    if (settling?.waitForAsyncAttributes) settling.waitForAsyncAttributes().then(exportNow, exportNow);
+    else exportNow();
   }
 
   #settle(batch: SpanBatch, result: ExportResult, startedAtMs: number): void {

@@ -1,4 +1,4 @@
-import type { Attributes, Counter, Histogram, Meter } from '@opentelemetry/api';
+import type { Attributes, Counter, Histogram, Meter, ObservableResult } from '@opentelemetry/api';
 import { CappedMap } from '../model/capped-map.js';
 import type { LogLevel } from '../model/levels.js';
 import type { RecordSink } from '../model/record-sink.js';
@@ -28,13 +28,67 @@ export const DURATION_BUCKETS_S = [
 /** Distinct stage names and drop reasons kept as attribute objects; more are still recorded, just not cached. */
 const MAX_CACHED_ATTRIBUTE_SETS = 1000;
 
+/** Execution series kept apart: as the SDK's default cardinality limit (2000) does, the last one is the overflow series. */
+const MAX_EXECUTION_SERIES = 1999;
+/** The attribute set counted beyond {@link MAX_EXECUTION_SERIES}, as the SDK names its own overflow. */
+const OVERFLOW_ATTRIBUTES: Attributes = { 'otel.metric.overflow': true };
+const OVERFLOW_KEY = '\u0000overflow';
+
+/** What a stage's end records, kept per stage name and outcome so that the hot path allocates nothing. */
+interface StageSeries {
+  attributes: Attributes;
+  executions: { count: number };
+}
+
 interface Instruments {
   stageDuration: Histogram;
   monthDuration: Histogram;
-  executions: Counter;
+  executions: ExecutionCounts;
   slow: Counter;
   messages: Counter;
   dropped: Counter;
+}
+
+/**
+ * `stagetrace.stage.executions`, counted in process and observed at
+ * collection time: a stage adds one to a number instead of making the SDK
+ * hash its attributes a second time (the duration histogram already does).
+ * One per meter, so sessions that share a MeterProvider add to the same
+ * cumulative counts, as a synchronous counter would.
+ */
+class ExecutionCounts {
+  readonly #series = new Map<string, { attributes: Attributes; count: number }>();
+
+  constructor(meter: Meter) {
+    meter
+      .createObservableCounter(METRIC_STAGE_EXECUTIONS, { unit: '{execution}', description: 'Stage executions by outcome.' })
+      .addCallback((result: ObservableResult) => {
+        for (const { attributes, count } of this.#series.values()) result.observe(count, attributes);
+      });
+  }
+
+  /** The series of `key`, made from `attributes` while there is room; beyond it, the overflow series. */
+  series(key: string, attributes: Attributes): { count: number } {
+    let entry = this.#series.get(key);
+    if (entry === undefined) {
+      const full = this.#series.size >= MAX_EXECUTION_SERIES;
+      const at = full ? OVERFLOW_KEY : key;
+      entry = this.#series.get(at) ?? { attributes: full ? OVERFLOW_ATTRIBUTES : attributes, count: 0 };
+      this.#series.set(at, entry);
+    }
+    return entry;
+  }
+}
+
+const executionCounts = new WeakMap<Meter, ExecutionCounts>();
+
+function executionsOf(meter: Meter): ExecutionCounts {
+  let counts = executionCounts.get(meter);
+  if (counts === undefined) {
+    counts = new ExecutionCounts(meter);
+    executionCounts.set(meter, counts);
+  }
+  return counts;
 }
 
 function createInstruments(meter: Meter): Instruments {
@@ -49,10 +103,7 @@ function createInstruments(meter: Meter): Instruments {
       description: 'Duration of whole months.',
       advice: { explicitBucketBoundaries: DURATION_BUCKETS_S },
     }),
-    executions: meter.createCounter(METRIC_STAGE_EXECUTIONS, {
-      unit: '{execution}',
-      description: 'Stage executions by outcome.',
-    }),
+    executions: executionsOf(meter),
     slow: meter.createCounter(METRIC_STAGE_SLOW, {
       unit: '{execution}',
       description: 'Stage executions slower than their threshold.',
@@ -73,7 +124,8 @@ function createInstruments(meter: Meter): Instruments {
  * Stage and month metrics. Attributes are low-cardinality on purpose:
  * stage name and outcome on stage metrics, the month only on month metrics
  * (twelve values a year, and what Grafana users filter by).
- * Attribute objects are cached per (stage, outcome) to keep the hot path lean.
+ * Attribute objects are cached per (stage, outcome), and executions are
+ * counted in process and observed at collection, to keep the hot path lean.
  *
  * Built on a {@link MeterBinding}, recording starts once a real
  * MeterProvider exists; what happens before is not recorded.
@@ -81,7 +133,7 @@ function createInstruments(meter: Meter): Instruments {
 export class StageMetrics implements RecordSink {
   private instruments: Instruments | undefined;
   private readonly binding: MeterBinding | undefined;
-  readonly #stageAttrs = new CappedMap<string, Attributes>(MAX_CACHED_ATTRIBUTE_SETS);
+  readonly #stageSeries = new CappedMap<string, Map<string, StageSeries>>(MAX_CACHED_ATTRIBUTE_SETS);
   readonly #slowAttrs = new CappedMap<string, Attributes>(MAX_CACHED_ATTRIBUTE_SETS);
   readonly #levelAttrs = new CappedMap<LogLevel, Attributes>(MAX_CACHED_ATTRIBUTE_SETS);
 
@@ -112,17 +164,25 @@ export class StageMetrics implements RecordSink {
       m.monthDuration.record(r.durationS, { [METRIC_ATTR_MONTH]: scope.month, [METRIC_ATTR_OUTCOME]: r.outcome });
       return;
     }
-    const key = `${scope.name}\u0000${r.outcome}`;
-    const attrs =
-      this.#stageAttrs.peek(key) ??
-      this.#stageAttrs.remember(key, { [METRIC_ATTR_STAGE_NAME]: scope.name, [METRIC_ATTR_OUTCOME]: r.outcome });
-    m.stageDuration.record(r.durationS, attrs);
-    m.executions.add(1, attrs);
+    const series = this.#seriesOf(m, scope.name, r.outcome);
+    m.stageDuration.record(r.durationS, series.attributes);
+    series.executions.count++;
     if (r.slow)
       m.slow.add(
         1,
         this.#slowAttrs.get(scope.name, (name) => ({ [METRIC_ATTR_STAGE_NAME]: name })),
       );
+  }
+
+  #seriesOf(m: Instruments, name: string, outcome: string): StageSeries {
+    const byOutcome = this.#stageSeries.peek(name) ?? this.#stageSeries.remember(name, new Map());
+    let series = byOutcome.get(outcome);
+    if (series === undefined) {
+      const attributes = { [METRIC_ATTR_STAGE_NAME]: name, [METRIC_ATTR_OUTCOME]: outcome };
+      series = { attributes, executions: m.executions.series(`${name}\u0000${outcome}`, attributes) };
+      byOutcome.set(outcome, series);
+    }
+    return series;
   }
 
   onMessage(r: MessageRecord): void {

@@ -1,52 +1,74 @@
-import { OTLPMetricExporter as OTLPMetricExporterJson } from '@opentelemetry/exporter-metrics-otlp-http';
-import { OTLPMetricExporter as OTLPMetricExporterProto } from '@opentelemetry/exporter-metrics-otlp-proto';
-import { OTLPTraceExporter as OTLPTraceExporterJson } from '@opentelemetry/exporter-trace-otlp-http';
-import { OTLPTraceExporter as OTLPTraceExporterProto } from '@opentelemetry/exporter-trace-otlp-proto';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
-import { type IMetricReader, PeriodicExportingMetricReader, type PushMetricExporter } from '@opentelemetry/sdk-metrics';
+import type { IMetricReader, PushMetricExporter } from '@opentelemetry/sdk-metrics';
 import type { SpanExporter } from '@opentelemetry/sdk-trace';
 import type { ResolvedConfig, ResolvedOtlp } from '../config/options.js';
+import { DeferredSpanExporter } from '../export/deferred-span-exporter.js';
 import { type ForwardReporter, ForwardSpanProcessor } from '../export/forward-span-processor.js';
 import { PartialSuccessWatch } from '../export/partial-success-watch.js';
 import { RetryAfterWatch } from '../export/retry-after-watch.js';
-import { createPrometheusReader } from '../metrics/prometheus-reader.js';
+import { DeferredMetricReader } from '../metrics/deferred-metric-reader.js';
+import { loadPrometheusReader } from '../metrics/prometheus-reader.js';
 import { createHostAndRuntimeInstrumentations } from '../metrics/runtime-instrumentations.js';
 import type { TelemetryReporter } from '../session/telemetry-reporter.js';
 
-/** The OTLP trace exporter for the configured protocol, or undefined without an endpoint. */
+function exporterConfig(otlp: ResolvedOtlp, url: string) {
+  return { url, headers: otlp.headers, timeoutMillis: otlp.timeoutMillis, compression: otlp.compression };
+}
+
+/**
+ * The OTLP trace exporter for the configured protocol, or undefined without
+ * an endpoint. Its package loads now, not when stagetrace is imported.
+ */
 export function createTraceExporter(otlp: ResolvedOtlp | undefined): SpanExporter | undefined {
   if (!otlp?.tracesUrl) return undefined;
-  const config = { url: otlp.tracesUrl, headers: otlp.headers, timeoutMillis: otlp.timeoutMillis, compression: otlp.compression };
-  return otlp.protocol === 'http/protobuf'
-    ? new OTLPTraceExporterProto(config as ConstructorParameters<typeof OTLPTraceExporterProto>[0])
-    : new OTLPTraceExporterJson(config as ConstructorParameters<typeof OTLPTraceExporterJson>[0]);
+  const config = exporterConfig(otlp, otlp.tracesUrl);
+  return new DeferredSpanExporter(async () => {
+    if (otlp.protocol === 'http/protobuf') {
+      const { OTLPTraceExporter } = await import('@opentelemetry/exporter-trace-otlp-proto');
+      return new OTLPTraceExporter(config as ConstructorParameters<typeof OTLPTraceExporter>[0]);
+    }
+    const { OTLPTraceExporter } = await import('@opentelemetry/exporter-trace-otlp-http');
+    return new OTLPTraceExporter(config as ConstructorParameters<typeof OTLPTraceExporter>[0]);
+  });
 }
 
-function createMetricExporter(otlp: ResolvedOtlp): PushMetricExporter {
-  const config = { url: otlp.metricsUrl, headers: otlp.headers, timeoutMillis: otlp.timeoutMillis, compression: otlp.compression };
-  return otlp.protocol === 'http/protobuf'
-    ? new OTLPMetricExporterProto(config as ConstructorParameters<typeof OTLPMetricExporterProto>[0])
-    : new OTLPMetricExporterJson(config as ConstructorParameters<typeof OTLPMetricExporterJson>[0]);
+async function loadMetricExporter(otlp: ResolvedOtlp): Promise<PushMetricExporter> {
+  const config = exporterConfig(otlp, otlp.metricsUrl);
+  if (otlp.protocol === 'http/protobuf') {
+    const { OTLPMetricExporter } = await import('@opentelemetry/exporter-metrics-otlp-proto');
+    return new OTLPMetricExporter(config as ConstructorParameters<typeof OTLPMetricExporter>[0]);
+  }
+  const { OTLPMetricExporter } = await import('@opentelemetry/exporter-metrics-otlp-http');
+  return new OTLPMetricExporter(config as ConstructorParameters<typeof OTLPMetricExporter>[0]);
 }
 
-/** Metric readers for the configured destinations (OTLP, Prometheus); empty when metrics go nowhere. */
+/** Metric readers for the configured destinations (OTLP, Prometheus), their packages loading now; empty when metrics go nowhere. */
 export function createMetricReaders(config: ResolvedConfig, reporter: TelemetryReporter): IMetricReader[] {
   const readers: IMetricReader[] = [];
   if (config.otlp?.metricsUrl) {
     const interval = config.metricExportIntervalMillis;
+    const otlp = config.otlp;
     readers.push(
-      new PeriodicExportingMetricReader({
-        exporter: createMetricExporter(config.otlp),
-        exportIntervalMillis: interval,
-        exportTimeoutMillis: Math.min(30_000, interval),
+      new DeferredMetricReader(async () => {
+        const [{ PeriodicExportingMetricReader }, exporter] = await Promise.all([
+          import('@opentelemetry/sdk-metrics'),
+          loadMetricExporter(otlp),
+        ]);
+        return new PeriodicExportingMetricReader({
+          exporter,
+          exportIntervalMillis: interval,
+          exportTimeoutMillis: Math.min(30_000, interval),
+        });
       }),
     );
   }
   const prometheus = config.prometheus;
   if (prometheus) {
     readers.push(
-      createPrometheusReader(prometheus, (err) =>
-        reporter.internalError(`starting the Prometheus endpoint on ${prometheus.host}:${prometheus.port}`, err),
+      new DeferredMetricReader(() =>
+        loadPrometheusReader(prometheus, (err) =>
+          reporter.internalError(`starting the Prometheus endpoint on ${prometheus.host}:${prometheus.port}`, err),
+        ),
       ),
     );
   }
@@ -57,21 +79,24 @@ export function createMetricReaders(config: ResolvedConfig, reporter: TelemetryR
 const EXPORTER_DEFAULT_TIMEOUT_MS = 10_000;
 
 /**
- * The span processor that forwards spans over OTLP, or none without an
- * endpoint. Two layers retry, each bounded: the exporter retries a refused
+ * The span processor that forwards spans over OTLP, and its exporter (still
+ * loading), or none without an endpoint. Two layers retry, each bounded: the exporter retries a refused
  * connection or a 429/502/503/504 within its own timeout (`otlp.timeoutMillis`,
  * honouring a `Retry-After` that fits); the processor then keeps the batch
  * and tries again with backoff, as long as the queue holds. The processor's
  * backstop on one export is twice the exporter's timeout (its last retry may
  * start just before that timeout and run for it).
  */
-export function createForwardProcessor(config: ResolvedConfig, reporter: ForwardReporter): ForwardSpanProcessor | undefined {
+export function createForwardProcessor(
+  config: ResolvedConfig,
+  reporter: ForwardReporter,
+): { processor: ForwardSpanProcessor; exporter: SpanExporter } | undefined {
   const otlp = config.otlp;
   const exporter = createTraceExporter(otlp);
   if (otlp === undefined || exporter === undefined) return undefined;
   const fromEnv = Number(process.env.OTEL_EXPORTER_OTLP_TRACES_TIMEOUT || process.env.OTEL_EXPORTER_OTLP_TIMEOUT);
   const exporterTimeout = otlp.timeoutMillis ?? (fromEnv > 0 ? fromEnv : EXPORTER_DEFAULT_TIMEOUT_MS);
-  return new ForwardSpanProcessor(exporter, reporter, {
+  const processor = new ForwardSpanProcessor(exporter, reporter, {
     maxQueueSpans: otlp.maxQueueSpans,
     maxQueueBytes: otlp.maxQueueBytes,
     exportTimeoutMillis: 2 * exporterTimeout + 1000,
@@ -80,6 +105,7 @@ export function createForwardProcessor(config: ResolvedConfig, reporter: Forward
     retryAfter: new RetryAfterWatch(otlp.tracesUrl),
     partialSuccess: new PartialSuccessWatch(otlp.tracesUrl),
   });
+  return { processor, exporter };
 }
 
 /** Host and runtime metrics, when enabled and when some reader will collect them (`readers` undefined: the caller brings its own). */

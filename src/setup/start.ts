@@ -1,13 +1,13 @@
 import { context as contextApi, metrics, propagation, trace } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { BindOnceFuture } from '@opentelemetry/core';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
-import { envDetector, hostDetector, processDetector, type ResourceDetector, resourceFromAttributes } from '@opentelemetry/resources';
+import type { ResourceDetector } from '@opentelemetry/resources';
 import type { IMetricReader } from '@opentelemetry/sdk-metrics';
 import type { NodeSDK } from '@opentelemetry/sdk-node';
 import { AlwaysOffSampler, NoopSpanProcessor, type SpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import type { StagetraceOptions } from '../config/options.js';
 import { resolveConfig } from '../config/resolve-config.js';
+import { whenLoaded } from '../model/deferred.js';
 import { VERSION } from '../model/version.js';
 import { sessionSlots } from '../session/session-registry.js';
 import { samplerFromEnv } from './audit-sampler.js';
@@ -62,13 +62,15 @@ function alreadyStarted(): never {
  * The process detector without `process.command_args`: a password or token
  * passed on the command line must not leave the process with every span.
  */
-const processDetectorWithoutArgs: ResourceDetector = {
-  detect(config) {
-    const detected = processDetector.detect(config);
-    const { 'process.command_args': _dropped, ...attributes } = detected.attributes ?? {};
-    return { ...detected, attributes };
-  },
-};
+function withoutArgs(processDetector: ResourceDetector): ResourceDetector {
+  return {
+    detect(config) {
+      const detected = processDetector.detect(config);
+      const { 'process.command_args': _dropped, ...attributes } = detected.attributes ?? {};
+      return { ...detected, attributes };
+    },
+  };
+}
 
 function build(options: StagetraceOptions | undefined, handleExitDefault: boolean, userSdk: boolean) {
   const config = resolveConfig(options, process.env, { handleExit: handleExitDefault });
@@ -85,7 +87,7 @@ function build(options: StagetraceOptions | undefined, handleExitDefault: boolea
   const forward = createForwardProcessor(config, forwardReporter);
   const metricReaders = createMetricReaders(config, bundle.reporter);
   const components: StagetraceComponents = {
-    spanProcessors: forward === undefined ? [] : [forward],
+    spanProcessors: forward === undefined ? [] : [forward.processor],
     metricReaders,
     // A user-owned SDK may bring its own readers, so host metrics are offered regardless.
     instrumentations: createInstrumentations(config, userSdk ? undefined : metricReaders),
@@ -94,7 +96,9 @@ function build(options: StagetraceOptions | undefined, handleExitDefault: boolea
   const useTracer = (source: () => ReturnType<typeof trace.getTracer>) => {
     tracerSource = source;
   };
-  return { config, bundle, components, useTracer, forwardReporter };
+  // The packages of exporters, readers and instrumentations, loading since the components were made.
+  const loaded = () => whenLoaded([forward?.exporter, ...components.metricReaders, ...components.instrumentations]);
+  return { config, bundle, components, useTracer, forwardReporter, loaded };
 }
 
 function begin(
@@ -154,14 +158,31 @@ export function createStagetrace(options?: StagetraceOptions): StagetraceCompone
  * Await it before the first month: the SDK is loaded and started in between.
  */
 export async function start(options?: StagetraceOptions): Promise<StagetraceComponents> {
-  if (startedNow()) alreadyStarted();
+  if (startedNow() || starting) alreadyStarted();
   checkOpenTelemetry();
+  starting = true;
+  try {
+    return await startNow(options);
+  } finally {
+    starting = false;
+  }
+}
+
+/** Set while start() awaits the SDK's packages, so that a second start() in between is refused. */
+let starting = false;
+
+async function startNow(options: StagetraceOptions | undefined): Promise<StagetraceComponents> {
   // Loaded after the check, not at import: the 3.x sdk-node fails while
   // loading beside an api 1.9 (CommonJS) with an error that names neither,
   // and an application that runs its own NodeSDK never needs stagetrace's.
-  const { NodeSDK } = await import('@opentelemetry/sdk-node');
-  if (startedNow()) alreadyStarted();
-  const { config, bundle, components, useTracer, forwardReporter } = build(options, true, false);
+  const [{ NodeSDK }, { envDetector, hostDetector, processDetector, resourceFromAttributes }, { AsyncLocalStorageContextManager }] =
+    await Promise.all([
+      import('@opentelemetry/sdk-node'),
+      import('@opentelemetry/resources'),
+      import('@opentelemetry/context-async-hooks'),
+    ]);
+  const { config, bundle, components, useTracer, forwardReporter, loaded } = build(options, true, false);
+  await loaded();
   // Nothing exports spans without an endpoint: they still get ids (the files
   // and the user's own context need them) but are not recorded, which costs
   // far less. The SDK registers no provider at all for an empty list.
@@ -182,7 +203,7 @@ export async function start(options?: StagetraceOptions): Promise<StagetraceComp
       serviceName: config.serviceName,
       sampler,
       resource: resourceFromAttributes(config.resourceAttributes),
-      resourceDetectors: [envDetector, processDetectorWithoutArgs, hostDetector],
+      resourceDetectors: [envDetector, withoutArgs(processDetector), hostDetector],
       spanProcessors,
       metricReaders: components.metricReaders,
       logRecordProcessors: [],

@@ -13,7 +13,7 @@ it('npm run bench -- --quick runs every comparison and prints each result beside
   const run = spawnSync(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--quick'], {
     cwd: root,
     encoding: 'utf8',
-    timeout: 180_000,
+    timeout: 480_000,
     env: { ...process.env, OTEL_EXPORTER_OTLP_ENDPOINT: '', STAGETRACE_LOG_DIR: '' },
   });
   expect(run.status, `${run.stdout}\n${run.stderr}`).toBe(0);
@@ -23,6 +23,11 @@ it('npm run bench -- --quick runs every comparison and prints each result beside
     'stage vs span + pino',
     'stage overhead (sync)',
     'stage overhead (async)',
+    'exported (proto, no files)',
+    'exported (proto, files)',
+    'exported (json, no files)',
+    'exported (json, files)',
+    'loop delay added',
     'logging in a stage',
     'logging outside a month',
     'memory flatness (heap)',
@@ -40,10 +45,12 @@ it('npm run bench -- --quick runs every comparison and prints each result beside
     'report linearity',
     'summary sketch (heap)',
     'outage memory',
+    'fast start: first stage',
+    'fast start: import',
   ]);
   for (const line of results) expect(line).toMatch(/target \S/);
   // The burst must lose no audit record even at the smallest size.
   expect(results.find((line) => line.includes('burst without loss'))).toMatch(/^PASS/);
   const json = run.stdout.split('\n').find((line) => line.startsWith('BENCH_JSON '));
-  expect(JSON.parse(json?.slice('BENCH_JSON '.length) ?? '[]')).toHaveLength(19);
-}, 200_000);
+  expect(JSON.parse(json?.slice('BENCH_JSON '.length) ?? '[]')).toHaveLength(26);
+}, 500_000);

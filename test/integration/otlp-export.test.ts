@@ -240,6 +240,28 @@ describe('without an OTLP endpoint', () => {
     }
   });
 
+  it.each([
+    [undefined, 'application/x-protobuf'],
+    ['http/protobuf', 'application/x-protobuf'],
+    ['http/json', 'application/json'],
+  ] as const)('sends traces and metrics with protocol %s as %s, and the collector gets the same spans', async (protocol, contentType) => {
+    const receiver = await OtlpReceiver.start();
+    try {
+      await runMonthThroughOwnSdk({ otlp: { endpoint: receiver.url, ...(protocol ? { protocol } : {}) } });
+      const paths = new Set(receiver.requests.map((r) => r.path));
+      expect([...paths].sort()).toEqual(['/v1/metrics', '/v1/traces']);
+      for (const request of receiver.requests) expect(request.headers['content-type'], request.path).toContain(contentType);
+      const spans = receiver.spans();
+      expect(spans.map((s) => s.name).sort()).toEqual(['download', 'month', 'process']);
+      const download = spans.find((s) => s.name === 'download');
+      expect(download?.attributes['stagetrace.stage.name']).toBe('download');
+      expect(download?.parentSpanId).toBe(spans.find((s) => s.name === 'month')?.spanId);
+      expect(receiver.metrics().some((m) => m.name === 'stagetrace.stage.duration' && m.type === 'histogram')).toBe(true);
+    } finally {
+      await receiver.close();
+    }
+  });
+
   it('runs a real pipeline process without any connection attempt or error', async () => {
     const workDir = await mkdtemp(join(tmpdir(), 'stagetrace-noendpoint-'));
     try {

@@ -1,10 +1,11 @@
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { gunzipSync } from 'node:zlib';
+import { decodeOtlpProtobuf } from './otlp-protobuf.js';
 
 /**
  * How the receiver answers:
- * - `ok`: 200 with an empty JSON body, and the payload is stored;
+ * - `ok`: 200 with an empty response (JSON or protobuf, as the request), and the payload is stored;
  * - `unavailable`: 503 with `Retry-After` ({@link OtlpReceiver.retryAfterSeconds}, default 1; the exporters retry these);
  * - `bad-request`: 400 (the exporters give up at once);
  * - `hang`: reads the request and never answers (until `close()`);
@@ -25,7 +26,7 @@ export interface ReceivedRequest {
   headers: IncomingHttpHeaders;
   /** The body after gzip decoding, if any. */
   raw: Buffer;
-  /** The parsed body when it was JSON, else undefined (e.g. protobuf). */
+  /** The body in OTLP/JSON form: parsed when sent as JSON, decoded when sent as protobuf; undefined when it could not be read. */
   json: unknown;
   /** The status answered, or undefined for a request left hanging. */
   status: number | undefined;
@@ -186,12 +187,13 @@ export class OtlpReceiver {
         }
       }
       let json: unknown;
-      if (String(req.headers['content-type'] ?? '').includes('application/json')) {
-        try {
-          json = JSON.parse(raw.toString('utf8'));
-        } catch {
-          json = undefined;
-        }
+      const contentType = String(req.headers['content-type'] ?? '');
+      const protobuf = contentType.includes('application/x-protobuf');
+      try {
+        if (contentType.includes('application/json')) json = JSON.parse(raw.toString('utf8'));
+        else if (protobuf && (path === '/v1/traces' || path === '/v1/metrics')) json = decodeOtlpProtobuf(path, raw);
+      } catch {
+        json = undefined;
       }
       const entry: ReceivedRequest = {
         method: req.method ?? '',
@@ -229,7 +231,9 @@ export class OtlpReceiver {
         res.writeHead(200, { 'content-type': protobuf ? 'application/x-protobuf' : 'application/json' }).end(body);
       } else {
         entry.status = 200;
-        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+        // An empty export response in the protocol of the request.
+        if (protobuf) res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
+        else res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
       }
       for (const wake of [...this.waiters]) wake();
     });

@@ -111,6 +111,21 @@ describe('stage and month metrics', () => {
     expect(pointWith(month, { 'stagetrace.month': '2024-04', 'stagetrace.outcome': 'failure' })).toBeDefined();
   });
 
+  it('keeps counting executions cumulatively across collections, and past 1999 series in one overflow series, as the SDK cardinality limit does, without losing any', async () => {
+    session = startMetricsSession();
+    traceStage('download', () => undefined);
+    const first = metric(await session.collect(), 'stagetrace.stage.executions');
+    expect(pointWith(first, { 'stagetrace.stage.name': 'download', 'stagetrace.outcome': 'success' }).value).toBe(1);
+    for (let i = 0; i < 2100; i++) traceStage(`file-${i}`, () => undefined);
+    traceStage('download', () => undefined);
+    const executions = metric(await session.collect(), 'stagetrace.stage.executions');
+    expect(pointWith(executions, { 'stagetrace.stage.name': 'download', 'stagetrace.outcome': 'success' }).value).toBe(2);
+    const overflow = pointWith(executions, { 'otel.metric.overflow': true });
+    expect(overflow.value).toBe(2102 - 2 - 1998);
+    expect(points(executions)).toHaveLength(2000);
+    expect(points(executions).reduce((sum, p) => sum + Number(p.value), 0)).toBe(2102);
+  });
+
   it('counts spans dropped before OTLP by reason', async () => {
     session = startMetricsSession();
     bundle().metrics.droppedSpans(3, 'queue_full');
@@ -172,7 +187,8 @@ describe('memory gauges', () => {
 describe('runtime metrics', () => {
   it('include event-loop delay and heap spaces when nodejs.runtime is selected', async () => {
     session = startMetricsSession({ hostMetrics: ['nodejs.runtime'] });
-    await sleep(100);
+    // The instrumentation's package loads when stagetrace is created, not at import: its metrics follow shortly.
+    await vi.waitFor(async () => expect((await session?.collect())?.has('v8js.memory.heap.used')).toBe(true), { timeout: 20_000 });
     // A stage that blocks the event loop shows as delay.
     busyWait(300);
     await sleep(300);
@@ -186,8 +202,8 @@ describe('runtime metrics', () => {
 
   it('include host metrics for the chosen groups only', async () => {
     session = startMetricsSession({ hostMetrics: ['process.memory'] });
+    await vi.waitFor(async () => expect((await session?.collect())?.has('process.memory.usage')).toBe(true), { timeout: 20_000 });
     const all = await session.collect();
-    expect(all.has('process.memory.usage')).toBe(true);
     expect(all.has('system.cpu.time')).toBe(false);
     expect(all.has('nodejs.eventloop.delay.p99')).toBe(false);
   });

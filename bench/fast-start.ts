@@ -1,0 +1,109 @@
+/**
+ * Fast start (issue 22): whole-process timings, each side spawned N times
+ * alternating, medians; plain node on the ES module build (compiled here as
+ * `npm run build` does), not through tsx.
+ * - process start to first stage recorded (import + start() with OTLP traces
+ *   and metrics + one stage) against a bare NodeSDK with the same exporters
+ *   doing the same (import + start + one span): target ≤ 1.1×;
+ * - `import('stagetrace')` against `import('@opentelemetry/api')`: target ≤ 1.5×.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type BenchResult, median } from './lib.js';
+import { startSink } from './receiver.js';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const child = fileURLToPath(new URL('./fast-start-child.mjs', import.meta.url));
+/** Inside the repository, so the build resolves the project's node_modules; .bench-tmp is ignored by git. */
+const buildDir = join(root, '.bench-tmp', 'fast-start-build');
+
+function build(): string {
+  rmSync(buildDir, { recursive: true, force: true });
+  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+  const run = spawnSync(
+    process.execPath,
+    [tsc, '-p', join(root, 'tsconfig.build.esm.json'), '--outDir', buildDir, '--declaration', 'false'],
+    {
+      cwd: root,
+      encoding: 'utf8',
+    },
+  );
+  if (run.status !== 0) throw new Error(`building for the fast-start benchmark failed:\n${run.stdout}${run.stderr}`);
+  return join(buildDir, 'index.js');
+}
+
+function runSide(args: string[]): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(process.execPath, [child, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    proc.stdout.on('data', (chunk) => {
+      stdout += chunk;
+    });
+    proc.stderr.on('data', (chunk) => {
+      stderr += chunk;
+    });
+    proc.on('close', (code) => {
+      try {
+        if (code !== 0) throw new Error(`exit code ${code}`);
+        resolve((JSON.parse(stdout.trim().split('\n').pop() ?? '') as { ms: number }).ms);
+      } catch (error) {
+        reject(new Error(`fast-start-child ${args[0]} failed (${(error as Error).message}):\n${stderr.slice(-2000)}`));
+      }
+    });
+  });
+}
+
+async function alternateRuns(runs: number, a: string[], b: string[]): Promise<{ a: number[]; b: number[] }> {
+  const out = { a: [] as number[], b: [] as number[] };
+  await runSide(a);
+  await runSide(b);
+  for (let i = 0; i < runs; i++) {
+    if (i % 2 === 0) {
+      out.a.push(await runSide(a));
+      out.b.push(await runSide(b));
+    } else {
+      out.b.push(await runSide(b));
+      out.a.push(await runSide(a));
+    }
+  }
+  return out;
+}
+
+export async function fastStart(quick: boolean): Promise<BenchResult[]> {
+  const built = build();
+  const sink = await startSink();
+  const runs = quick ? 2 : 15;
+  try {
+    const first = await alternateRuns(runs, ['ours-first', built, sink.url], ['sdk-first', '-', sink.url]);
+    const imports = await alternateRuns(runs, ['ours-import', built], ['api']);
+    const firstRatio = median(first.a) / median(first.b);
+    const importRatio = median(imports.a) / median(imports.b);
+    return [
+      {
+        name: 'fast start: first stage',
+        measure: 'start→first stage / bare NodeSDK',
+        value: firstRatio,
+        unit: '×',
+        target: '≤ 1.1',
+        pass: firstRatio <= 1.1,
+        details: { stagetrace_ms: median(first.a), bare_sdk_ms: median(first.b), runs },
+      },
+      {
+        name: 'fast start: import',
+        measure: "import('stagetrace') / import(api)",
+        value: importRatio,
+        unit: '×',
+        target: '≤ 1.5',
+        pass: importRatio <= 1.5,
+        details: { stagetrace_ms: median(imports.a), api_ms: median(imports.b), runs },
+      },
+    ];
+  } finally {
+    await sink.close();
+    rmSync(buildDir, { recursive: true, force: true });
+  }
+}
