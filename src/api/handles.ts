@@ -1,7 +1,7 @@
 import { context as contextApi, type SpanContext } from '@opentelemetry/api';
 import type { StageContext } from '../model/context-attributes.js';
 import { describeValue, LEVEL_RANK, type LogLevel, parseLevel } from '../model/levels.js';
-import type { Scope } from '../session/scope.js';
+import type { OpenScope } from '../session/open-scope.js';
 import type { Session } from '../session/session.js';
 
 /** Options for {@link StageHandle.end}. */
@@ -86,7 +86,7 @@ export function checkKeys(options: unknown, known: readonly string[], where: str
 const LOG_KEYS = ['level', 'context', 'error'] as const;
 const END_KEYS = ['success', 'context', 'error'] as const;
 
-function logTo(session: Session, scope: Scope, message: unknown, options: HandleLogOptions | undefined): void {
+function logTo(session: Session, scope: OpenScope, message: unknown, options: HandleLogOptions | undefined): void {
   checkKeys(options, LOG_KEYS, 'log()');
   const level = levelOf(options?.level, 'log() option level');
   session.log({ scope, level, message, context: options?.context, error: options?.error });
@@ -99,9 +99,9 @@ function logTo(session: Session, scope: Scope, message: unknown, options: Handle
  */
 abstract class ScopeHandleImpl {
   readonly #session: Session;
-  readonly #scope: Scope;
+  readonly #scope: OpenScope;
 
-  constructor(session: Session, scope: Scope) {
+  constructor(session: Session, scope: OpenScope) {
     this.#session = session;
     this.#scope = scope;
   }
@@ -144,9 +144,9 @@ export class MonthHandleImpl extends ScopeHandleImpl implements MonthHandle {
 export class StageHandleImpl extends ScopeHandleImpl implements StageHandle {
   // The base class's fields are private to it; ending needs the same two.
   readonly #session: Session;
-  readonly #scope: Scope;
+  readonly #scope: OpenScope;
 
-  constructor(session: Session, scope: Scope) {
+  constructor(session: Session, scope: OpenScope) {
     super(session, scope);
     this.#session = session;
     this.#scope = scope;

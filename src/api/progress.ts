@@ -1,8 +1,8 @@
 import { context as contextApi } from '@opentelemetry/api';
 import type { StageContext } from '../model/context-attributes.js';
 import { describeValue, LEVEL_RANK, type LogLevel } from '../model/levels.js';
-import { activeScope } from '../session/scope.js';
-import { workSession } from '../setup/current-session.js';
+import { activeScope } from '../session/open-scope.js';
+import { currentSession } from '../setup/current-session.js';
 import { checkKeys, levelOf } from './handles.js';
 
 /** Options of {@link logProgress}; the Python logger's `log_progress` arguments in TypeScript style. */
@@ -31,7 +31,7 @@ const PROGRESS_KEYS = ['level', 'context', 'error', 'stage', 'stageEvent'] as co
  * logProgress('Downloaded', { stage: 'download', stageEvent: 'end' });
  */
 export function logProgress(message: string, options?: LogProgressOptions): void {
-  const session = workSession();
+  const session = currentSession();
   // Converted (and redacted) by the session; only its presence matters here.
   const text: unknown = message;
   if (options === undefined) {

@@ -1,5 +1,5 @@
 import { context as contextApi } from '@opentelemetry/api';
-import type { Scope } from '../session/scope.js';
+import type { OpenScope } from '../session/open-scope.js';
 import type { Session } from '../session/session.js';
 
 function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
@@ -13,7 +13,7 @@ function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
  * A sync fn gives a sync result (no Promise wrapping); an async one gives a
  * Promise of the same value. Errors are rethrown unchanged.
  */
-export function runInScope<H, T>(session: Session, scope: Scope, handle: H, fn: (handle: H) => T): T {
+export function runInScope<H, T>(session: Session, scope: OpenScope, handle: H, fn: (handle: H) => T): T {
   let result: T;
   try {
     result = contextApi.with(scope.ctx, fn, undefined, handle);

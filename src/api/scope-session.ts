@@ -1,6 +1,6 @@
 import type { Session } from '../session/session.js';
-import { sessionSlots } from '../session/session-registry.js';
-import { workSession } from '../setup/current-session.js';
+import { sessionRegistry } from '../session/session-registry.js';
+import { currentSession } from '../setup/current-session.js';
 
 /**
  * The session a month or stage opens in. Without `start()` that is the
@@ -9,10 +9,10 @@ import { workSession } from '../setup/current-session.js';
  * otherwise looks like a working setup.
  */
 export function scopeSession(fn: 'traceMonth' | 'traceStage' | 'startStage'): Session {
-  const session = workSession();
-  if (session === sessionSlots.fallback) {
-    const after = sessionSlots.ended !== undefined;
-    session.reporter.sayOnce(
+  const session = currentSession();
+  if (session === sessionRegistry.fallback) {
+    const after = sessionRegistry.ended !== undefined;
+    session.problems.sayOnce(
       after ? 'scope-after-shutdown' : 'scope-before-start',
       after
         ? `${fn}() ran after shutdown(): its months and stages are only printed, with no audit files and nothing sent to a collector. Call start() again for a new session.`

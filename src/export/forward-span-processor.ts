@@ -15,7 +15,7 @@ import { estimateSpanBytes } from './span-size.js';
 export type ForwardDropReason = 'queue_full' | 'rejected' | 'shutdown';
 
 /** Where the processor tells what happened to the spans; the session counts it and says it once. */
-export interface ForwardReporter {
+export interface ForwardListener {
   /** Spans given up for good (they stay in the audit files, for replay). */
   dropped(count: number, reason: ForwardDropReason, error?: unknown): void;
   /** An export failed; its `count` spans went back to the front of the queue and are tried again in `retryInMillis`. */
@@ -86,7 +86,7 @@ const MiB = 1024 * 1024;
  */
 export class ForwardSpanProcessor implements SpanProcessor {
   readonly #exporter: SpanExporter;
-  readonly #reporter: ForwardReporter;
+  readonly #listener: ForwardListener;
   readonly #queue: SpanQueue;
   readonly #batchSize: number;
   readonly #delayMs: number;
@@ -111,9 +111,9 @@ export class ForwardSpanProcessor implements SpanProcessor {
   #gaveUp = false;
   readonly #waiters = new Set<() => void>();
 
-  constructor(exporter: SpanExporter, reporter: ForwardReporter, options: ForwardSpanProcessorOptions = {}) {
+  constructor(exporter: SpanExporter, listener: ForwardListener, options: ForwardSpanProcessorOptions = {}) {
     this.#exporter = exporter;
-    this.#reporter = reporter;
+    this.#listener = listener;
     this.#queue = new SpanQueue(options.maxQueueSpans ?? 2048, options.maxQueueBytes ?? 8 * MiB);
     this.#batchSize = Math.max(1, Math.min(options.maxExportBatchSize ?? 512, this.#queue.maxSpans));
     this.#delayMs = options.scheduledDelayMillis ?? 1000;
@@ -138,17 +138,17 @@ export class ForwardSpanProcessor implements SpanProcessor {
   }
 
   onStart(span: Span, _parentContext: Context): void {
-    this.#reporter.started?.(span);
+    this.#listener.started?.(span);
   }
 
   onEnd(span: ReadableSpan): void {
     if ((span.spanContext().traceFlags & TraceFlags.SAMPLED) === 0) return;
     if (this.#gaveUp) {
-      this.#reporter.dropped(1, 'shutdown');
+      this.#listener.dropped(1, 'shutdown');
       return;
     }
     if (!this.#queue.push(span, estimateSpanBytes(span))) {
-      this.#reporter.dropped(1, 'queue_full');
+      this.#listener.dropped(1, 'queue_full');
       return;
     }
     this.#pump();
@@ -235,13 +235,13 @@ export class ForwardSpanProcessor implements SpanProcessor {
       this.#queue.release(batch);
       this.#recovered();
       if (partial === undefined) {
-        this.#reporter.delivered?.(batch.spans);
+        this.#listener.delivered?.(batch.spans);
         return;
       }
       // OTLP does not say which spans were rejected: none of the batch is recorded as delivered, so
       // replay sends all of it again (at least once). Sending it again now would be refused again.
       const rejection = new PartialRejection(partial, batch.spans.length);
-      this.#reporter.dropped(rejection.rejectedSpans, 'rejected', rejection);
+      this.#listener.dropped(rejection.rejectedSpans, 'rejected', rejection);
       return;
     }
     if (this.#gaveUp) return; // counted when shutdown gave up
@@ -249,15 +249,15 @@ export class ForwardSpanProcessor implements SpanProcessor {
       // The collector answered: it is up, and this batch will never be taken.
       this.#queue.release(batch);
       this.#recovered();
-      this.#reporter.dropped(batch.spans.length, 'rejected', result.error);
+      this.#listener.dropped(batch.spans.length, 'rejected', result.error);
       return;
     }
     const pushedOut = this.#queue.putBack(batch);
     const waitMs = this.#backoff.next(this.#retryAfter?.retryAfterSince(startedAtMs));
     this.#failing = true;
     this.#retryAtMs = Math.max(this.#retryAtMs, Date.now() + waitMs);
-    this.#reporter.retrying(batch.spans.length, waitMs, result.error);
-    if (pushedOut.length > 0) this.#reporter.dropped(pushedOut.length, 'queue_full');
+    this.#listener.retrying(batch.spans.length, waitMs, result.error);
+    if (pushedOut.length > 0) this.#listener.dropped(pushedOut.length, 'queue_full');
   }
 
   #recovered(): void {
@@ -337,7 +337,7 @@ export class ForwardSpanProcessor implements SpanProcessor {
       for (const batch of this.#inFlight) undelivered += batch.spans.length;
       this.#gaveUp = true;
       if (this.#timer !== undefined) clearTimeout(this.#timer);
-      if (undelivered > 0) this.#reporter.dropped(undelivered, 'shutdown');
+      if (undelivered > 0) this.#listener.dropped(undelivered, 'shutdown');
     } finally {
       this.#flushing--;
     }

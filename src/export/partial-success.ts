@@ -16,7 +16,7 @@ export interface PartialSuccess {
  * A batch the collector answered with a partial success: `rejectedSpans`
  * of its `batchSpans` were refused (at most the batch). Which ones, OTLP
  * does not say. `message` names neither the collector's text nor the URL:
- * the reporter shows `errorMessage` redacted and bounded.
+ * the listener shows `errorMessage` redacted and bounded.
  */
 export class PartialRejection extends Error {
   override readonly name = 'PartialRejection';

@@ -1,4 +1,4 @@
-import type { Scope } from './scope.js';
+import type { OpenScope } from './open-scope.js';
 
 /**
  * The months and stages open right now, oldest first, and the stages
@@ -6,22 +6,22 @@ import type { Scope } from './scope.js';
  * that a later `stageEvent: 'end'` finds the latest of that name.
  */
 export class OpenScopes {
-  readonly #open = new Set<Scope>();
-  readonly #byName = new Map<string, Scope[]>();
+  readonly #open = new Set<OpenScope>();
+  readonly #byName = new Map<string, OpenScope[]>();
 
-  add(scope: Scope): void {
+  add(scope: OpenScope): void {
     this.#open.add(scope);
   }
 
   /** Also remembers the scope under its name, for ending it by name. */
-  addNamed(scope: Scope): void {
+  addNamed(scope: OpenScope): void {
     this.#open.add(scope);
     const list = this.#byName.get(scope.ref.name);
     if (list === undefined) this.#byName.set(scope.ref.name, [scope]);
     else list.push(scope);
   }
 
-  delete(scope: Scope): void {
+  delete(scope: OpenScope): void {
     this.#open.delete(scope);
     const list = this.#byName.get(scope.ref.name);
     if (list === undefined) return;
@@ -31,7 +31,7 @@ export class OpenScopes {
   }
 
   /** The latest open stage started under `name`. */
-  latestNamed(name: string): Scope | undefined {
+  latestNamed(name: string): OpenScope | undefined {
     const list = this.#byName.get(name);
     return list === undefined ? undefined : list[list.length - 1];
   }
@@ -41,7 +41,7 @@ export class OpenScopes {
   }
 
   /** Oldest first. */
-  [Symbol.iterator](): IterableIterator<Scope> {
+  [Symbol.iterator](): IterableIterator<OpenScope> {
     return this.#open.values();
   }
 }

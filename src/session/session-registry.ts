@@ -20,4 +20,4 @@ const SLOTS_KEY = Symbol.for('stagetrace.sessions');
 const global = globalThis as Record<symbol, SessionSlots | undefined>;
 global[SLOTS_KEY] ??= { current: undefined, ended: undefined, fallback: undefined, started: undefined };
 
-export const sessionSlots: SessionSlots = global[SLOTS_KEY];
+export const sessionRegistry: SessionSlots = global[SLOTS_KEY];

@@ -27,17 +27,17 @@ import { toMb } from '../model/units.js';
 import { sessionEndMessage, sessionStartMessage } from '../stats/session-markers.js';
 import type { SessionStats } from '../stats/session-stats.js';
 import { buildSessionSummary, type SessionSummary } from '../stats/session-summary.js';
+import { activeScope, OpenScope } from './open-scope.js';
 import { OpenScopes } from './open-scopes.js';
 import { RecordFanout } from './record-fanout.js';
-import { activeScope, Scope } from './scope.js';
-import type { TelemetryReporter } from './telemetry-reporter.js';
+import type { TelemetryProblems } from './telemetry-problems.js';
 
 /** What a session is built from; setup/ provides it. */
 export interface SessionParts {
   config: ResolvedConfig;
   memory: MemorySampler;
   stats: SessionStats;
-  reporter: TelemetryReporter;
+  problems: TelemetryProblems;
   /** Resolved on first use: a user-owned NodeSDK registers its provider after stagetrace is created. */
   tracer: () => Tracer;
   metrics: StageMetrics;
@@ -48,7 +48,7 @@ export interface SessionParts {
 /** A message for {@link Session.log}. */
 export interface LogEntry {
   /** The month or stage it belongs to; none for a message outside any. */
-  readonly scope: Scope | undefined;
+  readonly scope: OpenScope | undefined;
   /** Already validated. */
   readonly level: LogLevel;
   /** Any value: strings are scrubbed and capped, objects written as redacted JSON. */
@@ -69,7 +69,7 @@ interface OpenedScope {
   readonly month: string | undefined;
   readonly span: Span;
   readonly parentCtx: Context;
-  readonly parent: Scope | undefined;
+  readonly parent: OpenScope | undefined;
   readonly startMs: number;
   readonly sample: { readonly rssBytes: number; readonly heapUsedBytes: number };
   readonly thresholdS: number | undefined;
@@ -94,7 +94,7 @@ export class Session {
   readonly redactor: Redactor;
   readonly memory: MemorySampler;
   readonly #stats: SessionStats;
-  readonly reporter: TelemetryReporter;
+  readonly problems: TelemetryProblems;
   readonly #open = new OpenScopes();
   /** The one path from a record to the statistics, the metrics and every sink. */
   readonly #fanout: RecordFanout;
@@ -116,12 +116,12 @@ export class Session {
     this.redactor = new Redactor({ extraKeys: parts.config.redactKeys, extraQueryParams: parts.config.redactQueryParams });
     this.memory = parts.memory;
     this.#stats = parts.stats;
-    this.reporter = parts.reporter;
+    this.problems = parts.problems;
     this.#tracerSource = parts.tracer;
     this.#expectsSdk = parts.expectsSdk ?? false;
     this.#fanout = new RecordFanout({
       minLevel: parts.config.logLevel,
-      onError: (what, error) => this.reporter.internalError(what, error),
+      onError: (what, error) => this.problems.internalError(what, error),
     });
     // Statistics first: a sink that reads the summary sees the record counted.
     this.#fanout.add(parts.stats);
@@ -139,7 +139,7 @@ export class Session {
   }
 
   /** The latest open stage of this (already redacted) name that startStage() opened, for logProgress({ stage, stageEvent }). */
-  latestOpenStage(name: string): Scope | undefined {
+  latestOpenStage(name: string): OpenScope | undefined {
     return this.#open.latestNamed(name);
   }
 
@@ -156,7 +156,7 @@ export class Session {
     return this.#names.peek(name) ?? this.#names.remember(name, this.redactor.scrubText(name));
   }
 
-  openMonth(month: string, context: unknown, parentCtx: Context): Scope {
+  openMonth(month: string, context: unknown, parentCtx: Context): OpenScope {
     const sample = this.memory.sampleNow();
     const ctxAttributes = context === undefined ? NO_CONTEXT : this.flatten(context);
     const attributes = monthStartAttributes(this.sessionId, month, sample.rssBytes, sample.heapUsedBytes);
@@ -182,7 +182,7 @@ export class Session {
     });
   }
 
-  openStage(rawName: string, context: unknown, thresholdS: number | undefined, parentCtx: Context, byName = false): Scope {
+  openStage(rawName: string, context: unknown, thresholdS: number | undefined, parentCtx: Context, byName = false): OpenScope {
     const name = this.stageName(rawName);
     const parent = activeScope(parentCtx);
     const month = parent?.ref.month;
@@ -209,7 +209,7 @@ export class Session {
     });
   }
 
-  #opened(o: OpenedScope): Scope {
+  #opened(o: OpenedScope): OpenScope {
     const { kind, span, parentCtx, startMs, sample, context } = o;
     const ids = span.spanContext();
     if (this.#expectsSdk && ids.traceId === INVALID_TRACE_ID) this.#noSdk();
@@ -223,7 +223,7 @@ export class Session {
       parentSpanId: kind === 'month' ? undefined : trace.getSpanContext(parentCtx)?.spanId,
       sampled: (ids.traceFlags & TraceFlags.SAMPLED) !== 0,
     });
-    const scope = new Scope({
+    const scope = new OpenScope({
       ref,
       span,
       parentCtx,
@@ -250,7 +250,7 @@ export class Session {
   }
 
   #noSdk(): void {
-    this.reporter.sayOnce(
+    this.problems.sayOnce(
       'no-sdk',
       'no OpenTelemetry SDK is started, so months and stages are not exported (trace ids are all zeros). The audit files are still written. ' +
         'With createStagetrace(), start your NodeSDK with its spanProcessors before the first month.',
@@ -258,7 +258,7 @@ export class Session {
   }
 
   /** Adds caller context to an open scope; it goes on the span and into the end record. */
-  addContext(scope: Scope, context: unknown): void {
+  addContext(scope: OpenScope, context: unknown): void {
     if (scope.ended) return;
     try {
       const merged: Attributes = { ...scope.context };
@@ -274,7 +274,7 @@ export class Session {
       scope.span.setAttributes(added);
       scope.context = Object.freeze(merged);
     } catch (error) {
-      this.reporter.internalError('adding context', error);
+      this.problems.internalError('adding context', error);
     }
   }
 
@@ -294,7 +294,7 @@ export class Session {
    * ends the span at the record's end time, and hands the record to
    * statistics, metrics and sinks. A second call does nothing. Never throws.
    */
-  endScope(scope: Scope, outcome: A.Outcome, error?: unknown, reason?: string): void {
+  endScope(scope: OpenScope, outcome: A.Outcome, error?: unknown, reason?: string): void {
     if (scope.end !== undefined) return;
     let record: ScopeEndRecord;
     try {
@@ -330,14 +330,14 @@ export class Session {
     } catch (err) {
       this.#open.delete(scope);
       this.memory.listeners.delete(scope);
-      this.reporter.internalError('ending a scope', err);
+      this.problems.internalError('ending a scope', err);
       return;
     }
     this.#endSpan(scope, record);
     this.#fanout.onEnd(record);
   }
 
-  #endSpan(scope: Scope, r: ScopeEndRecord): void {
+  #endSpan(scope: OpenScope, r: ScopeEndRecord): void {
     try {
       const span = scope.span;
       if (!span.isRecording()) {
@@ -353,7 +353,7 @@ export class Session {
       span.setAttributes(endAttributes(r));
       span.end(r.endMs);
     } catch (err) {
-      this.reporter.internalError('ending a span', err);
+      this.problems.internalError('ending a span', err);
     }
   }
 
@@ -377,7 +377,7 @@ export class Session {
           if (info !== undefined) span.recordException(exceptionOf(info, stackWithCauses(info)), atMs);
         }
       } catch (err) {
-        this.reporter.internalError('adding a log event', err);
+        this.problems.internalError('adding a log event', err);
       }
     }
     if (!this.#fanout.accepts(level)) return;
@@ -400,7 +400,7 @@ export class Session {
 
   /**
    * A notice of stagetrace's own about its telemetry (a failed write, spans
-   * the collector never took), already said on stderr by the reporter: a
+   * the collector never took), already said on stderr by TelemetryProblems: a
    * WARNING for every sink whatever the minimum level, so the summary counts
    * what the files hold; the console does not print it twice.
    */
@@ -444,7 +444,7 @@ export class Session {
     if (this.#ended) return;
     this.#ended = true;
     const atMs = epochNowMs();
-    const marker = sessionEndMessage(this.sessionId, this.reporter.counts);
+    const marker = sessionEndMessage(this.sessionId, this.problems.counts);
     this.#mark('session-end', marker, atMs);
     this.#stats.end(atMs);
   }
@@ -476,13 +476,13 @@ export class Session {
    * gets an event only at coarse steps (each tenth of the total, or each
    * doubling without one), so a loop may call this per row.
    */
-  progress(scope: Scope, done: number, total: number | undefined): void {
+  progress(scope: OpenScope, done: number, total: number | undefined): void {
     if (scope.end !== undefined) return;
     for (const listener of this.#progressListeners) {
       try {
         listener(scope.ref, done, total);
       } catch (err) {
-        this.reporter.internalError('showing progress', err);
+        this.problems.internalError('showing progress', err);
       }
     }
     const mark =
@@ -498,7 +498,7 @@ export class Session {
       if (total !== undefined) attributes[A.EVENT_ATTR_PROGRESS_TOTAL] = total;
       scope.span.addEvent(A.EVENT_PROGRESS, attributes, epochNowMs());
     } catch (err) {
-      this.reporter.internalError('recording progress', err);
+      this.problems.internalError('recording progress', err);
     }
   }
 
@@ -512,13 +512,13 @@ export class Session {
   /** A memory threshold crossing: an event on every open scope, and a log line about the innermost. */
   memoryCrossed(c: ThresholdCrossing, atMs: number): void {
     const attributes = memoryEventAttributes(c);
-    let innermost: Scope | undefined;
+    let innermost: OpenScope | undefined;
     const spanIds: string[] = [];
     for (const scope of this.#open) {
       try {
         scope.span.addEvent(A.EVENT_MEMORY_THRESHOLD, attributes, atMs);
       } catch (err) {
-        this.reporter.internalError('adding a memory event', err);
+        this.problems.internalError('adding a memory event', err);
       }
       spanIds.push(scope.ref.spanId);
       innermost = scope;
@@ -558,7 +558,7 @@ export class Session {
       nowMs: epochNowMs(),
       openScopes: this.#open.size,
       currentRssBytes: this.memory.latest.rssBytes,
-      telemetry: this.reporter.counts,
+      telemetry: this.problems.counts,
       memoryThresholds: this.#memoryThresholds,
       slowThresholds: { defaultSeconds: this.config.defaultThresholdS, stages: this.config.stageThresholds },
     });

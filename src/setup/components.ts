@@ -3,13 +3,13 @@ import type { IMetricReader, PushMetricExporter } from '@opentelemetry/sdk-metri
 import type { SpanExporter } from '@opentelemetry/sdk-trace';
 import type { ResolvedConfig, ResolvedOtlp } from '../config/options.js';
 import { DeferredSpanExporter } from '../export/deferred-span-exporter.js';
-import { type ForwardReporter, ForwardSpanProcessor } from '../export/forward-span-processor.js';
+import { type ForwardListener, ForwardSpanProcessor } from '../export/forward-span-processor.js';
 import { PartialSuccessWatch } from '../export/partial-success-watch.js';
 import { RetryAfterWatch } from '../export/retry-after-watch.js';
 import { DeferredMetricReader } from '../metrics/deferred-metric-reader.js';
 import { loadPrometheusReader } from '../metrics/prometheus-reader.js';
 import { createHostAndRuntimeInstrumentations } from '../metrics/runtime-instrumentations.js';
-import type { TelemetryReporter } from '../session/telemetry-reporter.js';
+import type { TelemetryProblems } from '../session/telemetry-problems.js';
 
 function exporterConfig(otlp: ResolvedOtlp, url: string) {
   return { url, headers: otlp.headers, timeoutMillis: otlp.timeoutMillis, compression: otlp.compression };
@@ -43,7 +43,7 @@ async function loadMetricExporter(otlp: ResolvedOtlp): Promise<PushMetricExporte
 }
 
 /** Metric readers for the configured destinations (OTLP, Prometheus), their packages loading now; empty when metrics go nowhere. */
-export function createMetricReaders(config: ResolvedConfig, reporter: TelemetryReporter): IMetricReader[] {
+export function createMetricReaders(config: ResolvedConfig, problems: TelemetryProblems): IMetricReader[] {
   const readers: IMetricReader[] = [];
   if (config.otlp?.metricsUrl) {
     const interval = config.metricExportIntervalMillis;
@@ -67,7 +67,7 @@ export function createMetricReaders(config: ResolvedConfig, reporter: TelemetryR
     readers.push(
       new DeferredMetricReader(() =>
         loadPrometheusReader(prometheus, (err) =>
-          reporter.internalError(`starting the Prometheus endpoint on ${prometheus.host}:${prometheus.port}`, err),
+          problems.internalError(`starting the Prometheus endpoint on ${prometheus.host}:${prometheus.port}`, err),
         ),
       ),
     );
@@ -89,14 +89,14 @@ const EXPORTER_DEFAULT_TIMEOUT_MS = 10_000;
  */
 export function createForwardProcessor(
   config: ResolvedConfig,
-  reporter: ForwardReporter,
+  listener: ForwardListener,
 ): { processor: ForwardSpanProcessor; exporter: SpanExporter } | undefined {
   const otlp = config.otlp;
   const exporter = createTraceExporter(otlp);
   if (otlp === undefined || exporter === undefined) return undefined;
   const fromEnv = Number(process.env.OTEL_EXPORTER_OTLP_TRACES_TIMEOUT || process.env.OTEL_EXPORTER_OTLP_TIMEOUT);
   const exporterTimeout = otlp.timeoutMillis ?? (fromEnv > 0 ? fromEnv : EXPORTER_DEFAULT_TIMEOUT_MS);
-  const processor = new ForwardSpanProcessor(exporter, reporter, {
+  const processor = new ForwardSpanProcessor(exporter, listener, {
     maxQueueSpans: otlp.maxQueueSpans,
     maxQueueBytes: otlp.maxQueueBytes,
     exportTimeoutMillis: 2 * exporterTimeout + 1000,

@@ -1,7 +1,7 @@
 import type { ResolvedConfig } from '../config/options.js';
 import { resolveConfig } from '../config/resolve-config.js';
 import type { Session } from '../session/session.js';
-import { sessionSlots } from '../session/session-registry.js';
+import { sessionRegistry } from '../session/session-registry.js';
 import { buildSession } from './session-factory.js';
 
 /**
@@ -10,17 +10,17 @@ import { buildSession } from './session-factory.js';
  * global API, so instrumented code runs unchanged in tests and scripts that
  * never start stagetrace.
  */
-export function workSession(): Session {
-  return sessionSlots.current ?? fallbackSession();
+export function currentSession(): Session {
+  return sessionRegistry.current ?? fallbackSession();
 }
 
 /** The session a summary describes: the running one, else the last ended one. */
 export function summarySession(): Session {
-  return sessionSlots.current ?? sessionSlots.ended ?? fallbackSession();
+  return sessionRegistry.current ?? sessionRegistry.ended ?? fallbackSession();
 }
 
 function fallbackSession(): Session {
-  if (sessionSlots.fallback === undefined) {
+  if (sessionRegistry.fallback === undefined) {
     let config: ResolvedConfig;
     try {
       config = resolveConfig({ logDir: false, handleExit: false, progress: false });
@@ -28,7 +28,7 @@ function fallbackSession(): Session {
       // A bad variable is reported by start(); before it, run on defaults.
       config = resolveConfig({ logDir: false, handleExit: false, progress: false }, {});
     }
-    sessionSlots.fallback = buildSession(config).session;
+    sessionRegistry.fallback = buildSession(config).session;
   }
-  return sessionSlots.fallback;
+  return sessionRegistry.fallback;
 }

@@ -8,7 +8,7 @@ import { epochNowMs } from '../model/clock.js';
 import { plural } from '../model/plural.js';
 import { VERSION } from '../model/version.js';
 import { Session } from '../session/session.js';
-import { TelemetryReporter } from '../session/telemetry-reporter.js';
+import { TelemetryProblems } from '../session/telemetry-problems.js';
 import { AuditLog } from '../sinks/audit/audit-log.js';
 import { DeliveryJournal } from '../sinks/audit/delivery-journal.js';
 import { ConsoleSink } from '../sinks/console-sink.js';
@@ -21,9 +21,9 @@ import { SessionStats } from '../stats/session-stats.js';
 export const INSTRUMENTATION_SCOPE = 'stagetrace';
 
 /** A session and the parts setup needs to start, flush and stop it. */
-export interface SessionBundle {
+export interface BuiltSession {
   readonly session: Session;
-  readonly reporter: TelemetryReporter;
+  readonly problems: TelemetryProblems;
   readonly memory: MemorySampler;
   readonly metrics: StageMetrics;
   readonly observer: MemoryObserver;
@@ -47,8 +47,8 @@ export interface SessionSources {
  * unwritable `logDir` throws, unless `requireLogDir` is false: then it is
  * said once and the run goes on without files.
  */
-export function buildSession(config: ResolvedConfig, sources: SessionSources = {}): SessionBundle {
-  const reporter = new TelemetryReporter();
+export function buildSession(config: ResolvedConfig, sources: SessionSources = {}): BuiltSession {
+  const problems = new TelemetryProblems();
   const memory = new MemorySampler(config.memory.intervalMs);
   const meterBinding = new MeterBinding(sources.meter ?? (() => metrics.getMeter(INSTRUMENTATION_SCOPE, VERSION)));
   const stageMetrics = new StageMetrics(meterBinding);
@@ -56,9 +56,9 @@ export function buildSession(config: ResolvedConfig, sources: SessionSources = {
     config,
     memory,
     stats: new SessionStats(epochNowMs(), {
-      onOverflow: (kind, limit) => reporter.sayOnce(`stats-overflow:${kind}`, overflowText(kind, limit)),
+      onOverflow: (kind, limit) => problems.sayOnce(`stats-overflow:${kind}`, overflowText(kind, limit)),
     }),
-    reporter,
+    problems,
     tracer: sources.tracer ?? (() => trace.getTracer(INSTRUMENTATION_SCOPE, VERSION)),
     metrics: stageMetrics,
     expectsSdk: sources.expectsSdk,
@@ -69,7 +69,7 @@ export function buildSession(config: ResolvedConfig, sources: SessionSources = {
     criticalMb: config.memory.criticalMb,
     meterBinding,
     onCrossing: (crossing, atMs) => session.memoryCrossed(crossing, atMs),
-    onError: (what, error) => reporter.internalError(what, error),
+    onError: (what, error) => problems.internalError(what, error),
   });
   const display = config.progress ? new ProgressDisplay({ stream: process.stderr, totalMonths: config.totalMonths }) : undefined;
   if (display) {
@@ -78,26 +78,26 @@ export function buildSession(config: ResolvedConfig, sources: SessionSources = {
   }
   if (config.console)
     session.addSink(new ConsoleSink({ minLevel: config.logLevel, level: config.consoleLevel, colors: config.colors, display }));
-  const audit = config.logDir === undefined ? undefined : openAudit(config, config.logDir, reporter);
+  const audit = config.logDir === undefined ? undefined : openAudit(config, config.logDir, problems);
   if (audit) session.addSink(audit);
   const alerts = config.alerts
     ? new WebhookAlerts(config.alerts, {
         sessionId: config.sessionId,
         serviceName: config.serviceName,
         meterBinding,
-        failed: (key, text) => reporter.problem('alertFailures', key, text),
+        failed: (key, text) => problems.add('alertFailures', key, text),
       })
     : undefined;
   if (alerts) session.addSink(alerts);
-  // From here on the reporter's notices are records like any other: counted by the statistics, written to the files.
-  reporter.recordTo((text, atMs) => session.notice(text, atMs));
-  const delivery = audit && config.otlp?.tracesUrl ? openDelivery(config, audit.dir, reporter) : undefined;
-  return { session, reporter, memory, metrics: stageMetrics, observer, audit, delivery, alerts };
+  // From here on stagetrace's own notices are records like any other: counted by the statistics, written to the files.
+  problems.recordTo((text, atMs) => session.notice(text, atMs));
+  const delivery = audit && config.otlp?.tracesUrl ? openDelivery(config, audit.dir, problems) : undefined;
+  return { session, problems, memory, metrics: stageMetrics, observer, audit, delivery, alerts };
 }
 
-function auditWriteError(reporter: TelemetryReporter) {
+function auditWriteError(problems: TelemetryProblems) {
   return (file: string, error: unknown) =>
-    reporter.problem(
+    problems.add(
       'auditWriteErrors',
       `audit-write:${file}`,
       `cannot write ${file} (${error instanceof Error ? error.message : String(error)}); its records are kept in memory and retried. Further failures are counted in the session summary.`,
@@ -105,18 +105,18 @@ function auditWriteError(reporter: TelemetryReporter) {
 }
 
 /** The delivery journal; without it spans are still forwarded, and replay would send them again. */
-function openDelivery(config: ResolvedConfig, dir: string, reporter: TelemetryReporter): DeliveryJournal | undefined {
+function openDelivery(config: ResolvedConfig, dir: string, problems: TelemetryProblems): DeliveryJournal | undefined {
   const journal = new DeliveryJournal({
     dir,
     maxFileBytes: config.maxFileBytes,
     maxFiles: config.maxFiles,
-    onWriteError: auditWriteError(reporter),
+    onWriteError: auditWriteError(problems),
   });
   try {
     journal.open();
     return journal;
   } catch (error) {
-    reporter.sayOnce(
+    problems.sayOnce(
       'no-delivery-journal',
       `cannot write ${journal.path} (${error instanceof Error ? error.message : String(error)}); spans are forwarded, but stagetrace replay will not know which ones the collector took.`,
     );
@@ -124,23 +124,23 @@ function openDelivery(config: ResolvedConfig, dir: string, reporter: TelemetryRe
   }
 }
 
-function openAudit(config: ResolvedConfig, dir: string, reporter: TelemetryReporter): AuditLog | undefined {
+function openAudit(config: ResolvedConfig, dir: string, problems: TelemetryProblems): AuditLog | undefined {
   const audit = new AuditLog({
     dir,
     sessionId: config.sessionId,
     durability: config.durability,
     maxFileBytes: config.maxFileBytes,
     maxFiles: config.maxFiles,
-    onWriteError: auditWriteError(reporter),
+    onWriteError: auditWriteError(problems),
     onLost: (file, count) =>
-      reporter.problem(
+      problems.add(
         'auditLostRecords',
         `audit-lost:${file}`,
         `gave up ${plural(count, 'record')} of ${file} after the disk refused them for too long; the session summary counts every lost record.`,
         count,
       ),
     onFolderRecreated: (folder) =>
-      reporter.sayOnce(
+      problems.sayOnce(
         'audit-folder-recreated',
         `logDir ${JSON.stringify(folder)} was removed or replaced while the session ran; created it again and went on writing the audit files there. Records written before that went with the removed folder.`,
       ),
@@ -150,7 +150,7 @@ function openAudit(config: ResolvedConfig, dir: string, reporter: TelemetryRepor
     return audit;
   } catch (error) {
     if (config.requireLogDir) throw error;
-    reporter.sayOnce('no-log-dir', `${error instanceof Error ? error.message : String(error)} Running on without audit files.`);
+    problems.sayOnce('no-log-dir', `${error instanceof Error ? error.message : String(error)} Running on without audit files.`);
     return undefined;
   }
 }

@@ -9,14 +9,14 @@ import type { StagetraceOptions } from '../config/options.js';
 import { resolveConfig } from '../config/resolve-config.js';
 import { whenLoaded } from '../model/deferred.js';
 import { VERSION } from '../model/version.js';
-import { sessionSlots } from '../session/session-registry.js';
+import { sessionRegistry } from '../session/session-registry.js';
 import { samplerFromEnv } from './audit-sampler.js';
 import { createForwardProcessor, createInstrumentations, createMetricReaders } from './components.js';
+import { DeliveryRecorder } from './delivery-recorder.js';
 import { type ExitHooks, installExitHooks } from './exit-hooks.js';
-import { SessionForwardReporter } from './forward-reporter.js';
 import { OtlpConnections } from './otlp-connections.js';
 import { checkOpenTelemetry, refusedGlobalProviders } from './sdk-line.js';
-import { buildSession, INSTRUMENTATION_SCOPE, type SessionBundle } from './session-factory.js';
+import { type BuiltSession, buildSession, INSTRUMENTATION_SCOPE } from './session-factory.js';
 
 /** What a user-owned NodeSDK needs to carry stagetrace's telemetry. */
 export interface StagetraceComponents {
@@ -30,8 +30,8 @@ export interface StagetraceComponents {
   readonly sessionId: string;
 }
 
-interface Started {
-  bundle: SessionBundle;
+interface StartedStagetrace {
+  bundle: BuiltSession;
   components: StagetraceComponents;
   sdk: NodeSDK | undefined;
   privateProvider: TracerProvider | undefined;
@@ -40,15 +40,15 @@ interface Started {
   /** Released at the end of shutdown(), so a hanging collector cannot hold the process. */
   otlpConnections: OtlpConnections | undefined;
   /** Told the forward's totals once it has shut down. */
-  forwardReporter: SessionForwardReporter;
+  deliveryRecorder: DeliveryRecorder;
 }
 
-function startedNow(): Started | undefined {
-  return sessionSlots.started as Started | undefined;
+function startedNow(): StartedStagetrace | undefined {
+  return sessionRegistry.started as StartedStagetrace | undefined;
 }
 
 /** The running session's parts; internal (not exported from the package), for tests and benches. */
-export function currentBundle(): SessionBundle | undefined {
+export function currentBundle(): BuiltSession | undefined {
   return startedNow()?.bundle;
 }
 
@@ -79,13 +79,13 @@ function build(options: StagetraceOptions | undefined, handleExitDefault: boolea
   // checked again when the first span needs them.
   const firstTracer = () => {
     const refused = refusedGlobalProviders();
-    if (refused !== undefined) bundle.reporter.sayOnce('api-refused', refused);
+    if (refused !== undefined) bundle.problems.sayOnce('api-refused', refused);
     return tracerSource();
   };
   const bundle = buildSession(config, { tracer: firstTracer, expectsSdk: userSdk });
-  const forwardReporter = new SessionForwardReporter(bundle, config);
-  const forward = createForwardProcessor(config, forwardReporter);
-  const metricReaders = createMetricReaders(config, bundle.reporter);
+  const deliveryRecorder = new DeliveryRecorder(bundle, config);
+  const forward = createForwardProcessor(config, deliveryRecorder);
+  const metricReaders = createMetricReaders(config, bundle.problems);
   const components: StagetraceComponents = {
     spanProcessors: forward === undefined ? [] : [forward.processor],
     metricReaders,
@@ -98,20 +98,20 @@ function build(options: StagetraceOptions | undefined, handleExitDefault: boolea
   };
   // The packages of exporters, readers and instrumentations, loading since the components were made.
   const loaded = () => whenLoaded([forward?.exporter, ...components.metricReaders, ...components.instrumentations]);
-  return { config, bundle, components, useTracer, forwardReporter, loaded };
+  return { config, bundle, components, useTracer, deliveryRecorder, loaded };
 }
 
 function begin(
-  bundle: SessionBundle,
+  bundle: BuiltSession,
   components: StagetraceComponents,
-  forwardReporter: SessionForwardReporter,
+  deliveryRecorder: DeliveryRecorder,
   sdk: NodeSDK | undefined,
   privateProvider: TracerProvider | undefined,
 ): void {
   bundle.memory.start();
   bundle.session.begin(bundle.observer.levels);
   const config = bundle.session.config;
-  const started: Started = {
+  const started: StartedStagetrace = {
     bundle,
     components,
     sdk,
@@ -119,11 +119,11 @@ function begin(
     shutdownOnce: new BindOnceFuture((...args: unknown[]) => stop(started, String(args[0])), undefined),
     exitHooks: undefined,
     otlpConnections: config.otlp ? new OtlpConnections([config.otlp.tracesUrl, config.otlp.metricsUrl]) : undefined,
-    forwardReporter,
+    deliveryRecorder,
   };
   started.exitHooks = config.handleExit ? exitHooksFor(started) : undefined;
-  sessionSlots.started = started;
-  sessionSlots.current = bundle.session;
+  sessionRegistry.started = started;
+  sessionRegistry.current = bundle.session;
 }
 
 /**
@@ -145,8 +145,8 @@ function begin(
 export function createStagetrace(options?: StagetraceOptions): StagetraceComponents {
   if (startedNow()) alreadyStarted();
   checkOpenTelemetry();
-  const { bundle, components, forwardReporter } = build(options, false, true);
-  begin(bundle, components, forwardReporter, undefined, undefined);
+  const { bundle, components, deliveryRecorder } = build(options, false, true);
+  begin(bundle, components, deliveryRecorder, undefined, undefined);
   return components;
 }
 
@@ -181,7 +181,7 @@ async function startNow(options: StagetraceOptions | undefined): Promise<Stagetr
       import('@opentelemetry/resources'),
       import('@opentelemetry/context-async-hooks'),
     ]);
-  const { config, bundle, components, useTracer, forwardReporter, loaded } = build(options, true, false);
+  const { config, bundle, components, useTracer, deliveryRecorder, loaded } = build(options, true, false);
   await loaded();
   // Nothing exports spans without an endpoint: they still get ids (the files
   // and the user's own context need them) but are not recorded, which costs
@@ -211,12 +211,12 @@ async function startNow(options: StagetraceOptions | undefined): Promise<Stagetr
     });
     sdk.start();
   }
-  begin(bundle, components, forwardReporter, sdk, privateProvider);
+  begin(bundle, components, deliveryRecorder, sdk, privateProvider);
   return components;
 }
 
 /** Signal, crash and exit handling when `handleExit` is on (default with `start()`, opt-in with `createStagetrace()`). */
-function exitHooksFor(started: Started): ExitHooks {
+function exitHooksFor(started: StartedStagetrace): ExitHooks {
   const { session, audit } = started.bundle;
   return installExitHooks({
     interruptSync: (reason, error) => {
@@ -231,7 +231,7 @@ function exitHooksFor(started: Started): ExitHooks {
         message: `stagetrace: ${signal} received while shutting down; the process ends with ${signal} once the files are written`,
       }),
     quitNow: (signal) => {
-      started.bundle.reporter.sayOnce(
+      started.bundle.problems.sayOnce(
         'signal-quit',
         `${signal} received again while shutting down: the process ends now, without waiting for the OTLP export; the audit files hold every record and stagetrace replay sends what the collector did not get`,
       );
@@ -240,7 +240,7 @@ function exitHooksFor(started: Started): ExitHooks {
   });
 }
 
-function withTimeout<T>(promise: Promise<T>, bundle: SessionBundle, what: string): Promise<T | undefined> {
+function withTimeout<T>(promise: Promise<T>, bundle: BuiltSession, what: string): Promise<T | undefined> {
   const { config } = bundle.session;
   const ms = config.shutdownTimeoutMillis;
   let timer: NodeJS.Timeout | undefined;
@@ -248,7 +248,7 @@ function withTimeout<T>(promise: Promise<T>, bundle: SessionBundle, what: string
     timer = setTimeout(() => {
       const otlp = config.otlp;
       const where = otlp ? ` for the OTLP endpoint ${new URL(otlp.tracesUrl || otlp.metricsUrl).origin}` : '';
-      bundle.reporter.sayOnce(
+      bundle.problems.sayOnce(
         `timeout:${what}`,
         `gave up ${what} after ${ms} ms (shutdownTimeoutMillis)${where}; what was not sent by then is not in the collector, and the audit files hold every record.`,
       );
@@ -271,7 +271,7 @@ export async function forceFlush(): Promise<void> {
   const flushing = (async () => {
     await bundle.session.forceFlush();
     await Promise.all([...components.spanProcessors.map((p) => p.forceFlush()), ...components.metricReaders.map((r) => r.forceFlush())]);
-  })().catch((err) => bundle.reporter.internalError('flushing exporters', err));
+  })().catch((err) => bundle.problems.internalError('flushing exporters', err));
   await withTimeout(flushing, bundle, 'waiting');
 }
 
@@ -285,7 +285,7 @@ export function shutdown(): Promise<void> {
   return started.shutdownOnce.call('shutdown() was called while it was running');
 }
 
-async function stop(started: Started, reason: string): Promise<void> {
+async function stop(started: StartedStagetrace, reason: string): Promise<void> {
   const { bundle, components, sdk, privateProvider } = started;
   const { session } = bundle;
   const hooks = started.exitHooks;
@@ -307,12 +307,12 @@ async function stop(started: Started, reason: string): Promise<void> {
     if (sdk) await sdk.shutdown();
     else if (privateProvider) await privateProvider.shutdown();
     else await Promise.all([...components.spanProcessors.map((p) => p.shutdown()), ...components.metricReaders.map((r) => r.shutdown())]);
-  })().catch((err) => bundle.reporter.internalError('shutting down exporters', err));
+  })().catch((err) => bundle.problems.internalError('shutting down exporters', err));
   await withTimeout(stopping, bundle, 'waiting');
   // When the wait gave up before the flush ended; a second call does nothing.
   session.end();
   started.otlpConnections?.release();
-  started.forwardReporter.finish();
+  started.deliveryRecorder.finish();
   bundle.delivery?.close();
   await session.shutdownSinks();
   if (sdk) {
@@ -323,9 +323,9 @@ async function stop(started: Started, reason: string): Promise<void> {
     propagation.disable();
   }
   if (sdk || privateProvider) contextApi.disable();
-  sessionSlots.ended = session;
-  sessionSlots.current = undefined;
-  sessionSlots.started = undefined;
+  sessionRegistry.ended = session;
+  sessionRegistry.current = undefined;
+  sessionRegistry.started = undefined;
   // A signal kept during the shutdown now ends the process, before the program goes on after shutdown().
   started.exitHooks?.finish();
 }

@@ -87,7 +87,7 @@ export class ConsoleSink implements RecordSink {
   }
 
   onMessage(r: MessageRecord): void {
-    // The reporter said it on stderr already, also with the console off.
+    // TelemetryProblems said it on stderr already, also with the console off.
     if (r.notice) return;
     const stage = r.scope ? this.#months.label(r.scope, r.label) : r.label;
     const text = r.error ? `${r.message} (${r.error.type}: ${r.error.message})` : r.message;

@@ -22,7 +22,7 @@ export interface AlertHost {
   readonly sessionId: string;
   readonly serviceName: string;
   readonly meterBinding: MeterBinding;
-  /** Counts a failed post and says the first one (see TelemetryReporter). */
+  /** Counts a failed post and says the first one (see TelemetryProblems). */
   failed(key: string, text: string): void;
 }
 

@@ -1,10 +1,10 @@
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import type { ResolvedConfig } from '../config/options.js';
-import type { ForwardDropReason, ForwardReporter } from '../export/forward-span-processor.js';
+import type { ForwardDropReason, ForwardListener } from '../export/forward-span-processor.js';
 import { PartialRejection } from '../export/partial-success.js';
 import { plural } from '../model/plural.js';
 import { BYTES_PER_MB } from '../model/units.js';
-import { INSTRUMENTATION_SCOPE, type SessionBundle } from './session-factory.js';
+import { type BuiltSession, INSTRUMENTATION_SCOPE } from './session-factory.js';
 
 /** Most characters of a collector's own message shown: it is untrusted text. */
 const MAX_COLLECTOR_MESSAGE_CHARS = 300;
@@ -16,15 +16,15 @@ const MAX_COLLECTOR_MESSAGE_CHARS = 300;
  * stagetrace's own spans go to otlp_delivery.jsonl, and so does what the
  * forward gave up when it shuts down.
  */
-export class SessionForwardReporter implements ForwardReporter {
-  readonly #bundle: SessionBundle;
+export class DeliveryRecorder implements ForwardListener {
+  readonly #bundle: BuiltSession;
   readonly #config: ResolvedConfig;
   readonly #endpoint: string;
   #sessionWritten = false;
   #delivered = 0;
   readonly #undelivered: Partial<Record<ForwardDropReason, number>> = {};
 
-  constructor(bundle: SessionBundle, config: ResolvedConfig) {
+  constructor(bundle: BuiltSession, config: ResolvedConfig) {
     this.#bundle = bundle;
     this.#config = config;
     this.#endpoint = config.otlp?.tracesUrl ?? '';
@@ -65,25 +65,25 @@ export class SessionForwardReporter implements ForwardReporter {
     try {
       this.#bundle.delivery?.delivered(this.#config.sessionId, ids, 'forward', this.#endpoint);
     } catch (error) {
-      this.#bundle.reporter.internalError('recording a delivery', error);
+      this.#bundle.problems.internalError('recording a delivery', error);
     }
   }
 
   retrying(count: number, retryInMillis: number, error: unknown): void {
-    const { reporter } = this.#bundle;
-    reporter.count('otlpExportErrors');
+    const { problems } = this.#bundle;
+    problems.count('otlpExportErrors');
     const otlp = this.#config.otlp;
     const bound = otlp ? ` (up to ${otlp.maxQueueSpans} spans, ${formatMiB(otlp.maxQueueBytes)})` : '';
-    reporter.sayOnce(
+    problems.sayOnce(
       'otlp-retry',
       `the collector at ${origin(this.#endpoint)} did not take ${plural(count, 'span')} (${describeError(error)}); they wait in the forward queue${bound} and are sent again in ${(retryInMillis / 1000).toFixed(1)} s, then with growing waits while it fails. Further failures are counted in the session summary.`,
     );
   }
 
   dropped(count: number, reason: ForwardDropReason, error?: unknown): void {
-    const { reporter, metrics } = this.#bundle;
+    const { problems, metrics } = this.#bundle;
     this.#undelivered[reason] = (this.#undelivered[reason] ?? 0) + count;
-    if (reason === 'rejected') reporter.count('otlpExportErrors');
+    if (reason === 'rejected') problems.count('otlpExportErrors');
     try {
       metrics.droppedSpans(count, reason);
     } catch {
@@ -91,7 +91,7 @@ export class SessionForwardReporter implements ForwardReporter {
     }
     const otlp = this.#config.otlp;
     if (error instanceof PartialRejection) {
-      reporter.problem('otlpDroppedSpans', 'otlp-drop:partial', this.#partialText(error), count);
+      problems.add('otlpDroppedSpans', 'otlp-drop:partial', this.#partialText(error), count);
       return;
     }
     let text: string;
@@ -106,7 +106,7 @@ export class SessionForwardReporter implements ForwardReporter {
         text = `${plural(count, 'span')} could not be delivered to ${origin(this.#endpoint)} within shutdownTimeoutMillis (${this.#config.shutdownTimeoutMillis} ms); ${this.#replayHint()}.`;
         break;
     }
-    reporter.problem('otlpDroppedSpans', `otlp-drop:${reason}`, text, count);
+    problems.add('otlpDroppedSpans', `otlp-drop:${reason}`, text, count);
   }
 
   /** What a partial success means, with the collector's reason redacted, on one line and bounded. */
@@ -119,9 +119,9 @@ export class SessionForwardReporter implements ForwardReporter {
   /** Writes what the forward delivered and gave up, once it has shut down. */
   finish(): void {
     try {
-      this.#bundle.delivery?.end(this.#config.sessionId, this.#delivered, this.#undelivered, this.#bundle.reporter.counts.otlpExportErrors);
+      this.#bundle.delivery?.end(this.#config.sessionId, this.#delivered, this.#undelivered, this.#bundle.problems.counts.otlpExportErrors);
     } catch (error) {
-      this.#bundle.reporter.internalError('recording the end of delivery', error);
+      this.#bundle.problems.internalError('recording the end of delivery', error);
     }
   }
 }

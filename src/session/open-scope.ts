@@ -5,8 +5,8 @@ import type { ScopeEndRecord, ScopeRef } from '../model/records.js';
 const SCOPE_KEY = createContextKey('stagetrace.scope');
 
 /** The innermost stagetrace scope active in `ctx`, if any. */
-export function activeScope(ctx: Context = contextApi.active()): Scope | undefined {
-  return ctx.getValue(SCOPE_KEY) as Scope | undefined;
+export function activeScope(ctx: Context = contextApi.active()): OpenScope | undefined {
+  return ctx.getValue(SCOPE_KEY) as OpenScope | undefined;
 }
 
 /** What a scope is opened with. */
@@ -16,7 +16,7 @@ export interface ScopeInit {
   /** The context it was opened in; its own context is this one with its span and itself set. */
   readonly parentCtx: Context;
   /** The enclosing open scope in that context, if any. */
-  readonly parent: Scope | undefined;
+  readonly parent: OpenScope | undefined;
   readonly startMs: number;
   readonly rssStartBytes: number;
   readonly heapStartBytes: number;
@@ -32,7 +32,7 @@ export interface ScopeInit {
  * fields, so nothing here (span, context, session) is visible from outside.
  * One class serves both kinds so the hot path sees one shape.
  */
-export class Scope {
+export class OpenScope {
   readonly ctx: Context;
   /** Highest RSS sampled while open; updated by the memory sampler. */
   peakRssBytes: number;
@@ -45,7 +45,7 @@ export class Scope {
 
   readonly ref: ScopeRef;
   readonly span: Span;
-  readonly parent: Scope | undefined;
+  readonly parent: OpenScope | undefined;
   readonly startMs: number;
   readonly rssStartBytes: number;
   readonly heapStartBytes: number;

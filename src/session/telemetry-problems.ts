@@ -31,7 +31,7 @@ export type TelemetryProblemKind = keyof TelemetryCounts;
  * When `OTEL_LOG_LEVEL` is set, OpenTelemetry's diag logger prints to the
  * console already, so the line goes to `diag` alone and is not printed twice.
  */
-export class TelemetryReporter {
+export class TelemetryProblems {
   readonly #counts: TelemetryCounts = {
     auditWriteErrors: 0,
     auditLostRecords: 0,
@@ -56,7 +56,7 @@ export class TelemetryReporter {
    * seen (the key tells kinds of the same counter apart, e.g. two files).
    * Never throws.
    */
-  problem(kind: TelemetryProblemKind, key: string, text: string, count = 1): void {
+  add(kind: TelemetryProblemKind, key: string, text: string, count = 1): void {
     this.#counts[kind] += count;
     this.sayOnce(key, text);
   }
@@ -74,11 +74,7 @@ export class TelemetryReporter {
   /** A fault inside stagetrace: counted and said once per `what`. */
   internalError(what: string, error: unknown): void {
     const detail = error instanceof Error ? error.message : String(error);
-    this.problem(
-      'internalErrors',
-      `internal:${what}`,
-      `internal error while ${what}: ${detail} (further errors of this kind are not shown)`,
-    );
+    this.add('internalErrors', `internal:${what}`, `internal error while ${what}: ${detail} (further errors of this kind are not shown)`);
   }
 
   /** Where notices are also recorded (the audit files); set once the files are open. */
