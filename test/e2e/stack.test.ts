@@ -92,7 +92,8 @@ describe('the demo through a real Collector, Jaeger and Prometheus', () => {
       STAGETRACE_MEMORY_WARNING_MB: String(WARNING_MB),
       STAGETRACE_MEMORY_CRITICAL_MB: String(CRITICAL_MB),
     });
-    runB = await runDemo('b', ['--months', '3', '--fail-month', '2024-02'], otlp);
+    // Run A goes over the default protocol (http/protobuf), run B over http/json: both reach the same stack.
+    runB = await runDemo('b', ['--months', '3', '--fail-month', '2024-02'], { ...otlp, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' });
     // Spans to a closed port, metrics to the collector. The forward keeps
     // spans for retries; a queue of ten spans fills during the run, so the
     // rest are dropped (reason `queue_full`) and counted before the run's
@@ -147,6 +148,20 @@ describe('the demo through a real Collector, Jaeger and Prometheus', () => {
       const services = await jaegerServices(stack?.jaegerUrl as string);
       expect(services).toContain(SERVICE);
       expect(services).not.toContain('jaeger');
+    });
+
+    it('holds the run sent over http/json as whole as the one sent over http/protobuf: one complete trace per month', async () => {
+      const traces = await waitFor(
+        "Jaeger to hold run B's three traces, complete",
+        async () => {
+          const found = await jaegerTraces(stack?.jaegerUrl as string, SERVICE, { 'stagetrace.session.id': runB.sessionId });
+          const spans = found.reduce((n, t) => n + t.spans.length, 0);
+          return found.length === 3 && spans === runB.performance.length ? found : undefined;
+        },
+        { timeoutMs: 60_000, describe: () => stack?.describe() ?? '' },
+      );
+      const ids = new Set(runB.structured.map((r) => (r as { trace_id?: string }).trace_id).filter((id) => typeof id === 'string'));
+      expect(new Set(traces.map((t) => t.traceID))).toEqual(ids);
     });
 
     it('holds one trace per month, each a month root with the stages as its children', () => {
