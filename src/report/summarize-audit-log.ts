@@ -9,7 +9,7 @@ import {
   type StructuredRecord,
 } from '../model/audit-schema.js';
 import type { MessageRecord, ScopeEndRecord, ScopeStartRecord } from '../model/records.js';
-import type { TelemetryCounters } from '../stats/session-markers.js';
+import type { RecordedTelemetryCounts } from '../model/telemetry-counts.js';
 import { SessionStats } from '../stats/session-stats.js';
 import { buildSessionSummary, type LiveFacts, type SessionSummary } from '../stats/session-summary.js';
 import { type AuditLogKind, decodeAuditLine } from './audit-line.js';
@@ -83,7 +83,7 @@ export async function summarizeAuditLog(dir: string, options: SummarizeAuditLogO
  * `session_end` record in otlp_delivery.jsonl, written after, does. A
  * session without one keeps what its end record says.
  */
-async function withForwardEnd(dir: string, sessionId: string, telemetry: TelemetryCounters): Promise<TelemetryCounters> {
+async function withForwardEnd(dir: string, sessionId: string, telemetry: RecordedTelemetryCounts): Promise<RecordedTelemetryCounts> {
   if (auditFileGenerations(dir, DELIVERY_LOG_FILE).length === 0) return telemetry;
   let end: DeliveryEndRecord | undefined;
   try {

@@ -1,22 +1,9 @@
 import { diag } from '@opentelemetry/api';
 import { epochNowMs } from '../model/clock.js';
 import { formatHumanLine } from '../model/human-format.js';
+import type { TelemetryCounts } from '../model/telemetry-counts.js';
 
-/** Counts of what went wrong with the telemetry itself, as the session summary reports them. */
-export interface TelemetryCounts {
-  /** Failed writes to the audit files (each retried; see lost records). */
-  auditWriteErrors: number;
-  /** Audit records given up after the disk refused them. */
-  auditLostRecords: number;
-  /** Spans that never reached the OTLP endpoint. */
-  otlpDroppedSpans: number;
-  /** OTLP exports that failed or timed out. */
-  otlpExportErrors: number;
-  /** Webhook alerts that could not be posted. */
-  alertFailures: number;
-  /** Faults inside stagetrace, caught before they reached the pipeline. */
-  internalErrors: number;
-}
+export type { TelemetryCounts } from '../model/telemetry-counts.js';
 
 export type TelemetryProblemKind = keyof TelemetryCounts;
 

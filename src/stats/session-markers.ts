@@ -1,5 +1,6 @@
 import type { Attributes } from '@opentelemetry/api';
 import { CONTEXT_PREFIX } from '../model/attribute-names.js';
+import type { RecordedTelemetryCounts } from '../model/telemetry-counts.js';
 import { toMb } from '../model/units.js';
 
 /**
@@ -46,15 +47,6 @@ export interface SessionStartFacts {
   memoryCriticalBytes: number;
 }
 
-/** Telemetry's own trouble, counted over the session. */
-export interface TelemetryCounters {
-  auditWriteErrors: number;
-  auditLostRecords: number;
-  otlpDroppedSpans: number;
-  otlpExportErrors: number;
-  alertFailures: number;
-}
-
 /** A message record's text and context. */
 export interface MarkerMessage {
   message: string;
@@ -84,7 +76,7 @@ export function sessionStartMessage(facts: SessionStartFacts): MarkerMessage {
  * the minimum log level, after open months and stages were ended, at the
  * instant given to `SessionStats.end()`.
  */
-export function sessionEndMessage(sessionId: string, telemetry: TelemetryCounters): MarkerMessage {
+export function sessionEndMessage(sessionId: string, telemetry: RecordedTelemetryCounts): MarkerMessage {
   return {
     message: `Session ${sessionId} ended`,
     context: {

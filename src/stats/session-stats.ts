@@ -3,6 +3,7 @@ import type { Outcome } from '../model/attribute-names.js';
 import { LEVEL_RANK, LEVELS } from '../model/levels.js';
 import type { RecordSink } from '../model/record-sink.js';
 import type { MessageRecord, ScopeEndRecord, ScopeStartRecord } from '../model/records.js';
+import type { RecordedTelemetryCounts } from '../model/telemetry-counts.js';
 import { BYTES_PER_MB } from '../model/units.js';
 import { MAX_MONTHS, MAX_STAGE_NAMES, OVERFLOW_NAME } from './cardinality.js';
 import { DurationSketch } from './duration-sketch.js';
@@ -23,7 +24,6 @@ import {
   SESSION_OTLP_EXPORT_ERRORS_KEY,
   SESSION_SERVICE_NAME_KEY,
   SESSION_STAGE_THRESHOLD_PREFIX,
-  type TelemetryCounters,
 } from './session-markers.js';
 
 /*
@@ -227,7 +227,7 @@ export class SessionStats implements RecordSink {
   readonly #stageThresholds = new Map<string, number>();
   #memoryWarningMb: number | undefined;
   #memoryCriticalMb: number | undefined;
-  #telemetryAtEnd: TelemetryCounters | undefined;
+  #telemetryAtEnd: RecordedTelemetryCounts | undefined;
   readonly #onOverflow: OverflowListener | undefined;
   readonly #overflowed = new Set<'stage' | 'month'>();
   /** Start (whole ms) of each stage still open, by span id: bounds what the interval unions keep. */
@@ -495,7 +495,7 @@ export class SessionStats implements RecordSink {
   }
 
   /** The telemetry counters the session's end record carried; undefined without one. */
-  get telemetryAtEnd(): TelemetryCounters | undefined {
+  get telemetryAtEnd(): RecordedTelemetryCounts | undefined {
     return this.#telemetryAtEnd;
   }
 

@@ -1,6 +1,7 @@
 import { formatSeconds } from '../model/human-format.js';
 import { LEVELS } from '../model/levels.js';
 import { plural } from '../model/plural.js';
+import type { RecordedTelemetryCounts } from '../model/telemetry-counts.js';
 import { BYTES_PER_MB, toMb } from '../model/units.js';
 import { DurationSketch } from './duration-sketch.js';
 import type { CauseFacts, MonthAccount, SessionStats, StageAccount } from './session-stats.js';
@@ -207,13 +208,7 @@ export interface LiveFacts {
   nowMs: number;
   openScopes: number;
   currentRssBytes: number;
-  telemetry: {
-    auditWriteErrors: number;
-    auditLostRecords: number;
-    otlpDroppedSpans: number;
-    otlpExportErrors: number;
-    alertFailures: number;
-  };
+  telemetry: RecordedTelemetryCounts;
   memoryThresholds?: { warningBytes: number; criticalBytes: number };
   /** The configured slow thresholds, seconds: a stage's own, else the default. */
   slowThresholds?: { defaultSeconds: number; stages: ReadonlyMap<string, number> };
