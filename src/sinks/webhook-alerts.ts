@@ -58,8 +58,6 @@ export class WebhookAlerts implements RecordSink {
   readonly #pending = new Set<Promise<void>>();
   #counter: Counter | undefined;
   readonly #outcomeAttrs = new Map<string, Attributes>();
-  /** Totals of this session, for tests and reports. */
-  readonly totals: Record<AlertOutcome, number> = { sent: 0, failed: 0, suppressed: 0 };
 
   constructor(config: ResolvedAlerts, host: AlertHost) {
     this.#config = config;
@@ -169,7 +167,6 @@ export class WebhookAlerts implements RecordSink {
   }
 
   private count(kind: AlertKind, outcome: AlertOutcome): void {
-    this.totals[outcome]++;
     if (this.#counter === undefined) this.#host.meterBinding.meter();
     if (this.#counter === undefined) return;
     const key = `${kind}:${outcome}`;
