@@ -1,11 +1,15 @@
 /**
  * 1. Stage overhead: traceStage() around an empty function inside a month,
- * audit files on (buffered), OTLP off, against
+ * OTLP off, against
+ * - what a user would build instead, audit files on (buffered): the same bare
+ *   span plus pino writing the three records stagetrace writes (start, end,
+ *   performance) with the same fields to a file: guard ≤ 0.3×;
  * - a bare startActiveSpan() + end() on the same SDK (a BatchSpanProcessor
- *   with a no-op exporter): target ≤ 3.0×;
- * - what a user would build instead: the same bare span plus pino writing
- *   the three records stagetrace writes (start, end, performance) with the
- *   same fields to a file: target ≤ 1.0×.
+ *   with a no-op exporter), with `logDir: false`: guard ≤ 2.0× — what the
+ *   session itself costs beside the SDK;
+ * - the same bare span with the audit files on, sync and async: for the
+ *   record (the ≤ 3.0× target was retired: the files are the product, and
+ *   are judged against pino above).
  * Each side's time includes its own flush, so work deferred to a flush counts.
  */
 
@@ -132,8 +136,8 @@ export async function stageOverhead(quick: boolean): Promise<BenchResult[]> {
       measure: 'traceStage / (bare span + pino ×3)',
       value: ratio,
       unit: '×',
-      target: '≤ 1.0',
-      pass: ratio <= 1,
+      target: '≤ 0.3',
+      pass: ratio <= 0.3,
       details: { traceStage_us: median(a), span_and_pino_us: median(b), ops_per_round: n, rounds },
     });
   }
@@ -148,14 +152,44 @@ export async function stageOverhead(quick: boolean): Promise<BenchResult[]> {
       measure: 'traceStage / bare span',
       value: ratio,
       unit: '×',
-      target: '≤ 3.0',
-      pass: ratio <= 3,
+      target: 'for the record',
+      pass: true,
+      details: { traceStage_us: median(a), bare_span_us: median(b), ops_per_round: n, rounds },
+    });
+  }
+  await shutdown();
+  await provider.shutdown();
+  trace.disable();
+
+  // Files off: the session's own cost beside the SDK.
+  const bareBsp = new BatchSpanProcessor({ exporter: noopExporter });
+  const bare = new TracerProvider({
+    spanProcessors: [...createStagetrace({ logDir: false, console: false, hostMetrics: false }).spanProcessors, bareBsp],
+  });
+  trace.setGlobalTracerProvider(bare);
+  const bareTracer = bare.getTracer('bare');
+  const bareNoFiles = async () => {
+    const t = performance.now();
+    for (let i = 0; i < n; i++) bareTracer.startActiveSpan('stage', (span) => span.end());
+    await bareBsp.forceFlush();
+    return perOp(t);
+  };
+  {
+    const { a, b } = await alternate(rounds, quick ? 1 : 3, stageSync, bareNoFiles);
+    const ratio = median(a) / median(b);
+    results.push({
+      name: 'stage overhead (no files)',
+      measure: 'traceStage with logDir: false / bare span',
+      value: ratio,
+      unit: '×',
+      target: '≤ 2.0',
+      pass: ratio <= 2,
       details: { traceStage_us: median(a), bare_span_us: median(b), ops_per_round: n, rounds },
     });
   }
   await shutdown();
   destination.end();
-  await provider.shutdown();
+  await bare.shutdown();
   trace.disable();
   context.disable();
   dir.remove();

@@ -23,6 +23,7 @@ it('npm run bench -- --quick runs every comparison and prints each result beside
     'stage vs span + pino',
     'stage overhead (sync)',
     'stage overhead (async)',
+    'stage overhead (no files)',
     'exported (proto, no files)',
     'exported (proto, files)',
     'exported (json, no files)',
