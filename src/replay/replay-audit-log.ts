@@ -3,7 +3,7 @@ import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
 import { resolveConfig } from '../config/resolve-config.js';
 import { PartialSuccessWatch } from '../export/partial-success-watch.js';
 import { endpointForFiles } from '../model/endpoint-text.js';
-import { createTraceExporter } from '../setup/components.js';
+import { createTraceExporter, HEADER_VARIABLES } from '../setup/components.js';
 import { DeliveryJournal } from '../sinks/audit/delivery-journal.js';
 import { type PlannedSession, planReplay } from './replay-plan.js';
 import { rebuildSpans } from './span-rebuild.js';
@@ -196,7 +196,6 @@ interface Journal {
 }
 
 /** Header variables the OTLP exporters read by themselves. */
-const HEADER_VARIABLES = ['OTEL_EXPORTER_OTLP_HEADERS', 'OTEL_EXPORTER_OTLP_TRACES_HEADERS'] as const;
 
 function exporterFor(
   plan: PlannedSession,
@@ -219,7 +218,7 @@ function exporterFor(
   } catch (error) {
     throw new ReplayError('endpoint', `stagetrace: replay: ${oneLine(error)}`, result, { cause: error });
   }
-  const exporter = fromFile ? withoutHeaderVariables(() => createTraceExporter(config.otlp)) : createTraceExporter(config.otlp);
+  const exporter = createTraceExporter(config.otlp, { envHeaders: !fromFile });
   if (config.otlp === undefined || exporter === undefined) {
     throw new ReplayError(
       'endpoint',
@@ -234,21 +233,6 @@ function withoutHeaders(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const copy = { ...env };
   for (const name of HEADER_VARIABLES) delete copy[name];
   return copy;
-}
-
-/**
- * Runs `make` with the header variables unset: the exporters read them
- * when they are built (not per request), and no option turns that off.
- * Synchronous, so nothing else runs while they are away.
- */
-function withoutHeaderVariables<T>(make: () => T): T {
-  const saved = HEADER_VARIABLES.map((name) => [name, process.env[name]] as const);
-  for (const [name] of saved) delete process.env[name];
-  try {
-    return make();
-  } finally {
-    for (const [name, value] of saved) if (value !== undefined) process.env[name] = value;
-  }
 }
 
 function openJournal(dir: string, result: ReplayResult): Journal {

@@ -19,17 +19,36 @@ function exporterConfig(otlp: ResolvedOtlp, url: string) {
  * The OTLP trace exporter for the configured protocol, or undefined without
  * an endpoint. Its package loads now, not when stagetrace is imported.
  */
-export function createTraceExporter(otlp: ResolvedOtlp | undefined): SpanExporter | undefined {
+export function createTraceExporter(otlp: ResolvedOtlp | undefined, options: { envHeaders?: boolean } = {}): SpanExporter | undefined {
   if (!otlp?.tracesUrl) return undefined;
   const config = exporterConfig(otlp, otlp.tracesUrl);
+  // The exporter reads the header variables when it is built, and no option turns that off.
+  const build = options.envHeaders === false ? withoutHeaderVariables : <T>(make: () => T) => make();
   return new DeferredSpanExporter(async () => {
     if (otlp.protocol === 'http/protobuf') {
       const { OTLPTraceExporter } = await import('@opentelemetry/exporter-trace-otlp-proto');
-      return new OTLPTraceExporter(config as ConstructorParameters<typeof OTLPTraceExporter>[0]);
+      return build(() => new OTLPTraceExporter(config as ConstructorParameters<typeof OTLPTraceExporter>[0]));
     }
     const { OTLPTraceExporter } = await import('@opentelemetry/exporter-trace-otlp-http');
-    return new OTLPTraceExporter(config as ConstructorParameters<typeof OTLPTraceExporter>[0]);
+    return build(() => new OTLPTraceExporter(config as ConstructorParameters<typeof OTLPTraceExporter>[0]));
   });
+}
+
+/** The variables an OTLP trace exporter takes credentials from. */
+export const HEADER_VARIABLES = ['OTEL_EXPORTER_OTLP_HEADERS', 'OTEL_EXPORTER_OTLP_TRACES_HEADERS'] as const;
+
+/**
+ * Runs `make` with the header variables unset and sets them back after.
+ * Synchronous (the exporter's constructor), so nothing else runs while they are away.
+ */
+function withoutHeaderVariables<T>(make: () => T): T {
+  const saved = HEADER_VARIABLES.map((name) => [name, process.env[name]] as const);
+  for (const [name] of saved) delete process.env[name];
+  try {
+    return make();
+  } finally {
+    for (const [name, value] of saved) if (value !== undefined) process.env[name] = value;
+  }
 }
 
 async function loadMetricExporter(otlp: ResolvedOtlp): Promise<PushMetricExporter> {

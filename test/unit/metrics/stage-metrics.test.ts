@@ -189,13 +189,20 @@ describe('runtime metrics', () => {
     session = startMetricsSession({ hostMetrics: ['nodejs.runtime'] });
     // The instrumentation's package loads when stagetrace is created, not at import: its metrics follow shortly.
     await vi.waitFor(async () => expect((await session?.collect())?.has('v8js.memory.heap.used')).toBe(true), { timeout: 20_000 });
-    // A stage that blocks the event loop shows as delay.
-    busyWait(300);
-    await sleep(300);
-    const all = await session.collect();
+    // A stage that blocks the event loop shows as delay (the histogram starts once the deferred instrumentation is
+    // enabled, so the block is repeated until a collection has seen one).
+    let all = await session.collect();
+    await vi.waitFor(
+      async () => {
+        busyWait(300);
+        await sleep(300);
+        all = (await session?.collect()) ?? all;
+        expect(points(metric(all, 'nodejs.eventloop.delay.max'))[0]?.value as number).toBeGreaterThan(0.1);
+      },
+      { timeout: 20_000, interval: 10 },
+    );
     const p99 = metric(all, 'nodejs.eventloop.delay.p99');
     expect(p99.descriptor.unit).toBe('s');
-    expect(points(metric(all, 'nodejs.eventloop.delay.max'))[0]?.value as number).toBeGreaterThan(0.1);
     expect(all.has('v8js.memory.heap.used')).toBe(true);
     expect(all.has('system.cpu.time')).toBe(false);
   });
