@@ -7,12 +7,12 @@
  *   doing the same (import + start + one span): target ≤ 1.1×;
  * - `import('stagetrace')` against `import('@opentelemetry/api')`: target ≤ 1.5×.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type BenchResult, median } from './lib.js';
+import { type BenchResult, median, runBuiltChild } from './lib.js';
 import { startSink } from './receiver.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -35,26 +35,8 @@ function build(): string {
   return join(buildDir, 'index.js');
 }
 
-function runSide(args: string[]): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [child, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    proc.stdout.on('data', (chunk) => {
-      stdout += chunk;
-    });
-    proc.stderr.on('data', (chunk) => {
-      stderr += chunk;
-    });
-    proc.on('close', (code) => {
-      try {
-        if (code !== 0) throw new Error(`exit code ${code}`);
-        resolve((JSON.parse(stdout.trim().split('\n').pop() ?? '') as { ms: number }).ms);
-      } catch (error) {
-        reject(new Error(`fast-start-child ${args[0]} failed (${(error as Error).message}):\n${stderr.slice(-2000)}`));
-      }
-    });
-  });
+async function runSide(args: string[]): Promise<number> {
+  return (await runBuiltChild<{ ms: number }>(child, args, root)).ms;
 }
 
 async function alternateRuns(runs: number, a: string[], b: string[]): Promise<{ a: number[]; b: number[] }> {

@@ -56,11 +56,17 @@ export function tempDir(prefix: string): { path: string; remove: () => void } {
 
 /** Runs a bench child script with tsx and returns its last stdout line parsed as JSON. */
 export function runChild<T>(script: string, args: string[], env: Record<string, string> = {}, nodeArgs: string[] = []): Promise<T> {
+  return runNode<T>(script, [...nodeArgs, '--import', 'tsx', script, ...args], { env: { ...process.env, ...env } });
+}
+
+/** Runs a bench child that needs no loader (plain JavaScript or a built module) and returns its last stdout line parsed as JSON. */
+export function runBuiltChild<T>(script: string, args: string[], cwd?: string): Promise<T> {
+  return runNode<T>(script, [script, ...args], { cwd });
+}
+
+function runNode<T>(script: string, argv: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string }): Promise<T> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', script, ...args], {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(process.execPath, argv, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk) => {

@@ -5,13 +5,13 @@
  * Each side in its own plain-node process (the command as built, not
  * through tsx, whose loader alone costs ~30 MB), alternating.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateAuditFiles } from './audit-generator.js';
-import { type BenchResult, median, tempDir } from './lib.js';
+import { type BenchResult, median, runBuiltChild, tempDir } from './lib.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const child = fileURLToPath(new URL('./report-child.mjs', import.meta.url));
@@ -36,25 +36,7 @@ function build(): string {
 }
 
 function runSide(side: 'ours' | 'bare', built: string, dir: string): Promise<ChildResult> {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [child, side, built, dir], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    proc.stdout.on('data', (chunk) => {
-      stdout += chunk;
-    });
-    proc.stderr.on('data', (chunk) => {
-      stderr += chunk;
-    });
-    proc.on('close', (code) => {
-      try {
-        if (code !== 0) throw new Error(`exit code ${code}`);
-        resolve(JSON.parse(stdout.trim().split('\n').pop() ?? '') as ChildResult);
-      } catch (error) {
-        reject(new Error(`report-child ${side} failed (${(error as Error).message}):\n${stderr.slice(-2000)}`));
-      }
-    });
-  });
+  return runBuiltChild<ChildResult>(child, [side, built, dir]);
 }
 
 interface ChildResult {
