@@ -187,7 +187,7 @@ export class StageMetrics implements RecordSink {
 
   onMessage(r: MessageRecord): void {
     // The session's start and end records carry facts, not a message anyone logged.
-    if (r.marker !== undefined) return;
+    if (r.sessionFacts !== undefined) return;
     const m = this.ready;
     if (m === undefined) return;
     m.messages.add(
