@@ -1,7 +1,8 @@
 import type { Attributes } from '@opentelemetry/api';
 import { CONSOLE_LEVELS, type ConsoleLevel } from '../model/console-level.js';
-import { LEVELS, type LogLevel } from '../model/levels.js';
-import { describeUrlValue, describeValue, InvalidValue, isPlainObject } from './config-error.js';
+import { describeValue } from '../model/describe-value.js';
+import { LEVELS, type LogLevel, levelOf } from '../model/levels.js';
+import { describeUrlValue, InvalidValue, isPlainObject } from './config-error.js';
 
 /**
  * How one option is checked and converted: from a value given in code, and
@@ -131,12 +132,15 @@ export function oneOf<const W extends string>(
   return { expected, fromOption: parse, fromVariable: parse };
 }
 
-/** A level name, any case; `WARN` means `WARNING`. */
+/** A level name, any case; `WARN` means `WARNING` (parsed by the one level parser, {@link levelOf}). */
 export function level(): OptionKind<LogLevel | Lowercase<LogLevel>, LogLevel> {
-  return oneOf(LEVELS, { ignoreCase: true, aliases: { WARN: 'WARNING' }, note: '(any case)' }) as OptionKind<
-    LogLevel | Lowercase<LogLevel>,
-    LogLevel
-  >;
+  const expected = `one of ${LEVELS.map((w) => `'${w}'`).join(', ')} (any case)`;
+  const parse = (value: unknown): LogLevel => {
+    const found = levelOf(value);
+    if (found === undefined) throw new InvalidValue(expected, describeValue(value));
+    return found;
+  };
+  return { expected, fromOption: parse, fromVariable: parse };
 }
 
 /** A console level: a log level or `STAGES`, any case; `WARN` means `WARNING`. */
