@@ -10,9 +10,9 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { forceFlush, getSessionSummary, logProgress, shutdown, start, traceMonth, traceStage } from '../../src/index.js';
-import { captureStderr } from '../helpers/capture-stderr.js';
-import { OtlpReceiver } from '../integration/otlp-receiver.js';
+import { forceFlush, getSessionSummary, logProgress, shutdown, start, traceMonth, traceStage } from '../../../src/index.js';
+import { captureStderr } from '../../helpers/capture-stderr.js';
+import { OtlpReceiver } from '../otlp-receiver.js';
 import { readJsonl, STRUCTURED, tempDir } from './audit-support.js';
 
 const root = tempDir('write-failure');

@@ -2,7 +2,7 @@
  * Fault matrix, disk rows: a logDir that cannot be written at start (a real
  * read-only bind mount, a real immutable folder) and one removed while the
  * pipeline runs. What start() says about an unwritable logDir:
- * log-dir-at-start.test.ts. A full disk: test/audit/full-disk.test.ts.
+ * log-dir-at-start.test.ts. A full disk: test/integration/audit/full-disk.test.ts.
  */
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';

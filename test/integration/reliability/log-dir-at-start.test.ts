@@ -7,7 +7,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { shutdown, start } from '../../src/index.js';
+import { shutdown, start } from '../../../src/index.js';
 import { tempDir } from '../audit/audit-support.js';
 import { unwritableFolders } from './mounts.js';
 

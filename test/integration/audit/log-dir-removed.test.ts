@@ -3,13 +3,13 @@
  * written into a folder nobody can see. The folder is created again and the
  * files reopened there, said once; while it cannot be created, the records
  * are kept and written once it can. (In a real child process, compared with
- * a run without stagetrace: test/reliability/disk-faults.test.ts.)
+ * a run without stagetrace: test/integration/reliability/disk-faults.test.ts.)
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { getSessionSummary, logProgress, shutdown, start, traceMonth, traceStage } from '../../src/index.js';
-import { captureStderr, type StderrCapture } from '../helpers/capture-stderr.js';
+import { getSessionSummary, logProgress, shutdown, start, traceMonth, traceStage } from '../../../src/index.js';
+import { captureStderr, type StderrCapture } from '../../helpers/capture-stderr.js';
 import { PERFORMANCE, readJsonl, STRUCTURED, tempDir } from './audit-support.js';
 
 const root = tempDir('log-dir-removed');

@@ -5,9 +5,9 @@
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { logProgress, shutdown, start, startStage, traceMonth, traceStage } from '../../src/index.js';
-import { captureStderr } from '../helpers/capture-stderr.js';
-import { OtlpReceiver, type ReceivedSpan } from '../integration/otlp-receiver.js';
+import { logProgress, shutdown, start, startStage, traceMonth, traceStage } from '../../../src/index.js';
+import { captureStderr } from '../../helpers/capture-stderr.js';
+import { OtlpReceiver, type ReceivedSpan } from '../otlp-receiver.js';
 import { ERRORS, HUMAN, PERFORMANCE, readJsonl, readText, STRUCTURED, tempDir } from './audit-support.js';
 
 const SECRET_KEYS: Record<string, string> = {

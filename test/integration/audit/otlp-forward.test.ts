@@ -6,9 +6,9 @@
  */
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { summarizeAuditLog } from '../../src/report/summarize-audit-log.js';
-import type { NodeRun } from '../helpers/run-node.js';
-import { OtlpReceiver, type ReceiverMode } from '../integration/otlp-receiver.js';
+import { summarizeAuditLog } from '../../../src/report/summarize-audit-log.js';
+import type { NodeRun } from '../../helpers/run-node.js';
+import { OtlpReceiver, type ReceiverMode } from '../otlp-receiver.js';
 import { PERFORMANCE, readJsonl, runScenario, STRUCTURED, tempDir } from './audit-support.js';
 
 const DELIVERY = 'otlp_delivery.jsonl';

@@ -11,9 +11,9 @@ import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync, write
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { forceFlush, getSessionSummary, logProgress, shutdown, start, traceMonth, traceStage } from '../../src/index.js';
-import { AuditFile } from '../../src/sinks/audit/audit-file.js';
-import { captureStderr } from '../helpers/capture-stderr.js';
+import { forceFlush, getSessionSummary, logProgress, shutdown, start, traceMonth, traceStage } from '../../../src/index.js';
+import { AuditFile } from '../../../src/sinks/audit/audit-file.js';
+import { captureStderr } from '../../helpers/capture-stderr.js';
 import { ERRORS, HUMAN, PERFORMANCE, readJsonl, readText, STRUCTURED } from './audit-support.js';
 
 const PAD = 'x'.repeat(700);

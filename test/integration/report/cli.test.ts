@@ -2,8 +2,8 @@ import { appendFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, w
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SessionSummary } from '../../src/stats/session-summary.js';
-import { type NodeRun, runNodeScript } from '../helpers/run-node.js';
+import type { SessionSummary } from '../../../src/stats/session-summary.js';
+import { type NodeRun, runNodeScript } from '../../helpers/run-node.js';
 
 const CLI = 'src/cli/stagetrace.ts';
 const DEMO = 'examples/monthly-pipeline.ts';
@@ -48,7 +48,7 @@ describe('stagetrace report', () => {
 
   it('gives as JSON the summary getSessionSummary() returned after shutdown, field for field', async () => {
     const dir = join(work, 'live');
-    const live = await runNodeScript('test/report/fixtures/live-summary.ts', { args: [dir], timeoutMs: 60_000 });
+    const live = await runNodeScript('test/integration/report/fixtures/live-summary.ts', { args: [dir], timeoutMs: 60_000 });
     expect(live.code, live.stderr).toBe(0);
     const liveSummary = JSON.parse(live.stdout) as SessionSummary;
     const report = await cli('report', dir, '--format', 'json');

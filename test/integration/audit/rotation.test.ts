@@ -6,7 +6,7 @@ import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { type InvalidLine, logProgress, readAuditLog, shutdown, start, traceMonth, traceStage } from '../../src/index.js';
+import { type InvalidLine, logProgress, readAuditLog, shutdown, start, traceMonth, traceStage } from '../../../src/index.js';
 import { HUMAN, isSessionMarker, readJsonl, readText, STRUCTURED, tempDir } from './audit-support.js';
 
 const root = tempDir('rotation');

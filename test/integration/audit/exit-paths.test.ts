@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { OtlpReceiver } from '../integration/otlp-receiver.js';
+import { OtlpReceiver } from '../otlp-receiver.js';
 import {
   ERRORS,
   HUMAN,

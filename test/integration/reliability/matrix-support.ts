@@ -10,7 +10,7 @@ import { appendFileSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import { ERRORS, HUMAN, PERFORMANCE, readJsonl, readText, SCENARIO_SCRIPT, STRUCTURED, spawnScript } from '../audit/audit-support.js';
-import type { NodeRun } from '../helpers/run-node.js';
+import type { NodeRun } from '../../helpers/run-node.js';
 
 export type Rec = Record<string, unknown>;
 

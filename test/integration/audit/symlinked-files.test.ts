@@ -6,8 +6,8 @@
 import { chmodSync, lstatSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { logProgress, shutdown, start, traceMonth, traceStage } from '../../src/index.js';
-import { captureStderr, type StderrCapture } from '../helpers/capture-stderr.js';
+import { logProgress, shutdown, start, traceMonth, traceStage } from '../../../src/index.js';
+import { captureStderr, type StderrCapture } from '../../helpers/capture-stderr.js';
 import { HUMAN, readJsonl, STRUCTURED, tempDir } from './audit-support.js';
 
 const root = tempDir('symlinked');

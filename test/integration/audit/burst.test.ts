@@ -5,9 +5,9 @@
  */
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { getSessionSummary, readAuditLog, type SessionSummary, shutdown, start, traceMonth, traceStage } from '../../src/index.js';
-import { captureStderr } from '../helpers/capture-stderr.js';
-import { OtlpReceiver } from '../integration/otlp-receiver.js';
+import { getSessionSummary, readAuditLog, type SessionSummary, shutdown, start, traceMonth, traceStage } from '../../../src/index.js';
+import { captureStderr } from '../../helpers/capture-stderr.js';
+import { OtlpReceiver } from '../otlp-receiver.js';
 import { tempDir } from './audit-support.js';
 
 const root = tempDir('burst');

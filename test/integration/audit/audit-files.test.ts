@@ -6,8 +6,8 @@
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { logProgress, type StagetraceOptions, shutdown, start, startStage, traceMonth, traceStage } from '../../src/index.js';
-import { captureStderr, type StderrCapture } from '../helpers/capture-stderr.js';
+import { logProgress, type StagetraceOptions, shutdown, start, startStage, traceMonth, traceStage } from '../../../src/index.js';
+import { captureStderr, type StderrCapture } from '../../helpers/capture-stderr.js';
 import { ERRORS, HUMAN, PERFORMANCE, pollUntil, readJsonl, readText, STRUCTURED, tempDir } from './audit-support.js';
 
 const root = tempDir('files');

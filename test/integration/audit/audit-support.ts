@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { cleanEnv, type NodeRun, REPO_ROOT } from '../helpers/run-node.js';
+import { cleanEnv, type NodeRun, REPO_ROOT } from '../../helpers/run-node.js';
 
 /** The child-process pipeline driven by `SCENARIO`; see fixtures/scenario.ts. */
 export const SCENARIO_SCRIPT = fileURLToPath(new URL('./fixtures/scenario.ts', import.meta.url));

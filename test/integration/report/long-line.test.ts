@@ -9,10 +9,10 @@ import { appendFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, w
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { STRUCTURED_LOG_FILE } from '../../src/model/audit-schema.js';
-import { T0 } from '../helpers/records.js';
-import { runNodeScript } from '../helpers/run-node.js';
-import { writeMonthlySession } from '../helpers/session-files.js';
+import { STRUCTURED_LOG_FILE } from '../../../src/model/audit-schema.js';
+import { T0 } from '../../helpers/records.js';
+import { runNodeScript } from '../../helpers/run-node.js';
+import { writeMonthlySession } from '../../helpers/session-files.js';
 
 const MB = 1024 * 1024;
 
@@ -25,7 +25,7 @@ interface Read {
 }
 
 async function read(...args: string[]): Promise<Read> {
-  const run = await runNodeScript('test/report/fixtures/read-folder.ts', { args, timeoutMs: 120_000 });
+  const run = await runNodeScript('test/integration/report/fixtures/read-folder.ts', { args, timeoutMs: 120_000 });
   expect(run.code, run.stderr).toBe(0);
   return JSON.parse(run.stdout) as Read;
 }
