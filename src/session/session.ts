@@ -168,7 +168,7 @@ export class Session {
     const attributes = monthStartAttributes(this.sessionId, month, sample.rssBytes, sample.heapUsedBytes);
     for (const key in ctxAttributes) attributes[key] = ctxAttributes[key];
     const startMs = epochNowMs();
-    const cpuStartMicros = this.#cpu.nowMicros();
+    const cpuStartMicros = this.#cpu.nowMicros(startMs);
     const span = this.#getTracer().startSpan(
       A.MONTH_SPAN_NAME,
       { root: true, kind: SpanKind.INTERNAL, attributes, startTime: startMs },
@@ -200,7 +200,7 @@ export class Session {
     const attributes = stageStartAttributes(name, month, this.sessionId, sample.rssBytes, sample.heapUsedBytes);
     for (const key in ctxAttributes) attributes[key] = ctxAttributes[key];
     const startMs = epochNowMs();
-    const cpuStartMicros = this.#cpu.nowMicros();
+    const cpuStartMicros = this.#cpu.nowMicros(startMs);
     const span = this.#getTracer().startSpan(name, { kind: SpanKind.INTERNAL, attributes, startTime: startMs }, parentCtx);
     const threshold = thresholdS ?? this.thresholdFor(name);
     return this.#opened({
@@ -315,7 +315,7 @@ export class Session {
       this.#open.delete(scope);
       this.memory.listeners.delete(scope);
       const endMs = epochNowMs();
-      const cpuMicros = this.#cpu.nowMicros() - scope.cpuStartMicros;
+      const cpuMicros = this.#cpu.nowMicros(endMs) - scope.cpuStartMicros;
       const durationS = secondsBetween(scope.startMs, endMs);
       const thresholdS = scope.thresholdS;
       const peak = Math.max(sample.rssBytes, scope.peakRssBytes);

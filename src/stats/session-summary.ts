@@ -263,10 +263,10 @@ export const BOTTLENECK_CPU_BOUND = 0.8;
 export const BOTTLENECK_WAITING = 0.5;
 /**
  * CPU is judged only for stages whose executions last this long on average,
- * seconds: each boundary's CPU reading may be up to 0.2 ms behind (see
+ * seconds: each boundary's CPU reading may be up to 0.5 ms behind (see
  * metrics/cpu-clock.ts), which is noise for a shorter stage.
  */
-export const BOTTLENECK_CPU_MIN_MEAN_SECONDS = 0.02;
+export const BOTTLENECK_CPU_MIN_MEAN_SECONDS = 0.05;
 /** A stage peak at or over this share of the warning threshold is called out. */
 export const BOTTLENECK_MEMORY_RATIO = 0.9;
 
