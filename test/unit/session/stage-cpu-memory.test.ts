@@ -60,8 +60,9 @@ describe("a stage's own CPU time", () => {
     });
     await session?.close();
     const perf = performance();
-    const compute = perf.get('compute') as Record<string, number>;
-    const wait = perf.get('wait') as Record<string, number>;
+    type Figures = { cpu_seconds: number; cpu_share: number; duration_seconds: number; cpu_percent: number };
+    const compute = perf.get('compute') as Figures;
+    const wait = perf.get('wait') as Figures;
     expect(compute.cpu_seconds).toBeGreaterThanOrEqual(0.08);
     expect(compute.cpu_share).toBeCloseTo(compute.cpu_seconds / compute.duration_seconds, 2);
     expect(wait.duration_seconds).toBeGreaterThanOrEqual(0.12);
@@ -147,7 +148,7 @@ describe('heap at the start, the end and the peak', () => {
       traceStage('alloc', () => Array.from({ length: 200_000 }, (_, i) => ({ i })).length);
     });
     await session?.close();
-    const r = performance().get('alloc') as Record<string, number>;
+    const r = performance().get('alloc') as { heap_peak_mb: number; heap_used_mb: number; heap_delta_mb: number };
     expect(r.heap_peak_mb).toBeGreaterThanOrEqual(r.heap_used_mb);
     expect(r.heap_peak_mb).toBeGreaterThanOrEqual(r.heap_used_mb - r.heap_delta_mb);
   });
