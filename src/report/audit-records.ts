@@ -100,6 +100,9 @@ class FileEndRecord implements ScopeEndRecord {
     readonly heapStartBytes: number,
     readonly heapEndBytes: number,
     readonly cpuPercent: number,
+    readonly heapPeakBytes: number | undefined,
+    readonly cpuSeconds: number | undefined,
+    readonly overlapped: boolean | undefined,
     readonly error: ScopeEndRecord['error'],
     readonly reason: string | undefined,
     raw: Record<string, unknown> | undefined,
@@ -116,7 +119,8 @@ class FileEndRecord implements ScopeEndRecord {
 /**
  * A structured `end` line and its performance line (matched by span id) as
  * an end record. Without the performance line, `slow` is false and the peak
- * is the end figure.
+ * is the end figure. Lines written before the scope's own CPU, heap peak and
+ * overlap were recorded leave them undefined.
  */
 export function endRecordFrom(r: StructuredRecord, perf: PerformanceRecord | undefined): ScopeEndRecord {
   const kind = r.record_type === 'month' ? 'month' : 'stage';
@@ -144,6 +148,9 @@ export function endRecordFrom(r: StructuredRecord, perf: PerformanceRecord | und
     ((perf?.heap_used_mb ?? 0) - (perf?.heap_delta_mb ?? 0)) * BYTES_PER_MB,
     (perf?.heap_used_mb ?? 0) * BYTES_PER_MB,
     perf?.cpu_percent ?? 0,
+    perf?.heap_peak_mb === undefined ? undefined : perf.heap_peak_mb * BYTES_PER_MB,
+    perf?.cpu_seconds,
+    perf?.overlapped,
     error,
     reason,
     r.context,

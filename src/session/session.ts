@@ -1,5 +1,6 @@
 import { type Attributes, type Context, type Span, SpanKind, SpanStatusCode, TraceFlags, type Tracer, trace } from '@opentelemetry/api';
 import type { ResolvedConfig } from '../config/options.js';
+import type { CpuTime } from '../metrics/cpu-clock.js';
 import type { MemorySampler } from '../metrics/memory-sampler.js';
 import type { StageMetrics } from '../metrics/stage-metrics.js';
 import * as A from '../model/attribute-names.js';
@@ -36,6 +37,8 @@ import type { TelemetryProblems } from './telemetry-problems.js';
 export interface SessionParts {
   config: ResolvedConfig;
   memory: MemorySampler;
+  /** The process's CPU time at each start and end. */
+  cpu: CpuTime;
   stats: SessionStats;
   problems: TelemetryProblems;
   /** Resolved on first use: a user-owned NodeSDK registers its provider after stagetrace is created. */
@@ -71,6 +74,7 @@ interface OpenedScope {
   readonly parentCtx: Context;
   readonly parent: OpenScope | undefined;
   readonly startMs: number;
+  readonly cpuStartMicros: number;
   readonly sample: { readonly rssBytes: number; readonly heapUsedBytes: number };
   readonly thresholdS: number | undefined;
   readonly context: Readonly<Attributes>;
@@ -93,6 +97,7 @@ export class Session {
   readonly config: ResolvedConfig;
   readonly redactor: Redactor;
   readonly memory: MemorySampler;
+  readonly #cpu: CpuTime;
   readonly #stats: SessionStats;
   readonly problems: TelemetryProblems;
   readonly #open = new OpenScopes();
@@ -115,6 +120,7 @@ export class Session {
     this.sessionId = parts.config.sessionId;
     this.redactor = new Redactor({ extraKeys: parts.config.redactKeys, extraQueryParams: parts.config.redactQueryParams });
     this.memory = parts.memory;
+    this.#cpu = parts.cpu;
     this.#stats = parts.stats;
     this.problems = parts.problems;
     this.#tracerSource = parts.tracer;
@@ -162,6 +168,7 @@ export class Session {
     const attributes = monthStartAttributes(this.sessionId, month, sample.rssBytes, sample.heapUsedBytes);
     for (const key in ctxAttributes) attributes[key] = ctxAttributes[key];
     const startMs = epochNowMs();
+    const cpuStartMicros = this.#cpu.nowMicros(startMs);
     const span = this.#getTracer().startSpan(
       A.MONTH_SPAN_NAME,
       { root: true, kind: SpanKind.INTERNAL, attributes, startTime: startMs },
@@ -175,6 +182,7 @@ export class Session {
       parentCtx,
       parent: undefined,
       startMs,
+      cpuStartMicros,
       sample,
       thresholdS: undefined,
       context: ctxAttributes,
@@ -192,6 +200,7 @@ export class Session {
     const attributes = stageStartAttributes(name, month, this.sessionId, sample.rssBytes, sample.heapUsedBytes);
     for (const key in ctxAttributes) attributes[key] = ctxAttributes[key];
     const startMs = epochNowMs();
+    const cpuStartMicros = this.#cpu.nowMicros(startMs);
     const span = this.#getTracer().startSpan(name, { kind: SpanKind.INTERNAL, attributes, startTime: startMs }, parentCtx);
     const threshold = thresholdS ?? this.thresholdFor(name);
     return this.#opened({
@@ -202,6 +211,7 @@ export class Session {
       parentCtx,
       parent,
       startMs,
+      cpuStartMicros,
       sample,
       thresholdS: threshold,
       context: ctxAttributes,
@@ -231,6 +241,7 @@ export class Session {
       startMs,
       rssStartBytes: sample.rssBytes,
       heapStartBytes: sample.heapUsedBytes,
+      cpuStartMicros: o.cpuStartMicros,
       thresholdS: o.thresholdS,
       context,
     });
@@ -304,6 +315,7 @@ export class Session {
       this.#open.delete(scope);
       this.memory.listeners.delete(scope);
       const endMs = epochNowMs();
+      const cpuMicros = this.#cpu.nowMicros(endMs) - scope.cpuStartMicros;
       const durationS = secondsBetween(scope.startMs, endMs);
       const thresholdS = scope.thresholdS;
       const peak = Math.max(sample.rssBytes, scope.peakRssBytes);
@@ -321,7 +333,10 @@ export class Session {
         rssPeakBytes: peak,
         heapStartBytes: scope.heapStartBytes,
         heapEndBytes: sample.heapUsedBytes,
+        heapPeakBytes: Math.max(sample.heapUsedBytes, scope.peakHeapBytes),
         cpuPercent: sample.cpuPercent,
+        cpuSeconds: cpuMicros > 0 ? cpuMicros / 1e6 : 0,
+        overlapped: scope.overlapped,
         error: outcome !== 'success' && error !== undefined ? this.errorInfo(error) : undefined,
         reason: reason === undefined ? undefined : this.redactor.scrubText(reason),
         context: scope.context,

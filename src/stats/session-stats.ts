@@ -45,6 +45,16 @@ export interface StageAccount {
   readonly wallClockMicros: number;
   /** RSS at each execution's end less at its start, added up, tenths of MB (as the files round each difference). */
   readonly rssGrowthTenths: number;
+  /** Highest heap in use sampled while an execution was open, tenths of MB; 0 when no record says. */
+  readonly peakHeapTenths: number;
+  /** Executions whose records carry their own CPU time and heap peak (files written before them do not). */
+  readonly cpuRecorded: number;
+  /** Process CPU time over those executions, µs. */
+  readonly cpuMicros: number;
+  /** The durations of those executions added up, µs: what {@link cpuMicros} is a share of. */
+  readonly cpuTimedMicros: number;
+  /** Executions during which another month or stage (not enclosing it, not inside it) was open. */
+  readonly overlappedExecutions: number;
 }
 
 /** One error of a `cause` chain. */
@@ -142,6 +152,11 @@ interface MutableStage {
   union: IntervalUnion;
   rssGrowthTenths: number;
   wallClockMicros: number;
+  peakHeapTenths: number;
+  cpuRecorded: number;
+  cpuMicros: number;
+  cpuTimedMicros: number;
+  overlappedExecutions: number;
 }
 
 interface MutableMonth {
@@ -322,6 +337,11 @@ export class SessionStats implements RecordSink {
         union: new IntervalUnion(),
         rssGrowthTenths: 0,
         wallClockMicros: 0,
+        peakHeapTenths: 0,
+        cpuRecorded: 0,
+        cpuMicros: 0,
+        cpuTimedMicros: 0,
+        overlappedExecutions: 0,
       };
       this.#stages.set(name, stage);
     }
@@ -343,6 +363,16 @@ export class SessionStats implements RecordSink {
     this.#addInterval(stage.union, scope.spanId, record.endMs, micros);
     stage.wallClockMicros = stage.union.totalMicros;
     stage.rssGrowthTenths += toTenthsOfMb(record.rssEndBytes - record.rssStartBytes);
+    if (record.heapPeakBytes !== undefined) {
+      const heapPeak = toTenthsOfMb(record.heapPeakBytes);
+      if (heapPeak > stage.peakHeapTenths) stage.peakHeapTenths = heapPeak;
+    }
+    if (record.cpuSeconds !== undefined) {
+      stage.cpuRecorded++;
+      stage.cpuMicros += toMicros(record.cpuSeconds);
+      stage.cpuTimedMicros += micros;
+    }
+    if (record.overlapped === true) stage.overlappedExecutions++;
     const month =
       scope.month === undefined ? undefined : this.#months.get(this.#months.has(scope.month) ? scope.month : this.#monthKey(scope.month));
     if (month !== undefined) {

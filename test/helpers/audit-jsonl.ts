@@ -106,6 +106,15 @@ export function performanceLine(record: ScopeEndRecord): string {
     context: context(record.context),
     trace_id: scope.traceId,
     span_id: scope.spanId,
+    // The scope's own figures, as the session writes them since it records them; older lines have none.
+    ...(record.cpuSeconds === undefined
+      ? {}
+      : {
+          cpu_seconds: record.cpuSeconds,
+          cpu_share: record.durationS > 0 ? Math.round((record.cpuSeconds / record.durationS) * 1000) / 1000 : 0,
+          heap_peak_mb: mb(record.heapPeakBytes ?? record.heapEndBytes),
+          overlapped: record.overlapped === true,
+        }),
   });
 }
 

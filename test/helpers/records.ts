@@ -41,6 +41,10 @@ export interface EndOptions {
   thresholdS?: number;
   rssEndMb?: number;
   rssPeakMb?: number;
+  /** The scope's own CPU time; left out, the record is as the files before it read back. */
+  cpuSeconds?: number;
+  heapPeakMb?: number;
+  overlapped?: boolean;
   error?: ErrorInfo;
   reason?: string;
   context?: Attributes;
@@ -62,6 +66,9 @@ export function end(scope: ScopeRef, startMs: number, durationS: number, o: EndO
     heapStartBytes: 20 * MB,
     heapEndBytes: 21 * MB,
     cpuPercent: 12.5,
+    ...(o.cpuSeconds === undefined ? {} : { cpuSeconds: o.cpuSeconds }),
+    ...(o.heapPeakMb === undefined ? {} : { heapPeakBytes: o.heapPeakMb * MB }),
+    ...(o.overlapped === undefined ? {} : { overlapped: o.overlapped }),
     error: o.error,
     reason: o.reason,
     context: o.context ?? {},

@@ -121,7 +121,7 @@ describe('the HTML report of a session’s files', () => {
     const stages = section(html, 'stages');
     expect(stages.match(/<tr><th scope="row">/g)).toHaveLength(2);
     expect(stages).toContain('<tr><th scope="row">process</th><td>2</td><td>1</td><td>1</td><td>50.0%</td>');
-    expect(stages).toContain('<p class="note">Percentiles within 1.0% of the exact value.</p>');
+    expect(stages).toContain('<p class="note">Percentiles within 1.0% of the exact value. cpu: CPU time of the process');
     const months = section(html, 'months');
     expect(months).toMatch(
       /<tr><th scope="row">2024-02<\/th><td class="status failure">failure<\/td><td>3\.00 s<\/td><td>download \(66\.7%\)<\/td><td>2<\/td><td>1<\/td><td class="text">process \(1\.00 s\): RangeError: process broke<\/td><td><span class="mono">[0-9a-f]{32}<\/span><\/td><\/tr>/,
