@@ -15,7 +15,7 @@
  * end-to-end suite does.
  */
 import { mkdirSync, readFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { type RunningStack, startStack } from '../test/e2e/support/stack.js';
 import { findStackTools } from '../test/e2e/support/stack-tools.js';
@@ -99,7 +99,14 @@ const total = (results: ChildResult[]) => {
 
 const tools = findStackTools();
 const work = tempDir('capacity-stack');
-console.log(`capacity: ${cpus().length} × ${cpus()[0]?.model.trim()}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`);
+// Other jobs on the machine take CPU from every process here: the load average goes beside the numbers.
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ');
+console.log(
+  `capacity: ${cpus().length} × ${cpus()[0]?.model.trim()}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, load average ${load()}`,
+);
 try {
   // 1 and 2: the single collector.
   for (const dir of ['single', 'gateway']) mkdirSync(join(work.path, dir));
@@ -115,6 +122,7 @@ try {
             offeredPerS: rate,
             deliveredPerS: Math.round(r.delivered / r.elapsed),
             dropped: r.dropped,
+            processCpuPercent: r.cpuPercent,
           }),
         );
         if (r.dropped > 0) break;
@@ -148,4 +156,5 @@ try {
   }
 } finally {
   work.remove();
+  console.log(`capacity: done, load average ${load()}`);
 }
