@@ -141,6 +141,21 @@ describe('one collector in front of Jaeger (Badger) and Prometheus', () => {
     expect(journal).toMatch(/"record_type":"session_end".*"delivered_spans":300.*"undelivered_spans":\{\}/);
     expect(stack.services.filter((s) => s.name === 'otelcol').map((s) => s.exitInfo)).toEqual([undefined]);
   }, 240_000);
+
+  it('the collector restarted while Jaeger is away: the spans it had taken wait on disk and reach Jaeger once it is back', async () => {
+    await stack.jaeger.stop();
+    const dir = await finished(runDemo(stack, 'queue-on-disk', ['--months', '6']));
+    // The process handed every span to the collector, which could not pass them on.
+    expect(readFileSync(join(dir, 'otlp_delivery.jsonl'), 'utf8')).toMatch(
+      /"record_type":"session_end".*"delivered_spans":30.*"undelivered_spans":\{\}/,
+    );
+    // A restart of the collector with its queue in memory would lose them here.
+    await stack.collector.stop();
+    await stack.collector.start();
+    await stack.jaeger.start();
+    const traces = await waitForRunInJaeger(stack.jaegerUrl, dir, stack.describe);
+    expect([...monthsIn(traces).values()]).toEqual([5, 5, 5, 5, 5, 5]);
+  }, 120_000);
 });
 
 describe('two agents and a gateway in front of Jaeger and Prometheus', () => {
@@ -215,4 +230,17 @@ describe('two agents and a gateway in front of Jaeger and Prometheus', () => {
     // The agents kept running throughout.
     expect(stack.services.filter((s) => s.name.startsWith('otelcol-agent')).map((s) => s.exitInfo)).toEqual([undefined, undefined]);
   }, 240_000);
+  it('an agent restarted while the gateway is away: the spans it had taken wait on disk and reach Jaeger once the gateway is back', async () => {
+    await stack.collector.stop();
+    const dir = await finished(runDemo(stack, 'agent-queue-on-disk', ['--months', '6'], stack.agentUrls[1]));
+    expect(readFileSync(join(dir, 'otlp_delivery.jsonl'), 'utf8')).toMatch(
+      /"record_type":"session_end".*"delivered_spans":30.*"undelivered_spans":\{\}/,
+    );
+    await stack.agents[1]?.stop();
+    await stack.agents[1]?.start();
+    await stack.collector.start();
+    const traces = await waitForRunInJaeger(stack.jaegerUrl, dir, stack.describe);
+    expect([...monthsIn(traces).values()]).toEqual([5, 5, 5, 5, 5, 5]);
+    await waitForCountsInPrometheus(stack, dir);
+  }, 120_000);
 });

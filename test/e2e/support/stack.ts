@@ -50,6 +50,8 @@ export interface RunningStack {
   prometheus: Restartable;
   /** The collector, or the gateway in the gateway topology. */
   collector: Restartable;
+  /** The gateway topology's agents (none otherwise), in the order of `agentUrls`. */
+  agents: Restartable[];
   /** The services' exit status and last output, for failure messages. */
   describe(): string;
   /** Stops the collector (SIGTERM: it drains what it holds), as a deploy or a node drain would. */
@@ -150,7 +152,7 @@ export async function startStack(tools: StackTools, workDir: string, options: St
       ? await collectorSpec('otelcol-gateway', SHIPPED.gatewayConfig, toJaeger)
       : await collectorSpec('otelcol', SHIPPED.collectorConfig, toJaeger);
   const collector = restartable(front.spec);
-  const agents =
+  const agentSpecs =
     options.topology === 'gateway'
       ? await Promise.all(
           [1, 2].map((n) => collectorSpec(`otelcol-agent-${n}`, SHIPPED.agentConfig, { COLLECTOR_GATEWAY_ENDPOINT: loopback(front.grpc) })),
@@ -175,7 +177,8 @@ export async function startStack(tools: StackTools, workDir: string, options: St
     healthUrl: `${prometheusUrl}/-/ready`,
   });
 
-  const agentUrls = agents.length > 0 ? agents.map((a) => `http://${loopback(a.http)}`) : [`http://${loopback(front.http)}`];
+  const agents = agentSpecs.map((a) => restartable(a.spec));
+  const agentUrls = agentSpecs.length > 0 ? agentSpecs.map((a) => `http://${loopback(a.http)}`) : [`http://${loopback(front.http)}`];
   const stack: RunningStack = {
     otlpHttpUrl: agentUrls[0] as string,
     agentUrls,
@@ -186,6 +189,7 @@ export async function startStack(tools: StackTools, workDir: string, options: St
     jaeger,
     prometheus,
     collector,
+    agents,
     describe: () => services.map((s) => s.describe()).join('\n'),
     startCollector: collector.start,
     stopCollector: collector.stop,
@@ -196,7 +200,7 @@ export async function startStack(tools: StackTools, workDir: string, options: St
   try {
     await jaeger.start();
     await collector.start();
-    await Promise.all(agents.map((a) => restartable(a.spec).start()));
+    await Promise.all(agents.map((a) => a.start()));
     if (options.prometheus === false) return stack;
     await mkdir(join(promDir, 'data'), { recursive: true });
     await copyFile(join(REPO_ROOT, SHIPPED.prometheusConfig), join(promDir, 'prometheus.yml'));
