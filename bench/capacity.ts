@@ -3,7 +3,7 @@
  * (scripts/install-stack-tools.sh): our collector build with the shipped
  * configurations, Jaeger on Badger, on loopback.
  *
- *   npm run bench:capacity [-- --seconds=N]
+ *   npm run bench:capacity [-- --seconds=N] [-- --quick]
  *
  * 1. One stagetrace process: stage spans/s it forwards over OTLP/HTTP with
  *    protobuf and with JSON, offered at rising rates until its queue drops.
@@ -30,7 +30,12 @@ interface ChildResult {
 }
 
 const secondsArg = process.argv.find((a) => a.startsWith('--seconds='));
-const SECONDS = secondsArg ? Number(secondsArg.slice('--seconds='.length)) : 8;
+/** `--quick`: one short step of each kind, so the end-to-end suite can show the harness still runs (its numbers mean nothing). */
+const QUICK = process.argv.includes('--quick');
+const SECONDS = secondsArg ? Number(secondsArg.slice('--seconds='.length)) : QUICK ? 1 : 8;
+const RATES = QUICK ? [500] : [1_000, 2_000, 3_000, 4_000, 6_000, 10_000];
+const COLLECTOR_PROCESSES = QUICK ? [2] : [1, 2, 4, 8];
+const GATEWAY_PROCESSES = QUICK ? [2] : [2, 4, 8];
 const CHILD = join(import.meta.dirname, 'capacity-child.ts');
 const TICKS = 100;
 /** Stage spans/s per process in the N-process runs: well under what one process forwards. */
@@ -113,7 +118,7 @@ try {
   let stack = await startStack(tools, join(work.path, 'single'), { prometheus: false });
   try {
     for (const protocol of ['http/protobuf', 'http/json']) {
-      for (const rate of [1_000, 2_000, 3_000, 4_000, 6_000, 10_000]) {
+      for (const rate of RATES) {
         const [r] = (await runProcesses([stack.otlpHttpUrl], protocol, rate, SECONDS)) as [ChildResult];
         console.log(
           JSON.stringify({
@@ -129,7 +134,7 @@ try {
       }
     }
     // A rate each process sustains, so that what is measured is the collector's cost per span.
-    for (const n of [1, 2, 4, 8]) {
+    for (const n of COLLECTOR_PROCESSES) {
       const rate = PER_PROCESS;
       const { result, load } = await watch({ ...pidsOf(stack, 'otelcol'), ...pidsOf(stack, 'jaeger') }, () =>
         runProcesses(Array(n).fill(stack.otlpHttpUrl), 'http/protobuf', rate, SECONDS),
@@ -143,7 +148,7 @@ try {
   // 3: two agents and a gateway.
   stack = await startStack(tools, join(work.path, 'gateway'), { prometheus: false, topology: 'gateway' });
   try {
-    for (const n of [2, 4, 8]) {
+    for (const n of GATEWAY_PROCESSES) {
       const rate = PER_PROCESS;
       const urls = Array.from({ length: n }, (_, i) => stack.agentUrls[i % 2] as string);
       const { result, load } = await watch({ ...pidsOf(stack, 'otelcol'), ...pidsOf(stack, 'jaeger') }, () =>
