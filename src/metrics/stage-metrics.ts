@@ -3,7 +3,7 @@ import { CappedMap } from '../model/capped-map.js';
 import type { LogLevel } from '../model/levels.js';
 import type { RecordSink } from '../model/record-sink.js';
 import type { MessageRecord, ScopeEndRecord } from '../model/records.js';
-import { MeterBinding } from './meter-binding.js';
+import type { MeterBinding } from './meter-binding.js';
 
 /** Metric names; docs/metrics.md lists each with its unit and attributes. */
 export const METRIC_STAGE_DURATION = 'stagetrace.stage.duration';
@@ -131,33 +131,30 @@ function createInstruments(meter: Meter): Instruments {
  * MeterProvider exists; what happens before is not recorded.
  */
 export class StageMetrics implements RecordSink {
-  private instruments: Instruments | undefined;
-  private readonly binding: MeterBinding | undefined;
+  #instruments: Instruments | undefined;
+  readonly #binding: MeterBinding;
   readonly #stageSeries = new CappedMap<string, Map<string, StageSeries>>(MAX_CACHED_ATTRIBUTE_SETS);
   readonly #slowAttrs = new CappedMap<string, Attributes>(MAX_CACHED_ATTRIBUTE_SETS);
   readonly #levelAttrs = new CappedMap<LogLevel, Attributes>(MAX_CACHED_ATTRIBUTE_SETS);
 
-  constructor(meter: Meter | MeterBinding) {
-    if (meter instanceof MeterBinding) {
-      this.binding = meter;
-      meter.onBind((bound) => {
-        this.instruments = createInstruments(bound);
-      });
-    } else {
-      this.instruments = createInstruments(meter);
-    }
+  constructor(binding: MeterBinding) {
+    this.#binding = binding;
+    binding.onBind((bound) => {
+      this.#instruments = createInstruments(bound);
+    });
   }
 
-  private get ready(): Instruments | undefined {
-    if (this.instruments === undefined) this.binding?.meter();
-    return this.instruments;
+  /** The instruments, once a real MeterProvider exists; asking binds the meter if one appeared since. */
+  get #ready(): Instruments | undefined {
+    if (this.#instruments === undefined) this.#binding.meter();
+    return this.#instruments;
   }
 
   /** Starts are not measured: a stage's metrics are recorded when it ends. */
   onStart(): void {}
 
   onEnd(r: ScopeEndRecord): void {
-    const m = this.ready;
+    const m = this.#ready;
     if (m === undefined) return;
     const scope = r.scope;
     if (scope.kind === 'month') {
@@ -187,8 +184,8 @@ export class StageMetrics implements RecordSink {
 
   onMessage(r: MessageRecord): void {
     // The session's start and end records carry facts, not a message anyone logged.
-    if (r.marker !== undefined) return;
-    const m = this.ready;
+    if (r.sessionFacts !== undefined) return;
+    const m = this.#ready;
     if (m === undefined) return;
     m.messages.add(
       1,
@@ -198,7 +195,7 @@ export class StageMetrics implements RecordSink {
 
   /** Counts spans that did not reach the OTLP endpoint; `reason` is a short fixed word such as `queue_full` or `export_failed`. */
   droppedSpans(count: number, reason: string): void {
-    const m = this.ready;
+    const m = this.#ready;
     if (m === undefined || !(count > 0)) return;
     m.dropped.add(count, { [METRIC_ATTR_DROP_REASON]: reason });
   }

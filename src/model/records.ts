@@ -3,6 +3,7 @@ import type { Outcome, ScopeKind } from './attribute-names.js';
 import type { ErrorInfo } from './error-info.js';
 import type { LogLevel } from './levels.js';
 import type { ThresholdCrossing } from './memory-crossing.js';
+import type { SessionFacts } from './session-facts.js';
 
 /**
  * The records a session hands to its sinks. Each is built once, frozen, and
@@ -106,7 +107,7 @@ export interface MessageRecord {
   /** A notice of stagetrace's own about its telemetry, already said on stderr: the console does not print it again. */
   readonly notice?: true;
   /** Set on the session's own first and last records (the facts a report rebuilt from the files needs); not a logged message. */
-  readonly marker?: 'session-start' | 'session-end';
+  readonly sessionFacts?: SessionFacts;
 }
 
 /** The label of a scope in log lines: the stage name, or `month YYYY-MM`. */

@@ -14,6 +14,7 @@ import { withoutOwnFrames } from '../model/own-frames.js';
 import type { RecordSink } from '../model/record-sink.js';
 import type { MessageRecord, ScopeEndRecord, ScopeRef, ScopeStartRecord } from '../model/records.js';
 import { Redactor } from '../model/redaction.js';
+import { type SessionFacts, sessionFactsText } from '../model/session-facts.js';
 import {
   endAttributes,
   errorStatusMessage,
@@ -25,7 +26,6 @@ import {
   stageStartAttributes,
 } from '../model/span-facts.js';
 import { toMb } from '../model/units.js';
-import { sessionEndMessage, sessionStartMessage } from '../stats/session-markers.js';
 import type { SessionStats } from '../stats/session-stats.js';
 import { buildSessionSummary, type SessionSummary } from '../stats/session-summary.js';
 import { activeScope, OpenScope } from './open-scope.js';
@@ -443,15 +443,17 @@ export class Session {
    */
   begin(memoryThresholds: { warningBytes: number; criticalBytes: number }): void {
     this.#memoryThresholds = memoryThresholds;
-    const marker = sessionStartMessage({
-      sessionId: this.sessionId,
-      serviceName: this.config.serviceName,
-      defaultThresholdS: this.config.defaultThresholdS,
-      stageThresholds: this.config.stageThresholds,
-      memoryWarningBytes: memoryThresholds.warningBytes,
-      memoryCriticalBytes: memoryThresholds.criticalBytes,
-    });
-    this.#mark('session-start', marker, this.#stats.startedAtMs);
+    this.#mark(
+      {
+        event: 'start',
+        serviceName: this.config.serviceName,
+        defaultThresholdS: this.config.defaultThresholdS,
+        stageThresholds: this.config.stageThresholds,
+        memoryWarningMb: toMb(memoryThresholds.warningBytes),
+        memoryCriticalMb: toMb(memoryThresholds.criticalBytes),
+      },
+      this.#stats.startedAtMs,
+    );
   }
 
   /** The session's last record, with the counts of telemetry problems; then the statistics end. Only the first call counts. */
@@ -459,24 +461,23 @@ export class Session {
     if (this.#ended) return;
     this.#ended = true;
     const atMs = epochNowMs();
-    const marker = sessionEndMessage(this.sessionId, this.problems.counts);
-    this.#mark('session-end', marker, atMs);
+    this.#mark({ event: 'end', telemetry: this.problems.counts }, atMs);
     this.#stats.end(atMs);
   }
 
-  #mark(marker: NonNullable<MessageRecord['marker']>, text: { message: string; context: Attributes }, atMs: number): void {
+  #mark(facts: SessionFacts, atMs: number): void {
     this.#fanout.onOwnMessage(
       Object.freeze({
         type: 'message',
         atMs,
         level: 'INFO',
-        message: text.message,
+        message: sessionFactsText(this.sessionId, facts),
         scope: undefined,
         label: undefined,
-        context: Object.freeze(text.context),
+        context: undefined,
         error: undefined,
         rssBytes: this.memory.latest.rssBytes,
-        marker,
+        sessionFacts: Object.freeze(facts),
       }) satisfies MessageRecord,
     );
   }

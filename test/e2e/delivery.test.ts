@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnScript } from '../audit/audit-support.js';
+import { spawnScript } from '../integration/audit/audit-support.js';
 import { folderFingerprint } from '../helpers/folder-fingerprint.js';
 import { type NodeRun, REPO_ROOT, runNodeScript } from '../helpers/run-node.js';
 import { type JaegerTrace, jaegerTraces, parentOf, tag } from './support/apis.js';

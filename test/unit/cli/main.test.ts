@@ -2,7 +2,7 @@
  * The `stagetrace` command in-process: main() with its output streams
  * captured, over audit files written by a real stagetrace session in this
  * process and over files built record by record, so every line can be
- * checked. test/report/cli.test.ts runs the same command as a child process.
+ * checked. test/integration/report/cli.test.ts runs the same command as a child process.
  */
 import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

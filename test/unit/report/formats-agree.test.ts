@@ -10,10 +10,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../../src/cli/main.js';
 import { escapeHtml } from '../../../src/report/html-report.js';
-import { sessionEndMessage, sessionStartMessage } from '../../../src/stats/session-markers.js';
 import type { SessionSummary } from '../../../src/stats/session-summary.js';
 import { writeRecords } from '../../helpers/audit-jsonl.js';
-import { end, MB, message, ref, start, T0 } from '../../helpers/records.js';
+import { end, ref, sessionEnded, sessionStarted, start, T0 } from '../../helpers/records.js';
 import type { SessionRecord } from '../../helpers/session-files.js';
 
 const SESSION = 'agree';
@@ -43,15 +42,7 @@ async function report(dir: string, format: string): Promise<string> {
  * and a short `upload`; in 2024-04 `transform` ran beside another stage.
  */
 function session(): SessionRecord[] {
-  const started = sessionStartMessage({
-    sessionId: SESSION,
-    serviceName: 'etl',
-    defaultThresholdS: 60,
-    stageThresholds: {},
-    memoryWarningBytes: 700 * MB,
-    memoryCriticalBytes: 900 * MB,
-  });
-  const records: SessionRecord[] = [message(T0, started.message, { context: started.context })];
+  const records: SessionRecord[] = [sessionStarted(T0, { sessionId: SESSION, serviceName: 'etl', warningMb: 700, criticalMb: 900 })];
   let t = T0;
   for (const month of ['2024-01', '2024-02', '2024-03', '2024-04']) {
     const m = ref('month', 'month', month, undefined, SESSION);
@@ -69,14 +60,13 @@ function session(): SessionRecord[] {
     }
     records.push(end(m, monthStart, (t - monthStart) / 1000));
   }
-  const ended = sessionEndMessage(SESSION, {
-    auditWriteErrors: 0,
-    auditLostRecords: 0,
-    otlpDroppedSpans: 0,
-    otlpExportErrors: 0,
-    alertFailures: 0,
-  });
-  records.push(message(t, ended.message, { context: ended.context }));
+  records.push(
+    sessionEnded(
+      t,
+      { auditWriteErrors: 0, auditLostRecords: 0, otlpDroppedSpans: 0, otlpExportErrors: 0, alertFailures: 0 },
+      { sessionId: SESSION },
+    ),
+  );
   return records;
 }
 

@@ -15,9 +15,8 @@ import { escapeHtml, renderHtmlReport } from '../../../src/report/html-report.js
 import type { Timeline } from '../../../src/report/session-timeline.js';
 import { summarizeAuditLog } from '../../../src/report/summarize-audit-log.js';
 import { errorBlock } from '../../../src/sinks/audit/audit-records.js';
-import { memoryCrossingContext } from '../../../src/stats/session-markers.js';
 import { writeRecords } from '../../helpers/audit-jsonl.js';
-import { end, errorInfo, MB, message, ref, start, T0 } from '../../helpers/records.js';
+import { end, errorInfo, memoryMessage, message, ref, start, T0 } from '../../helpers/records.js';
 import { monthlySession, writeMonthlySession } from '../../helpers/session-files.js';
 
 const runs = Number(process.env.STAGETRACE_PROPERTY_RUNS) || 100;
@@ -145,12 +144,12 @@ describe('memory in the HTML report', () => {
     for (let i = 1; i <= 10; i++)
       records.push(message(T0 + 1000 + i * 100, `row ${i}`, { scope: s, rssMb: 100 + ((peakMb - 100) * i) / 10 }));
     records.push(
-      message(T0 + 1950, 'Memory warning', {
-        level: 'WARNING',
-        scope: s,
-        rssMb: peakMb,
-        context: memoryCrossingContext({ level: 'warning', direction: 'up', rssBytes: peakMb * MB, thresholdBytes: warningMb * MB }),
-      }),
+      memoryMessage(
+        T0 + 1950,
+        'Memory warning',
+        { level: 'warning', direction: 'up', rssMb: peakMb, thresholdMb: warningMb },
+        { level: 'WARNING', scope: s },
+      ),
       end(s, T0 + 1000, 1, { rssEndMb: peakMb, rssPeakMb: peakMb }),
       end(m, T0 + 1000, 1, { rssEndMb: peakMb }),
     );
