@@ -6,7 +6,6 @@ import { endpointForFiles } from '../model/endpoint-text.js';
 import { createTraceExporter, HEADER_VARIABLES } from '../setup/components.js';
 import { DeliveryJournal } from '../sinks/audit/delivery-journal.js';
 import { type PlannedSession, planReplay } from './replay-plan.js';
-import { rebuildSpans } from './span-rebuild.js';
 
 export interface ReplayOptions {
   /** Only this session (default: every session in the folder). */
@@ -149,6 +148,7 @@ export async function replayAuditLog(dir: string, options: ReplayOptions = {}): 
       if (headersWithheld) session.headersWithheld = true;
       const watch = new PartialSuccessWatch(url);
       journal ??= openJournal(dir, result);
+      const { rebuildSpans } = await import('./span-rebuild.js');
       const spans = await rebuildSpans(plan);
       const open = new Set(plan.spans.filter((s) => s.end === undefined).map((s) => s.spanId));
       try {

@@ -1,17 +1,35 @@
-import type { Attributes, Context, Link, SpanKind } from '@opentelemetry/api';
-import {
-  AlwaysOffSampler,
-  AlwaysOnSampler,
-  createAlwaysRecordSampler,
-  ParentBasedSampler,
-  type Sampler,
-  type SamplingResult,
-  TraceIdRatioBasedSampler,
-} from '@opentelemetry/sdk-trace';
+import { type Attributes, type Context, isSpanContextValid, type Link, type SpanKind, TraceFlags, trace } from '@opentelemetry/api';
+import type { Sampler, SamplingResult } from '@opentelemetry/sdk-trace';
+
+/**
+ * The SDK's `SamplingDecision` values (a stable enum of the sampling
+ * specification), written here so that importing stagetrace does not load
+ * the SDK: `AuditSampler` must be constructible synchronously.
+ */
+const NOT_RECORD = 0 as SamplingResult['decision'];
+const RECORD = 1 as SamplingResult['decision'];
+const RECORD_AND_SAMPLED = 2 as SamplingResult['decision'];
+
+/**
+ * The SDK's default sampler, `ParentBasedSampler({ root: AlwaysOnSampler })`:
+ * a root span is sampled, a child follows its parent's sampled flag.
+ */
+class ParentBasedAlwaysOn implements Sampler {
+  shouldSample(context: Context): SamplingResult {
+    const parent = trace.getSpanContext(context);
+    if (parent === undefined || !isSpanContextValid(parent)) return { decision: RECORD_AND_SAMPLED };
+    return { decision: (parent.traceFlags & TraceFlags.SAMPLED) !== 0 ? RECORD_AND_SAMPLED : NOT_RECORD };
+  }
+
+  toString(): string {
+    return 'ParentBased{root=AlwaysOnSampler, remoteParentSampled=AlwaysOnSampler, remoteParentNotSampled=AlwaysOffSampler, localParentSampled=AlwaysOnSampler, localParentNotSampled=AlwaysOffSampler}';
+  }
+}
 
 /**
  * Wraps a sampler so that a span it drops is still recorded (only not
- * exported), through the SDK's own `createAlwaysRecordSampler`.
+ * exported), as the SDK's `createAlwaysRecordSampler` does: a `NOT_RECORD`
+ * decision becomes `RECORD`, with the same attributes and trace state.
  *
  * @deprecated No longer needed: the audit files are written from
  * stagetrace's own records, so they are complete whatever the sampler
@@ -20,11 +38,9 @@ import {
  */
 export class AuditSampler implements Sampler {
   readonly #inner: Sampler;
-  readonly #recording: Sampler;
 
-  constructor(inner: Sampler = new ParentBasedSampler({ root: new AlwaysOnSampler() })) {
+  constructor(inner: Sampler = new ParentBasedAlwaysOn()) {
     this.#inner = inner;
-    this.#recording = createAlwaysRecordSampler(inner);
   }
 
   shouldSample(
@@ -35,46 +51,12 @@ export class AuditSampler implements Sampler {
     attributes: Attributes,
     links: Link[],
   ): SamplingResult {
-    return this.#recording.shouldSample(context, traceId, spanName, spanKind, attributes, links);
+    const result = this.#inner.shouldSample(context, traceId, spanName, spanKind, attributes, links);
+    if (result.decision !== NOT_RECORD) return result;
+    return { decision: RECORD, attributes: result.attributes, traceState: result.traceState };
   }
 
   toString(): string {
     return `AuditSampler{${this.#inner.toString()}}`;
-  }
-}
-
-/**
- * The sampler `OTEL_TRACES_SAMPLER` / `OTEL_TRACES_SAMPLER_ARG` name, as the
- * SDK reads them (default `parentbased_always_on`). A bad ratio fails start()
- * with a clear error rather than silently sampling everything.
- */
-export function samplerFromEnv(env: Record<string, string | undefined>): Sampler {
-  const name = (env.OTEL_TRACES_SAMPLER ?? '').trim().toLowerCase() || 'parentbased_always_on';
-  const ratio = () => {
-    const raw = env.OTEL_TRACES_SAMPLER_ARG?.trim();
-    if (raw === undefined || raw === '') return 1;
-    const value = Number(raw);
-    if (!Number.isFinite(value) || value < 0 || value > 1) {
-      throw new TypeError(`stagetrace: OTEL_TRACES_SAMPLER_ARG must be a ratio from 0 to 1; got ${JSON.stringify(raw)}.`);
-    }
-    return value;
-  };
-  switch (name) {
-    case 'always_on':
-      return new AlwaysOnSampler();
-    case 'always_off':
-      return new AlwaysOffSampler();
-    case 'traceidratio':
-      return new TraceIdRatioBasedSampler(ratio());
-    case 'parentbased_always_on':
-      return new ParentBasedSampler({ root: new AlwaysOnSampler() });
-    case 'parentbased_always_off':
-      return new ParentBasedSampler({ root: new AlwaysOffSampler() });
-    case 'parentbased_traceidratio':
-      return new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(ratio()) });
-    default:
-      throw new TypeError(
-        `stagetrace: OTEL_TRACES_SAMPLER must be one of always_on, always_off, traceidratio, parentbased_always_on, parentbased_always_off, parentbased_traceidratio; got ${JSON.stringify(env.OTEL_TRACES_SAMPLER)}.`,
-      );
   }
 }

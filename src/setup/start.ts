@@ -4,13 +4,12 @@ import type { Instrumentation } from '@opentelemetry/instrumentation';
 import type { ResourceDetector } from '@opentelemetry/resources';
 import type { IMetricReader } from '@opentelemetry/sdk-metrics';
 import type { NodeSDK } from '@opentelemetry/sdk-node';
-import { AlwaysOffSampler, NoopSpanProcessor, type SpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
+import type { SpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import type { StagetraceOptions } from '../config/options.js';
 import { resolveConfig } from '../config/resolve-config.js';
 import { whenLoaded } from '../model/deferred.js';
 import { VERSION } from '../model/version.js';
 import { sessionRegistry } from '../session/session-registry.js';
-import { samplerFromEnv } from './audit-sampler.js';
 import { createForwardProcessor, createInstrumentations, createMetricReaders } from './components.js';
 import { DeliveryRecorder } from './delivery-recorder.js';
 import { type ExitHooks, installExitHooks } from './exit-hooks.js';
@@ -175,12 +174,19 @@ async function startNow(options: StagetraceOptions | undefined): Promise<Stagetr
   // Loaded after the check, not at import: the 3.x sdk-node fails while
   // loading beside an api 1.9 (CommonJS) with an error that names neither,
   // and an application that runs its own NodeSDK never needs stagetrace's.
-  const [{ NodeSDK }, { envDetector, hostDetector, processDetector, resourceFromAttributes }, { AsyncLocalStorageContextManager }] =
-    await Promise.all([
-      import('@opentelemetry/sdk-node'),
-      import('@opentelemetry/resources'),
-      import('@opentelemetry/context-async-hooks'),
-    ]);
+  const [
+    { NodeSDK },
+    { envDetector, hostDetector, processDetector, resourceFromAttributes },
+    { AsyncLocalStorageContextManager },
+    { AlwaysOffSampler, NoopSpanProcessor, TracerProvider },
+    { samplerFromEnv },
+  ] = await Promise.all([
+    import('@opentelemetry/sdk-node'),
+    import('@opentelemetry/resources'),
+    import('@opentelemetry/context-async-hooks'),
+    import('@opentelemetry/sdk-trace'),
+    import('./env-sampler.js'),
+  ]);
   const { config, bundle, components, useTracer, deliveryRecorder, loaded } = build(options, true, false);
   await loaded();
   // Nothing exports spans without an endpoint: they still get ids (the files

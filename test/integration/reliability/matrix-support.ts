@@ -9,8 +9,8 @@
 import { appendFileSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'vitest';
-import { ERRORS, HUMAN, PERFORMANCE, readJsonl, readText, SCENARIO_SCRIPT, STRUCTURED, spawnScript } from '../audit/audit-support.js';
 import type { NodeRun } from '../../helpers/run-node.js';
+import { ERRORS, HUMAN, PERFORMANCE, readJsonl, readText, SCENARIO_SCRIPT, STRUCTURED, spawnScript } from '../audit/audit-support.js';
 
 export type Rec = Record<string, unknown>;
 

@@ -42,7 +42,7 @@ async function report(dir: string, format: string): Promise<string> {
  * and a short `upload`; in 2024-04 `transform` ran beside another stage.
  */
 function session(): SessionRecord[] {
-  const records: SessionRecord[] = [sessionStarted(T0, { sessionId: SESSION, serviceName: 'etl' })];
+  const records: SessionRecord[] = [sessionStarted(T0, { sessionId: SESSION, serviceName: 'etl', warningMb: 700, criticalMb: 900 })];
   let t = T0;
   for (const month of ['2024-01', '2024-02', '2024-03', '2024-04']) {
     const m = ref('month', 'month', month, undefined, SESSION);
@@ -63,13 +63,7 @@ function session(): SessionRecord[] {
   records.push(
     sessionEnded(
       t,
-      {
-        auditWriteErrors: 0,
-        auditLostRecords: 0,
-        otlpDroppedSpans: 0,
-        otlpExportErrors: 0,
-        alertFailures: 0,
-      },
+      { auditWriteErrors: 0, auditLostRecords: 0, otlpDroppedSpans: 0, otlpExportErrors: 0, alertFailures: 0 },
       { sessionId: SESSION },
     ),
   );

@@ -5,7 +5,7 @@ import { ROOT_CONTEXT, SpanKind } from '@opentelemetry/api';
 import { SamplingDecision } from '@opentelemetry/sdk-trace';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AuditSampler, shutdown, start, traceMonth, traceStage } from '../../../src/index.js';
-import { samplerFromEnv } from '../../../src/setup/audit-sampler.js';
+import { samplerFromEnv } from '../../../src/setup/env-sampler.js';
 
 describe('AuditSampler', () => {
   const saved = { ...process.env };
