@@ -242,7 +242,6 @@ async function readRecords(
   const performance = new LineReader(files.performance);
   const total = options.onProgress ? await totalBytes([...files.structured, ...files.performance]) : 0;
   const pending = new Map<string, PerformanceRecord>();
-  let stats: SessionStats | undefined;
 
   const skip = (reader: LineReader, reason: string) => options.onSkippedLine?.({ ...reader.position(), reason });
   /**
