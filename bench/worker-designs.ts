@@ -28,7 +28,7 @@ export async function workerDesigns(quick: boolean): Promise<BenchResult[]> {
   const perWorker = (r: Run) => (r.rssReady - bare.rssReady) / WORKERS / MB;
   return [
     {
-      name: 'worker threads: own session',
+      name: 'workers: own session',
       measure: 'RSS per worker beyond a bare worker; stages/s with 4 workers',
       value: perWorker(own),
       unit: 'MB',
@@ -37,7 +37,7 @@ export async function workerDesigns(quick: boolean): Promise<BenchResult[]> {
       details: { stages_per_second: Math.round(own.stagesPerSecond), bare_stages_per_second: Math.round(bare.stagesPerSecond) },
     },
     {
-      name: 'worker threads: records over a MessagePort',
+      name: 'workers: MessagePort',
       measure: 'RSS per worker beyond a bare worker; stages/s with 4 workers',
       value: perWorker(port),
       unit: 'MB',
