@@ -141,6 +141,12 @@ export interface StagetraceOptions {
    */
   sessionId?: string;
   /**
+   * Ties the processes of one run together: `run_id` in every record, `stagetrace.run.id` on spans and the resource;
+   * `carrierEnv()` passes it to child processes. Allowed: up to 128 letters, digits, _ . : or -. Default: the carrier's
+   * baggage `stagetrace.run.id`, else `sessionId`. Variable: `STAGETRACE_RUN_ID`.
+   */
+  runId?: string;
+  /**
    * Folder of the audit files; `false` (variable: `false`, `off` or `none`) for no files. Allowed: a folder path, or
    * false to write no files. Default: `logs`. Variable: `STAGETRACE_LOG_DIR`.
    */

@@ -1,4 +1,5 @@
 import type { Attributes } from '@opentelemetry/api';
+import type { CarrierProblem, RemoteParent } from '../model/carrier.js';
 import type { ConsoleLevel } from '../model/console-level.js';
 import type { LogLevel } from '../model/levels.js';
 import type { Durability } from './option-types.js';
@@ -18,6 +19,8 @@ export type {
 export interface ResolvedConfig {
   serviceName: string;
   sessionId: string;
+  /** The run id, and the environment carrier (`TRACEPARENT`, `TRACESTATE`, `BAGGAGE`) this process was started with. */
+  run: ResolvedRun;
   logDir: string | undefined;
   requireLogDir: boolean;
   console: boolean;
@@ -43,6 +46,14 @@ export interface ResolvedConfig {
   shutdownTimeoutMillis: number;
   handleExit: boolean;
   sdkDisabled: boolean;
+}
+
+export interface ResolvedRun {
+  runId: string;
+  /** The span of the process that started this one: stages outside a month become its children, months link to it. */
+  envParent: RemoteParent | undefined;
+  /** A malformed environment carrier, ignored: said once when the session begins. */
+  envProblem: CarrierProblem | undefined;
 }
 
 export interface ResolvedAlerts {
