@@ -51,6 +51,7 @@ function makeStages(count: number): Stage[] {
       name: STAGES[i % STAGES.length] as string,
       month,
       sessionId: SESSION,
+      runId: SESSION,
       traceId: (i * 7919).toString(16).padStart(32, '0'),
       spanId: (i * 104729).toString(16).padStart(16, '0'),
       parentSpanId: undefined,
@@ -108,14 +109,7 @@ function partsOf(scope: ScopeRef): RecordParts {
   const key = `${scope.month}\u0000${scope.name}`;
   let parts = partsCache.get(key);
   if (parts === undefined) {
-    parts = recordParts(
-      scope.kind,
-      scope.name,
-      scope.month,
-      scope.sessionId,
-      `Starting ${scope.name}`,
-      `${scope.name} completed successfully`,
-    );
+    parts = recordParts(scope.kind, scope.name, scope.month, scope, `Starting ${scope.name}`, `${scope.name} completed successfully`);
     partsCache.set(key, parts);
   }
   return parts;
@@ -142,6 +136,7 @@ function handMessage(r: MessageRecord): string {
     recordType: 'message',
     atMs: r.atMs,
     sessionId: scope.sessionId,
+    runId: scope.runId,
     level: r.level,
     message: r.message,
     month: scope.month,

@@ -79,6 +79,14 @@ export const OPTION_TABLE = [
     description: "identifies the run in every record; also the resource's `service.instance.id` unless you set one",
   }),
   row({
+    name: 'runId',
+    variables: ['STAGETRACE_RUN_ID'],
+    kind: text({ expected: 'up to 128 letters, digits, _ . : or -', maxLength: 128, accepts: (s) => /^[\w.:-]+$/.test(s) }),
+    defaultText: "the carrier's baggage `stagetrace.run.id`, else `sessionId`",
+    description:
+      'ties the processes of one run together: `run_id` in every record, `stagetrace.run.id` on spans and the resource; `carrierEnv()` passes it to child processes',
+  }),
+  row({
     name: 'logDir',
     variables: ['STAGETRACE_LOG_DIR'],
     kind: folderOrOff(),

@@ -1,4 +1,5 @@
 import type { Attributes } from '@opentelemetry/api';
+import type { CarrierProblem, RemoteParent } from '../model/carrier.js';
 import type { ConsoleLevel } from '../model/console-level.js';
 import type { LogLevel } from '../model/levels.js';
 
@@ -69,6 +70,11 @@ export interface StagetraceOptions {
   serviceName?: string;
   /** Identifies this run in every record and is the resource's `service.instance.id`. Default: `YYYYMMDD_HHMMSS_<6 hex>` from the start time. */
   sessionId?: string;
+  /**
+   * The run this process belongs to, shared by every process of one run. Default: `STAGETRACE_RUN_ID`,
+   * else the baggage `stagetrace.run.id` of the environment carrier (`BAGGAGE`), else the session id.
+   */
+  runId?: string;
   /** Folder of the audit files; `false` turns the files off. Default `logs`. */
   logDir?: string | false;
   /** When `logDir` cannot be written: `true` (default) fails `start()`; `false` warns once and runs on without files. */
@@ -122,6 +128,8 @@ export interface StagetraceOptions {
 export interface ResolvedConfig {
   serviceName: string;
   sessionId: string;
+  /** The run id, and the environment carrier (`TRACEPARENT`, `TRACESTATE`, `BAGGAGE`) this process was started with. */
+  run: ResolvedRun;
   logDir: string | undefined;
   requireLogDir: boolean;
   console: boolean;
@@ -147,6 +155,14 @@ export interface ResolvedConfig {
   shutdownTimeoutMillis: number;
   handleExit: boolean;
   sdkDisabled: boolean;
+}
+
+export interface ResolvedRun {
+  runId: string;
+  /** The span of the process that started this one: stages outside a month become its children, months link to it. */
+  envParent: RemoteParent | undefined;
+  /** A malformed environment carrier, ignored: said once when the session begins. */
+  envProblem: CarrierProblem | undefined;
 }
 
 export interface ResolvedAlerts {

@@ -5,6 +5,7 @@ import type { ResolvedConfig, StagetraceOptions } from './options.js';
 import { resolveOtlp } from './otlp-config.js';
 import { resolvePrometheus } from './prometheus-config.js';
 import { resolveResourceAttributes } from './resource-config.js';
+import { resolveRun } from './run-config.js';
 import { newSessionId } from './session-id.js';
 
 export { newSessionId } from './session-id.js';
@@ -34,9 +35,11 @@ export function resolveConfig(options?: StagetraceOptions, env: Env = process.en
   const read = new OptionReader(options, env);
   const sessionId = read.value('sessionId') ?? newSessionId();
   const shutdownTimeoutMillis = read.value('shutdownTimeoutMillis');
+  const run = resolveRun(read.value('runId'), env, sessionId);
   return {
     serviceName: read.value('serviceName'),
     sessionId,
+    run,
     logDir: read.value('logDir'),
     requireLogDir: read.value('requireLogDir'),
     console: read.value('console'),
@@ -57,7 +60,7 @@ export function resolveConfig(options?: StagetraceOptions, env: Env = process.en
     hostMetrics: read.value('hostMetrics'),
     prometheus: resolvePrometheus(read),
     alerts: resolveAlerts(read),
-    resourceAttributes: resolveResourceAttributes(read, env, sessionId),
+    resourceAttributes: resolveResourceAttributes(read, env, { sessionId, runId: run.runId }),
     shutdownTimeoutMillis,
     handleExit: read.value('handleExit', callerDefaults.handleExit),
     sdkDisabled: (env.OTEL_SDK_DISABLED ?? '').trim().toLowerCase() === 'true',

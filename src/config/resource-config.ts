@@ -14,9 +14,16 @@ function variableSets(env: Env, key: string): boolean {
   });
 }
 
-/** The user's resource attributes, with `service.instance.id` = the session id unless they or the variable set it. */
-export function resolveResourceAttributes(read: OptionReader, env: Env, sessionId: string): Attributes {
-  const given = read.option('resourceAttributes')?.value ?? {};
-  if (Object.hasOwn(given, SERVICE_INSTANCE_ID) || variableSets(env, SERVICE_INSTANCE_ID)) return given;
-  return { ...given, [SERVICE_INSTANCE_ID]: sessionId };
+/** The run id on the resource, so a dashboard can pick a run and see every process of it. */
+export const RUN_ID = 'stagetrace.run.id';
+
+/**
+ * The user's resource attributes, with `service.instance.id` = the session id
+ * and `stagetrace.run.id` = the run id, each unless they or the variable set it.
+ */
+export function resolveResourceAttributes(read: OptionReader, env: Env, ids: { sessionId: string; runId: string }): Attributes {
+  const out = { ...(read.option('resourceAttributes')?.value ?? {}) };
+  if (!Object.hasOwn(out, SERVICE_INSTANCE_ID) && !variableSets(env, SERVICE_INSTANCE_ID)) out[SERVICE_INSTANCE_ID] = ids.sessionId;
+  if (!Object.hasOwn(out, RUN_ID) && !variableSets(env, RUN_ID)) out[RUN_ID] = ids.runId;
+  return out;
 }

@@ -8,6 +8,8 @@
  */
 export const ATTR_KIND = 'stagetrace.kind';
 export const ATTR_SESSION_ID = 'stagetrace.session.id';
+/** The run: one id across every process of a run; also a resource attribute. */
+export const ATTR_RUN_ID = 'stagetrace.run.id';
 export const ATTR_MONTH = 'stagetrace.month';
 export const ATTR_STAGE_NAME = 'stagetrace.stage.name';
 export const ATTR_OUTCOME = 'stagetrace.outcome';

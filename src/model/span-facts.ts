@@ -62,21 +62,27 @@ export function endAttributes(r: SpanEndFacts): Attributes {
 }
 
 /** Attributes a month's span starts with (the caller's context follows). */
-export function monthStartAttributes(sessionId: string, month: string, rssBytes: number, heapUsedBytes: number): Attributes {
+export function monthStartAttributes(
+  ids: { sessionId: string; runId: string },
+  month: string,
+  rssBytes: number,
+  heapUsedBytes: number,
+): Attributes {
   return {
     [A.ATTR_KIND]: A.KIND_MONTH,
-    [A.ATTR_SESSION_ID]: sessionId,
+    [A.ATTR_SESSION_ID]: ids.sessionId,
+    [A.ATTR_RUN_ID]: ids.runId,
     [A.ATTR_MONTH]: month,
     [A.ATTR_RSS_START_BYTES]: rssBytes,
     [A.ATTR_HEAP_START_BYTES]: heapUsedBytes,
   };
 }
 
-/** Attributes a stage's span starts with: its month, or the session id for a stage outside any month. */
+/** Attributes a stage's span starts with: its month, or the session and run ids for a stage outside any month. */
 export function stageStartAttributes(
   name: string,
   month: string | undefined,
-  sessionId: string,
+  ids: { sessionId: string; runId: string },
   rssBytes: number,
   heapUsedBytes: number,
 ): Attributes {
@@ -87,7 +93,10 @@ export function stageStartAttributes(
     [A.ATTR_HEAP_START_BYTES]: heapUsedBytes,
   };
   if (month !== undefined) attributes[A.ATTR_MONTH] = month;
-  else attributes[A.ATTR_SESSION_ID] = sessionId;
+  else {
+    attributes[A.ATTR_SESSION_ID] = ids.sessionId;
+    attributes[A.ATTR_RUN_ID] = ids.runId;
+  }
   return attributes;
 }
 

@@ -363,8 +363,8 @@ describe('file problems: exit 3, one line saying what to do', () => {
     writeMonthlySession(newer, 's', T0, { '2024-01': { a: 1 } });
     const file = join(newer, 'structured_processing.jsonl');
     const lines = readFileSync(file, 'utf8').split('\n').length;
-    appendFileSync(file, '{"schema_version":3,"session_id":"s"}\n');
-    const message = `${file}:${lines} has schema_version 3, newer than this reader's 2: upgrade stagetrace to read it.`;
+    appendFileSync(file, '{"schema_version":4,"session_id":"s"}\n');
+    const message = `${file}:${lines} has schema_version 4, newer than this reader's 3: upgrade stagetrace to read it.`;
     expectFileError(await cli(['report', newer]), message);
     expectFileError(await cli(['sessions', newer]), message);
   });

@@ -343,14 +343,16 @@ describe('resolveConfig: service.instance.id', () => {
     expect(resolveConfig({ sessionId: 'run-7', resourceAttributes: { team: 'data' } }, {}).resourceAttributes).toEqual({
       team: 'data',
       'service.instance.id': 'run-7',
+      'stagetrace.run.id': 'run-7',
     });
   });
 
   it('is left to the user when they set it, in code or in OTEL_RESOURCE_ATTRIBUTES', () => {
-    expect(resolveConfig({ resourceAttributes: { 'service.instance.id': 'pod-3' } }, {}).resourceAttributes).toEqual({
+    expect(resolveConfig({ sessionId: 's1', resourceAttributes: { 'service.instance.id': 'pod-3' } }, {}).resourceAttributes).toEqual({
       'service.instance.id': 'pod-3',
+      'stagetrace.run.id': 's1',
     });
-    const env = { OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment=prod, service.instance.id = pod-4' };
+    const env = { OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment=prod, service.instance.id = pod-4, stagetrace.run.id=r9' };
     expect(resolveConfig({}, env).resourceAttributes).toEqual({});
     expect(resolveConfig({}, { OTEL_RESOURCE_ATTRIBUTES: 'service.instance.idx=1' }).resourceAttributes).toHaveProperty(
       'service.instance.id',
@@ -361,6 +363,6 @@ describe('resolveConfig: service.instance.id', () => {
     const attributes = JSON.parse('{"__proto__": "x", "team": "data"}');
     const resolved = resolveConfig({ resourceAttributes: attributes }, {}).resourceAttributes;
     expect(Object.getPrototypeOf(resolved)).toBe(Object.prototype);
-    expect(Object.keys(resolved)).toEqual(['__proto__', 'team', 'service.instance.id']);
+    expect(Object.keys(resolved)).toEqual(['__proto__', 'team', 'service.instance.id', 'stagetrace.run.id']);
   });
 });
