@@ -10,6 +10,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SessionSummary } from '../../../src/index.js';
 import { type NodeRun, runNodeScript } from '../../helpers/run-node.js';
 import { OtlpReceiver, type ReceivedSpan } from '../../integration/otlp-receiver.js';
 import { type RedisServer, startRedisServer } from '../support/redis-server.js';
@@ -28,6 +29,30 @@ async function auditRecords(dir: string): Promise<Record<string, unknown>[]> {
     for (const line of (await readFile(join(dir, name), 'utf8')).split('\n')) if (line !== '') out.push(JSON.parse(line));
   }
   return out;
+}
+
+async function reportJson(dirs: string[]): Promise<SessionSummary> {
+  const run = await runNodeScript('src/cli/stagetrace.ts', { args: ['report', ...dirs, '--format', 'json'], timeoutMs: 60_000 });
+  expect(run.code, run.stderr).toBe(0);
+  return JSON.parse(run.stdout) as SessionSummary;
+}
+
+/** What must be equal between the single-process and the merged run: months, stage counts, outcomes, failures. */
+function comparable(summary: SessionSummary) {
+  return {
+    months: Object.fromEntries(
+      Object.entries(summary.months).map(([month, m]) => [
+        month,
+        { status: m.status, stages: m.stages, error: m.error && { stage: m.error.stage, type: m.error.type, message: m.error.message } },
+      ]),
+    ),
+    stages: Object.fromEntries(
+      Object.entries(summary.stages).map(([name, s]) => [
+        name,
+        { executions: s.executions, successes: s.successes, failures: s.failures, interrupted: s.interrupted },
+      ]),
+    ),
+  };
 }
 
 function describeRun(run: NodeRun): string {
@@ -73,6 +98,14 @@ describe('12 months on 3 BullMQ worker processes against a real redis-server', (
     expect(single.code, describeRun(single)).toBe(0);
     expect(queued.code, `${describeRun(queued)}${redis.describe()}`).toBe(0);
     expect(queued.stdout).toContain(`Failed months: ${FAIL_MONTH}\n`);
+  });
+
+  it('the merged report over the producer and the three workers equals the single-process one', async () => {
+    const [alone, merged] = await Promise.all([reportJson([join(scratch, 'single', 'in-process')]), reportJson(queueDirs())]);
+    expect(Object.keys(alone.months).sort()).toEqual(MONTHS);
+    expect(Object.keys(alone.stages).sort()).toEqual([...STAGES].sort());
+    expect(alone.stages.validate?.failures).toBe(1);
+    expect(comparable(merged)).toEqual(comparable(alone));
   });
 
   it('every audit record in every folder carries the one run id, and each process keeps its own session id', async () => {
