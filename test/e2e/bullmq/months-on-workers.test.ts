@@ -203,4 +203,14 @@ describe("with BullMQ's own telemetry (bullmq-otel) on, producer and workers", (
       }
     }
   });
+
+  it("keeps the stages' records in their months, so the merged report still counts them per month", async () => {
+    const dirs = ['producer', ...Array.from({ length: WORKERS }, (_, i) => `worker-${i + 1}`)].map((d) => join(scratch, 'logs', d));
+    const merged = await reportJson(dirs);
+    for (const month of MONTHS) {
+      const summary = merged.months[month];
+      expect(summary?.stages, month).toBe(month === FAIL_MONTH ? 3 : 4);
+      expect(summary?.error?.stage ?? null, month).toBe(month === FAIL_MONTH ? 'validate' : null);
+    }
+  });
 });
