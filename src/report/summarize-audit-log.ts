@@ -103,7 +103,10 @@ async function summarizeRun(dirs: readonly string[], options: SummarizeAuditLogO
     await readRecords(dir, { ...options, onRecord: undefined, onProgress: undefined }, { run }, (record) => records.push(record));
   }
   if (records.length === 0) {
-    throw new AuditLogError('unknown-session', `no run ${JSON.stringify(run)} in ${dirs.join(', ')}: \`stagetrace sessions\` lists the sessions of a folder.`);
+    throw new AuditLogError(
+      'unknown-session',
+      `no run ${JSON.stringify(run)} in ${dirs.join(', ')}: \`stagetrace sessions\` lists the sessions of a folder.`,
+    );
   }
   // Stable: records of one process with the same time keep their file order.
   records.sort((a, b) => timeOf(a) - timeOf(b));
@@ -123,7 +126,13 @@ async function summarizeRun(dirs: readonly string[], options: SummarizeAuditLogO
     nowMs: stats.lastRecordMs ?? stats.startedAtMs,
     openScopes: stats.openScopes,
     currentRssBytes: 0,
-    telemetry: stats.telemetryAtEnd ?? { auditWriteErrors: 0, auditLostRecords: 0, otlpDroppedSpans: 0, otlpExportErrors: 0, alertFailures: 0 },
+    telemetry: stats.telemetryAtEnd ?? {
+      auditWriteErrors: 0,
+      auditLostRecords: 0,
+      otlpDroppedSpans: 0,
+      otlpExportErrors: 0,
+      alertFailures: 0,
+    },
   });
 }
 
@@ -233,7 +242,6 @@ async function readRecords(
   const performance = new LineReader(files.performance);
   const total = options.onProgress ? await totalBytes([...files.structured, ...files.performance]) : 0;
   const pending = new Map<string, PerformanceRecord>();
-  let stats: SessionStats | undefined;
 
   const skip = (reader: LineReader, reason: string) => options.onSkippedLine?.({ ...reader.position(), reason });
   /**
@@ -242,7 +250,13 @@ async function readRecords(
    * decoded too, so that damage in the middle of a file is noted, not passed over.
    */
   const parse = <R extends { session_id: string }>(reader: LineReader, kind: AuditLogKind, line: string): R | undefined => {
-    if (!line.includes(needle) && (select.run === undefined || !line.includes(runNeedle)) && line.charCodeAt(0) === 123 && line.charCodeAt(line.length - 1) === 125) return undefined;
+    if (
+      !line.includes(needle) &&
+      (select.run === undefined || !line.includes(runNeedle)) &&
+      line.charCodeAt(0) === 123 &&
+      line.charCodeAt(line.length - 1) === 125
+    )
+      return undefined;
     const decoded = decodeAuditLine(kind, line, reader);
     if (decoded === undefined) return undefined;
     if (decoded.record === undefined) {

@@ -45,6 +45,8 @@ it('npm run bench -- --quick runs every comparison and prints each result beside
     'report RSS',
     'report linearity',
     'summary sketch (heap)',
+    'workers: own session',
+    'workers: MessagePort',
     'outage memory',
     'fast start: first stage',
     'fast start: import',

@@ -114,7 +114,7 @@ describe('stagetrace without a command, --help and --version', () => {
     expect(bare.code).toBe(EXIT.usage);
     expect(bare.stdout.split('\n')[0]).toBe('Usage: stagetrace <command> <logDir> [options]');
     for (const line of [
-      '  report <logDir>     the session summary: bottleneck, failed months, memory, stages, months',
+      '  report <logDir>...  the session summary: bottleneck, failed months, memory, stages, months;',
       '  sessions <logDir>   the sessions in the folder, with start, duration, months and outcome',
       '  compare <logDir>    what changed between two sessions; exits 1 when something regressed',
       '  70  an unexpected error in stagetrace itself',
@@ -157,10 +157,20 @@ describe('usage errors: exit 2, naming the option or value, pointing at --help',
     );
   });
 
-  it('asks for the log folder, and for only one', async () => {
+  it('asks for the log folder, and for only one except for a run report', async () => {
     for (const command of ['report', 'sessions', 'compare'])
       expectUsageError(await cli([command]), `${command} needs the log folder: stagetrace ${command} <logDir>`, command);
-    expectUsageError(await cli(['report', 'logs', 'more-logs']), 'report takes one log folder; got 2: logs more-logs', 'report');
+    expectUsageError(await cli(['sessions', 'logs', 'more-logs']), 'sessions takes one log folder; got 2: logs more-logs', 'sessions');
+    expectUsageError(
+      await cli(['report', 'logs', 'more-logs', '--session', 's']),
+      '--session reads one session of one folder; with several folders or --run, leave it out.',
+      'report',
+    );
+    expectUsageError(
+      await cli(['report', 'logs', '--run', 'r', '--format', 'html']),
+      '--format html reads one session; for a run, use text, json or csv.',
+      'report',
+    );
   });
 
   it('names an unknown option, and an option without its value', async () => {
