@@ -9,7 +9,8 @@
  * (default 3) the producer starts N workers itself, passing its run id on
  * through `carrierEnv()`; with `--workers 0` it uses workers started
  * elsewhere. `--in-process` runs the same stages in this one process, without
- * Redis: the run to compare the queue's with.
+ * Redis: the run to compare the queue's with. At the end it prints the run's
+ * report, merged from the producer's and the workers' folders.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
@@ -18,7 +19,16 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Queue, QueueEvents } from 'bullmq';
 import { BullMQOtel } from 'bullmq-otel';
-import { carrierEnv, getCarrier, logProgress, shutdown, start, traceMonth } from '../../../src/index.js';
+import {
+  carrierEnv,
+  formatSessionReport,
+  getCarrier,
+  logProgress,
+  shutdown,
+  start,
+  summarizeAuditLog,
+  traceMonth,
+} from '../../../src/index.js';
 import { type MonthJobData, runMonthStages } from './month-stages.js';
 
 const USAGE = `Usage: npm run example:bullmq -- [options]
@@ -204,7 +214,9 @@ async function main(): Promise<number> {
   const folders = args.inProcess
     ? [ownDir]
     : [ownDir, ...Array.from({ length: args.workers }, (_, i) => join(args.logDir, `worker-${i + 1}`))];
-  process.stdout.write(`\nThe run's report, merged from every process's files: npm run stagetrace -- report ${folders.join(' ')}\n`);
+  // After shutdown() here and in every worker: each process's files are complete.
+  process.stdout.write(`\n${formatSessionReport(await summarizeAuditLog(folders))}\n`);
+  process.stdout.write(`The same report from the files: npm run stagetrace -- report ${folders.join(' ')}\n`);
   process.stdout.write(failed.length === 0 ? 'All months succeeded.\n' : `Failed months: ${failed.sort().join(', ')}\n`);
   return failed.some((month) => month !== args.failMonth) ? 1 : 0;
 }
