@@ -1,16 +1,17 @@
 /**
- * The BullMQ example through the real Collector and Jaeger: a producer and
- * three queue workers on a real redis-server each send their own spans, and
- * Jaeger shows every month as a single trace — the producer's month span and
- * the stages of the worker that ran it — with the months spread over all
- * three workers.
+ * The BullMQ example through the real Collector, Jaeger and Prometheus: a
+ * producer and three queue workers on a real redis-server each send their own
+ * spans and metrics. Jaeger shows every month as a single trace — the
+ * producer's month span and the stages of the worker that ran it — with the
+ * months spread over all three workers; Prometheus's target_info finds every
+ * process of the run by its run id, as a run picker would.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runNodeScript } from '../../helpers/run-node.js';
-import { type JaegerTrace, jaegerTraces, parentOf, tag } from '../support/apis.js';
+import { type JaegerTrace, jaegerTraces, parentOf, promQuery, tag } from '../support/apis.js';
 import { waitFor } from '../support/processes.js';
 import { type RedisServer, startRedisServer } from '../support/redis-server.js';
 import { type RunningStack, startStack } from '../support/stack.js';
@@ -31,11 +32,14 @@ describe('BullMQ months in Jaeger', () => {
   let stack: RunningStack | undefined;
   let redis: RedisServer | undefined;
   let traces: JaegerTrace[];
+  /** Each process's session id (its Prometheus instance), and the run id they share, from their audit files. */
+  let sessions: string[];
+  let runId: string;
 
   beforeAll(async () => {
     const tools = findStackTools();
     workDir = await mkdtemp(join(tmpdir(), 'stagetrace-e2e-bullmq-'));
-    stack = await startStack(tools, workDir, { prometheus: false });
+    stack = await startStack(tools, workDir);
     redis = await startRedisServer({ logDir: workDir });
     const run = await runNodeScript('examples/parallel-months/bullmq/producer.ts', {
       args: ['--months', '12', '--workers', String(WORKERS), '--log-dir', join(workDir, 'logs'), '--queue', 'months-jaeger'],
@@ -43,6 +47,15 @@ describe('BullMQ months in Jaeger', () => {
       timeoutMs: 180_000,
     });
     if (run.code !== 0) throw new Error(`producer exited ${run.code}\nstdout:\n${run.stdout}\nstderr:\n${run.stderr}${redis.describe()}`);
+    const ids = await Promise.all(
+      ['producer', ...Array.from({ length: WORKERS }, (_, i) => `worker-${i + 1}`)].map(async (dir) => {
+        const first = (await readFile(join(workDir, 'logs', dir, 'structured_processing.jsonl'), 'utf8')).split('\n')[0] as string;
+        const record = JSON.parse(first) as { session_id: string; run_id: string };
+        return record;
+      }),
+    );
+    sessions = ids.map((r) => r.session_id);
+    runId = ids[0]?.run_id as string;
     const jaegerUrl = stack.jaegerUrl;
     traces = await waitFor(
       'Jaeger to hold the twelve months, each with its four stages',
@@ -86,5 +99,19 @@ describe('BullMQ months in Jaeger', () => {
       for (const span of trace.spans) if (span.operationName !== 'month') workers.add(instanceOf(trace, span.processID));
     }
     expect(workers.size).toBe(WORKERS);
+  });
+
+  it("lets Prometheus's target_info find every process of the run by its run id", async () => {
+    const prometheusUrl = (stack as RunningStack).prometheusUrl;
+    const query = `target_info{job="${SERVICE}",stagetrace_run_id="${runId}"}`;
+    const instances = await waitFor(
+      `Prometheus to hold ${query} for the producer and the ${WORKERS} workers`,
+      async () => {
+        const found = (await promQuery(prometheusUrl, query)).map((s) => s.metric.instance).sort();
+        return found.length === WORKERS + 1 ? found : undefined;
+      },
+      { timeoutMs: 60_000, describe: () => stack?.describe() ?? '' },
+    );
+    expect(instances).toEqual([...sessions].sort());
   });
 });
