@@ -10,6 +10,14 @@ import {
 } from '../model/audit-schema.js';
 import type { MessageRecord, ScopeEndRecord, ScopeStartRecord } from '../model/records.js';
 import type { RecordedTelemetryCounts } from '../model/telemetry-counts.js';
+import {
+  SESSION_ALERT_FAILURES_KEY,
+  SESSION_AUDIT_LOST_RECORDS_KEY,
+  SESSION_AUDIT_WRITE_ERRORS_KEY,
+  SESSION_EVENT_KEY,
+  SESSION_OTLP_DROPPED_SPANS_KEY,
+  SESSION_OTLP_EXPORT_ERRORS_KEY,
+} from '../stats/session-markers.js';
 import { SessionStats } from '../stats/session-stats.js';
 import { buildSessionSummary, type LiveFacts, type SessionSummary } from '../stats/session-summary.js';
 import { type AuditLogKind, decodeAuditLine } from './audit-line.js';
@@ -126,14 +134,30 @@ async function summarizeRun(dirs: readonly string[], options: SummarizeAuditLogO
     nowMs: stats.lastRecordMs ?? stats.startedAtMs,
     openScopes: stats.openScopes,
     currentRssBytes: 0,
-    telemetry: stats.telemetryAtEnd ?? {
-      auditWriteErrors: 0,
-      auditLostRecords: 0,
-      otlpDroppedSpans: 0,
-      otlpExportErrors: 0,
-      alertFailures: 0,
-    },
+    telemetry: runTelemetry(records),
   });
+}
+
+/** The telemetry problems of every session of a run: the sum of their end records. */
+function runTelemetry(records: readonly (ScopeStartRecord | ScopeEndRecord | MessageRecord)[]): RecordedTelemetryCounts {
+  const sum: RecordedTelemetryCounts = {
+    auditWriteErrors: 0,
+    auditLostRecords: 0,
+    otlpDroppedSpans: 0,
+    otlpExportErrors: 0,
+    alertFailures: 0,
+  };
+  const count = (value: unknown) => (typeof value === 'number' && Number.isSafeInteger(value) && value > 0 ? value : 0);
+  for (const record of records) {
+    const context = record.type === 'message' ? record.context : undefined;
+    if (context?.[SESSION_EVENT_KEY] !== 'end') continue;
+    sum.auditWriteErrors += count(context[SESSION_AUDIT_WRITE_ERRORS_KEY]);
+    sum.auditLostRecords += count(context[SESSION_AUDIT_LOST_RECORDS_KEY]);
+    sum.otlpDroppedSpans += count(context[SESSION_OTLP_DROPPED_SPANS_KEY]);
+    sum.otlpExportErrors += count(context[SESSION_OTLP_EXPORT_ERRORS_KEY]);
+    sum.alertFailures += count(context[SESSION_ALERT_FAILURES_KEY]);
+  }
+  return sum;
 }
 
 const timeOf = (r: ScopeStartRecord | ScopeEndRecord | MessageRecord) =>

@@ -9,8 +9,9 @@
 import { ROOT_CONTEXT, TraceFlags } from '@opentelemetry/api';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resolveRun } from '../../../src/config/run-config.js';
 import { type Carrier, traceStage } from '../../../src/index.js';
-import { readCarrier, writeCarrier } from '../../../src/model/carrier.js';
+import { isRunId, readCarrier, writeCarrier } from '../../../src/model/carrier.js';
 import { captureStderr, type StderrCapture } from '../../helpers/capture-stderr.js';
 import { type InMemorySession, startInMemory } from '../../helpers/in-memory-sdk.js';
 
@@ -105,6 +106,27 @@ describe('a carrier of any shape', () => {
     }
     for (const [field, count] of byField) expect(count, field).toBe(1);
     expect(warnings.length).toBeGreaterThan(0);
+  });
+
+  it('in the environment (TRACEPARENT, TRACESTATE, BAGGAGE) never fails start(): a valid run id, a parent or a problem', () => {
+    fc.assert(
+      fc.property(
+        fc.option(fc.oneof(validTraceparent, nearTraceparent, fc.string()), { nil: undefined }),
+        fc.option(fc.string({ maxLength: 600 }), { nil: undefined }),
+        fc.option(baggageText, { nil: undefined }),
+        (traceparent, tracestate, baggage) => {
+          const env: Record<string, string> = {};
+          if (traceparent !== undefined) env.TRACEPARENT = traceparent;
+          if (tracestate !== undefined) env.TRACESTATE = tracestate;
+          if (baggage !== undefined) env.BAGGAGE = baggage;
+          const run = resolveRun(undefined, env, 'own-session');
+          expect(isRunId(run.runId)).toBe(true);
+          expect(run.envParent !== undefined && run.envProblem !== undefined).toBe(false);
+          if (run.envProblem !== undefined) expect(FIELDS).toContain(run.envProblem.field);
+        },
+      ),
+      { numRuns: runs },
+    );
   });
 
   it('written by writeCarrier reads back as the same span, run id and month', () => {
