@@ -9,7 +9,9 @@
  *   node --import tsx examples/parallel-months/bullmq/worker.ts [--log-dir DIR] [--queue NAME] [--bullmq-telemetry]
  *
  * REDIS_URL names the Redis (default redis://127.0.0.1:6379). SIGTERM or
- * SIGINT closes the worker once its current job is done, then ends the session.
+ * SIGINT closes the worker and ends the session. stagetrace's exit hooks end
+ * a stage still running then as interrupted, even though BullMQ lets its job
+ * finish: producer.ts stops its workers once every job is done.
  */
 import { parseArgs } from 'node:util';
 import { trace } from '@opentelemetry/api';
