@@ -402,6 +402,7 @@ describe('stagetrace sessions', () => {
     expect(JSON.parse(run.stdout)).toEqual([
       {
         session_id: 'base',
+        run_id: 'base',
         start: '2025-01-06T09:00:00.000Z',
         last_record: '2025-01-06T09:00:09.000Z',
         duration_seconds: 9,
@@ -413,6 +414,7 @@ describe('stagetrace sessions', () => {
       },
       {
         session_id: 'slower',
+        run_id: 'slower',
         start: '2025-01-06T10:00:00.000Z',
         last_record: '2025-01-06T10:00:11.000Z',
         duration_seconds: 11,

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type Carrier, getCarrier, summarizeAuditLog, traceMonth, traceStage } from '../../../src/index.js';
+import { type Carrier, getCarrier, listSessions, summarizeAuditLog, traceMonth, traceStage } from '../../../src/index.js';
 import { startInMemory } from '../../helpers/in-memory-sdk.js';
 import { writeMonthlySession } from '../../helpers/session-files.js';
 
@@ -48,6 +48,10 @@ describe('summarizeAuditLog over the folders of one run', () => {
       ).toThrow('bad row');
     });
 
+    expect((await listSessions(worker)).map((s) => [s.session_id, s.run_id])).toEqual([
+      ['other', 'other-run'],
+      ['worker', 'run-1'],
+    ]);
     const merged = await summarizeAuditLog([main, worker]);
     expect(merged.session_id).toBe('run-1');
     expect(Object.keys(merged.months)).toEqual(['2024-01']);
