@@ -7,12 +7,14 @@ export type Durability = 'buffered' | 'sync';
 
 /** OTLP export settings; unset fields fall back to the standard `OTEL_EXPORTER_OTLP_*` variables. */
 export interface OtlpOptions {
-  /** Base URL; `/v1/traces` and `/v1/metrics` are appended (like `OTEL_EXPORTER_OTLP_ENDPOINT`). */
+  /** Base URL; `/v1/traces`, `/v1/metrics` and `/v1/logs` are appended (like `OTEL_EXPORTER_OTLP_ENDPOINT`). */
   endpoint?: string;
   /** Full traces URL, used verbatim (like `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`). */
   tracesEndpoint?: string;
   /** Full metrics URL, used verbatim (like `OTEL_EXPORTER_OTLP_METRICS_ENDPOINT`). */
   metricsEndpoint?: string;
+  /** Full logs URL, used verbatim (like `OTEL_EXPORTER_OTLP_LOGS_ENDPOINT`). */
+  logsEndpoint?: string;
   /** Extra request headers, e.g. an auth token. Never logged. */
   headers?: Record<string, string>;
   /** `http/protobuf` (default, as the OTLP specification recommends) or `http/json`. */
@@ -104,6 +106,11 @@ export interface StagetraceOptions {
   metricExportIntervalMillis?: number;
   /** Memory observer thresholds and period. */
   memory?: MemoryOptions;
+  /**
+   * Every message at or above `logLevel` also as an OpenTelemetry log record, correlated with its month's or
+   * stage's span (through your LoggerProvider with `createStagetrace()`, over OTLP with `start()`). Default true.
+   */
+  logs?: boolean;
   /** Host and Node.js runtime metrics: `true` (default) for all groups, `false` for none, or a list of groups (`system.cpu`, `system.memory`, `system.network`, `process.cpu`, `process.memory`, `nodejs.runtime`). */
   hostMetrics?: boolean | string[];
   /** Serve metrics for Prometheus to scrape; off unless given (or `STAGETRACE_PROMETHEUS_PORT` is set). */
@@ -141,6 +148,7 @@ export interface ResolvedConfig {
   metricExportIntervalMillis: number;
   memory: { intervalMs: number; warningMb: number | undefined; criticalMb: number | undefined };
   hostMetrics: string[] | false;
+  logs: boolean;
   prometheus: { port: number; host: string } | undefined;
   alerts: ResolvedAlerts | undefined;
   resourceAttributes: Attributes;
@@ -158,6 +166,7 @@ export interface ResolvedAlerts {
 export interface ResolvedOtlp {
   tracesUrl: string;
   metricsUrl: string;
+  logsUrl: string;
   headers: Record<string, string> | undefined;
   protocol: 'http/json' | 'http/protobuf';
   timeoutMillis: number | undefined;

@@ -2,6 +2,7 @@ import type { Instrumentation } from '@opentelemetry/instrumentation';
 import type { IMetricReader, PushMetricExporter } from '@opentelemetry/sdk-metrics';
 import type { SpanExporter } from '@opentelemetry/sdk-trace';
 import type { ResolvedConfig, ResolvedOtlp } from '../config/options.js';
+import { DeferredLogRecordProcessor } from '../export/deferred-log-processor.js';
 import { DeferredSpanExporter } from '../export/deferred-span-exporter.js';
 import { type ForwardListener, ForwardSpanProcessor } from '../export/forward-span-processor.js';
 import { PartialSuccessWatch } from '../export/partial-success-watch.js';
@@ -125,6 +126,36 @@ export function createForwardProcessor(
     partialSuccess: new PartialSuccessWatch(otlp.tracesUrl),
   });
   return { processor, exporter };
+}
+
+/**
+ * The log record processor that sends stagetrace's log records over
+ * OTLP/HTTP, its packages loading now; none when the logs signal is off or
+ * no logs endpoint is configured. A bounded queue (`otlp.maxQueueSpans`
+ * records; past it the newest are dropped and the files still hold them),
+ * batches of up to 512 each second, and the exporter's own retry of a
+ * refused connection or a 429/502/503/504 within its timeout.
+ */
+export function createLogProcessor(config: ResolvedConfig): DeferredLogRecordProcessor | undefined {
+  const otlp = config.otlp;
+  if (!config.logs || !otlp?.logsUrl) return undefined;
+  const exporterOptions = exporterConfig(otlp, otlp.logsUrl);
+  const maxQueueSize = otlp.maxQueueSpans;
+  const fromEnv = Number(process.env.OTEL_EXPORTER_OTLP_LOGS_TIMEOUT || process.env.OTEL_EXPORTER_OTLP_TIMEOUT);
+  const exporterTimeout = otlp.timeoutMillis ?? (fromEnv > 0 ? fromEnv : EXPORTER_DEFAULT_TIMEOUT_MS);
+  return new DeferredLogRecordProcessor(async () => {
+    const [{ BatchLogRecordProcessor }, { OTLPLogExporter }] = await Promise.all([
+      import('@opentelemetry/sdk-logs'),
+      import('@opentelemetry/exporter-logs-otlp-http'),
+    ]);
+    return new BatchLogRecordProcessor({
+      exporter: new OTLPLogExporter(exporterOptions as ConstructorParameters<typeof OTLPLogExporter>[0]),
+      maxQueueSize,
+      maxExportBatchSize: Math.min(512, maxQueueSize),
+      scheduledDelayMillis: 1000,
+      exportTimeoutMillis: 2 * exporterTimeout + 1000,
+    });
+  }, maxQueueSize);
 }
 
 /** Host and runtime metrics, when enabled and when some reader will collect them (`readers` undefined: the caller brings its own). */
