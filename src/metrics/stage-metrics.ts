@@ -1,8 +1,10 @@
-import type { Attributes, Counter, Histogram, Meter, ObservableResult } from '@opentelemetry/api';
+import type { Attributes, Counter, Histogram, Meter, ObservableResult, UpDownCounter } from '@opentelemetry/api';
+import { ATTR_ERROR_TYPE } from '../model/attribute-names.js';
 import { CappedMap } from '../model/capped-map.js';
 import type { LogLevel } from '../model/levels.js';
 import type { RecordSink } from '../model/record-sink.js';
-import type { MessageRecord, ScopeEndRecord } from '../model/records.js';
+import type { MessageRecord, ScopeEndRecord, ScopeRef, ScopeStartRecord } from '../model/records.js';
+import { errorTypeOf } from '../model/span-facts.js';
 import { MeterBinding } from './meter-binding.js';
 
 /** Metric names; docs/metrics.md lists each with its unit and attributes. */
@@ -12,6 +14,9 @@ export const METRIC_STAGE_EXECUTIONS = 'stagetrace.stage.executions';
 export const METRIC_STAGE_SLOW = 'stagetrace.stage.slow';
 export const METRIC_LOG_MESSAGES = 'stagetrace.log.messages';
 export const METRIC_OTLP_DROPPED_SPANS = 'stagetrace.otlp.dropped_spans';
+/** Months and stages running now (the semantic conventions' `*.active` up-down counters). */
+export const METRIC_MONTHS_ACTIVE = 'stagetrace.month.active';
+export const METRIC_STAGES_ACTIVE = 'stagetrace.stage.active';
 
 /** Metric attribute names. */
 export const METRIC_ATTR_STAGE_NAME = 'stagetrace.stage.name';
@@ -19,6 +24,8 @@ export const METRIC_ATTR_MONTH = 'stagetrace.month';
 export const METRIC_ATTR_OUTCOME = 'stagetrace.outcome';
 export const METRIC_ATTR_LOG_LEVEL = 'log.level';
 export const METRIC_ATTR_DROP_REASON = 'stagetrace.drop.reason';
+/** On the failure and interruption series of the duration histograms: the error's class name, or `interrupted`. */
+export const METRIC_ATTR_ERROR_TYPE = ATTR_ERROR_TYPE;
 
 /** Bucket boundaries in seconds, from 10 ms to 6 h, roughly ×2.5 apart. */
 export const DURATION_BUCKETS_S = [
@@ -47,6 +54,8 @@ interface Instruments {
   slow: Counter;
   messages: Counter;
   dropped: Counter;
+  monthsActive: UpDownCounter;
+  stagesActive: UpDownCounter;
 }
 
 /**
@@ -117,6 +126,14 @@ function createInstruments(meter: Meter): Instruments {
       unit: '{span}',
       description: 'Spans not forwarded over OTLP (queue full or export failed). The audit files still hold them.',
     }),
+    monthsActive: meter.createUpDownCounter(METRIC_MONTHS_ACTIVE, {
+      unit: '{month}',
+      description: 'Months running now, by month.',
+    }),
+    stagesActive: meter.createUpDownCounter(METRIC_STAGES_ACTIVE, {
+      unit: '{stage}',
+      description: 'Stages running now, by stage name.',
+    }),
   };
 }
 
@@ -136,6 +153,9 @@ export class StageMetrics implements RecordSink {
   readonly #stageSeries = new CappedMap<string, Map<string, StageSeries>>(MAX_CACHED_ATTRIBUTE_SETS);
   readonly #slowAttrs = new CappedMap<string, Attributes>(MAX_CACHED_ATTRIBUTE_SETS);
   readonly #levelAttrs = new CappedMap<LogLevel, Attributes>(MAX_CACHED_ATTRIBUTE_SETS);
+  readonly #activeAttrs = new CappedMap<string, Attributes>(MAX_CACHED_ATTRIBUTE_SETS);
+  /** Scopes counted as active, with the instruments that counted them: an end takes back only what its start added. */
+  readonly #active = new Map<ScopeRef, Instruments>();
 
   constructor(meter: Meter | MeterBinding) {
     if (meter instanceof MeterBinding) {
@@ -153,18 +173,40 @@ export class StageMetrics implements RecordSink {
     return this.instruments;
   }
 
-  /** Starts are not measured: a stage's metrics are recorded when it ends. */
-  onStart(): void {}
-
-  onEnd(r: ScopeEndRecord): void {
+  /** A start counts the scope as active; its duration is recorded when it ends. */
+  onStart(r: ScopeStartRecord): void {
     const m = this.ready;
     if (m === undefined) return;
     const scope = r.scope;
+    if (scope.kind === 'month') m.monthsActive.add(1, this.#activeOf(scope));
+    else m.stagesActive.add(1, this.#activeOf(scope));
+    this.#active.set(scope, m);
+  }
+
+  #activeOf(scope: ScopeRef): Attributes {
+    return scope.kind === 'month'
+      ? this.#activeAttrs.get(`m\u0000${scope.month}`, () => ({ [METRIC_ATTR_MONTH]: scope.month }))
+      : this.#activeAttrs.get(`s\u0000${scope.name}`, () => ({ [METRIC_ATTR_STAGE_NAME]: scope.name }));
+  }
+
+  onEnd(r: ScopeEndRecord): void {
+    const scope = r.scope;
+    const counted = this.#active.get(scope);
+    if (counted !== undefined) {
+      this.#active.delete(scope);
+      if (scope.kind === 'month') counted.monthsActive.add(-1, this.#activeOf(scope));
+      else counted.stagesActive.add(-1, this.#activeOf(scope));
+    }
+    const m = this.ready;
+    if (m === undefined) return;
+    const errorType = errorTypeOf(r);
     if (scope.kind === 'month') {
-      m.monthDuration.record(r.durationS, { [METRIC_ATTR_MONTH]: scope.month, [METRIC_ATTR_OUTCOME]: r.outcome });
+      const attributes: Attributes = { [METRIC_ATTR_MONTH]: scope.month, [METRIC_ATTR_OUTCOME]: r.outcome };
+      if (errorType !== undefined) attributes[METRIC_ATTR_ERROR_TYPE] = errorType;
+      m.monthDuration.record(r.durationS, attributes);
       return;
     }
-    const series = this.#seriesOf(m, scope.name, r.outcome);
+    const series = this.#seriesOf(m, scope.name, r.outcome, errorType);
     m.stageDuration.record(r.durationS, series.attributes);
     series.executions.count++;
     if (r.slow)
@@ -174,13 +216,15 @@ export class StageMetrics implements RecordSink {
       );
   }
 
-  #seriesOf(m: Instruments, name: string, outcome: string): StageSeries {
+  #seriesOf(m: Instruments, name: string, outcome: string, errorType: string | undefined): StageSeries {
     const byOutcome = this.#stageSeries.peek(name) ?? this.#stageSeries.remember(name, new Map());
-    let series = byOutcome.get(outcome);
+    const key = errorType === undefined ? outcome : `${outcome}\u0000${errorType}`;
+    let series = byOutcome.get(key);
     if (series === undefined) {
-      const attributes = { [METRIC_ATTR_STAGE_NAME]: name, [METRIC_ATTR_OUTCOME]: outcome };
-      series = { attributes, executions: m.executions.series(`${name}\u0000${outcome}`, attributes) };
-      byOutcome.set(outcome, series);
+      const attributes: Attributes = { [METRIC_ATTR_STAGE_NAME]: name, [METRIC_ATTR_OUTCOME]: outcome };
+      if (errorType !== undefined) attributes[METRIC_ATTR_ERROR_TYPE] = errorType;
+      series = { attributes, executions: m.executions.series(`${name}\u0000${key}`, attributes) };
+      byOutcome.set(key, series);
     }
     return series;
   }
