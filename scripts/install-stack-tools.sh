@@ -149,7 +149,7 @@ main() {
   echo
   echo "otelcol:        $OTELCOL_DIR/otelcol ($("$OTELCOL_DIR/otelcol" --version))"
   echo "jaeger:         $JAEGER_DIR/jaeger ($("$JAEGER_DIR/jaeger" version 2>/dev/null | grep -o '"gitVersion":"[^"]*"' || echo "version unknown"))"
-  echo "victoria-logs:  $VICTORIALOGS_DIR/victoria-logs ($("$VICTORIALOGS_DIR/victoria-logs" -version 2>/dev/null || echo "version unknown"))"
+  echo "victoria-logs:  $VICTORIALOGS_DIR/victoria-logs (built from v$VICTORIALOGS_VERSION)"
   echo "prometheus:     $(command -v prometheus) ($(prometheus --version 2>&1 | head -n 1))"
   echo "promtool:       $(command -v promtool)"
   echo "docker-compose: $(command -v docker-compose) ($(docker-compose version --short 2>/dev/null || docker-compose --version))"

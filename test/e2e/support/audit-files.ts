@@ -6,6 +6,7 @@ export interface AuditRecord {
   record_type: string;
   session_id: string;
   level: string;
+  message: string;
   month: string | null;
   stage: string | null;
   stage_event: string | null;

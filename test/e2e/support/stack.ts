@@ -1,6 +1,6 @@
 /**
  * The stack docker-compose.yml describes, as local processes on free
- * loopback ports: Jaeger, the collector and Prometheus, each run with the
+ * loopback ports: Jaeger, VictoriaLogs, the collector and Prometheus, each run with the
  * file the repository ships. Only addresses change, through the environment
  * variables those files read (and, for Prometheus, which reads none, its
  * listen flag and the targets file beside its unchanged configuration).
@@ -24,6 +24,8 @@ export interface RunningStack {
   otlpHttpUrl: string;
   /** Jaeger's query API and UI base URL. */
   jaegerUrl: string;
+  /** VictoriaLogs' base URL (LogsQL queries under /select/logsql/query). */
+  victoriaLogsUrl: string;
   prometheusUrl: string;
   /** The collector's Prometheus exporter, as Prometheus scrapes it. */
   exporterUrl: string;
@@ -50,8 +52,19 @@ const loopback = (port: number) => `127.0.0.1:${port}`;
  * before the error is thrown.
  */
 export async function startStack(tools: StackTools, workDir: string, options: StackOptions = {}): Promise<RunningStack> {
-  const [jaegerOtlp, jaegerHttp, jaegerGrpc, jaegerHealth, otlpGrpc, otlpHttp, collectorHealth, exporter, collectorTelemetry, prometheus] =
-    (await freePorts(10)) as [number, number, number, number, number, number, number, number, number, number];
+  const [
+    jaegerOtlp,
+    jaegerHttp,
+    jaegerGrpc,
+    jaegerHealth,
+    otlpGrpc,
+    otlpHttp,
+    collectorHealth,
+    exporter,
+    collectorTelemetry,
+    prometheus,
+    logs,
+  ] = (await freePorts(11)) as [number, number, number, number, number, number, number, number, number, number, number];
   const services: ServiceProcess[] = [];
   let collectorStarts = 0;
   const startCollector = async () => {
@@ -65,6 +78,7 @@ export async function startStack(tools: StackTools, workDir: string, options: St
         COLLECTOR_TELEMETRY_HOST: '127.0.0.1',
         COLLECTOR_TELEMETRY_PORT: String(collectorTelemetry),
         COLLECTOR_JAEGER_ENDPOINT: loopback(jaegerOtlp),
+        COLLECTOR_VICTORIALOGS_LOGS_URL: `http://${loopback(logs)}/insert/opentelemetry/v1/logs`,
       },
       logFile: join(workDir, collectorStarts === 1 ? 'otelcol.log' : `otelcol-${collectorStarts}.log`),
     });
@@ -74,6 +88,7 @@ export async function startStack(tools: StackTools, workDir: string, options: St
   const stack: RunningStack = {
     otlpHttpUrl: `http://${loopback(otlpHttp)}`,
     jaegerUrl: `http://${loopback(jaegerHttp)}`,
+    victoriaLogsUrl: `http://${loopback(logs)}`,
     prometheusUrl: `http://${loopback(prometheus)}`,
     exporterUrl: `http://${loopback(exporter)}/metrics`,
     services,
@@ -98,6 +113,17 @@ export async function startStack(tools: StackTools, workDir: string, options: St
     });
     services.push(jaeger);
     await jaeger.waitHealthy(`http://${loopback(jaegerHealth)}/status`);
+
+    const logsDir = join(workDir, 'victoria-logs-data');
+    await mkdir(logsDir, { recursive: true });
+    const victoriaLogs = ServiceProcess.start(
+      'victoria-logs',
+      tools.victoriaLogs,
+      [`-httpListenAddr=${loopback(logs)}`, `-storageDataPath=${logsDir}`],
+      { logFile: join(workDir, 'victoria-logs.log') },
+    );
+    services.push(victoriaLogs);
+    await victoriaLogs.waitHealthy(`${stack.victoriaLogsUrl}/health`);
 
     await startCollector();
     if (options.prometheus === false) return stack;
