@@ -37,6 +37,21 @@ export class GlobalLogger implements LogEmitter {
   }
 }
 
+/** Where each line's api keeps the global LoggerProvider: api 1.10's registry (key `logs`), api-logs' own key. */
+const API_REGISTRY = Symbol.for('opentelemetry.js.api.1');
+const API_LOGS_KEY = Symbol.for('io.opentelemetry.js.api.logs');
+
+/**
+ * Whether an SDK has registered a global LoggerProvider. Before that the api
+ * hands out no-op loggers, so records wait instead (a user's NodeSDK
+ * usually starts after createStagetrace(), and the session's first record
+ * comes before it).
+ */
+export function loggerProviderRegistered(): boolean {
+  const global = globalThis as Record<symbol, { logs?: unknown } | undefined>;
+  return global[API_LOGS_KEY] !== undefined || global[API_REGISTRY]?.logs !== undefined;
+}
+
 /** The 3.x line's Logs API: `logs` of `@opentelemetry/api` 1.10; undefined on the 2.x line. */
 export function logsApiNow(): LogsApi | undefined {
   return (otelApi as unknown as { logs?: LogsApi }).logs;

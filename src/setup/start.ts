@@ -16,7 +16,7 @@ import { samplerFromEnv } from './audit-sampler.js';
 import { createForwardProcessor, createInstrumentations, createLogProcessor, createMetricReaders } from './components.js';
 import { DeliveryRecorder } from './delivery-recorder.js';
 import { type ExitHooks, installExitHooks } from './exit-hooks.js';
-import { GlobalLogger, type LogsApi, loadLogsApi, logsApiNow } from './logs-api.js';
+import { GlobalLogger, type LogsApi, loadLogsApi, loggerProviderRegistered, logsApiNow } from './logs-api.js';
 import { OtlpConnections } from './otlp-connections.js';
 import { checkOpenTelemetry, refusedGlobalProviders } from './sdk-line.js';
 import { type BuiltSession, buildSession, INSTRUMENTATION_SCOPE } from './session-factory.js';
@@ -137,7 +137,13 @@ function logRecords(bundle: BuiltSession, wanted: boolean): { loaded: Promise<un
               'the OpenTelemetry Logs API (@opentelemetry/api-logs on the 2.x line) is not installed, so messages are not sent as log records; they stay span events and lines of the audit files. Install @opentelemetry/sdk-logs of your SDK line, or set logs: false.',
             );
         });
-  bundle.session.addSink(new LogRecordSink({ sessionId: bundle.session.sessionId, logger: () => logger, loaded }));
+  bundle.session.addSink(
+    new LogRecordSink({
+      sessionId: bundle.session.sessionId,
+      logger: () => (logger !== undefined && loggerProviderRegistered() ? logger : undefined),
+      loaded,
+    }),
+  );
   return { loaded, api: () => api };
 }
 

@@ -32,7 +32,7 @@ export interface LogEmitter {
 export interface LogRecordSinkOptions {
   /** The session id of records that belong to no month or stage. */
   sessionId: string;
-  /** The logger, or undefined while the Logs API is still loading. */
+  /** The logger, or undefined while the Logs API is still loading or no LoggerProvider is registered yet. */
   logger: () => LogEmitter | undefined;
   /** Settles once the Logs API has loaded (or could not): a flush waits for it. */
   loaded?: Promise<unknown>;
@@ -79,16 +79,17 @@ export class LogRecordSink implements RecordSink {
     logger.emit(record);
   }
 
-  /** Hands over what waited for the logger, once the Logs API has loaded. */
+  /** Hands over what waited for the logger, once the Logs API has loaded and a provider is there. */
   async forceFlush(): Promise<void> {
     await this.#loaded;
     const logger = this.#logger();
     if (logger !== undefined) this.#drain(logger);
-    else this.#pending = [];
   }
 
-  shutdown(): Promise<void> {
-    return this.forceFlush();
+  /** What still waits for a provider that never came is let go. */
+  async shutdown(): Promise<void> {
+    await this.forceFlush();
+    this.#pending = [];
   }
 
   #drain(logger: LogEmitter): void {

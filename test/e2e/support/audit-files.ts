@@ -12,6 +12,8 @@ export interface AuditRecord {
   stage_event: string | null;
   outcome?: string;
   context?: Record<string, unknown>;
+  error_type?: string;
+  error_message?: string;
   trace_id: string | null;
   span_id: string | null;
 }
