@@ -1,4 +1,4 @@
-import type { Attributes, Counter, Histogram, Meter, ObservableResult, UpDownCounter } from '@opentelemetry/api';
+import type { Attributes, Counter, Histogram, Meter, ObservableResult } from '@opentelemetry/api';
 import { ATTR_ERROR_TYPE } from '../model/attribute-names.js';
 import { CappedMap } from '../model/capped-map.js';
 import type { LogLevel } from '../model/levels.js';
@@ -54,8 +54,7 @@ interface Instruments {
   slow: Counter;
   messages: Counter;
   dropped: Counter;
-  monthsActive: UpDownCounter;
-  stagesActive: UpDownCounter;
+  active: ActiveCounts;
 }
 
 /**
@@ -87,6 +86,60 @@ class ExecutionCounts {
     }
     return entry;
   }
+}
+
+/**
+ * `stagetrace.month.active` and `stagetrace.stage.active`, counted in process
+ * and observed at collection time, like the executions: a start and an end
+ * each change a number instead of making the SDK hash attributes twice more
+ * per stage. One per meter, so sessions sharing a MeterProvider share the counts.
+ */
+class ActiveCounts {
+  readonly #months = new Map<string, { attributes: Attributes; count: number }>();
+  readonly #stages = new Map<string, { attributes: Attributes; count: number }>();
+
+  constructor(meter: Meter) {
+    meter
+      .createObservableUpDownCounter(METRIC_MONTHS_ACTIVE, { unit: '{month}', description: 'Months running now, by month.' })
+      .addCallback((result: ObservableResult) => {
+        for (const { attributes, count } of this.#months.values()) result.observe(count, attributes);
+      });
+    meter
+      .createObservableUpDownCounter(METRIC_STAGES_ACTIVE, { unit: '{stage}', description: 'Stages running now, by stage name.' })
+      .addCallback((result: ObservableResult) => {
+        for (const { attributes, count } of this.#stages.values()) result.observe(count, attributes);
+      });
+  }
+
+  /** The count of a month or stage name; past the series limit, the overflow series. */
+  of(scope: ScopeRef): { count: number } {
+    const series = scope.kind === 'month' ? this.#months : this.#stages;
+    const key = scope.kind === 'month' ? (scope.month ?? '') : scope.name;
+    let entry = series.get(key);
+    if (entry === undefined) {
+      const full = series.size >= MAX_EXECUTION_SERIES;
+      const at = full ? OVERFLOW_KEY : key;
+      const attributes = full
+        ? OVERFLOW_ATTRIBUTES
+        : scope.kind === 'month'
+          ? { [METRIC_ATTR_MONTH]: scope.month }
+          : { [METRIC_ATTR_STAGE_NAME]: scope.name };
+      entry = series.get(at) ?? { attributes, count: 0 };
+      series.set(at, entry);
+    }
+    return entry;
+  }
+}
+
+const activeCounts = new WeakMap<Meter, ActiveCounts>();
+
+function activeOf(meter: Meter): ActiveCounts {
+  let counts = activeCounts.get(meter);
+  if (counts === undefined) {
+    counts = new ActiveCounts(meter);
+    activeCounts.set(meter, counts);
+  }
+  return counts;
 }
 
 const executionCounts = new WeakMap<Meter, ExecutionCounts>();
@@ -126,14 +179,7 @@ function createInstruments(meter: Meter): Instruments {
       unit: '{span}',
       description: 'Spans not forwarded over OTLP (queue full or export failed). The audit files still hold them.',
     }),
-    monthsActive: meter.createUpDownCounter(METRIC_MONTHS_ACTIVE, {
-      unit: '{month}',
-      description: 'Months running now, by month.',
-    }),
-    stagesActive: meter.createUpDownCounter(METRIC_STAGES_ACTIVE, {
-      unit: '{stage}',
-      description: 'Stages running now, by stage name.',
-    }),
+    active: activeOf(meter),
   };
 }
 
@@ -153,9 +199,8 @@ export class StageMetrics implements RecordSink {
   readonly #stageSeries = new CappedMap<string, Map<string, StageSeries>>(MAX_CACHED_ATTRIBUTE_SETS);
   readonly #slowAttrs = new CappedMap<string, Attributes>(MAX_CACHED_ATTRIBUTE_SETS);
   readonly #levelAttrs = new CappedMap<LogLevel, Attributes>(MAX_CACHED_ATTRIBUTE_SETS);
-  readonly #activeAttrs = new CappedMap<string, Attributes>(MAX_CACHED_ATTRIBUTE_SETS);
-  /** Scopes counted as active, with the instruments that counted them: an end takes back only what its start added. */
-  readonly #active = new Map<ScopeRef, Instruments>();
+  /** Scopes counted as active, with the count they added to: an end takes back only what its start added. */
+  readonly #active = new Map<ScopeRef, { count: number }>();
 
   constructor(meter: Meter | MeterBinding) {
     if (meter instanceof MeterBinding) {
@@ -177,16 +222,9 @@ export class StageMetrics implements RecordSink {
   onStart(r: ScopeStartRecord): void {
     const m = this.ready;
     if (m === undefined) return;
-    const scope = r.scope;
-    if (scope.kind === 'month') m.monthsActive.add(1, this.#activeOf(scope));
-    else m.stagesActive.add(1, this.#activeOf(scope));
-    this.#active.set(scope, m);
-  }
-
-  #activeOf(scope: ScopeRef): Attributes {
-    return scope.kind === 'month'
-      ? this.#activeAttrs.get(`m\u0000${scope.month}`, () => ({ [METRIC_ATTR_MONTH]: scope.month }))
-      : this.#activeAttrs.get(`s\u0000${scope.name}`, () => ({ [METRIC_ATTR_STAGE_NAME]: scope.name }));
+    const counted = m.active.of(r.scope);
+    counted.count++;
+    this.#active.set(r.scope, counted);
   }
 
   onEnd(r: ScopeEndRecord): void {
@@ -194,8 +232,7 @@ export class StageMetrics implements RecordSink {
     const counted = this.#active.get(scope);
     if (counted !== undefined) {
       this.#active.delete(scope);
-      if (scope.kind === 'month') counted.monthsActive.add(-1, this.#activeOf(scope));
-      else counted.stagesActive.add(-1, this.#activeOf(scope));
+      counted.count--;
     }
     const m = this.ready;
     if (m === undefined) return;

@@ -104,11 +104,14 @@ export function stageStartAttributes(
   return attributes;
 }
 
-/** Attributes of a log event: the message's context, then level and text. */
+/**
+ * Attributes of a log event: level and text, then the message's context
+ * (under its own prefix, so never the same keys). Built in that order
+ * because a spread copy that then gains keys is many times slower in V8.
+ */
 export function logEventAttributes(context: Readonly<Attributes> | undefined, level: string, message: string): Attributes {
-  const attributes: Attributes = context === undefined ? {} : { ...context };
-  attributes[A.EVENT_ATTR_LEVEL] = level;
-  attributes[A.EVENT_ATTR_MESSAGE] = message;
+  const attributes: Attributes = { [A.EVENT_ATTR_LEVEL]: level, [A.EVENT_ATTR_MESSAGE]: message };
+  if (context !== undefined) for (const key in context) attributes[key] = context[key];
   return attributes;
 }
 

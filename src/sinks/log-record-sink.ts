@@ -36,7 +36,7 @@ export interface LogRecordSinkOptions {
   logger: () => LogEmitter | undefined;
   /** Settles once the Logs API has loaded (or could not): a flush waits for it. */
   loaded?: Promise<unknown>;
-  /** Most records kept while the logger loads; older ones are dropped past it. */
+  /** Most records kept while the logger loads or no provider is registered; newer ones are dropped past it. */
   maxPending?: number;
 }
 
@@ -68,15 +68,14 @@ export class LogRecordSink implements RecordSink {
   onEnd(): void {}
 
   onMessage(r: MessageRecord): void {
-    const record = logRecordOf(r, this.#sessionId);
     const logger = this.#logger();
     if (logger === undefined) {
-      if (this.#pending.length >= this.#maxPending) this.#pending.shift();
-      this.#pending.push(record);
+      // Past the bound the newest wait no more, as the span queue drops its newest: the session's first records stay.
+      if (this.#pending.length < this.#maxPending) this.#pending.push(logRecordOf(r, this.#sessionId));
       return;
     }
     this.#drain(logger);
-    logger.emit(record);
+    logger.emit(logRecordOf(r, this.#sessionId));
   }
 
   /** Hands over what waited for the logger, once the Logs API has loaded and a provider is there. */
@@ -103,13 +102,15 @@ export class LogRecordSink implements RecordSink {
 /** The log record of a message record. */
 export function logRecordOf(r: MessageRecord, sessionId: string): EmittedLogRecord {
   const scope = r.scope;
-  const attributes: Attributes = r.context === undefined ? {} : { ...r.context };
-  attributes[A.ATTR_SESSION_ID] = scope?.sessionId ?? sessionId;
+  // Our names first, then the context copied in: a spread copy that then gains keys is many times slower in V8.
+  const attributes: Attributes = { [A.ATTR_SESSION_ID]: scope?.sessionId ?? sessionId };
+  if (scope !== undefined) attributes[A.ATTR_KIND] = scope.kind;
   if (scope?.month !== undefined) attributes[A.ATTR_MONTH] = scope.month;
   // As the file's `stage` field: the label given with the message, else the stage it belongs to.
   const stage = r.label ?? (scope?.kind === 'stage' ? scope.name : undefined);
   if (stage !== undefined) attributes[A.ATTR_STAGE_NAME] = stage;
-  if (scope !== undefined) attributes[A.ATTR_KIND] = scope.kind;
+  const context = r.context;
+  if (context !== undefined) for (const key in context) attributes[key] = context[key];
   if (r.error !== undefined) {
     attributes[A.ATTR_EXCEPTION_TYPE] = r.error.type;
     attributes[A.ATTR_EXCEPTION_MESSAGE] = r.error.message;
