@@ -100,7 +100,7 @@ export async function loggingThroughput(quick: boolean): Promise<BenchResult[]> 
       details: { logProgress_per_s: Math.round(median(a)), pino_per_s: Math.round(median(b)), messages_per_round: n, rounds },
     };
   };
-  const logsOn = result('logging in a stage, log records on', withLogs);
+  const logsOn = result('logging, log records on', withLogs);
   // What the log record adds to one message, from the two in-stage legs.
   const recordUs = 1e6 / median(withLogs.a) - 1e6 / median(inStage.a);
   logsOn.target = '≥ 1.5';
