@@ -1,6 +1,6 @@
 // The measured columns of docs/RELIABILITY.md's fault matrix.
 //
-//   npm run reliability              runs test/reliability with every fault 5 times, prints the table
+//   npm run reliability              runs test/integration/reliability with every fault 5 times, prints the table
 //   npm run reliability -- 9         … 9 times
 //   node scripts/reliability-measure.mjs --report <file>
 //                                    prints the table of a run made with STAGETRACE_RELIABILITY_REPORT=<file>
@@ -54,7 +54,7 @@ if (!Number.isInteger(repeat) || repeat < 1) {
 const dir = mkdtempSync(join(tmpdir(), 'stagetrace-reliability-'));
 const report = join(dir, 'report.jsonl');
 const load = loadavg()[0].toFixed(1);
-const run = spawnSync(process.execPath, ['node_modules/vitest/vitest.mjs', 'run', 'test/reliability'], {
+const run = spawnSync(process.execPath, ['node_modules/vitest/vitest.mjs', 'run', 'test/integration/reliability'], {
   stdio: 'inherit',
   env: { ...process.env, STAGETRACE_RELIABILITY_REPEAT: String(repeat), STAGETRACE_RELIABILITY_REPORT: report },
 });

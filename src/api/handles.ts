@@ -1,6 +1,7 @@
 import { context as contextApi, type SpanContext } from '@opentelemetry/api';
 import type { StageContext } from '../model/context-attributes.js';
-import { describeValue, LEVEL_RANK, type LogLevel, parseLevel } from '../model/levels.js';
+import { describeValue } from '../model/describe-value.js';
+import { LEVEL_RANK, type LogLevel, parseLevel } from '../model/levels.js';
 import type { OpenScope } from '../session/open-scope.js';
 import type { Session } from '../session/session.js';
 

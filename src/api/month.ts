@@ -1,6 +1,6 @@
 import { context as contextApi } from '@opentelemetry/api';
 import type { StageContext } from '../model/context-attributes.js';
-import { describeValue } from '../model/levels.js';
+import { describeValue } from '../model/describe-value.js';
 import { toMonthString } from '../model/month-format.js';
 import { checkKeys, type MonthHandle, MonthHandleImpl } from './handles.js';
 import { runInScope } from './run-in-scope.js';

@@ -1,6 +1,7 @@
 import { context as contextApi } from '@opentelemetry/api';
 import type { StageContext } from '../model/context-attributes.js';
-import { describeValue, LEVEL_RANK, type LogLevel } from '../model/levels.js';
+import { describeValue } from '../model/describe-value.js';
+import { LEVEL_RANK, type LogLevel } from '../model/levels.js';
 import { activeScope } from '../session/open-scope.js';
 import { currentSession } from '../setup/current-session.js';
 import { checkKeys, levelOf } from './handles.js';

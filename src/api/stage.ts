@@ -1,6 +1,6 @@
 import { context as contextApi } from '@opentelemetry/api';
 import type { StageContext } from '../model/context-attributes.js';
-import { describeValue } from '../model/levels.js';
+import { describeValue } from '../model/describe-value.js';
 import { checkKeys, type StageHandle, StageHandleImpl } from './handles.js';
 import { runInScope } from './run-in-scope.js';
 import { scopeSession } from './scope-session.js';

@@ -1,12 +1,13 @@
 import type { Attributes } from '@opentelemetry/api';
 import { CONSOLE_LEVELS, type ConsoleLevel } from '../model/console-level.js';
-import { LEVELS, type LogLevel } from '../model/levels.js';
-import { describeUrlValue, describeValue, InvalidValue, isPlainObject } from './config-error.js';
+import { describeValue } from '../model/describe-value.js';
+import { LEVELS, type LogLevel, levelOf } from '../model/levels.js';
+import { describeUrlValue, InvalidValue, isPlainObject } from './config-error.js';
 
 /**
  * How one option is checked and converted: from a value given in code, and
  * from the text of its environment variable. `In` is what the option type
- * accepts (checked against `StagetraceOptions` at compile time), `Out` what
+ * accepts (`StagetraceOptions` is generated from the table with `tsType`), `Out` what
  * the resolved configuration holds.
  */
 export interface OptionKind<In, Out> {
@@ -18,6 +19,8 @@ export interface OptionKind<In, Out> {
   fromVariable(text: string): Out;
   /** For numbers: the bounds `fromOption` and `fromVariable` enforce. */
   readonly range?: Readonly<NumberBounds>;
+  /** The TypeScript type a user writes for it, as `StagetraceOptions` declares it (generated from the table). */
+  readonly tsType: string;
   /** Type-level only: what the option type accepts. */
   readonly input?: In;
 }
@@ -52,6 +55,7 @@ export function flag(): OptionKind<boolean, boolean> {
   const expected = 'true or false';
   return {
     expected,
+    tsType: 'boolean',
     fromOption(value) {
       if (typeof value === 'boolean') return value;
       throw new InvalidValue(`${expected} (a boolean)`, describeValue(value));
@@ -95,6 +99,7 @@ export function numberIn(bounds: NumberBounds): OptionKind<number, number> {
   };
   return {
     expected,
+    tsType: 'number',
     range: bounds,
     fromOption: (value) => check(value, describeValue(value)),
     fromVariable: (text) => check(numberFromText(text, explained), describeValue(text)),
@@ -128,23 +133,24 @@ export function oneOf<const W extends string>(
     }
     throw new InvalidValue(expected, describeValue(value));
   };
-  return { expected, fromOption: parse, fromVariable: parse };
+  return { expected, tsType: words.map((w) => `'${w}'`).join(' | '), fromOption: parse, fromVariable: parse };
 }
 
-/** A level name, any case; `WARN` means `WARNING`. */
+/** A level name, any case; `WARN` means `WARNING` (parsed by the one level parser, {@link levelOf}). */
 export function level(): OptionKind<LogLevel | Lowercase<LogLevel>, LogLevel> {
-  return oneOf(LEVELS, { ignoreCase: true, aliases: { WARN: 'WARNING' }, note: '(any case)' }) as OptionKind<
-    LogLevel | Lowercase<LogLevel>,
-    LogLevel
-  >;
+  const expected = `one of ${LEVELS.map((w) => `'${w}'`).join(', ')} (any case)`;
+  const parse = (value: unknown): LogLevel => {
+    const found = levelOf(value);
+    if (found === undefined) throw new InvalidValue(expected, describeValue(value));
+    return found;
+  };
+  return { expected, tsType: 'LogLevel | Lowercase<LogLevel>', fromOption: parse, fromVariable: parse };
 }
 
 /** A console level: a log level or `STAGES`, any case; `WARN` means `WARNING`. */
 export function consoleLevel(): OptionKind<ConsoleLevel | Lowercase<ConsoleLevel>, ConsoleLevel> {
-  return oneOf(CONSOLE_LEVELS, { ignoreCase: true, aliases: { WARN: 'WARNING' }, note: '(any case)' }) as OptionKind<
-    ConsoleLevel | Lowercase<ConsoleLevel>,
-    ConsoleLevel
-  >;
+  const kind = oneOf(CONSOLE_LEVELS, { ignoreCase: true, aliases: { WARN: 'WARNING' }, note: '(any case)' });
+  return { ...kind, tsType: 'ConsoleLevel | Lowercase<ConsoleLevel>' } as OptionKind<ConsoleLevel | Lowercase<ConsoleLevel>, ConsoleLevel>;
 }
 
 /** A non-empty string without control characters, optionally of a given shape (checked by `accepts`, which must be linear). */
@@ -169,7 +175,7 @@ export function text({
     }
     return value;
   };
-  return { expected, fromOption: parse, fromVariable: parse };
+  return { expected, tsType: 'string', fromOption: parse, fromVariable: parse };
 }
 
 /** A folder path, or `false` (variable: `false`, `off`, `none`) for none. */
@@ -182,6 +188,7 @@ export function folderOrOff(): OptionKind<string | false, string | undefined> {
   };
   return {
     expected,
+    tsType: 'string | false',
     fromOption: (value) => (value === false ? undefined : path(value)),
     fromVariable: (value) => (['false', 'off', 'none'].includes(value.toLowerCase()) ? undefined : path(value)),
   };
@@ -201,6 +208,7 @@ export function stringList({ maxItems, maxLength }: { maxItems: number; maxLengt
   };
   return {
     expected,
+    tsType: 'string[]',
     fromOption: (value) => check(value, describeValue(value)),
     fromVariable: (value) =>
       check(
@@ -225,6 +233,7 @@ export function groupsOrAll<const G extends string>(groups: readonly G[]): Optio
   };
   return {
     expected,
+    tsType: 'boolean | string[]',
     fromOption: (value) => {
       if (value === true) return [...groups];
       if (value === false) return false;
@@ -257,7 +266,7 @@ export function httpUrl(): OptionKind<string, URL> {
     }
     return url;
   };
-  return { expected, fromOption: parse, fromVariable: parse };
+  return { expected, tsType: 'string', fromOption: parse, fromVariable: parse };
 }
 
 /** Like {@link httpUrl}, for a URL that is a secret as a whole (a webhook's path holds its token): never echoed. */
@@ -270,7 +279,7 @@ export function secretHttpUrl(): OptionKind<string, string> {
       throw new InvalidValue(url.expected, 'a value not shown here, because webhook URLs carry a secret');
     }
   };
-  return { expected: url.expected, fromOption: parse, fromVariable: parse };
+  return { expected: url.expected, tsType: 'string', fromOption: parse, fromVariable: parse };
 }
 
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
@@ -294,6 +303,7 @@ export function headers(): OptionKind<Record<string, string>, Record<string, str
   const expected = 'an object of header names to string values without line breaks';
   return {
     expected,
+    tsType: 'Record<string, string>',
     fromOption(value) {
       if (!isPlainObject(value)) throw new InvalidValue(expected, describeValue(value));
       const entries = Object.entries(value);
@@ -348,6 +358,7 @@ export function secondsPerStage(): OptionKind<Record<string, number>, Map<string
   };
   return {
     expected,
+    tsType: 'Record<string, number>',
     fromOption(value) {
       if (!isPlainObject(value)) throw new InvalidValue(expected, describeValue(value));
       const map = new Map<string, number>();
@@ -417,6 +428,7 @@ export function attributes(): OptionKind<Attributes, Record<string, AttributeVal
   };
   return {
     expected,
+    tsType: 'Attributes',
     fromOption: parse,
     // The SDK reads OTEL_RESOURCE_ATTRIBUTES itself; this kind never sees a variable.
     fromVariable: () => ({}),

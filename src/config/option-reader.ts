@@ -1,5 +1,6 @@
+import { describeValue } from '../model/describe-value.js';
 import { closestName } from './closest-name.js';
-import { configError, describeSource, describeValue, InvalidValue, isPlainObject, optionsError, type ValueSource } from './config-error.js';
+import { configError, describeSource, InvalidValue, isPlainObject, optionsError, type ValueSource } from './config-error.js';
 import type { OptionKind } from './option-kinds.js';
 import { OPTION_TABLE, type OptionDefault, type OptionName, type OptionOutput } from './option-table.js';
 

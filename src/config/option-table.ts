@@ -17,7 +17,6 @@ import {
   stringList,
   text,
 } from './option-kinds.js';
-import type { StagetraceOptions } from './options.js';
 
 /** One option: its name, variables, check, default and meaning. */
 export interface OptionRow<N extends string, In, Out> {
@@ -30,9 +29,49 @@ export interface OptionRow<N extends string, In, Out> {
   readonly default?: Out;
   /** The default as the README says it (Markdown). */
   readonly defaultText: string;
-  /** What it does, for the README (Markdown). */
+  /** What it does, for the README and the option's TSDoc (Markdown). */
+  readonly description: string;
+  /** The exported name of the option's type, when it has one (`Durability`). */
+  readonly typeName?: string;
+}
+
+/** An options object holding the dotted options of its name (`otlp` for `otlp.endpoint`): its type's name and TSDoc. */
+export interface OptionGroup {
+  readonly typeName: string;
+  /** The type's TSDoc. */
+  readonly typeDoc: string;
+  /** The TSDoc of the field holding it in `StagetraceOptions`. */
   readonly description: string;
 }
+
+/** The options objects, by the prefix of their options' names. */
+export const OPTION_GROUPS: Readonly<Record<string, OptionGroup>> = {
+  redact: {
+    typeName: 'RedactOptions',
+    typeDoc: 'What to redact besides the built-in secret keys and signed-URL parameters.',
+    description: 'More secret key fragments and signed-URL query parameters to redact.',
+  },
+  otlp: {
+    typeName: 'OtlpOptions',
+    typeDoc: 'OTLP export settings; unset fields fall back to the standard `OTEL_EXPORTER_OTLP_*` variables.',
+    description: 'OTLP export; without an endpoint nothing is sent and nothing tries to connect.',
+  },
+  memory: {
+    typeName: 'MemoryOptions',
+    typeDoc: 'Memory observer settings.',
+    description: 'Memory observer thresholds and period.',
+  },
+  prometheus: {
+    typeName: 'PrometheusOptions',
+    typeDoc: 'Prometheus scrape endpoint settings.',
+    description: 'Serve metrics for Prometheus to scrape; off unless given (or `STAGETRACE_PROMETHEUS_PORT` is set).',
+  },
+  alerts: {
+    typeName: 'AlertOptions',
+    typeDoc: 'Webhook alerts for memory threshold crossings and failed months.',
+    description: 'Post alerts to a webhook; off unless `webhookUrl` is given.',
+  },
+};
 
 /** Keeps in the row's type whether it has a default, so reading one without a default may give `undefined`. */
 function row<const N extends string, In, Out>(
@@ -60,7 +99,7 @@ const MiB = BYTES_PER_MB;
 /**
  * Every option, in the README's order. Validation reads it, the README's
  * options table is generated from it (`npm run docs:options`, checked by a
- * test), and `StagetraceOptions` is checked against it at compile time.
+ * test), and `StagetraceOptions` with its TSDoc is generated from it (`src/config/option-types.ts`).
  */
 export const OPTION_TABLE = [
   row({
@@ -98,6 +137,7 @@ export const OPTION_TABLE = [
     name: 'durability',
     variables: ['STAGETRACE_DURABILITY'],
     kind: oneOf(['buffered', 'sync']),
+    typeName: 'Durability',
     default: 'buffered',
     defaultText: '`buffered`',
     description: '`buffered` (on disk within 1 s and at every month end) or `sync` (on disk before the call returns)',
@@ -401,46 +441,3 @@ export type OptionOutput<N extends OptionName> = OptionRows extends infer R
 
 /** `undefined` when the option has no default in the table (computed elsewhere, or off). */
 export type OptionDefault<N extends OptionName> = Extract<OptionRows, { name: N }>['default'];
-
-// ---- The table and StagetraceOptions are the same list: checked at compile time ----
-
-type InputOf<Rows, N> = Rows extends { name: N; kind: OptionKind<infer I, unknown> } ? NonNullable<I> : never;
-type NamesOf<Rows> = Rows extends { name: infer N extends string } ? N : never;
-type GroupsOf<Rows> = NamesOf<Rows> extends infer N ? (N extends `${infer G}.${string}` ? G : never) : never;
-
-/** Dotted names of an options type: `logDir`, and `memory.intervalMs` for each group the table has. */
-type FlatNames<Options, Groups> = {
-  [K in keyof Options & string]-?: K extends Groups ? `${K}.${keyof NonNullable<Options[K]> & string}` : K;
-}[keyof Options & string];
-
-type FlatType<Options, N> = N extends `${infer G}.${infer L}`
-  ? G extends keyof Options
-    ? L extends keyof NonNullable<Options[G]>
-      ? NonNullable<NonNullable<Options[G]>[L]>
-      : never
-    : never
-  : N extends keyof Options
-    ? NonNullable<Options[N]>
-    : never;
-
-type SameType<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-
-/**
- * The names where a table and an options type disagree: missing on one side,
- * or accepting different types. `never` when they match.
- */
-export type MismatchedOptions<Rows, Options> = {
-  [N in NamesOf<Rows> | FlatNames<Options, GroupsOf<Rows>>]: N extends NamesOf<Rows>
-    ? N extends FlatNames<Options, GroupsOf<Rows>>
-      ? SameType<InputOf<Rows, N>, FlatType<Options, N>> extends true
-        ? never
-        : N
-      : N
-    : N;
-}[NamesOf<Rows> | FlatNames<Options, GroupsOf<Rows>>];
-
-/** Compiles only when `T` is `never`; otherwise the error names what `T` holds. */
-export type ExpectNone<T extends never> = T;
-
-/** Fails `npm run typecheck`, naming the option, when the table and `StagetraceOptions` drift apart. */
-export type OptionTableMatchesTypes = ExpectNone<MismatchedOptions<OptionRows, StagetraceOptions>>;

@@ -1,10 +1,8 @@
-import { resolveAlerts } from './alerts-config.js';
-import { resolveMemory } from './memory-config.js';
+import type { Attributes } from '@opentelemetry/api';
+import type { ValueSource } from './config-error.js';
 import { type Env, OptionReader } from './option-reader.js';
-import type { ResolvedConfig, StagetraceOptions } from './options.js';
+import type { ResolvedAlerts, ResolvedConfig, StagetraceOptions } from './options.js';
 import { resolveOtlp } from './otlp-config.js';
-import { resolvePrometheus } from './prometheus-config.js';
-import { resolveResourceAttributes } from './resource-config.js';
 import { newSessionId } from './session-id.js';
 
 export { newSessionId } from './session-id.js';
@@ -20,6 +18,59 @@ function resolveThresholds(read: OptionReader): Pick<ResolvedConfig, 'stageThres
   const defaultThresholdS = stageThresholds.get('default') ?? 300;
   stageThresholds.delete('default');
   return { stageThresholds, defaultThresholdS };
+}
+
+/** Webhook alerts: on when a webhook URL is given. Their timings are checked either way. */
+function resolveAlerts(read: OptionReader): ResolvedAlerts | undefined {
+  const minIntervalMs = read.value('alerts.minIntervalMs');
+  const timeoutMs = read.value('alerts.timeoutMs');
+  const webhookUrl = read.given('alerts.webhookUrl')?.value;
+  return webhookUrl === undefined ? undefined : { webhookUrl, minIntervalMs, timeoutMs };
+}
+
+function said(value: number, source: ValueSource): string {
+  return source.variable ? `${value}, from ${source.variable}` : String(value);
+}
+
+/** The memory observer's period and thresholds; a critical level must lie above the warning level. */
+function resolveMemory(read: OptionReader): ResolvedConfig['memory'] {
+  const warning = read.given('memory.warningMb');
+  const critical = read.given('memory.criticalMb');
+  if (warning && critical && critical.value <= warning.value) {
+    throw new RangeError(
+      `stagetrace: memory.criticalMb (${said(critical.value, critical.source)}) must be greater than ` +
+        `memory.warningMb (${said(warning.value, warning.source)}). Raise criticalMb or lower warningMb.`,
+    );
+  }
+  return { intervalMs: read.value('memory.intervalMs'), warningMb: warning?.value, criticalMb: critical?.value };
+}
+
+/** The scrape endpoint: on when `prometheus` (even `{}`) or one of its variables is given. */
+function resolvePrometheus(read: OptionReader): ResolvedConfig['prometheus'] {
+  const port = read.given('prometheus.port');
+  const host = read.given('prometheus.host');
+  if (!read.hasGroup('prometheus') && port === undefined && host === undefined) return undefined;
+  return { port: port?.value ?? read.value('prometheus.port'), host: host?.value ?? read.value('prometheus.host') };
+}
+
+/** Prometheus turns it into the `instance` label: one per run, so two runs never overwrite each other's series. */
+const SERVICE_INSTANCE_ID = 'service.instance.id';
+
+/** True when `OTEL_RESOURCE_ATTRIBUTES` (`key=value,…`) sets `key`. */
+function variableSets(env: Env, key: string): boolean {
+  const text = env.OTEL_RESOURCE_ATTRIBUTES;
+  if (!text) return false;
+  return text.split(',').some((pair) => {
+    const eq = pair.indexOf('=');
+    return eq !== -1 && pair.slice(0, eq).trim() === key;
+  });
+}
+
+/** The user's resource attributes, with `service.instance.id` = the session id unless they or the variable set it. */
+function resolveResourceAttributes(read: OptionReader, env: Env, sessionId: string): Attributes {
+  const given = read.option('resourceAttributes')?.value ?? {};
+  if (Object.hasOwn(given, SERVICE_INSTANCE_ID) || variableSets(env, SERVICE_INSTANCE_ID)) return given;
+  return { ...given, [SERVICE_INSTANCE_ID]: sessionId };
 }
 
 /**

@@ -1,6 +1,7 @@
 import { type Context, context as contextApi, TraceFlags } from '@opentelemetry/api';
 import { BindOnceFuture, type ExportResult, ExportResultCode, suppressTracing } from '@opentelemetry/core';
 import type { ReadableSpan, Span, SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace';
+import { BYTES_PER_MB } from '../model/units.js';
 import { PartialRejection, type PartialSuccess } from './partial-success.js';
 import { Backoff, type BackoffOptions, isPermanentFailure } from './retry-backoff.js';
 import { type SpanBatch, SpanQueue } from './span-queue.js';
@@ -68,8 +69,6 @@ export interface ForwardSpanProcessorOptions {
   partialSuccess?: PartialSuccessSource;
 }
 
-const MiB = 1024 * 1024;
-
 /**
  * Batches sampled spans and forwards them to an exporter (OTLP), retrying
  * instead of dropping. A failed batch goes back to the front of the queue
@@ -114,7 +113,7 @@ export class ForwardSpanProcessor implements SpanProcessor {
   constructor(exporter: SpanExporter, listener: ForwardListener, options: ForwardSpanProcessorOptions = {}) {
     this.#exporter = exporter;
     this.#listener = listener;
-    this.#queue = new SpanQueue(options.maxQueueSpans ?? 2048, options.maxQueueBytes ?? 8 * MiB);
+    this.#queue = new SpanQueue(options.maxQueueSpans ?? 2048, options.maxQueueBytes ?? 8 * BYTES_PER_MB);
     this.#batchSize = Math.max(1, Math.min(options.maxExportBatchSize ?? 512, this.#queue.maxSpans));
     this.#delayMs = options.scheduledDelayMillis ?? 1000;
     this.#exportTimeoutMs = options.exportTimeoutMillis ?? 30_000;

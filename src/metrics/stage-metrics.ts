@@ -5,7 +5,7 @@ import type { LogLevel } from '../model/levels.js';
 import type { RecordSink } from '../model/record-sink.js';
 import type { MessageRecord, ScopeEndRecord, ScopeRef, ScopeStartRecord } from '../model/records.js';
 import { errorTypeOf } from '../model/span-facts.js';
-import { MeterBinding } from './meter-binding.js';
+import type { MeterBinding } from './meter-binding.js';
 
 /** Metric names; docs/metrics.md lists each with its unit and attributes. */
 export const METRIC_STAGE_DURATION = 'stagetrace.stage.duration';
@@ -194,33 +194,30 @@ function createInstruments(meter: Meter): Instruments {
  * MeterProvider exists; what happens before is not recorded.
  */
 export class StageMetrics implements RecordSink {
-  private instruments: Instruments | undefined;
-  private readonly binding: MeterBinding | undefined;
+  #instruments: Instruments | undefined;
+  readonly #binding: MeterBinding;
   readonly #stageSeries = new CappedMap<string, Map<string, StageSeries>>(MAX_CACHED_ATTRIBUTE_SETS);
   readonly #slowAttrs = new CappedMap<string, Attributes>(MAX_CACHED_ATTRIBUTE_SETS);
   readonly #levelAttrs = new CappedMap<LogLevel, Attributes>(MAX_CACHED_ATTRIBUTE_SETS);
   /** Scopes counted as active, with the count they added to: an end takes back only what its start added. */
   readonly #active = new Map<ScopeRef, { count: number }>();
 
-  constructor(meter: Meter | MeterBinding) {
-    if (meter instanceof MeterBinding) {
-      this.binding = meter;
-      meter.onBind((bound) => {
-        this.instruments = createInstruments(bound);
-      });
-    } else {
-      this.instruments = createInstruments(meter);
-    }
+  constructor(binding: MeterBinding) {
+    this.#binding = binding;
+    binding.onBind((bound) => {
+      this.#instruments = createInstruments(bound);
+    });
   }
 
-  private get ready(): Instruments | undefined {
-    if (this.instruments === undefined) this.binding?.meter();
-    return this.instruments;
+  /** The instruments, once a real MeterProvider exists; asking binds the meter if one appeared since. */
+  get #ready(): Instruments | undefined {
+    if (this.#instruments === undefined) this.#binding.meter();
+    return this.#instruments;
   }
 
   /** A start counts the scope as active; its duration is recorded when it ends. */
   onStart(r: ScopeStartRecord): void {
-    const m = this.ready;
+    const m = this.#ready;
     if (m === undefined) return;
     const counted = m.active.of(r.scope);
     counted.count++;
@@ -234,7 +231,7 @@ export class StageMetrics implements RecordSink {
       this.#active.delete(scope);
       counted.count--;
     }
-    const m = this.ready;
+    const m = this.#ready;
     if (m === undefined) return;
     const errorType = errorTypeOf(r);
     if (scope.kind === 'month') {
@@ -268,8 +265,8 @@ export class StageMetrics implements RecordSink {
 
   onMessage(r: MessageRecord): void {
     // The session's start and end records carry facts, not a message anyone logged.
-    if (r.marker !== undefined) return;
-    const m = this.ready;
+    if (r.sessionFacts !== undefined) return;
+    const m = this.#ready;
     if (m === undefined) return;
     m.messages.add(
       1,
@@ -279,7 +276,7 @@ export class StageMetrics implements RecordSink {
 
   /** Counts spans that did not reach the OTLP endpoint; `reason` is a short fixed word such as `queue_full` or `export_failed`. */
   droppedSpans(count: number, reason: string): void {
-    const m = this.ready;
+    const m = this.#ready;
     if (m === undefined || !(count > 0)) return;
     m.dropped.add(count, { [METRIC_ATTR_DROP_REASON]: reason });
   }

@@ -94,6 +94,7 @@ export interface PerformanceRecord {
   memory_peak_mb: number;
   heap_used_mb: number;
   heap_delta_mb: number;
+  /** The process's CPU over the sampler's last interval, percent of one core: not the stage's own (see `cpu_share`). */
   cpu_percent: number;
   success: boolean;
   outcome: 'success' | 'failure' | 'interrupted';
@@ -101,6 +102,14 @@ export interface PerformanceRecord {
   context: Record<string, unknown>;
   trace_id: string;
   span_id: string;
+  /** CPU time of the process between the scope's start and end, user + system, seconds. Absent in older lines. */
+  cpu_seconds?: number;
+  /** `cpu_seconds` over `duration_seconds`, to 0.001 (1 = one core busy throughout). Absent in older lines. */
+  cpu_share?: number;
+  /** Highest V8 heap in use sampled while the scope was open, MB. Absent in older lines. */
+  heap_peak_mb?: number;
+  /** Another month or stage (not enclosing it, not inside it) ran at the same time: the figures are process-wide. Absent in older lines. */
+  overlapped?: boolean;
 }
 
 /** The run that forwards spans: who they are from. Written once, with the session's first span. */

@@ -1,4 +1,4 @@
-import { describeValue } from './levels.js';
+import { describeValue } from './describe-value.js';
 
 const MONTH_PATTERN = /^(\d{4})-(0[1-9]|1[0-2])$/;
 

@@ -3,6 +3,7 @@ import type { Outcome, ScopeKind } from './attribute-names.js';
 import type { ErrorInfo } from './error-info.js';
 import type { LogLevel } from './levels.js';
 import type { ThresholdCrossing } from './memory-crossing.js';
+import type { SessionFacts } from './session-facts.js';
 
 /**
  * The records a session hands to its sinks. Each is built once, frozen, and
@@ -62,8 +63,22 @@ export interface ScopeEndRecord {
   readonly rssPeakBytes: number;
   readonly heapStartBytes: number;
   readonly heapEndBytes: number;
-  /** Process CPU over the last sampling interval, percent of one core. */
+  /** Highest V8 heap in use sampled while the scope was open. Absent in lines written before it was recorded. */
+  readonly heapPeakBytes?: number;
+  /** Process CPU over the last sampling interval, percent of one core: the sampler's figure, not the scope's own. */
   readonly cpuPercent: number;
+  /**
+   * CPU time the process used between the scope's start and end, user +
+   * system, every thread, seconds (µs precision). Absent in lines written
+   * before it was recorded.
+   */
+  readonly cpuSeconds?: number;
+  /**
+   * Another month or stage, neither enclosing this one nor inside it, was
+   * open at some time while it ran: its CPU and memory figures are the
+   * whole process's during it, theirs included.
+   */
+  readonly overlapped?: boolean;
   /** Failures with an error; redacted. */
   readonly error: ErrorInfo | undefined;
   /** Interrupted scopes: why (signal, exit, shutdown); redacted. */
@@ -92,10 +107,19 @@ export interface MessageRecord {
   /** A notice of stagetrace's own about its telemetry, already said on stderr: the console does not print it again. */
   readonly notice?: true;
   /** Set on the session's own first and last records (the facts a report rebuilt from the files needs); not a logged message. */
-  readonly marker?: 'session-start' | 'session-end';
+  readonly sessionFacts?: SessionFacts;
 }
 
 /** The label of a scope in log lines: the stage name, or `month YYYY-MM`. */
 export function scopeLabel(scope: Pick<ScopeRef, 'kind' | 'name' | 'month'>): string {
   return scope.kind === 'month' ? `month ${scope.month}` : scope.name;
+}
+
+/**
+ * CPU time over wall time, to 0.001: 1 is one core busy for the whole
+ * scope; above 1 when several threads worked (garbage collection, worker
+ * threads). 0 for a scope of no measurable length.
+ */
+export function cpuShareOf(cpuSeconds: number, durationS: number): number {
+  return durationS > 0 ? Math.round((cpuSeconds / durationS) * 1000) / 1000 : 0;
 }

@@ -49,6 +49,8 @@ const MB = numberOrNull('megabytes from 0 to 1e9', 0, 1e9);
 const MB_DELTA = numberOrNull('megabytes from -1e9 to 1e9', -1e9, 1e9);
 const BYTES = numberOrNull('bytes from 0 to 2^53', 0, 2 ** 53);
 const PERCENT = numberOrNull('a percentage from 0 to 1e6', 0, 1e6);
+const CPU_SECONDS = range('CPU seconds from 0 to 3.2e9', 0, 3.2e9);
+const CPU_SHARE = range('a CPU share from 0 to 1e6', 0, 1e6);
 const COUNT = type('a whole number of 0 or more', (v) => Number.isSafeInteger(v) && (v as number) >= 0);
 const OUTCOME = oneOf('success', 'failure', 'interrupted');
 /** An attribute value: a primitive or a flat array of primitives, as the session writes context and resources. */
@@ -149,6 +151,10 @@ const SHAPES: Readonly<Record<AuditLogKind, RecordShape>> = {
       slow: BOOLEAN,
       context: ATTRIBUTES,
       trace_id: STRING,
+      cpu_seconds: CPU_SECONDS,
+      cpu_share: CPU_SHARE,
+      heap_peak_mb: range('megabytes from 0 to 1e9', 0, 1e9),
+      overlapped: BOOLEAN,
     },
   },
   delivery: {

@@ -3,7 +3,9 @@ import { CONTEXT_PREFIX } from '../model/attribute-names.js';
 import type { PerformanceRecord, StructuredRecord } from '../model/audit-schema.js';
 import { type ErrorInfo, MAX_ERROR_CAUSES } from '../model/error-info.js';
 import { LEVEL_RANK, type LogLevel } from '../model/levels.js';
+import type { ThresholdCrossing } from '../model/memory-crossing.js';
 import type { MessageRecord, ScopeEndRecord, ScopeRef, ScopeStartRecord } from '../model/records.js';
+import { MEMORY_KEYS, SESSION_KEYS, type SessionFacts } from '../model/session-facts.js';
 import { BYTES_PER_MB } from '../model/units.js';
 
 /**
@@ -44,7 +46,7 @@ function isLevel(level: string): level is LogLevel {
 
 /**
  * Records read back from the files prefix their context again only when it
- * is read: the statistics read message contexts only, and a report over a
+ * is read: the statistics never read scope contexts, and a report over a
  * gigabyte of files would otherwise build two objects per stage for nothing.
  */
 class FileStartRecord implements ScopeStartRecord {
@@ -98,6 +100,9 @@ class FileEndRecord implements ScopeEndRecord {
     readonly heapStartBytes: number,
     readonly heapEndBytes: number,
     readonly cpuPercent: number,
+    readonly heapPeakBytes: number | undefined,
+    readonly cpuSeconds: number | undefined,
+    readonly overlapped: boolean | undefined,
     readonly error: ScopeEndRecord['error'],
     readonly reason: string | undefined,
     raw: Record<string, unknown> | undefined,
@@ -114,7 +119,8 @@ class FileEndRecord implements ScopeEndRecord {
 /**
  * A structured `end` line and its performance line (matched by span id) as
  * an end record. Without the performance line, `slow` is false and the peak
- * is the end figure.
+ * is the end figure. Lines written before the scope's own CPU, heap peak and
+ * overlap were recorded leave them undefined.
  */
 export function endRecordFrom(r: StructuredRecord, perf: PerformanceRecord | undefined): ScopeEndRecord {
   const kind = r.record_type === 'month' ? 'month' : 'stage';
@@ -142,6 +148,9 @@ export function endRecordFrom(r: StructuredRecord, perf: PerformanceRecord | und
     ((perf?.heap_used_mb ?? 0) - (perf?.heap_delta_mb ?? 0)) * BYTES_PER_MB,
     (perf?.heap_used_mb ?? 0) * BYTES_PER_MB,
     perf?.cpu_percent ?? 0,
+    perf?.heap_peak_mb === undefined ? undefined : perf.heap_peak_mb * BYTES_PER_MB,
+    perf?.cpu_seconds,
+    perf?.overlapped,
     error,
     reason,
     r.context,
@@ -164,6 +173,9 @@ function causesFrom(value: unknown): ErrorInfo['causes'] {
 export function messageRecordFrom(r: StructuredRecord): MessageRecord {
   // The file names a message's stage (its own, or the label given with it) and the span it was logged in.
   const inScope = r.span_id !== null && r.span_id !== undefined;
+  const context = contextAttributes(r.context);
+  const sessionFacts = sessionFactsFrom(context);
+  const memory = sessionFacts === undefined ? memoryCrossingFrom(context) : undefined;
   return {
     type: 'message',
     atMs: atMsOf(r),
@@ -171,11 +183,64 @@ export function messageRecordFrom(r: StructuredRecord): MessageRecord {
     message: r.message ?? '',
     scope: inScope ? refOf(r, r.stage !== null ? 'stage' : 'month', r.stage ?? 'month') : undefined,
     label: inScope ? undefined : (r.stage ?? undefined),
-    context: contextAttributes(r.context),
+    // The session's own records hold their facts typed, as the live session built them, not as context.
+    context: sessionFacts === undefined ? context : undefined,
     error:
       r.has_error && r.error_type !== undefined
         ? { type: r.error_type, message: r.error_message ?? '', stack: undefined, causes: causesFrom(r.error_causes) }
         : undefined,
     rssBytes: (r.memory_mb ?? 0) * BYTES_PER_MB,
+    ...(sessionFacts !== undefined && { sessionFacts }),
+    ...(memory !== undefined && { memory }),
+  };
+}
+
+const numberOr = (value: unknown, fallback: number): number => (typeof value === 'number' && Number.isFinite(value) ? value : fallback);
+const count = (value: unknown): number => (typeof value === 'number' && value >= 0 && Number.isFinite(value) ? value : 0);
+
+/** The session's start or end facts a message line's context holds (the reader's half of the codec); undefined on other lines. */
+export function sessionFactsFrom(context: Attributes): SessionFacts | undefined {
+  const event = context[SESSION_KEYS.event];
+  if (event === 'end') {
+    return {
+      event: 'end',
+      telemetry: {
+        auditWriteErrors: count(context[SESSION_KEYS.auditWriteErrors]),
+        auditLostRecords: count(context[SESSION_KEYS.auditLostRecords]),
+        otlpDroppedSpans: count(context[SESSION_KEYS.otlpDroppedSpans]),
+        otlpExportErrors: count(context[SESSION_KEYS.otlpExportErrors]),
+        alertFailures: count(context[SESSION_KEYS.alertFailures]),
+      },
+    };
+  }
+  if (event !== 'start') return undefined;
+  const stageThresholds = new Map<string, number>();
+  const prefix = SESSION_KEYS.stageThresholdPrefix;
+  for (const key in context) {
+    const value = context[key];
+    if (key.startsWith(prefix) && typeof value === 'number') stageThresholds.set(key.slice(prefix.length), value);
+  }
+  const name = context[SESSION_KEYS.serviceName];
+  return {
+    event: 'start',
+    serviceName: typeof name === 'string' ? name : '',
+    defaultThresholdS: numberOr(context[SESSION_KEYS.defaultThresholdS], 0),
+    stageThresholds,
+    memoryWarningMb: numberOr(context[SESSION_KEYS.memoryWarningMb], 0),
+    memoryCriticalMb: numberOr(context[SESSION_KEYS.memoryCriticalMb], 0),
+  };
+}
+
+/** The memory threshold crossing a message line's context reports; undefined when it reports none. */
+function memoryCrossingFrom(context: Attributes): ThresholdCrossing | undefined {
+  const level = context[MEMORY_KEYS.level];
+  if (level !== 'ok' && level !== 'warning' && level !== 'critical') return undefined;
+  const threshold = context[MEMORY_KEYS.threshold];
+  return {
+    level,
+    direction: context[MEMORY_KEYS.direction] === 'down' ? 'down' : 'up',
+    threshold: threshold === 'warning' || threshold === 'critical' ? threshold : level === 'critical' ? 'critical' : 'warning',
+    rssBytes: numberOr(context[MEMORY_KEYS.rssMb], 0) * BYTES_PER_MB,
+    thresholdBytes: numberOr(context[MEMORY_KEYS.thresholdMb], 0) * BYTES_PER_MB,
   };
 }

@@ -37,6 +37,10 @@ const COLUMNS = [
   'attempts',
   'failed_attempts',
   'rss_growth_mb',
+  'peak_heap_mb',
+  'cpu_seconds',
+  'cpu_share',
+  'overlapped_executions',
 ] as const;
 
 type Row = Partial<Record<(typeof COLUMNS)[number], string | number | null>>;
@@ -82,6 +86,10 @@ export function formatSessionCsv(summary: SessionSummary): string {
       // The reasons as the text report words them.
       bottleneck_reasons: bottleneck === undefined ? null : bottleneck.reasons.map((r) => r.text).join('; '),
       rss_growth_mb: s.rss_growth_mb,
+      peak_heap_mb: s.peak_heap_mb,
+      cpu_seconds: s.cpu_seconds,
+      cpu_share: s.cpu_share,
+      overlapped_executions: s.overlapped_executions,
     });
   }
   for (const [month, m] of Object.entries(summary.months)) {

@@ -42,7 +42,14 @@ export const STAGE_COLUMNS = [
   'share',
   'slow',
   'peak MB',
+  'heap MB',
+  'cpu',
+  'overlap',
 ];
+
+/** What the stage table's CPU and memory columns measure. */
+export const STAGE_TABLE_NOTE =
+  "cpu: CPU time of the process while the stage ran, over its duration (100% = one core busy throughout); peak and heap MB: the highest RSS and V8 heap sampled while it ran (every memory.intervalMs, 1 s by default); overlap: runs during which another stage or month ran, so that their figures are the whole process's.";
 
 /** A stage's cells under {@link STAGE_COLUMNS}: one word each, so that scripts can split the text table on spaces. */
 export function stageCells(st: StageSummary): string[] {
@@ -61,6 +68,9 @@ export function stageCells(st: StageSummary): string[] {
     formatPercent(st.share_of_time),
     String(st.slow_count),
     st.peak_memory_mb.toFixed(1),
+    st.peak_heap_mb === null ? '-' : st.peak_heap_mb.toFixed(1),
+    st.cpu_share === null ? '-' : formatPercent(st.cpu_share),
+    String(st.overlapped_executions),
   ];
 }
 

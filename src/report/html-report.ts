@@ -1,6 +1,6 @@
 import type { SessionSummary } from '../stats/session-summary.js';
 import type { ErrorDetail } from './error-details.js';
-import { errorText, formatDuration, formatMb, formatPercent, retryText, STAGE_COLUMNS, stageCells } from './format.js';
+import { errorText, formatDuration, formatMb, formatPercent, retryText, STAGE_COLUMNS, STAGE_TABLE_NOTE, stageCells } from './format.js';
 import type { Timeline, TimelineBar } from './session-timeline.js';
 
 export interface HtmlReportInput {
@@ -292,7 +292,7 @@ function stagesSection(s: SessionSummary): string {
     return `<tr><th scope="row">${e(name)}</th>${cells.map((c) => `<td>${e(c)}</td>`).join('')}</tr>`;
   });
   return `<section id="stages"><h2>Stages</h2><table><thead><tr>${head.map((h) => `<th>${h}</th>`).join('')}</tr></thead><tbody>${rows.join('')}</tbody></table>
-<p class="note">Percentiles within ${formatPercent(s.percentile_relative_error)} of the exact value.</p></section>`;
+<p class="note">Percentiles within ${formatPercent(s.percentile_relative_error)} of the exact value. ${e(STAGE_TABLE_NOTE)}</p></section>`;
 }
 
 function monthsSection(s: SessionSummary, link: TraceLink): string {

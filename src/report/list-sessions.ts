@@ -1,6 +1,6 @@
 import { CONTEXT_PREFIX } from '../model/attribute-names.js';
 import type { StructuredRecord } from '../model/audit-schema.js';
-import { SESSION_EVENT_KEY } from '../stats/session-markers.js';
+import { SESSION_KEYS } from '../model/session-facts.js';
 import { decodeAuditLine } from './audit-line.js';
 import { AuditLogError } from './audit-log-error.js';
 import { atMsOf } from './audit-records.js';
@@ -37,7 +37,7 @@ interface Tally {
   ended: boolean;
 }
 
-const SESSION_EVENT = SESSION_EVENT_KEY.slice(CONTEXT_PREFIX.length);
+const SESSION_EVENT = SESSION_KEYS.event.slice(CONTEXT_PREFIX.length);
 
 /** The sessions in a log folder, in the order they first appear. */
 export async function listSessions(

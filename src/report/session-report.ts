@@ -1,7 +1,17 @@
 import { escapeForLine } from '../model/human-format.js';
 import { plural } from '../model/plural.js';
 import type { SessionSummary } from '../stats/session-summary.js';
-import { alignColumns, errorText, formatDuration, formatMb, formatPercent, retryText, STAGE_COLUMNS, stageCells } from './format.js';
+import {
+  alignColumns,
+  errorText,
+  formatDuration,
+  formatMb,
+  formatPercent,
+  retryText,
+  STAGE_COLUMNS,
+  STAGE_TABLE_NOTE,
+  stageCells,
+} from './format.js';
 
 /** Names, months, ids, messages and contexts come from the files: one line each, no terminal escapes. */
 const safe = escapeForLine;
@@ -21,7 +31,7 @@ export function formatSessionReport(summary: SessionSummary): string {
   const telemetry = telemetryLine(summary);
   if (telemetry) lines.push('', telemetry);
   const stages = stageTable(summary);
-  if (stages.length > 0) lines.push('', 'Stages', ...stages.map((row) => `  ${row}`));
+  if (stages.length > 0) lines.push('', 'Stages', ...stages.map((row) => `  ${row}`), `  ${STAGE_TABLE_NOTE}`);
   const months = monthTable(summary);
   if (months.length > 0) lines.push('', 'Months', ...months.map((row) => `  ${row}`));
   return `${lines.join('\n')}\n`;

@@ -20,6 +20,8 @@ export interface ScopeInit {
   readonly startMs: number;
   readonly rssStartBytes: number;
   readonly heapStartBytes: number;
+  /** Process CPU time at the start, µs. */
+  readonly cpuStartMicros: number;
   /** Stages: the slow threshold in force, seconds. */
   readonly thresholdS: number | undefined;
   /** Caller context, flattened. */
@@ -34,8 +36,11 @@ export interface ScopeInit {
  */
 export class OpenScope {
   readonly ctx: Context;
-  /** Highest RSS sampled while open; updated by the memory sampler. */
+  /** Highest RSS and heap sampled while open; updated by the memory sampler. */
   peakRssBytes: number;
+  peakHeapBytes: number;
+  /** Another scope, neither an ancestor nor a descendant, was open at the same time (see OpenScopes.add). */
+  overlapped = false;
   /** Caller context so far; replaced, never mutated, when context is added (records keep the old object). */
   context: Readonly<Attributes>;
   /** The last progress mark recorded on the span (a tenth of the total, or a power of two without one). */
@@ -49,6 +54,7 @@ export class OpenScope {
   readonly startMs: number;
   readonly rssStartBytes: number;
   readonly heapStartBytes: number;
+  readonly cpuStartMicros: number;
   readonly thresholdS: number | undefined;
 
   constructor(init: ScopeInit) {
@@ -58,9 +64,11 @@ export class OpenScope {
     this.startMs = init.startMs;
     this.rssStartBytes = init.rssStartBytes;
     this.heapStartBytes = init.heapStartBytes;
+    this.cpuStartMicros = init.cpuStartMicros;
     this.thresholdS = init.thresholdS;
     this.ctx = trace.setSpan(init.parentCtx, init.span).setValue(SCOPE_KEY, this);
     this.peakRssBytes = init.rssStartBytes;
+    this.peakHeapBytes = init.heapStartBytes;
     this.context = init.context;
   }
 
@@ -68,7 +76,14 @@ export class OpenScope {
     return this.end !== undefined;
   }
 
-  onSample(sample: { rssBytes: number }): void {
+  onSample(sample: { rssBytes: number; heapUsedBytes: number }): void {
     if (sample.rssBytes > this.peakRssBytes) this.peakRssBytes = sample.rssBytes;
+    if (sample.heapUsedBytes > this.peakHeapBytes) this.peakHeapBytes = sample.heapUsedBytes;
+  }
+
+  /** Whether `other` encloses this scope (its parent, or its parent's parent…). */
+  isInside(other: OpenScope): boolean {
+    for (let p = this.parent; p !== undefined; p = p.parent) if (p === other) return true;
+    return false;
   }
 }

@@ -1,5 +1,6 @@
 import { type Attributes, type Context, type Span, SpanKind, SpanStatusCode, TraceFlags, type Tracer, trace } from '@opentelemetry/api';
 import type { ResolvedConfig } from '../config/options.js';
+import type { CpuTime } from '../metrics/cpu-clock.js';
 import type { MemorySampler } from '../metrics/memory-sampler.js';
 import type { StageMetrics } from '../metrics/stage-metrics.js';
 import * as A from '../model/attribute-names.js';
@@ -13,6 +14,7 @@ import { withoutOwnFrames } from '../model/own-frames.js';
 import type { RecordSink } from '../model/record-sink.js';
 import type { MessageRecord, ScopeEndRecord, ScopeRef, ScopeStartRecord } from '../model/records.js';
 import { Redactor } from '../model/redaction.js';
+import { type SessionFacts, sessionFactsText } from '../model/session-facts.js';
 import {
   endAttributes,
   errorStatusMessage,
@@ -24,7 +26,6 @@ import {
   stageStartAttributes,
 } from '../model/span-facts.js';
 import { toMb } from '../model/units.js';
-import { sessionEndMessage, sessionStartMessage } from '../stats/session-markers.js';
 import type { SessionStats } from '../stats/session-stats.js';
 import { buildSessionSummary, type SessionSummary } from '../stats/session-summary.js';
 import { activeScope, OpenScope } from './open-scope.js';
@@ -36,6 +37,8 @@ import type { TelemetryProblems } from './telemetry-problems.js';
 export interface SessionParts {
   config: ResolvedConfig;
   memory: MemorySampler;
+  /** The process's CPU time at each start and end. */
+  cpu: CpuTime;
   stats: SessionStats;
   problems: TelemetryProblems;
   /** Resolved on first use: a user-owned NodeSDK registers its provider after stagetrace is created. */
@@ -71,6 +74,7 @@ interface OpenedScope {
   readonly parentCtx: Context;
   readonly parent: OpenScope | undefined;
   readonly startMs: number;
+  readonly cpuStartMicros: number;
   readonly sample: { readonly rssBytes: number; readonly heapUsedBytes: number };
   readonly thresholdS: number | undefined;
   readonly context: Readonly<Attributes>;
@@ -93,6 +97,7 @@ export class Session {
   readonly config: ResolvedConfig;
   readonly redactor: Redactor;
   readonly memory: MemorySampler;
+  readonly #cpu: CpuTime;
   readonly #stats: SessionStats;
   readonly problems: TelemetryProblems;
   readonly #open = new OpenScopes();
@@ -115,6 +120,7 @@ export class Session {
     this.sessionId = parts.config.sessionId;
     this.redactor = new Redactor({ extraKeys: parts.config.redactKeys, extraQueryParams: parts.config.redactQueryParams });
     this.memory = parts.memory;
+    this.#cpu = parts.cpu;
     this.#stats = parts.stats;
     this.problems = parts.problems;
     this.#tracerSource = parts.tracer;
@@ -162,6 +168,7 @@ export class Session {
     const attributes = monthStartAttributes(this.sessionId, month, sample.rssBytes, sample.heapUsedBytes);
     for (const key in ctxAttributes) attributes[key] = ctxAttributes[key];
     const startMs = epochNowMs();
+    const cpuStartMicros = this.#cpu.nowMicros(startMs);
     const span = this.#getTracer().startSpan(
       A.MONTH_SPAN_NAME,
       { root: true, kind: SpanKind.INTERNAL, attributes, startTime: startMs },
@@ -175,6 +182,7 @@ export class Session {
       parentCtx,
       parent: undefined,
       startMs,
+      cpuStartMicros,
       sample,
       thresholdS: undefined,
       context: ctxAttributes,
@@ -192,6 +200,7 @@ export class Session {
     const attributes = stageStartAttributes(name, month, this.sessionId, sample.rssBytes, sample.heapUsedBytes);
     for (const key in ctxAttributes) attributes[key] = ctxAttributes[key];
     const startMs = epochNowMs();
+    const cpuStartMicros = this.#cpu.nowMicros(startMs);
     const span = this.#getTracer().startSpan(name, { kind: SpanKind.INTERNAL, attributes, startTime: startMs }, parentCtx);
     const threshold = thresholdS ?? this.thresholdFor(name);
     return this.#opened({
@@ -202,6 +211,7 @@ export class Session {
       parentCtx,
       parent,
       startMs,
+      cpuStartMicros,
       sample,
       thresholdS: threshold,
       context: ctxAttributes,
@@ -231,6 +241,7 @@ export class Session {
       startMs,
       rssStartBytes: sample.rssBytes,
       heapStartBytes: sample.heapUsedBytes,
+      cpuStartMicros: o.cpuStartMicros,
       thresholdS: o.thresholdS,
       context,
     });
@@ -304,6 +315,7 @@ export class Session {
       this.#open.delete(scope);
       this.memory.listeners.delete(scope);
       const endMs = epochNowMs();
+      const cpuMicros = this.#cpu.nowMicros(endMs) - scope.cpuStartMicros;
       const durationS = secondsBetween(scope.startMs, endMs);
       const thresholdS = scope.thresholdS;
       const peak = Math.max(sample.rssBytes, scope.peakRssBytes);
@@ -321,7 +333,10 @@ export class Session {
         rssPeakBytes: peak,
         heapStartBytes: scope.heapStartBytes,
         heapEndBytes: sample.heapUsedBytes,
+        heapPeakBytes: Math.max(sample.heapUsedBytes, scope.peakHeapBytes),
         cpuPercent: sample.cpuPercent,
+        cpuSeconds: cpuMicros > 0 ? cpuMicros / 1e6 : 0,
+        overlapped: scope.overlapped,
         error: outcome !== 'success' && error !== undefined ? this.errorInfo(error) : undefined,
         reason: reason === undefined ? undefined : this.redactor.scrubText(reason),
         context: scope.context,
@@ -428,15 +443,17 @@ export class Session {
    */
   begin(memoryThresholds: { warningBytes: number; criticalBytes: number }): void {
     this.#memoryThresholds = memoryThresholds;
-    const marker = sessionStartMessage({
-      sessionId: this.sessionId,
-      serviceName: this.config.serviceName,
-      defaultThresholdS: this.config.defaultThresholdS,
-      stageThresholds: this.config.stageThresholds,
-      memoryWarningBytes: memoryThresholds.warningBytes,
-      memoryCriticalBytes: memoryThresholds.criticalBytes,
-    });
-    this.#mark('session-start', marker, this.#stats.startedAtMs);
+    this.#mark(
+      {
+        event: 'start',
+        serviceName: this.config.serviceName,
+        defaultThresholdS: this.config.defaultThresholdS,
+        stageThresholds: this.config.stageThresholds,
+        memoryWarningMb: toMb(memoryThresholds.warningBytes),
+        memoryCriticalMb: toMb(memoryThresholds.criticalBytes),
+      },
+      this.#stats.startedAtMs,
+    );
   }
 
   /** The session's last record, with the counts of telemetry problems; then the statistics end. Only the first call counts. */
@@ -444,24 +461,23 @@ export class Session {
     if (this.#ended) return;
     this.#ended = true;
     const atMs = epochNowMs();
-    const marker = sessionEndMessage(this.sessionId, this.problems.counts);
-    this.#mark('session-end', marker, atMs);
+    this.#mark({ event: 'end', telemetry: this.problems.counts }, atMs);
     this.#stats.end(atMs);
   }
 
-  #mark(marker: NonNullable<MessageRecord['marker']>, text: { message: string; context: Attributes }, atMs: number): void {
+  #mark(facts: SessionFacts, atMs: number): void {
     this.#fanout.onOwnMessage(
       Object.freeze({
         type: 'message',
         atMs,
         level: 'INFO',
-        message: text.message,
+        message: sessionFactsText(this.sessionId, facts),
         scope: undefined,
         label: undefined,
-        context: Object.freeze(text.context),
+        context: undefined,
         error: undefined,
         rssBytes: this.memory.latest.rssBytes,
-        marker,
+        sessionFacts: Object.freeze(facts),
       }) satisfies MessageRecord,
     );
   }

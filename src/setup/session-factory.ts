@@ -1,5 +1,6 @@
 import { type Meter, metrics, type Tracer, trace } from '@opentelemetry/api';
 import type { ResolvedConfig } from '../config/options.js';
+import { CpuClock } from '../metrics/cpu-clock.js';
 import { MemoryObserver } from '../metrics/memory-observer.js';
 import { MemorySampler } from '../metrics/memory-sampler.js';
 import { MeterBinding } from '../metrics/meter-binding.js';
@@ -55,6 +56,7 @@ export function buildSession(config: ResolvedConfig, sources: SessionSources = {
   const session = new Session({
     config,
     memory,
+    cpu: new CpuClock(),
     stats: new SessionStats(epochNowMs(), {
       onOverflow: (kind, limit) => problems.sayOnce(`stats-overflow:${kind}`, overflowText(kind, limit)),
     }),

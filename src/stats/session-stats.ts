@@ -1,30 +1,14 @@
-import type { AttributeValue } from '@opentelemetry/api';
 import type { Outcome } from '../model/attribute-names.js';
 import { LEVEL_RANK, LEVELS } from '../model/levels.js';
+import type { ThresholdCrossing } from '../model/memory-crossing.js';
 import type { RecordSink } from '../model/record-sink.js';
 import type { MessageRecord, ScopeEndRecord, ScopeStartRecord } from '../model/records.js';
+import type { SessionStartFacts } from '../model/session-facts.js';
 import type { RecordedTelemetryCounts } from '../model/telemetry-counts.js';
-import { BYTES_PER_MB } from '../model/units.js';
+import { BYTES_PER_MB, toMb } from '../model/units.js';
 import { MAX_MONTHS, MAX_STAGE_NAMES, OVERFLOW_NAME } from './cardinality.js';
 import { DurationSketch } from './duration-sketch.js';
 import { IntervalUnion } from './interval-union.js';
-import {
-  MEMORY_DIRECTION_KEY,
-  MEMORY_LEVEL_KEY,
-  MEMORY_RSS_MB_KEY,
-  MEMORY_THRESHOLD_MB_KEY,
-  SESSION_ALERT_FAILURES_KEY,
-  SESSION_AUDIT_LOST_RECORDS_KEY,
-  SESSION_AUDIT_WRITE_ERRORS_KEY,
-  SESSION_DEFAULT_THRESHOLD_KEY,
-  SESSION_EVENT_KEY,
-  SESSION_MEMORY_CRITICAL_KEY,
-  SESSION_MEMORY_WARNING_KEY,
-  SESSION_OTLP_DROPPED_SPANS_KEY,
-  SESSION_OTLP_EXPORT_ERRORS_KEY,
-  SESSION_SERVICE_NAME_KEY,
-  SESSION_STAGE_THRESHOLD_PREFIX,
-} from './session-markers.js';
 
 /*
  * Precision. Every figure is taken at the precision the audit files write it,
@@ -61,6 +45,16 @@ export interface StageAccount {
   readonly wallClockMicros: number;
   /** RSS at each execution's end less at its start, added up, tenths of MB (as the files round each difference). */
   readonly rssGrowthTenths: number;
+  /** Highest heap in use sampled while an execution was open, tenths of MB; 0 when no record says. */
+  readonly peakHeapTenths: number;
+  /** Executions whose records carry their own CPU time and heap peak (files written before them do not). */
+  readonly cpuRecorded: number;
+  /** Process CPU time over those executions, µs. */
+  readonly cpuMicros: number;
+  /** The durations of those executions added up, µs: what {@link cpuMicros} is a share of. */
+  readonly cpuTimedMicros: number;
+  /** Executions during which another month or stage (not enclosing it, not inside it) was open. */
+  readonly overlappedExecutions: number;
 }
 
 /** One error of a `cause` chain. */
@@ -158,6 +152,11 @@ interface MutableStage {
   union: IntervalUnion;
   rssGrowthTenths: number;
   wallClockMicros: number;
+  peakHeapTenths: number;
+  cpuRecorded: number;
+  cpuMicros: number;
+  cpuTimedMicros: number;
+  overlappedExecutions: number;
 }
 
 interface MutableMonth {
@@ -338,6 +337,11 @@ export class SessionStats implements RecordSink {
         union: new IntervalUnion(),
         rssGrowthTenths: 0,
         wallClockMicros: 0,
+        peakHeapTenths: 0,
+        cpuRecorded: 0,
+        cpuMicros: 0,
+        cpuTimedMicros: 0,
+        overlappedExecutions: 0,
       };
       this.#stages.set(name, stage);
     }
@@ -359,6 +363,16 @@ export class SessionStats implements RecordSink {
     this.#addInterval(stage.union, scope.spanId, record.endMs, micros);
     stage.wallClockMicros = stage.union.totalMicros;
     stage.rssGrowthTenths += toTenthsOfMb(record.rssEndBytes - record.rssStartBytes);
+    if (record.heapPeakBytes !== undefined) {
+      const heapPeak = toTenthsOfMb(record.heapPeakBytes);
+      if (heapPeak > stage.peakHeapTenths) stage.peakHeapTenths = heapPeak;
+    }
+    if (record.cpuSeconds !== undefined) {
+      stage.cpuRecorded++;
+      stage.cpuMicros += toMicros(record.cpuSeconds);
+      stage.cpuTimedMicros += micros;
+    }
+    if (record.overlapped === true) stage.overlappedExecutions++;
     const month =
       scope.month === undefined ? undefined : this.#months.get(this.#months.has(scope.month) ? scope.month : this.#monthKey(scope.month));
     if (month !== undefined) {
@@ -386,19 +400,11 @@ export class SessionStats implements RecordSink {
     if (rank !== undefined) this.#messagesByLevel[rank] = (this.#messagesByLevel[rank] ?? 0) + 1;
     this.#seen(record.atMs);
     this.#sampleRss(record.rssBytes);
-    const context = record.context;
-    if (context === undefined) return;
-    if (context[MEMORY_LEVEL_KEY] !== undefined) this.#crossing(record, context);
-    const event = context[SESSION_EVENT_KEY];
-    if (event === 'start') this.#configure(context);
-    else if (event === 'end') {
-      this.#telemetryAtEnd = {
-        auditWriteErrors: count(context[SESSION_AUDIT_WRITE_ERRORS_KEY]),
-        auditLostRecords: count(context[SESSION_AUDIT_LOST_RECORDS_KEY]),
-        otlpDroppedSpans: count(context[SESSION_OTLP_DROPPED_SPANS_KEY]),
-        otlpExportErrors: count(context[SESSION_OTLP_EXPORT_ERRORS_KEY]),
-        alertFailures: count(context[SESSION_ALERT_FAILURES_KEY]),
-      };
+    if (record.memory !== undefined) this.#crossing(record, record.memory);
+    const facts = record.sessionFacts;
+    if (facts?.event === 'start') this.#configure(facts);
+    else if (facts?.event === 'end') {
+      this.#telemetryAtEnd = facts.telemetry;
       this.end(record.atMs);
     }
   }
@@ -534,37 +540,28 @@ export class SessionStats implements RecordSink {
     if (tenths > this.#peakRssTenths) this.#peakRssTenths = tenths;
   }
 
-  #crossing(record: MessageRecord, context: Readonly<Record<string, AttributeValue | undefined>>): void {
+  #crossing(record: MessageRecord, crossing: ThresholdCrossing): void {
     this.#crossingsTotal++;
     if (this.#crossings.length >= MAX_CROSSINGS_KEPT) return;
     const scope = record.scope;
     this.#crossings.push({
       atMs: toWholeMs(record.atMs),
-      level: String(context[MEMORY_LEVEL_KEY]),
-      direction: String(context[MEMORY_DIRECTION_KEY] ?? 'up'),
-      rssMb: numberOr(context[MEMORY_RSS_MB_KEY], 0),
-      thresholdMb: numberOr(context[MEMORY_THRESHOLD_MB_KEY], 0),
+      level: crossing.level,
+      direction: crossing.direction,
+      rssMb: toMb(crossing.rssBytes),
+      thresholdMb: toMb(crossing.thresholdBytes),
       month: scope?.month,
       // As the files write a message's stage: its label, else the stage it was logged in.
       stage: record.label ?? (scope?.kind === 'stage' ? scope.name : undefined),
     });
   }
 
-  #configure(context: Readonly<Record<string, AttributeValue | undefined>>): void {
-    const name = context[SESSION_SERVICE_NAME_KEY];
-    if (typeof name === 'string') this.#serviceName = name;
-    const threshold = context[SESSION_DEFAULT_THRESHOLD_KEY];
-    if (typeof threshold === 'number') this.#defaultThresholdS = threshold;
-    const warning = context[SESSION_MEMORY_WARNING_KEY];
-    if (typeof warning === 'number') this.#memoryWarningMb = warning;
-    const critical = context[SESSION_MEMORY_CRITICAL_KEY];
-    if (typeof critical === 'number') this.#memoryCriticalMb = critical;
-    for (const key in context) {
-      const value = context[key];
-      if (key.startsWith(SESSION_STAGE_THRESHOLD_PREFIX) && typeof value === 'number') {
-        this.#stageThresholds.set(key.slice(SESSION_STAGE_THRESHOLD_PREFIX.length), value);
-      }
-    }
+  #configure(facts: SessionStartFacts): void {
+    this.#serviceName = facts.serviceName;
+    this.#defaultThresholdS = facts.defaultThresholdS;
+    this.#memoryWarningMb = facts.memoryWarningMb;
+    this.#memoryCriticalMb = facts.memoryCriticalMb;
+    for (const [stage, seconds] of facts.stageThresholds) this.#stageThresholds.set(stage, seconds);
   }
 }
 
@@ -595,6 +592,3 @@ function attemptFailure(month: MutableMonth): FailedAttempt | undefined {
 
 /** Whether month `a` sorts before `b`; a stage outside any month sorts last. */
 const isEarlier = (a: string | undefined, b: string | undefined): boolean => a !== undefined && (b === undefined || a < b);
-
-const numberOr = (value: unknown, fallback: number): number => (typeof value === 'number' ? value : fallback);
-const count = (value: unknown): number => (typeof value === 'number' && value >= 0 ? value : 0);

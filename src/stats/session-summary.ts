@@ -42,6 +42,22 @@ export interface StageSummary {
    * same time, theirs is in it too.
    */
   rss_growth_mb: number;
+  /** Highest V8 heap in use sampled while one of its executions was open, MB; null when no record says (older files). */
+  peak_heap_mb: number | null;
+  /**
+   * CPU time of the process (user + system, every thread) while its
+   * executions ran, added up, seconds; null when no record says (older
+   * files). Process-wide: see {@link overlapped_executions}.
+   */
+  cpu_seconds: number | null;
+  /**
+   * `cpu_seconds` over those executions' durations, to 0.001: near 1 the
+   * stage computed (one core busy), near 0 it waited (I/O, network, locks);
+   * above 1 when several threads worked. Null when no record says.
+   */
+  cpu_share: number | null;
+  /** Executions during which another month or stage (neither enclosing it nor inside it) ran: their CPU and memory figures include that one's. */
+  overlapped_executions: number;
 }
 
 export interface MonthSummary {
@@ -127,6 +143,19 @@ export type BottleneckReason =
       median_seconds: number;
       /** slowest / median. */
       ratio: number;
+    }
+  | {
+      /** CPU share ≥ {@link BOTTLENECK_CPU_BOUND}: computing; below {@link BOTTLENECK_WAITING}: waiting; between: both. */
+      kind: 'cpu_bound' | 'waiting' | 'cpu_and_waiting';
+      text: string;
+      /** See {@link StageSummary.cpu_share}. */
+      cpu_share: number;
+      cpu_seconds: number;
+      /** The durations the CPU time is a share of, seconds. */
+      stage_seconds: number;
+      /** Executions that overlapped another month or stage: the CPU figure is the whole process's during them. */
+      overlapped_executions: number;
+      executions: number;
     }
   | { kind: 'memory_near_threshold'; text: string; peak_memory_mb: number; threshold: 'warning' | 'critical'; threshold_mb: number }
   | {
@@ -228,6 +257,16 @@ export const BOTTLENECK_OUTLIER_MIN_RUNS = 4;
 export const BOTTLENECK_GROWTH_MB = 50;
 /** …and from this share of the session's memory peak. */
 export const BOTTLENECK_GROWTH_SHARE_OF_PEAK = 0.2;
+/** A bottleneck whose CPU share is at least this is CPU-bound… */
+export const BOTTLENECK_CPU_BOUND = 0.8;
+/** …and below this, waiting (I/O, network, locks). */
+export const BOTTLENECK_WAITING = 0.5;
+/**
+ * CPU is judged only for stages whose executions last this long on average,
+ * seconds: each boundary's CPU reading may be up to 0.5 ms behind (see
+ * metrics/cpu-clock.ts), which is noise for a shorter stage.
+ */
+export const BOTTLENECK_CPU_MIN_MEAN_SECONDS = 0.05;
 /** A stage peak at or over this share of the warning threshold is called out. */
 export const BOTTLENECK_MEMORY_RATIO = 0.9;
 
@@ -362,7 +401,18 @@ function stageSummary(s: StageAccount, wallMicros: number, threshold: number | n
     threshold_seconds: threshold,
     peak_memory_mb: mbOf(s.peakRssTenths),
     rss_growth_mb: mbOf(s.rssGrowthTenths),
+    peak_heap_mb: s.cpuRecorded === 0 ? null : mbOf(s.peakHeapTenths),
+    cpu_seconds: s.cpuRecorded === 0 ? null : seconds(s.cpuMicros),
+    cpu_share: cpuShare(s),
+    overlapped_executions: s.overlappedExecutions,
   };
+}
+
+/** CPU over the durations of the executions that recorded it; null when none did. */
+function cpuShare(s: StageAccount): number | null {
+  if (s.cpuRecorded === 0) return null;
+  if (s.cpuTimedMicros === 0) return 0;
+  return r3(s.cpuMicros / s.cpuTimedMicros);
 }
 
 function monthSummary(m: MonthAccount, ended: boolean, nowMs: number): MonthSummary {
@@ -545,9 +595,44 @@ function findBottlenecks({
         process_wide: overlap,
       });
     }
-    if (reasons.length > 0) out.push({ stage: name, share_of_time: summary.share_of_time, reasons });
+    if (reasons.length === 0) return;
+    // Why the time goes, for a stage that is a bottleneck: right after its share, whatever made it one.
+    const cpu = cpuReason(s, summary);
+    if (cpu !== undefined) reasons.splice(reasons[0]?.kind === 'share_of_time' ? 1 : 0, 0, cpu);
+    out.push({ stage: name, share_of_time: summary.share_of_time, reasons });
   });
   return out;
+}
+
+/** Whether a stage's time was CPU or waiting, from its CPU share; undefined when too short to tell or not recorded. */
+function cpuReason(s: StageAccount, summary: StageSummary): BottleneckReason | undefined {
+  const share = summary.cpu_share;
+  if (share === null || s.cpuTimedMicros === 0) return undefined;
+  if (seconds(s.cpuTimedMicros) / s.executions < BOTTLENECK_CPU_MIN_MEAN_SECONDS) return undefined;
+  const kind = share >= BOTTLENECK_CPU_BOUND ? 'cpu_bound' : share < BOTTLENECK_WAITING ? 'waiting' : 'cpu_and_waiting';
+  const cpuS = seconds(s.cpuMicros);
+  const timedS = seconds(s.cpuTimedMicros);
+  const figures = `${formatSeconds(cpuS)} s of CPU in ${formatSeconds(timedS)} s, ${pct(share)}`;
+  const head =
+    kind === 'cpu_bound'
+      ? `CPU-bound: the process computed throughout (${figures})`
+      : kind === 'waiting'
+        ? `waiting, not computing: ${figures}; the rest is I/O, network or locks`
+        : `part CPU, part waiting: ${figures}; the rest is I/O, network or locks`;
+  const n = s.overlappedExecutions;
+  const shared =
+    n === 0
+      ? ''
+      : `; process-wide: other stages or months ran at the same time in ${n} of ${plural(s.executions, 'run')}, and their CPU is in it`;
+  return {
+    kind,
+    text: `${head}${shared}`,
+    cpu_share: share,
+    cpu_seconds: cpuS,
+    stage_seconds: timedS,
+    overlapped_executions: n,
+    executions: s.executions,
+  };
 }
 
 /** The spread of one stage's time per month, over the months it ran in (two at least), with the months at either end. */

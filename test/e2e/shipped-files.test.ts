@@ -14,7 +14,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { cleanEnv, REPO_ROOT } from '../helpers/run-node.js';
 import { DASHBOARD_FILE, provisionedDatasources } from './support/dashboard.js';
-import { SHIPPED } from './support/stack.js';
+import { PROMETHEUS_RETENTION, SHIPPED } from './support/stack.js';
 import { findStackTools, type StackTools, stackVersions } from './support/stack-tools.js';
 
 const run = promisify(execFile);
@@ -45,6 +45,8 @@ interface ComposeService {
   command?: string[];
   volumes?: string[];
   ports?: string[];
+  profiles?: string[];
+  environment?: Record<string, string>;
 }
 
 let tools: StackTools;
@@ -72,6 +74,14 @@ describe('collector-config.yaml', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+
+  it('keeps spans for Jaeger in a persistent queue on file_storage, retried for as long as the queue holds them', async () => {
+    const config = await readYaml(SHIPPED.collectorConfig);
+    const exporter = config.exporters['otlp_grpc/jaeger'];
+    expect(exporter.sending_queue).toMatchObject({ enabled: true, storage: 'file_storage/queue' });
+    expect(exporter.retry_on_failure).toMatchObject({ enabled: true, max_elapsed_time: 0 });
+    expect(config.service.extensions).toContain('file_storage/queue');
   });
 
   it('uses exactly the components the collector is built with (deploy/otelcol/builder-manifest.yaml)', async () => {
@@ -105,10 +115,53 @@ describe('collector-config.yaml', () => {
   });
 });
 
+describe('deploy/otelcol/agent.yaml and gateway.yaml', () => {
+  for (const file of [SHIPPED.agentConfig, SHIPPED.gatewayConfig]) {
+    it(`${file} passes \`otelcol validate\` as docker-compose runs it, with components of our build only`, async () => {
+      const result = await tool(tools.otelcol, ['validate', '--config', repoFile(file)]);
+      expect(result.code, result.stderr).toBe(0);
+      const config = await readYaml(file);
+      const manifest = await readYaml('deploy/otelcol/builder-manifest.yaml');
+      const components = parse((await tool(tools.otelcol, ['components'])).stdout) as Record<string, { name: string }[]>;
+      for (const kind of ['receivers', 'processors', 'exporters', 'extensions']) {
+        const built = new Set(components[kind]?.map((c) => c.name));
+        for (const id of Object.keys(config[kind])) expect(built.has(id.split('/')[0] as string), `${file}: ${kind} ${id}`).toBe(true);
+        expect(manifest[kind].length, kind).toBe(built.size);
+      }
+    });
+  }
+
+  it('the agent sends both signals to the gateway through a persistent queue; the gateway is the single collector behind agents', async () => {
+    const agent = await readYaml(SHIPPED.agentConfig);
+    for (const signal of ['traces', 'metrics']) {
+      expect(agent.service.pipelines[signal]).toEqual({
+        receivers: ['otlp'],
+        processors: ['memory_limiter', 'batch'],
+        exporters: ['otlp_grpc/gateway'],
+      });
+    }
+    expect(agent.exporters['otlp_grpc/gateway'].sending_queue).toMatchObject({ enabled: true, storage: 'file_storage/queue' });
+    expect(envDefault(agent.exporters['otlp_grpc/gateway'].endpoint)).toBe('otel-gateway:4317');
+    const gateway = await readYaml(SHIPPED.gatewayConfig);
+    const single = await readYaml(SHIPPED.collectorConfig);
+    for (const key of ['extensions', 'receivers', 'processors', 'exporters', 'service']) expect(gateway[key], key).toEqual(single[key]);
+  });
+});
+
 describe('deploy/jaeger/config.yaml and deploy/prometheus/prometheus.yml', () => {
   it('passes `jaeger validate`', async () => {
     const result = await tool(tools.jaeger, ['validate', '--config', repoFile(SHIPPED.jaegerConfig)]);
     expect(result.code, result.stderr).toBe(0);
+  });
+
+  it('keeps traces in Badger on disk (not ephemeral) for at least 13 months, the TTL set through the environment', async () => {
+    const config = await readYaml(SHIPPED.jaegerConfig);
+    const backends = config.extensions.jaeger_storage.backends;
+    expect(Object.keys(backends)).toEqual([config.extensions.jaeger_query.storage.traces]);
+    const badger = backends[config.exporters.jaeger_storage_exporter.trace_storage].badger;
+    expect(badger.ephemeral).toBe(false);
+    expect(badger.ttl.spans).toMatch(/^\$\{env:JAEGER_SPAN_TTL:-\d+h\}$/);
+    expect(Number.parseInt(envDefault(badger.ttl.spans), 10)).toBeGreaterThanOrEqual(13 * 31 * 24);
   });
 
   it('passes `promtool check config`, keeping the exporter job and instance labels (honor_labels)', async () => {
@@ -123,8 +176,10 @@ describe('deploy/jaeger/config.yaml and deploy/prometheus/prometheus.yml', () =>
   it("names the collector's Prometheus exporter as docker-compose runs it", async () => {
     const targets = await readYaml(SHIPPED.prometheusTargets);
     const collector = await readYaml(SHIPPED.collectorConfig);
+    const gateway = await readYaml(SHIPPED.gatewayConfig);
     const exporterPort = envDefault(collector.exporters.prometheus.endpoint).split(':').at(-1);
-    expect(targets).toEqual([{ targets: [`otel-collector:${exporterPort}`] }]);
+    expect(envDefault(gateway.exporters.prometheus.endpoint).split(':').at(-1)).toBe(exporterPort);
+    expect(targets).toEqual([{ targets: [`otel-collector:${exporterPort}`, `otel-gateway:${exporterPort}`] }]);
   });
 });
 
@@ -141,7 +196,52 @@ describe('docker-compose.yml', () => {
   it('passes `docker-compose config -q`', async () => {
     const result = await tool(tools.dockerCompose, ['-f', repoFile('docker-compose.yml'), 'config', '-q']);
     expect(result.code, result.stderr).toBe(0);
-    expect(Object.keys(services).sort()).toEqual(['grafana', 'jaeger', 'otel-collector', 'prometheus', 'victorialogs']);
+    expect(Object.keys(services).sort()).toEqual([
+      'grafana',
+      'jaeger',
+      'otel-agent-1',
+      'otel-agent-2',
+      'otel-collector',
+      'otel-gateway',
+      'prometheus',
+      'victorialogs',
+      'volume-owner',
+    ]);
+  });
+
+  it('runs the agents and the gateway only in the `gateway` profile, the single collector without one', () => {
+    for (const name of ['otel-agent-1', 'otel-agent-2', 'otel-gateway']) expect(services[name]?.profiles, name).toEqual(['gateway']);
+    for (const name of ['otel-collector', 'jaeger', 'prometheus', 'grafana']) expect(services[name]?.profiles, name).toBeUndefined();
+    expect(flag('otel-gateway', '--config')).toBe(mountOf('otel-gateway', SHIPPED.gatewayConfig));
+    for (const agent of ['otel-agent-1', 'otel-agent-2']) {
+      expect(flag(agent, '--config')).toBe(mountOf(agent, SHIPPED.agentConfig));
+      expect(services[agent]?.environment?.COLLECTOR_GATEWAY_ENDPOINT).toBe('otel-gateway:4317');
+    }
+  });
+
+  /** The named volume mounted at `target` in a service, or undefined. */
+  function namedVolumeAt(service: string, target: string): string | undefined {
+    for (const volume of services[service]?.volumes ?? []) {
+      const [source, at] = volume.split(':');
+      if (at === target && source !== undefined && !source.startsWith('/')) return source;
+    }
+    return undefined;
+  }
+
+  it("keeps Jaeger's Badger store, Prometheus's series and every collector queue on named volumes, 13 months by default", async () => {
+    expect(namedVolumeAt('jaeger', services.jaeger?.environment?.JAEGER_BADGER_DIR as string)).toBe('jaeger-badger');
+    expect(namedVolumeAt('prometheus', flag('prometheus', '--storage.tsdb.path') as string)).toBe('prometheus-data');
+    for (const name of ['otel-collector', 'otel-agent-1', 'otel-agent-2', 'otel-gateway']) {
+      expect(namedVolumeAt(name, '/var/lib/otelcol/queue'), name).toBeDefined();
+    }
+    const collector = await readYaml(SHIPPED.collectorConfig);
+    expect(envDefault(collector.extensions['file_storage/queue'].directory)).toBe('/var/lib/otelcol/queue');
+    // Resolved with no variables set: the defaults, which the end-to-end suite runs too.
+    expect(flag('prometheus', '--storage.tsdb.retention.time')).toBe(PROMETHEUS_RETENTION);
+    expect(Number.parseInt(PROMETHEUS_RETENTION, 10)).toBeGreaterThanOrEqual(13 * 31);
+    expect(services.jaeger?.environment?.JAEGER_SPAN_TTL).toBe(
+      envDefault((await readYaml(SHIPPED.jaegerConfig)).extensions.jaeger_storage.backends.badger_store.badger.ttl.spans),
+    );
   });
 
   /** The container path a repository file is mounted at in a service. */

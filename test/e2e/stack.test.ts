@@ -38,6 +38,7 @@ import {
   datasourceRefs,
   loadDashboard,
   matcherBlocks,
+  type Panel,
   promQueries,
   provisionedDatasources,
   selectorMetricNames,
@@ -532,6 +533,51 @@ describe('the demo through a real Collector, Jaeger and Prometheus', () => {
       expect(rows.filter((r) => r.metric.instance === runB.sessionId)).toHaveLength(3);
       expect(failedBy(runA)).toEqual(['2024-03']);
       expect(failedBy(runB)).toEqual(['2024-02']);
+    });
+
+    it('shows trends across runs over its own 90 days: stage p95, month duration and failed months, each run by its session id', async () => {
+      const trend = (title: string) => {
+        const panel = allPanels(dashboard).find((p) => p.title === title) as Panel & { timeFrom?: string };
+        expect(panel, title).toBeDefined();
+        expect(panel.timeFrom, title).toBe('90d');
+        return (instance: string) =>
+          promQuery(
+            stack?.prometheusUrl as string,
+            substitute(panel.targets?.[0]?.expr as string, { job: SERVICE, instance }, panel.timeFrom),
+          );
+      };
+      const p95 = await trend('Stage p95 per run')('.+');
+      for (const run of [runA, runB]) {
+        const stages = p95.filter((s) => s.metric.instance === run.sessionId);
+        expect(stages.map((s) => s.metric.stagetrace_stage_name).sort(), run.sessionId).toEqual([
+          'download',
+          'process',
+          'upload',
+          'validate',
+        ]);
+        for (const s of stages) {
+          const slowest = Math.max(
+            ...run.performance
+              .filter((r) => r.record_type === 'stage' && r.stage === s.metric.stagetrace_stage_name)
+              .map((r) => r.duration_seconds),
+          );
+          // A quantile of a histogram: within the bucket the slowest execution falls in, never above the largest bucket.
+          expect(Number(s.value[1]), `${run.sessionId} ${s.metric.stagetrace_stage_name}`).toBeGreaterThan(0);
+          expect(Number(s.value[1]), `${run.sessionId} ${s.metric.stagetrace_stage_name}`).toBeLessThanOrEqual(
+            Math.max(slowest * 2.5, 0.01),
+          );
+        }
+      }
+      const months = await trend('Month duration across runs')(runA.sessionId);
+      const monthsInFile = Object.fromEntries(
+        runA.performance.filter((r) => r.record_type === 'month').map((r) => [r.month as string, r.duration_seconds]),
+      );
+      expect(Object.keys(byLabels(months, 'stagetrace_month')).sort()).toEqual(Object.keys(monthsInFile).sort());
+      for (const [month, seconds] of Object.entries(byLabels(months, 'stagetrace_month')))
+        expect(Math.abs(seconds - (monthsInFile[month] as number)), month).toBeLessThanOrEqual(0.001);
+      const failed = byLabels(await trend('Failed months per run')('.+'), 'instance');
+      // Run C failed nothing and is listed with 0, not left out.
+      expect(failed).toMatchObject({ [runA.sessionId]: 1, [runB.sessionId]: 1, [runC.sessionId]: 0 });
     });
 
     it('uses only data sources the provisioning file defines', () => {

@@ -2,6 +2,7 @@ import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Attributes } from '@opentelemetry/api';
 import type { MessageRecord, ScopeEndRecord, ScopeStartRecord } from '../../src/model/records.js';
+import { sessionFactsContext } from '../../src/model/session-facts.js';
 
 /**
  * Writes records as the audit files' JSON lines, field by field as
@@ -33,7 +34,7 @@ export function structuredLine(record: ScopeStartRecord | ScopeEndRecord | Messa
       month: scope?.month ?? null,
       stage: record.label ?? (scope?.kind === 'stage' ? scope.name : null),
       stage_event: null,
-      context: context(record.context),
+      context: context(record.sessionFacts ? sessionFactsContext(record.sessionFacts) : record.context),
       memory_mb: mb(record.rssBytes),
       has_error: record.error !== undefined,
       ...(record.error ? { error_type: record.error.type, error_message: record.error.message } : {}),
@@ -105,6 +106,15 @@ export function performanceLine(record: ScopeEndRecord): string {
     context: context(record.context),
     trace_id: scope.traceId,
     span_id: scope.spanId,
+    // The scope's own figures, as the session writes them since it records them; older lines have none.
+    ...(record.cpuSeconds === undefined
+      ? {}
+      : {
+          cpu_seconds: record.cpuSeconds,
+          cpu_share: record.durationS > 0 ? Math.round((record.cpuSeconds / record.durationS) * 1000) / 1000 : 0,
+          heap_peak_mb: mb(record.heapPeakBytes ?? record.heapEndBytes),
+          overlapped: record.overlapped === true,
+        }),
   });
 }
 

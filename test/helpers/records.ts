@@ -2,6 +2,8 @@ import type { Attributes } from '@opentelemetry/api';
 import type { ErrorInfo } from '../../src/model/error-info.js';
 import type { LogLevel } from '../../src/model/levels.js';
 import type { MessageRecord, ScopeEndRecord, ScopeRef, ScopeStartRecord } from '../../src/model/records.js';
+import { MEMORY_KEYS, type SessionFacts, sessionFactsText } from '../../src/model/session-facts.js';
+import type { RecordedTelemetryCounts } from '../../src/model/telemetry-counts.js';
 
 export const MB = 1024 * 1024;
 export const T0 = Date.UTC(2025, 0, 6, 9, 0, 0);
@@ -39,6 +41,10 @@ export interface EndOptions {
   thresholdS?: number;
   rssEndMb?: number;
   rssPeakMb?: number;
+  /** The scope's own CPU time; left out, the record is as the files before it read back. */
+  cpuSeconds?: number;
+  heapPeakMb?: number;
+  overlapped?: boolean;
   error?: ErrorInfo;
   reason?: string;
   context?: Attributes;
@@ -60,6 +66,9 @@ export function end(scope: ScopeRef, startMs: number, durationS: number, o: EndO
     heapStartBytes: 20 * MB,
     heapEndBytes: 21 * MB,
     cpuPercent: 12.5,
+    ...(o.cpuSeconds === undefined ? {} : { cpuSeconds: o.cpuSeconds }),
+    ...(o.heapPeakMb === undefined ? {} : { heapPeakBytes: o.heapPeakMb * MB }),
+    ...(o.overlapped === undefined ? {} : { overlapped: o.overlapped }),
     error: o.error,
     reason: o.reason,
     context: o.context ?? {},
@@ -86,4 +95,62 @@ export function message(
 
 export function errorInfo(type: string, text: string): ErrorInfo {
   return { type, message: text, stack: `${type}: ${text}\n    at work (pipeline.ts:1:1)`, causes: [] };
+}
+
+/** The session's first record, as `Session.begin()` builds it. */
+export function sessionStarted(
+  atMs: number,
+  o: {
+    sessionId?: string;
+    serviceName?: string;
+    defaultThresholdS?: number;
+    stageThresholds?: Record<string, number>;
+    warningMb?: number;
+    criticalMb?: number;
+    rssMb?: number;
+  } = {},
+): MessageRecord {
+  const facts: SessionFacts = {
+    event: 'start',
+    serviceName: o.serviceName ?? 'nightly-etl',
+    defaultThresholdS: o.defaultThresholdS ?? 60,
+    stageThresholds: new Map(Object.entries(o.stageThresholds ?? {})),
+    memoryWarningMb: o.warningMb ?? 700,
+    memoryCriticalMb: o.criticalMb ?? 900,
+  };
+  return { ...message(atMs, sessionFactsText(o.sessionId ?? 'test-session', facts), { rssMb: o.rssMb }), sessionFacts: facts };
+}
+
+/** The session's last record, as `Session.end()` builds it. */
+export function sessionEnded(
+  atMs: number,
+  telemetry: RecordedTelemetryCounts,
+  o: { sessionId?: string; rssMb?: number } = {},
+): MessageRecord {
+  const facts: SessionFacts = { event: 'end', telemetry };
+  return { ...message(atMs, sessionFactsText(o.sessionId ?? 'test-session', facts), { rssMb: o.rssMb }), sessionFacts: facts };
+}
+
+/** A memory threshold message as the memory observer's crossing makes it: the typed crossing and its context. */
+export function memoryMessage(
+  atMs: number,
+  text: string,
+  c: { level: 'ok' | 'warning' | 'critical'; direction: 'up' | 'down'; rssMb: number; thresholdMb: number },
+  o: { level?: LogLevel; scope?: ScopeRef } = {},
+): MessageRecord {
+  const threshold = c.level === 'critical' ? 'critical' : 'warning';
+  return {
+    ...message(atMs, text, {
+      ...o,
+      rssMb: c.rssMb,
+      context: {
+        [MEMORY_KEYS.level]: c.level,
+        [MEMORY_KEYS.direction]: c.direction,
+        [MEMORY_KEYS.threshold]: threshold,
+        [MEMORY_KEYS.rssMb]: c.rssMb,
+        [MEMORY_KEYS.thresholdMb]: c.thresholdMb,
+      },
+    }),
+    memory: { level: c.level, direction: c.direction, threshold, rssBytes: c.rssMb * MB, thresholdBytes: c.thresholdMb * MB },
+  };
 }

@@ -1,7 +1,6 @@
 import type { MessageRecord, ScopeEndRecord, ScopeStartRecord } from '../../src/model/records.js';
-import { sessionEndMessage, sessionStartMessage } from '../../src/stats/session-markers.js';
 import { writeRecords } from './audit-jsonl.js';
-import { end, errorInfo, MB, message, ref, start } from './records.js';
+import { end, errorInfo, ref, sessionEnded, sessionStarted, start } from './records.js';
 
 export type SessionRecord = ScopeStartRecord | ScopeEndRecord | MessageRecord;
 
@@ -31,15 +30,9 @@ export function monthlySession(
   options: MonthlySessionOptions = {},
 ): SessionRecord[] {
   const serviceName = options.serviceName ?? 'nightly-etl';
-  const started = sessionStartMessage({
-    sessionId,
-    serviceName,
-    defaultThresholdS: 60,
-    stageThresholds: {},
-    memoryWarningBytes: (options.warningMb ?? 700) * MB,
-    memoryCriticalBytes: (options.criticalMb ?? 900) * MB,
-  });
-  const records: SessionRecord[] = [message(atMs, started.message, { context: started.context })];
+  const records: SessionRecord[] = [
+    sessionStarted(atMs, { sessionId, serviceName, warningMb: options.warningMb ?? 700, criticalMb: options.criticalMb ?? 900 }),
+  ];
   let t = atMs;
   for (const [month, stages] of Object.entries(months)) {
     const m = ref('month', 'month', month, undefined, sessionId);
@@ -60,8 +53,7 @@ export function monthlySession(
   }
   if (options.openMonth !== undefined) records.push(start(ref('month', 'month', options.openMonth, undefined, sessionId), t));
   if (options.ended ?? true) {
-    const ended = sessionEndMessage(sessionId, NO_PROBLEMS);
-    records.push(message(t, ended.message, { context: ended.context }));
+    records.push(sessionEnded(t, NO_PROBLEMS, { sessionId }));
   }
   return records;
 }

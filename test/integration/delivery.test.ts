@@ -10,7 +10,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type LiveChild, readJsonl, STRUCTURED, spawnScript, tempDir } from '../audit/audit-support.js';
+import { type LiveChild, readJsonl, STRUCTURED, spawnScript, tempDir } from './audit/audit-support.js';
 import { OtlpReceiver } from './otlp-receiver.js';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/outage-pipeline.ts', import.meta.url));

@@ -13,10 +13,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ReplayError, replayAuditLog } from '../../src/index.js';
-import { pollUntil, STRUCTURED, spawnScript, tempDir } from '../audit/audit-support.js';
 import { freePorts } from '../e2e/support/processes.js';
 import { folderFingerprint } from '../helpers/folder-fingerprint.js';
 import { type NodeRun, REPO_ROOT, runNodeScript } from '../helpers/run-node.js';
+import { pollUntil, STRUCTURED, spawnScript, tempDir } from './audit/audit-support.js';
 import { OtlpReceiver } from './otlp-receiver.js';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/replay-pipeline.ts', import.meta.url));
@@ -309,7 +309,7 @@ describe('stagetrace replay', () => {
     const collector = await receiver();
     // A pipeline that forwards its spans and then waits inside a stage.
     const child = spawnScript(
-      fileURLToPath(new URL('../audit/fixtures/scenario.ts', import.meta.url)),
+      fileURLToPath(new URL('./audit/fixtures/scenario.ts', import.meta.url)),
       {
         SCENARIO: 'wait',
         WAIT_MS: '60000',

@@ -9,8 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, expect, it } from 'vitest';
 import { summarizeAuditLog } from '../../src/report/summarize-audit-log.js';
 import { MAX_STAGE_NAMES, OVERFLOW_NAME } from '../../src/stats/cardinality.js';
-import { tempDir } from '../audit/audit-support.js';
 import { runNodeScript } from '../helpers/run-node.js';
+import { tempDir } from './audit/audit-support.js';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/many-stage-names.ts', import.meta.url));
 const root = tempDir('cardinality');

@@ -18,6 +18,7 @@ import { contextJson } from '../../model/json-text.js';
 import type { RecordSink } from '../../model/record-sink.js';
 import { type MessageRecord, type ScopeEndRecord, type ScopeRef, type ScopeStartRecord, scopeLabel } from '../../model/records.js';
 import { endLines, memoryKey, startMessage } from '../../model/scope-lines.js';
+import { sessionFactsContext } from '../../model/session-facts.js';
 import { BYTES_PER_MB, toMb } from '../../model/units.js';
 import { OpenMonths } from '../open-months.js';
 import { AuditFile } from './audit-file.js';
@@ -195,7 +196,8 @@ export class AuditLog implements RecordSink {
         month: scope?.month,
         stage: r.label ?? (scope?.kind === 'stage' ? scope.name : undefined),
         stageEvent: undefined,
-        attributes: r.context,
+        // The session's own facts become context keys here, at the file boundary; the report's decoder reads them back.
+        attributes: r.sessionFacts === undefined ? r.context : sessionFactsContext(r.sessionFacts),
         memoryMb: toMb(r.rssBytes),
         errorType: r.error?.type,
         errorMessage: r.error?.message,

@@ -13,7 +13,7 @@ import {
   tenthsJson,
   wholeMillisecondsAsSecondsJson,
 } from '../../model/json-text.js';
-import type { ScopeEndRecord } from '../../model/records.js';
+import { cpuShareOf, type ScopeEndRecord } from '../../model/records.js';
 import { BYTES_PER_MB, toMb } from '../../model/units.js';
 
 /** Quoted JSON of names that repeat (stage names, months, session ids, fixed messages). */
@@ -188,7 +188,12 @@ export function successEndLineFromParts(p: RecordParts, r: ScopeEndRecord, conte
   return `${p.head}${isoTimestamp(r.endMs)}","processing_time":${epochSeconds(r.endMs)}${p.endSuccessMid}${secondsJson(r.durationS)},"success_status":true,"outcome":"success","context":${context},"memory_mb":${mbJson(r.rssEndBytes)},"has_error":false,"trace_id":"${r.scope.traceId}","span_id":"${r.scope.spanId}"${tail}}\n`;
 }
 
-/** The performance_metrics.jsonl line of an ended stage or month, from cached parts. */
+/**
+ * The performance_metrics.jsonl line of an ended stage or month, from cached
+ * parts. The scope's own CPU, heap peak and overlap follow `span_id`, the
+ * last field of the lines written before them.
+ */
 export function performanceLineFromParts(p: RecordParts, r: ScopeEndRecord, context: string): string {
-  return `${p.head}${isoTimestamp(r.endMs)}"${p.perfMid}${secondsJson(r.durationS)},"memory_mb":${mbJson(r.rssEndBytes)},"memory_delta_mb":${mbJson(r.rssEndBytes - r.rssStartBytes)},"memory_peak_mb":${mbJson(r.rssPeakBytes)},"heap_used_mb":${mbJson(r.heapEndBytes)},"heap_delta_mb":${mbJson(r.heapEndBytes - r.heapStartBytes)},"cpu_percent":${tenthsJson(r.cpuPercent)},"success":${r.outcome === 'success'},"outcome":"${r.outcome}","slow":${r.slow},"context":${context},"trace_id":"${r.scope.traceId}","span_id":"${r.scope.spanId}"}\n`;
+  const cpuSeconds = r.cpuSeconds ?? 0;
+  return `${p.head}${isoTimestamp(r.endMs)}"${p.perfMid}${secondsJson(r.durationS)},"memory_mb":${mbJson(r.rssEndBytes)},"memory_delta_mb":${mbJson(r.rssEndBytes - r.rssStartBytes)},"memory_peak_mb":${mbJson(r.rssPeakBytes)},"heap_used_mb":${mbJson(r.heapEndBytes)},"heap_delta_mb":${mbJson(r.heapEndBytes - r.heapStartBytes)},"cpu_percent":${tenthsJson(r.cpuPercent)},"success":${r.outcome === 'success'},"outcome":"${r.outcome}","slow":${r.slow},"context":${context},"trace_id":"${r.scope.traceId}","span_id":"${r.scope.spanId}","cpu_seconds":${secondsJson(cpuSeconds)},"cpu_share":${num(cpuShareOf(cpuSeconds, r.durationS))},"heap_peak_mb":${mbJson(r.heapPeakBytes ?? r.heapEndBytes)},"overlapped":${r.overlapped === true}}\n`;
 }

@@ -12,7 +12,7 @@ const CLI = 'src/cli/stagetrace.ts';
 const HOSTILE_STAGE = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">';
 /**
  * Kept in the repository and shown in the README: the demo's report as Chromium renders it.
- * Rewritten only on request (`STAGETRACE_UPDATE_SCREENSHOT=1 npx vitest run test/report/html-report.test.ts`),
+ * Rewritten only on request (`STAGETRACE_UPDATE_SCREENSHOT=1 npx vitest run --config vitest.e2e.config.ts test/e2e/browser/html-report.test.ts`),
  * so that a test run leaves the working tree as it found it.
  */
 const SCREENSHOT = join(REPO_ROOT, 'docs', 'report-screenshot.png');
@@ -125,7 +125,7 @@ describe('the HTML report in Chromium', () => {
   it('renders markup in stage names, context and messages as text, and runs none of it', async () => {
     const logs = join(work, 'hostile');
     mkdirSync(logs);
-    const run = await runNodeScript('test/report/fixtures/hostile-names.ts', { args: [logs], timeoutMs: 60_000 });
+    const run = await runNodeScript('test/integration/report/fixtures/hostile-names.ts', { args: [logs], timeoutMs: 60_000 });
     expect(run.code, run.stderr).toBe(0);
     await htmlReport(logs, join(work, 'hostile.html'));
     const hostile = await open(join(work, 'hostile.html'));

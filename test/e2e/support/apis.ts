@@ -70,9 +70,10 @@ export interface PromSample {
   value: [number, string];
 }
 
-/** An instant query at the current time; throws with Prometheus's error for a bad expression. */
-export async function promQuery(prometheusUrl: string, expr: string): Promise<PromSample[]> {
-  const body = (await getJson(`${prometheusUrl}/api/v1/query?${new URLSearchParams({ query: expr })}`)) as {
+/** An instant query at `time` (Unix seconds; default now); throws with Prometheus's error for a bad expression. */
+export async function promQuery(prometheusUrl: string, expr: string, time?: number): Promise<PromSample[]> {
+  const params = new URLSearchParams({ query: expr, ...(time === undefined ? {} : { time: String(time) }) });
+  const body = (await getJson(`${prometheusUrl}/api/v1/query?${params}`)) as {
     status: string;
     data: { resultType: string; result: PromSample[] | [number, string] };
     error?: string;

@@ -6,7 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../helpers/run-node.js';
 
-const FIXTURE = join(REPO_ROOT, 'test/sinks/fixtures/progress-tty.ts');
+const FIXTURE = join(REPO_ROOT, 'test/e2e/terminal/fixtures/progress-tty.ts');
 const TSX = pathToFileURL(join(REPO_ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
 
 function requireTmux(): void {

@@ -2,7 +2,7 @@
  * The `stagetrace` command in-process: main() with its output streams
  * captured, over audit files written by a real stagetrace session in this
  * process and over files built record by record, so every line can be
- * checked. test/report/cli.test.ts runs the same command as a child process.
+ * checked. test/integration/report/cli.test.ts runs the same command as a child process.
  */
 import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -251,7 +251,7 @@ describe('stagetrace report', () => {
     expect(run.stdout.endsWith('\r\n')).toBe(true);
     const rows = run.stdout.trimEnd().split('\r\n');
     expect(rows[0]).toBe(
-      'kind,name,status,executions,successes,failures,interrupted,success_rate,total_seconds,mean_seconds,min_seconds,max_seconds,p50_seconds,p95_seconds,p99_seconds,share_of_time,slow_count,threshold_seconds,peak_memory_mb,dominant_stage,error_stage,error_type,error_message,start,end,trace_id,wall_clock_seconds,bottleneck_rank,bottleneck_reasons,error_stage_seconds,error_causes,attempts,failed_attempts,rss_growth_mb',
+      'kind,name,status,executions,successes,failures,interrupted,success_rate,total_seconds,mean_seconds,min_seconds,max_seconds,p50_seconds,p95_seconds,p99_seconds,share_of_time,slow_count,threshold_seconds,peak_memory_mb,dominant_stage,error_stage,error_type,error_message,start,end,trace_id,wall_clock_seconds,bottleneck_rank,bottleneck_reasons,error_stage_seconds,error_causes,attempts,failed_attempts,rss_growth_mb,peak_heap_mb,cpu_seconds,cpu_share,overlapped_executions',
     );
     expect(rows.map((r) => r.split(',').slice(0, 2).join(','))).toEqual([
       'kind,name',

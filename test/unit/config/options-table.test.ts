@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readmeOptionsTable, renderOptionsTable } from '../../../scripts/options-doc.js';
+import { OPTION_TYPES_FILE, readmeOptionsTable, renderOptionsTable, renderOptionTypes } from '../../../scripts/options-doc.js';
 import { OPTION_TABLE, VARIABLE_ONLY_ROWS } from '../../../src/config/option-table.js';
 import { resolveConfig } from '../../../src/config/resolve-config.js';
 import type { StagetraceOptions } from '../../../src/index.js';
@@ -26,6 +26,10 @@ describe('the options table', () => {
   it('is what the README shows, row for row (run `npm run docs:options` after changing the table)', () => {
     expect(readmeOptionsTable(readme), 'README.md has lost its options table markers').toBeDefined();
     expect(readmeOptionsTable(readme)).toBe(renderOptionsTable());
+  });
+
+  it('is what src/config/option-types.ts declares, type and TSDoc (run `npm run docs:options` after changing the table)', () => {
+    expect(readFileSync(join(root, OPTION_TYPES_FILE), 'utf8')).toBe(renderOptionTypes());
   });
 
   it('lists the same options and variables as the README, both ways', () => {

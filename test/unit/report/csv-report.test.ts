@@ -8,7 +8,7 @@ import { end, errorInfo, MB, ref, start, T0 } from '../../helpers/records.js';
 const runs = Number(process.env.STAGETRACE_PROPERTY_RUNS) || 200;
 
 const HEADER =
-  'kind,name,status,executions,successes,failures,interrupted,success_rate,total_seconds,mean_seconds,min_seconds,max_seconds,p50_seconds,p95_seconds,p99_seconds,share_of_time,slow_count,threshold_seconds,peak_memory_mb,dominant_stage,error_stage,error_type,error_message,start,end,trace_id,wall_clock_seconds,bottleneck_rank,bottleneck_reasons,error_stage_seconds,error_causes,attempts,failed_attempts,rss_growth_mb';
+  'kind,name,status,executions,successes,failures,interrupted,success_rate,total_seconds,mean_seconds,min_seconds,max_seconds,p50_seconds,p95_seconds,p99_seconds,share_of_time,slow_count,threshold_seconds,peak_memory_mb,dominant_stage,error_stage,error_type,error_message,start,end,trace_id,wall_clock_seconds,bottleneck_rank,bottleneck_reasons,error_stage_seconds,error_causes,attempts,failed_attempts,rss_growth_mb,peak_heap_mb,cpu_seconds,cpu_share,overlapped_executions';
 
 const facts: LiveFacts = {
   sessionId: 'csv',
@@ -72,9 +72,9 @@ describe('formatSessionCsv', () => {
     const csv = formatSessionCsv(s);
     expect(csv.split('\r\n')).toEqual([
       HEADER,
-      `stage,download,,1,1,0,0,1,1,1,1,1,1,1,1,0.25,0,,120,,,,,,,,1,2,large share of time: 25.0% of all stage time (1.00 s of 4.00 s),,,,,0`,
-      `stage,validate,,1,0,1,0,0,3,3,3,3,3,3,3,0.75,1,,100,,,,,,,,3,1,largest share of time: 75.0% of all stage time (3.00 s of 4.00 s); over its slow threshold in 1 of 1 run (100.0%); slowest 3.00 s,,,,,0`,
-      `month,2024-01,failure,2,,1,,,4,,,,,,,,,,,validate,validate,ValueError,negative price,${s.months['2024-01']?.start},${s.months['2024-01']?.end},${s.months['2024-01']?.trace_id},,,,3,,1,,`,
+      `stage,download,,1,1,0,0,1,1,1,1,1,1,1,1,0.25,0,,120,,,,,,,,1,2,large share of time: 25.0% of all stage time (1.00 s of 4.00 s),,,,,0,,,,0`,
+      `stage,validate,,1,0,1,0,0,3,3,3,3,3,3,3,0.75,1,,100,,,,,,,,3,1,largest share of time: 75.0% of all stage time (3.00 s of 4.00 s); over its slow threshold in 1 of 1 run (100.0%); slowest 3.00 s,,,,,0,,,,0`,
+      `month,2024-01,failure,2,,1,,,4,,,,,,,,,,,validate,validate,ValueError,negative price,${s.months['2024-01']?.start},${s.months['2024-01']?.end},${s.months['2024-01']?.trace_id},,,,3,,1,,,,,,`,
       '',
     ]);
   });
@@ -85,7 +85,7 @@ describe('formatSessionCsv', () => {
         fc.pre(name !== 'download');
         const rows = parseCsv(formatSessionCsv(summary(name, message)));
         expect(rows).toHaveLength(4);
-        for (const row of rows) expect(row).toHaveLength(34);
+        for (const row of rows) expect(row).toHaveLength(38);
         // A spreadsheet would run text starting with = + - @ tab or CR as a formula: such text gets a leading '.
         const asWritten = (text: string) => (/^[=+\-@\t\r]/.test(text) ? `'${text}` : text);
         const stages = rows.filter((row) => row[0] === 'stage').map((row) => row[1]);

@@ -15,9 +15,8 @@ import { escapeHtml, renderHtmlReport } from '../../../src/report/html-report.js
 import type { Timeline } from '../../../src/report/session-timeline.js';
 import { summarizeAuditLog } from '../../../src/report/summarize-audit-log.js';
 import { errorBlock } from '../../../src/sinks/audit/audit-records.js';
-import { memoryCrossingContext } from '../../../src/stats/session-markers.js';
 import { writeRecords } from '../../helpers/audit-jsonl.js';
-import { end, errorInfo, MB, message, ref, start, T0 } from '../../helpers/records.js';
+import { end, errorInfo, memoryMessage, message, ref, start, T0 } from '../../helpers/records.js';
 import { monthlySession, writeMonthlySession } from '../../helpers/session-files.js';
 
 const runs = Number(process.env.STAGETRACE_PROPERTY_RUNS) || 100;
@@ -122,7 +121,7 @@ describe('the HTML report of a session’s files', () => {
     const stages = section(html, 'stages');
     expect(stages.match(/<tr><th scope="row">/g)).toHaveLength(2);
     expect(stages).toContain('<tr><th scope="row">process</th><td>2</td><td>1</td><td>1</td><td>50.0%</td>');
-    expect(stages).toContain('<p class="note">Percentiles within 1.0% of the exact value.</p>');
+    expect(stages).toContain('<p class="note">Percentiles within 1.0% of the exact value. cpu: CPU time of the process');
     const months = section(html, 'months');
     expect(months).toMatch(
       /<tr><th scope="row">2024-02<\/th><td class="status failure">failure<\/td><td>3\.00 s<\/td><td>download \(66\.7%\)<\/td><td>2<\/td><td>1<\/td><td class="text">process \(1\.00 s\): RangeError: process broke<\/td><td><span class="mono">[0-9a-f]{32}<\/span><\/td><\/tr>/,
@@ -145,12 +144,12 @@ describe('memory in the HTML report', () => {
     for (let i = 1; i <= 10; i++)
       records.push(message(T0 + 1000 + i * 100, `row ${i}`, { scope: s, rssMb: 100 + ((peakMb - 100) * i) / 10 }));
     records.push(
-      message(T0 + 1950, 'Memory warning', {
-        level: 'WARNING',
-        scope: s,
-        rssMb: peakMb,
-        context: memoryCrossingContext({ level: 'warning', direction: 'up', rssBytes: peakMb * MB, thresholdBytes: warningMb * MB }),
-      }),
+      memoryMessage(
+        T0 + 1950,
+        'Memory warning',
+        { level: 'warning', direction: 'up', rssMb: peakMb, thresholdMb: warningMb },
+        { level: 'WARNING', scope: s },
+      ),
       end(s, T0 + 1000, 1, { rssEndMb: peakMb, rssPeakMb: peakMb }),
       end(m, T0 + 1000, 1, { rssEndMb: peakMb }),
     );

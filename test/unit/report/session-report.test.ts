@@ -3,10 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { escapeForLine } from '../../../src/model/human-format.js';
 import { formatDuration } from '../../../src/report/format.js';
 import { formatSessionReport } from '../../../src/report/session-report.js';
-import { memoryCrossingContext } from '../../../src/stats/session-markers.js';
 import { SessionStats } from '../../../src/stats/session-stats.js';
 import { buildSessionSummary, type LiveFacts } from '../../../src/stats/session-summary.js';
-import { end, errorInfo, MB, message, ref, start, T0 } from '../../helpers/records.js';
+import { end, errorInfo, MB, memoryMessage, ref, start, T0 } from '../../helpers/records.js';
 
 const runs = Number(process.env.STAGETRACE_PROPERTY_RUNS) || 100;
 
@@ -28,12 +27,12 @@ function oneFailedMonth(stageName = 'validate'): SessionStats {
   const dl = ref('stage', 'download', '2024-03', m);
   stats.onStart(start(dl, T0 + 1));
   stats.onMessage(
-    message(T0 + 2000, 'Memory warning', {
-      level: 'WARNING',
-      scope: dl,
-      rssMb: 1010,
-      context: memoryCrossingContext({ level: 'warning', direction: 'up', rssBytes: 1010 * MB, thresholdBytes: 1000 * MB }),
-    }),
+    memoryMessage(
+      T0 + 2000,
+      'Memory warning',
+      { level: 'warning', direction: 'up', rssMb: 1010, thresholdMb: 1000 },
+      { level: 'WARNING', scope: dl },
+    ),
   );
   stats.onEnd(end(dl, T0 + 1, 8, { rssPeakMb: 1010 }));
   const v = ref('stage', stageName, '2024-03', m);

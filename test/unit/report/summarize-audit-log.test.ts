@@ -7,11 +7,10 @@ import type { ErrorInfo } from '../../../src/model/error-info.js';
 import type { MessageRecord, ScopeEndRecord, ScopeStartRecord } from '../../../src/model/records.js';
 import { LineReader } from '../../../src/report/line-reader.js';
 import { type SkippedLine, summarizeAuditLog } from '../../../src/report/summarize-audit-log.js';
-import { memoryCrossingContext, sessionEndMessage, sessionStartMessage } from '../../../src/stats/session-markers.js';
 import { SessionStats } from '../../../src/stats/session-stats.js';
 import { buildSessionSummary, type LiveFacts } from '../../../src/stats/session-summary.js';
 import { writeRecords } from '../../helpers/audit-jsonl.js';
-import { end, errorInfo, MB, message, ref, start, T0 } from '../../helpers/records.js';
+import { end, errorInfo, MB, memoryMessage, message, ref, sessionEnded, sessionStarted, start, T0 } from '../../helpers/records.js';
 
 type AnyRecord = ScopeStartRecord | ScopeEndRecord | MessageRecord;
 
@@ -59,15 +58,7 @@ interface StageSpec {
 /** A whole session as its records, markers included, in the order the session writes them. */
 function sessionRecords(sessionId: string, months: { month: string; stages: StageSpec[]; crossing: boolean }[], at = T0): AnyRecord[] {
   const records: AnyRecord[] = [];
-  const started = sessionStartMessage({
-    sessionId,
-    serviceName: 'nightly-etl',
-    defaultThresholdS: 60,
-    stageThresholds: { download: 5 },
-    memoryWarningBytes: 700 * MB,
-    memoryCriticalBytes: 900 * MB,
-  });
-  records.push({ ...message(at, started.message, { context: started.context, rssMb: 80.04 }) });
+  records.push(sessionStarted(at, { sessionId, stageThresholds: { download: 5 }, rssMb: 80.04 }));
   let t = at + 0.731;
   for (const m of months) {
     const monthRef = ref('month', 'month', m.month, undefined, sessionId);
@@ -80,12 +71,12 @@ function sessionRecords(sessionId: string, months: { month: string; stages: Stag
       records.push(start(r, t, s.rssMb, { 'stagetrace.context.rows': 10 }));
       if (m.crossing) {
         records.push(
-          message(t + 0.5, 'Memory warning: RSS 701.3 MB reached the warning threshold of 700 MB', {
-            level: 'WARNING',
-            scope: r,
-            rssMb: 701.3,
-            context: memoryCrossingContext({ level: 'warning', direction: 'up', rssBytes: 701.3 * MB, thresholdBytes: 700 * MB }),
-          }),
+          memoryMessage(
+            t + 0.5,
+            'Memory warning: RSS 701.3 MB reached the warning threshold of 700 MB',
+            { level: 'warning', direction: 'up', rssMb: 701.3, thresholdMb: 700 },
+            { level: 'WARNING', scope: r },
+          ),
         );
       }
       records.push(message(t + 0.9, `working on ${s.name}`, { scope: r, level: 'DEBUG', rssMb: s.rssMb }));
@@ -115,8 +106,7 @@ function sessionRecords(sessionId: string, months: { month: string; stages: Stag
       records.push(message(t + 1, `Month ${m.month} failed`, { level: 'ERROR', error: errorInfo('RangeError', 'x') }));
     t += 5;
   }
-  const ended = sessionEndMessage(sessionId, TELEMETRY);
-  records.push(message(t + 3, ended.message, { context: ended.context, rssMb: 99.99 }));
+  records.push(sessionEnded(t + 3, TELEMETRY, { sessionId, rssMb: 99.99 }));
   return records;
 }
 
@@ -193,20 +183,12 @@ describe('summarizeAuditLog', () => {
         }
         // Stable: a record's own order is kept among records of the same instant.
         timed.sort((x, y) => x.at - y.at);
-        const started = sessionStartMessage({
-          sessionId: 'par',
-          serviceName: 'nightly-etl',
-          defaultThresholdS: 60,
-          stageThresholds: {},
-          memoryWarningBytes: 700 * MB,
-          memoryCriticalBytes: 900 * MB,
-        });
-        const ended = sessionEndMessage('par', TELEMETRY);
+
         const last = timed[timed.length - 1]?.at ?? T0;
         const records: AnyRecord[] = [
-          message(T0, started.message, { context: started.context }),
+          sessionStarted(T0, { sessionId: 'par' }),
           ...timed.map((x) => x.record),
-          message(last + 10, ended.message, { context: ended.context }),
+          sessionEnded(last + 10, TELEMETRY, { sessionId: 'par' }),
         ];
         const run = mkdtempSync(join(dir, 'run-'));
         writeRecords(run, 'par', records);

@@ -2,10 +2,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MAX_MONTHS, MAX_STAGE_NAMES, OVERFLOW_NAME } from '../../../src/stats/cardinality.js';
 import { DurationSketch } from '../../../src/stats/duration-sketch.js';
-import { memoryCrossingContext, sessionEndMessage, sessionStartMessage } from '../../../src/stats/session-markers.js';
 import { SessionStats } from '../../../src/stats/session-stats.js';
 import { buildSessionSummary, type LiveFacts, type SessionSummary } from '../../../src/stats/session-summary.js';
-import { end, errorInfo, MB, message, ref, start, T0 } from '../../helpers/records.js';
+import { end, errorInfo, MB, memoryMessage, message, ref, sessionEnded, sessionStarted, start, T0 } from '../../helpers/records.js';
 
 const facts = (over: Partial<LiveFacts> = {}): LiveFacts => ({
   sessionId: 'test-session',
@@ -305,12 +304,12 @@ describe('SessionStats and buildSessionSummary', () => {
     const big = ref('stage', 'join', '2024-05', m);
     stats.onStart(start(big, T0 + 1, 100.06));
     stats.onMessage(
-      message(T0 + 500, 'Memory warning: RSS 1001.2 MB reached the warning threshold of 1000 MB', {
-        level: 'WARNING',
-        scope: big,
-        rssMb: 1001.2,
-        context: memoryCrossingContext({ level: 'warning', direction: 'up', rssBytes: 1001.2 * MB, thresholdBytes: 1000 * MB }),
-      }),
+      memoryMessage(
+        T0 + 500,
+        'Memory warning: RSS 1001.2 MB reached the warning threshold of 1000 MB',
+        { level: 'warning', direction: 'up', rssMb: 1001.2, thresholdMb: 1000 },
+        { level: 'WARNING', scope: big },
+      ),
     );
     stats.onEnd(end(big, T0 + 1, 1, { rssEndMb: 300, rssPeakMb: 1234.56 }));
     stats.onEnd(end(m, T0, 1.1, { rssEndMb: 300 }));
@@ -344,27 +343,28 @@ describe('SessionStats and buildSessionSummary', () => {
 
   it("reads the session's service, thresholds and end from its start and end markers", () => {
     const stats = new SessionStats(T0);
-    const started = sessionStartMessage({
-      sessionId: 'test-session',
-      serviceName: 'nightly-etl',
-      defaultThresholdS: 600,
-      stageThresholds: { download: 30 },
-      memoryWarningBytes: 7000 * MB,
-      memoryCriticalBytes: 9000 * MB,
-    });
-    stats.onMessage(message(T0, started.message, { context: started.context }));
+    stats.onMessage(
+      sessionStarted(T0, {
+        serviceName: 'nightly-etl',
+        defaultThresholdS: 600,
+        stageThresholds: { download: 30 },
+        warningMb: 7000,
+        criticalMb: 9000,
+      }),
+    );
     runMonth(stats, '2024-01', T0 + 10, [
       { name: 'download', seconds: 1 },
       { name: 'process', seconds: 1 },
     ]);
-    const ended = sessionEndMessage('test-session', {
-      auditWriteErrors: 1,
-      auditLostRecords: 2,
-      otlpDroppedSpans: 3,
-      otlpExportErrors: 4,
-      alertFailures: 5,
-    });
-    stats.onMessage(message(T0 + 9000, ended.message, { context: ended.context }));
+    stats.onMessage(
+      sessionEnded(T0 + 9000, {
+        auditWriteErrors: 1,
+        auditLostRecords: 2,
+        otlpDroppedSpans: 3,
+        otlpExportErrors: 4,
+        alertFailures: 5,
+      }),
+    );
     const s = buildSessionSummary(stats, facts({ serviceName: 'ignored' }));
     expect(s.service_name).toBe('nightly-etl');
     expect(s.stages.download?.threshold_seconds).toBe(30);

@@ -1,6 +1,6 @@
 /**
  * AuditFile with writes cut short through its `write` seam (the same short
- * write then ENOSPC that a full disk gives; test/audit/full-disk.test.ts
+ * write then ENOSPC that a full disk gives; test/integration/audit/full-disk.test.ts
  * does it on a real full filesystem). After any failed write the file must
  * end at a record boundary, and once writes succeed it must hold every
  * record exactly once, in order.

@@ -2,7 +2,7 @@
  * The log folder: created level by level so the kernel's own error
  * survives, and start()'s error naming what failed and how to fix it. The
  * read-only and immutable folders themselves are made for real in
- * test/reliability/log-dir-at-start.test.ts.
+ * test/integration/reliability/log-dir-at-start.test.ts.
  */
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

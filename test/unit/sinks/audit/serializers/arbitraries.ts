@@ -240,6 +240,13 @@ export const endRecord = (
       heapStartBytes: bytes,
       heapEndBytes: bytes,
       cpuPercent: fc.oneof(fc.double({ min: 0, max: 800, noNaN: true }), anyNumber),
+      // Differences of whole microseconds, as process.cpuUsage() gives them.
+      cpuSeconds: fc.option(
+        fc.integer({ min: 0, max: 2 ** 40 }).map((us) => us / 1e6),
+        { nil: undefined },
+      ),
+      heapPeakBytes: fc.option(bytes, { nil: undefined }),
+      overlapped: fc.option(fc.boolean(), { nil: undefined }),
       error: fc.option(errors, { nil: undefined }),
       reason: fc.option(text(30), { nil: undefined }),
       context,

@@ -148,6 +148,10 @@ export function refPerformanceRecord(r: ScopeEndRecord): PerformanceRecord {
     context: refContext(r.context),
     trace_id: scope.traceId,
     span_id: scope.spanId,
+    cpu_seconds: r.cpuSeconds ?? 0,
+    cpu_share: r.durationS > 0 ? Math.round(((r.cpuSeconds ?? 0) / r.durationS) * 1000) / 1000 : 0,
+    heap_peak_mb: refMb(r.heapPeakBytes ?? r.heapEndBytes),
+    overlapped: r.overlapped === true,
   };
 }
 
