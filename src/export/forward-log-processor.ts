@@ -47,6 +47,8 @@ export class ForwardLogRecordProcessor implements LogRecordProcessor {
   #timerAtMs = 0;
   #retryAtMs = 0;
   #shutdown: Promise<void> | undefined;
+  /** forceFlush() or shutdown() running: their waits keep the process alive. */
+  #flushing = 0;
 
   constructor(exporter: LogRecordExporter, options: ForwardLogProcessorOptions = {}) {
     this.#exporter = exporter;
@@ -121,7 +123,8 @@ export class ForwardLogRecordProcessor implements LogRecordProcessor {
         () => finish({ code: ExportResultCode.FAILED, error: new Error('log export timed out') }),
         this.#exportTimeoutMs,
       );
-      timer.unref();
+      // While flushing, the wait holds the process: an exit waits for the flush, which its own deadline bounds.
+      if (this.#flushing === 0) timer.unref();
       try {
         // Outside any trace: the exporter's own HTTP request must not become a span of the pipeline.
         contextApi.with(suppressTracing(contextApi.active()), () => this.#exporter.export(batch, finish));
@@ -133,6 +136,15 @@ export class ForwardLogRecordProcessor implements LogRecordProcessor {
 
   /** Sends what is queued, retrying a failing collector, until done or `shutdownTimeoutMillis` passes. */
   async forceFlush(): Promise<void> {
+    this.#flushing++;
+    try {
+      await this.#flush();
+    } finally {
+      this.#flushing--;
+    }
+  }
+
+  async #flush(): Promise<void> {
     const deadline = Date.now() + this.#shutdownTimeoutMs;
     if (this.#timer !== undefined) {
       clearTimeout(this.#timer);
@@ -142,7 +154,7 @@ export class ForwardLogRecordProcessor implements LogRecordProcessor {
       if (this.#inFlight === undefined && this.#retryAtMs > Date.now()) {
         // A retry that could not end before the deadline is not started.
         if (this.#retryAtMs >= deadline) break;
-        await new Promise((resolve) => setTimeout(resolve, this.#retryAtMs - Date.now()).unref());
+        await new Promise((resolve) => setTimeout(resolve, this.#retryAtMs - Date.now()));
         continue;
       }
       await this.#send();
