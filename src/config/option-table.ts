@@ -240,7 +240,7 @@ export const OPTION_TABLE = [
     variables: ['OTEL_EXPORTER_OTLP_ENDPOINT'],
     kind: httpUrl(),
     defaultText: 'none: nothing is sent',
-    description: 'base URL; `/v1/traces` and `/v1/metrics` are appended',
+    description: 'base URL; `/v1/traces`, `/v1/metrics` and `/v1/logs` are appended',
   }),
   row({
     name: 'otlp.tracesEndpoint',
@@ -255,6 +255,13 @@ export const OPTION_TABLE = [
     kind: httpUrl(),
     defaultText: 'from `otlp.endpoint`',
     description: 'full metrics URL, used as given; wins over `otlp.endpoint`',
+  }),
+  row({
+    name: 'otlp.logsEndpoint',
+    variables: ['OTEL_EXPORTER_OTLP_LOGS_ENDPOINT'],
+    kind: httpUrl(),
+    defaultText: 'from `otlp.endpoint`',
+    description: 'full logs URL, used as given; wins over `otlp.endpoint`',
   }),
   row({
     name: 'otlp.headers',
@@ -338,6 +345,15 @@ export const OPTION_TABLE = [
     default: [...HOST_METRIC_GROUPS],
     defaultText: '`true`',
     description: 'metric groups to collect (`nodejs.runtime`: event-loop delay and GC); `false` for none',
+  }),
+  row({
+    name: 'logs',
+    variables: ['STAGETRACE_LOGS'],
+    kind: flag(),
+    default: true,
+    defaultText: '`true`',
+    description:
+      'each message at or above `logLevel` also as an OpenTelemetry log record (your LoggerProvider with `createStagetrace()`, OTLP with `start()`); `false` leaves messages as span events only',
   }),
   row({
     name: 'prometheus.port',

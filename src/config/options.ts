@@ -40,6 +40,7 @@ export interface ResolvedConfig {
   metricExportIntervalMillis: number;
   memory: { intervalMs: number; warningMb: number | undefined; criticalMb: number | undefined };
   hostMetrics: string[] | false;
+  logs: boolean;
   prometheus: { port: number; host: string } | undefined;
   alerts: ResolvedAlerts | undefined;
   resourceAttributes: Attributes;
@@ -65,6 +66,7 @@ export interface ResolvedAlerts {
 export interface ResolvedOtlp {
   tracesUrl: string;
   metricsUrl: string;
+  logsUrl: string;
   headers: Record<string, string> | undefined;
   protocol: 'http/json' | 'http/protobuf';
   timeoutMillis: number | undefined;

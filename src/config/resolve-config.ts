@@ -116,6 +116,7 @@ export function resolveConfig(options?: StagetraceOptions, env: Env = process.en
     metricExportIntervalMillis: read.value('metricExportIntervalMillis'),
     memory: resolveMemory(read),
     hostMetrics: read.value('hostMetrics'),
+    logs: read.value('logs'),
     prometheus: resolvePrometheus(read),
     alerts: resolveAlerts(read),
     resourceAttributes: resolveResourceAttributes(read, env, { sessionId, runId: run.runId }),

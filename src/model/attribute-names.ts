@@ -32,6 +32,13 @@ export const ATTR_HEAP_DELTA_BYTES = 'stagetrace.memory.heap_used_delta_bytes';
 /** Prefix under which the caller's context is flattened. */
 export const CONTEXT_PREFIX = 'stagetrace.context.';
 
+/** Semantic-convention names (stable): the error's class name, or `interrupted`, on failed spans and duration series. */
+export const ATTR_ERROR_TYPE = 'error.type';
+/** An exception on a log record (stable semantic conventions). */
+export const ATTR_EXCEPTION_TYPE = 'exception.type';
+export const ATTR_EXCEPTION_MESSAGE = 'exception.message';
+export const ATTR_EXCEPTION_STACKTRACE = 'exception.stacktrace';
+
 export const EVENT_LOG = 'log';
 export const EVENT_SLOW = 'stagetrace.stage.slow';
 /** Recorded at coarse steps of `stage.progress()`: each tenth of the total, or each doubling without one. */

@@ -31,6 +31,7 @@ it('npm run bench -- --quick runs every comparison and prints each result beside
     'loop delay added',
     'logging in a stage',
     'logging outside a month',
+    'logging, log records on',
     'memory flatness (heap)',
     'memory flatness (RSS)',
     'burst without loss',
