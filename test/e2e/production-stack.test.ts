@@ -181,15 +181,17 @@ describe('two agents and a gateway in front of Jaeger and Prometheus', () => {
       expect(monthsIn(traces).size).toBe(30);
       await waitForCountsInPrometheus(stack, dir);
     }
-    // One series per stage and outcome per run, with the labels a single collector gives it.
+    // One series per stage, outcome and error type per run, with the labels a single collector gives it
+    // (error_type only on failed and interrupted executions, as the semantic conventions record errors).
     for (const sessionId of sessions) {
       const series = await promSeries(stack.prometheusUrl, `stagetrace_stage_executions_total{instance="${sessionId}"}`);
-      const keys = series.map((s) => `${s.stagetrace_stage_name}/${s.stagetrace_outcome}`);
+      const keys = series.map((s) => `${s.stagetrace_stage_name}/${s.stagetrace_outcome}/${s.error_type ?? ''}`);
       expect(new Set(keys).size, sessionId).toBe(keys.length);
       for (const s of series) {
         expect(s.job).toBe(SERVICE);
         expect(Object.keys(s).sort()).toEqual([
           '__name__',
+          ...(s.stagetrace_outcome === 'success' ? [] : ['error_type']),
           'instance',
           'job',
           'otel_scope_name',
