@@ -1,8 +1,9 @@
-import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
+import type { ExportResult } from '@opentelemetry/core';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
 import { resolveConfig } from '../config/resolve-config.js';
 import { PartialSuccessWatch } from '../export/partial-success-watch.js';
 import { endpointForFiles } from '../model/endpoint-text.js';
+import { EXPORT_FAILED, EXPORT_SUCCESS } from '../model/export-result-code.js';
 import { createTraceExporter, HEADER_VARIABLES } from '../setup/components.js';
 import { DeliveryJournal } from '../sinks/audit/delivery-journal.js';
 import { type PlannedSession, planReplay } from './replay-plan.js';
@@ -156,7 +157,7 @@ export async function replayAuditLog(dir: string, options: ReplayOptions = {}): 
         for (let i = 0; i < spans.length; i += size) {
           const batch = spans.slice(i, i + size);
           const answer = await send(exporter, batch);
-          if (answer.code !== ExportResultCode.SUCCESS) {
+          if (answer.code !== EXPORT_SUCCESS) {
             const done = result.sent === 0 ? 'nothing was sent' : `${result.sent} spans were sent and recorded before`;
             throw new ReplayError(
               'endpoint',
@@ -274,7 +275,7 @@ function send(exporter: SpanExporter, spans: ReadableSpan[]): Promise<ExportResu
     try {
       exporter.export(spans, resolve);
     } catch (error) {
-      resolve({ code: ExportResultCode.FAILED, error: error instanceof Error ? error : new Error(String(error)) });
+      resolve({ code: EXPORT_FAILED, error: error instanceof Error ? error : new Error(String(error)) });
     }
   });
 }
