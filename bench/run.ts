@@ -20,6 +20,7 @@ import { samplerCost } from './sampler-cost.js';
 import { serializers } from './serializers.js';
 import { sketchMemory } from './sketch-memory.js';
 import { stageOverhead } from './stage-overhead.js';
+import { workerDesigns } from './worker-designs.js';
 
 const quick = process.argv.includes('--quick');
 const onlyArg = process.argv.find((a) => a.startsWith('--only='));
@@ -38,6 +39,7 @@ const suites: [string, (quick: boolean) => Promise<BenchResult[]>][] = [
   ['serializers', serializers],
   ['report', reportThroughput],
   ['sketch', sketchMemory],
+  ['workers', workerDesigns],
   ['outage', outageMemory],
   ['fast-start', fastStart],
 ];

@@ -18,7 +18,7 @@ import { configure } from 'safe-stable-stringify';
 import { CONTEXT_PREFIX } from '../src/model/attribute-names.js';
 import { AUDIT_SCHEMA_VERSION } from '../src/model/audit-schema.js';
 import { contextJson, isoTimestamp } from '../src/model/json-text.js';
-import type { MessageRecord, ScopeEndRecord, ScopeRef, ScopeStartRecord } from '../src/model/records.js';
+import { cpuShareOf, type MessageRecord, type ScopeEndRecord, type ScopeRef, type ScopeStartRecord } from '../src/model/records.js';
 import { toMb } from '../src/model/units.js';
 import {
   performanceLineFromParts,
@@ -51,6 +51,7 @@ function makeStages(count: number): Stage[] {
       name: STAGES[i % STAGES.length] as string,
       month,
       sessionId: SESSION,
+      runId: SESSION,
       traceId: (i * 7919).toString(16).padStart(32, '0'),
       spanId: (i * 104729).toString(16).padStart(16, '0'),
       parentSpanId: undefined,
@@ -108,14 +109,7 @@ function partsOf(scope: ScopeRef): RecordParts {
   const key = `${scope.month}\u0000${scope.name}`;
   let parts = partsCache.get(key);
   if (parts === undefined) {
-    parts = recordParts(
-      scope.kind,
-      scope.name,
-      scope.month,
-      scope.sessionId,
-      `Starting ${scope.name}`,
-      `${scope.name} completed successfully`,
-    );
+    parts = recordParts(scope.kind, scope.name, scope.month, scope, `Starting ${scope.name}`, `${scope.name} completed successfully`);
     partsCache.set(key, parts);
   }
   return parts;
@@ -142,6 +136,7 @@ function handMessage(r: MessageRecord): string {
     recordType: 'message',
     atMs: r.atMs,
     sessionId: scope.sessionId,
+    runId: scope.runId,
     level: r.level,
     message: r.message,
     month: scope.month,
@@ -179,6 +174,7 @@ function startObject(r: ScopeStartRecord, context: Record<string, unknown>) {
     timestamp: isoTimestamp(r.startMs),
     processing_time: Math.floor(r.startMs) / 1000,
     session_id: scope.sessionId,
+    run_id: scope.runId,
     level: 'INFO',
     message: `Starting ${scope.name}`,
     month: scope.month ?? null,
@@ -205,6 +201,7 @@ function endObject(r: ScopeEndRecord, context: Record<string, unknown>) {
     timestamp: isoTimestamp(r.endMs),
     processing_time: Math.floor(r.endMs) / 1000,
     session_id: scope.sessionId,
+    run_id: scope.runId,
     level: 'INFO',
     message: `${scope.name} completed successfully`,
     month: scope.month ?? null,
@@ -238,6 +235,7 @@ function performanceObject(r: ScopeEndRecord, context: Record<string, unknown>) 
     record_type: scope.kind,
     timestamp: isoTimestamp(r.endMs),
     session_id: scope.sessionId,
+    run_id: scope.runId,
     month: scope.month ?? null,
     stage: scope.name,
     duration_seconds: r.durationS,
@@ -253,6 +251,10 @@ function performanceObject(r: ScopeEndRecord, context: Record<string, unknown>) 
     context,
     trace_id: scope.traceId,
     span_id: scope.spanId,
+    cpu_seconds: r.cpuSeconds ?? 0,
+    cpu_share: cpuShareOf(r.cpuSeconds ?? 0, r.durationS),
+    heap_peak_mb: mb(r.heapPeakBytes ?? r.heapEndBytes),
+    overlapped: r.overlapped === true,
   };
 }
 
@@ -264,6 +266,7 @@ function messageObject(r: MessageRecord) {
     timestamp: isoTimestamp(r.atMs),
     processing_time: Math.floor(r.atMs) / 1000,
     session_id: scope.sessionId,
+    run_id: scope.runId,
     level: r.level,
     message: r.message,
     month: scope.month ?? null,
@@ -297,6 +300,7 @@ const structuredSchema = {
     timestamp: str,
     processing_time: num,
     session_id: str,
+    run_id: str,
     level: str,
     message: str,
     month: strOrNull,
@@ -333,6 +337,7 @@ const performanceSchema = {
     record_type: str,
     timestamp: str,
     session_id: str,
+    run_id: str,
     month: strOrNull,
     stage: str,
     duration_seconds: num,
@@ -348,6 +353,10 @@ const performanceSchema = {
     context,
     trace_id: str,
     span_id: str,
+    cpu_seconds: num,
+    cpu_share: num,
+    heap_peak_mb: num,
+    overlapped: { type: 'boolean' },
   },
 } as const;
 

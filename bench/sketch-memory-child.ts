@@ -20,13 +20,23 @@ for (let m = 0; m < 12; m++) {
     name: 'month',
     month,
     sessionId: 's',
+    runId: 's',
     traceId: 't',
     spanId: `m${m}`,
     parentSpanId: undefined,
   };
   stats.onStart({ type: 'start', scope: monthRef, startMs: Date.now(), context: {}, rssBytes: 100 * MB, heapUsedBytes: 0 });
   for (let s = 0; s < 10; s++)
-    refs.push({ kind: 'stage', name: `stage-${s}`, month, sessionId: 's', traceId: 't', spanId: `s${m}-${s}`, parentSpanId: 'x' });
+    refs.push({
+      kind: 'stage',
+      name: `stage-${s}`,
+      month,
+      sessionId: 's',
+      runId: 's',
+      traceId: 't',
+      spanId: `s${m}-${s}`,
+      parentSpanId: 'x',
+    });
 }
 let seed = 7;
 const heap = () => {

@@ -5,12 +5,14 @@
 #               deploy/otelcol/builder-manifest.yaml (the components that
 #               collector-config.yaml uses), strict versioning on;
 #   jaeger      Jaeger v2, built from the Go module in deploy/jaeger/build;
+#   victoria-logs  VictoriaLogs (the log backend of the collector's logs
+#               pipeline), built from the Go module in deploy/victorialogs/build;
 #   prometheus, promtool and docker-compose from Debian's packages.
 #
 # Idempotent: built binaries are cached outside the repository, in
 # ${STAGETRACE_TOOLS_DIR:-~/.cache/stagetrace-tools}, under a directory named
 # after the version and a hash of the inputs they were built from, and reused
-# when present. From empty Go caches the two builds take about 12 minutes on
+# when present. From empty Go caches the three builds take about 14 minutes on
 # two cores; with the binaries cached the script takes a second.
 #
 # Needs Go (https://go.dev/dl/) and, for the Debian packages, root or sudo.
@@ -24,6 +26,7 @@ REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 TOOLS_DIR=${STAGETRACE_TOOLS_DIR:-$HOME/.cache/stagetrace-tools}
 MANIFEST="$REPO/deploy/otelcol/builder-manifest.yaml"
 JAEGER_MODULE_DIR="$REPO/deploy/jaeger/build"
+VICTORIALOGS_MODULE_DIR="$REPO/deploy/victorialogs/build"
 
 die() {
   printf 'install-stack-tools: %s\n' "$*" >&2
@@ -38,6 +41,7 @@ inputs_hash() {
 
 OTELCOL_DIR="$TOOLS_DIR/otelcol-$OTELCOL_VERSION-$(inputs_hash "$MANIFEST")"
 JAEGER_DIR="$TOOLS_DIR/jaeger-$JAEGER_VERSION-$(inputs_hash "$JAEGER_MODULE_DIR/go.mod" "$JAEGER_MODULE_DIR/go.sum")"
+VICTORIALOGS_DIR="$TOOLS_DIR/victorialogs-$VICTORIALOGS_VERSION-$(inputs_hash "$VICTORIALOGS_MODULE_DIR/go.mod" "$VICTORIALOGS_MODULE_DIR/go.sum")"
 BUILDER="$TOOLS_DIR/builder-$OTELCOL_VERSION/builder"
 
 check_inputs() {
@@ -45,6 +49,8 @@ check_inputs() {
     die "$MANIFEST: dist.version is not $OTELCOL_VERSION (deploy/stack-versions.env); make them agree."
   grep -qE "^\s*github.com/jaegertracing/jaeger $JAEGER_MODULE_VERSION( |$)" "$JAEGER_MODULE_DIR/go.mod" ||
     die "$JAEGER_MODULE_DIR/go.mod does not require github.com/jaegertracing/jaeger $JAEGER_MODULE_VERSION (deploy/stack-versions.env); make them agree."
+  grep -qE "^\s*github.com/VictoriaMetrics/VictoriaLogs v$VICTORIALOGS_VERSION( |$)" "$VICTORIALOGS_MODULE_DIR/go.mod" ||
+    die "$VICTORIALOGS_MODULE_DIR/go.mod does not require github.com/VictoriaMetrics/VictoriaLogs v$VICTORIALOGS_VERSION (deploy/stack-versions.env); make them agree."
 }
 
 need_go() {
@@ -95,6 +101,19 @@ install_jaeger() {
   mv "$JAEGER_DIR.tmp" "$JAEGER_DIR"
 }
 
+install_victorialogs() {
+  if [ -x "$VICTORIALOGS_DIR/victoria-logs" ]; then
+    echo "victoria-logs $VICTORIALOGS_VERSION: cached"
+    return
+  fi
+  need_go
+  echo "Building VictoriaLogs $VICTORIALOGS_VERSION from $VICTORIALOGS_MODULE_DIR (about 2 minutes from cold)..."
+  mkdir -p "$VICTORIALOGS_DIR.tmp"
+  (cd "$VICTORIALOGS_MODULE_DIR" && build_quietly go build -mod=readonly -trimpath \
+    -o "$VICTORIALOGS_DIR.tmp/victoria-logs" github.com/VictoriaMetrics/VictoriaLogs/app/victoria-logs)
+  mv "$VICTORIALOGS_DIR.tmp" "$VICTORIALOGS_DIR"
+}
+
 install_debian_packages() {
   if command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1 && command -v docker-compose >/dev/null 2>&1; then
     echo "prometheus, promtool, docker-compose: installed"
@@ -122,13 +141,15 @@ main() {
   exec 9>"$TOOLS_DIR/.install.lock"
   flock 9
   # Leftovers of an interrupted build are never mistaken for a finished one.
-  rm -rf "$OTELCOL_DIR.tmp" "$JAEGER_DIR.tmp" "$TOOLS_DIR"/otelcol-build.*
+  rm -rf "$OTELCOL_DIR.tmp" "$JAEGER_DIR.tmp" "$VICTORIALOGS_DIR.tmp" "$TOOLS_DIR"/otelcol-build.*
   install_otelcol
   install_jaeger
+  install_victorialogs
   install_debian_packages
   echo
   echo "otelcol:        $OTELCOL_DIR/otelcol ($("$OTELCOL_DIR/otelcol" --version))"
   echo "jaeger:         $JAEGER_DIR/jaeger ($("$JAEGER_DIR/jaeger" version 2>/dev/null | grep -o '"gitVersion":"[^"]*"' || echo "version unknown"))"
+  echo "victoria-logs:  $VICTORIALOGS_DIR/victoria-logs (built from v$VICTORIALOGS_VERSION)"
   echo "prometheus:     $(command -v prometheus) ($(prometheus --version 2>&1 | head -n 1))"
   echo "promtool:       $(command -v promtool)"
   echo "docker-compose: $(command -v docker-compose) ($(docker-compose version --short 2>/dev/null || docker-compose --version))"

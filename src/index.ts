@@ -4,6 +4,7 @@
  * console, local audit files and OTLP.
  */
 
+export { carrierEnv, getCarrier } from './api/carrier.js';
 export type { EndOptions, HandleLogOptions, MonthHandle, ScopeHandle, StageHandle } from './api/handles.js';
 export { type MonthOptions, traceMonth } from './api/month.js';
 export { type LogProgressOptions, logProgress } from './api/progress.js';
@@ -20,6 +21,7 @@ export {
   type PerformanceRecord,
   type StructuredRecord,
 } from './model/audit-schema.js';
+export type { Carrier } from './model/carrier.js';
 export type { StageContext } from './model/context-attributes.js';
 export { LEVELS, type LogLevel } from './model/levels.js';
 export { VERSION } from './model/version.js';

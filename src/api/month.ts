@@ -1,4 +1,5 @@
-import { context as contextApi } from '@opentelemetry/api';
+import { context as contextApi, type SpanContext } from '@opentelemetry/api';
+import type { Carrier } from '../model/carrier.js';
 import type { StageContext } from '../model/context-attributes.js';
 import { describeValue } from '../model/describe-value.js';
 import { toMonthString } from '../model/month-format.js';
@@ -10,14 +11,23 @@ import { scopeSession } from './scope-session.js';
 export interface MonthOptions {
   /** Caller context, recorded as span attributes and in the audit records. */
   context?: StageContext;
+  /**
+   * A span this month is a child of (a scheduler's own trace): a carrier from
+   * {@link getCarrier} or an OTel `SpanContext`. Without it the month is the
+   * root of its own trace. A malformed one is ignored with one warning naming
+   * the field; it never throws.
+   */
+  parent?: Carrier | SpanContext;
 }
 
-const MONTH_KEYS = ['context'] as const;
+const MONTH_KEYS = ['context', 'parent'] as const;
 
 /**
  * Runs `fn` as one month of the pipeline: a root span (its own trace) that
- * carries the month, the session id and `options.context`. Stages inside it
- * become its children. Returns what `fn` returns; errors are recorded and
+ * carries the month, the session and run ids and `options.context`. Stages
+ * inside it become its children. With `options.parent` the month is that
+ * span's child instead; in a process started with `carrierEnv()` it keeps its
+ * own trace and links to the span that started the process. Returns what `fn` returns; errors are recorded and
  * rethrown unchanged.
  *
  * @param month `'YYYY-MM'` or a Date (read in UTC); anything else throws a TypeError before any span starts.
@@ -29,6 +39,7 @@ export function traceMonth<T>(month: string | Date, fn: (month: MonthHandle) => 
   }
   checkKeys(options, MONTH_KEYS, 'traceMonth()');
   const session = scopeSession('traceMonth');
-  const scope = session.openMonth(normalised, options?.context, contextApi.active());
+  const remote = options?.parent === undefined ? undefined : session.remoteParent(options.parent, 'traceMonth()');
+  const scope = session.openMonth(normalised, options?.context, contextApi.active(), remote);
   return runInScope<MonthHandle, T>(session, scope, new MonthHandleImpl(session, scope), fn);
 }

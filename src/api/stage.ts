@@ -1,6 +1,9 @@
-import { context as contextApi } from '@opentelemetry/api';
+import { type Context, context as contextApi, type SpanContext } from '@opentelemetry/api';
+import type { Carrier } from '../model/carrier.js';
 import type { StageContext } from '../model/context-attributes.js';
 import { describeValue } from '../model/describe-value.js';
+import { remoteParentContext } from '../session/open-scope.js';
+import type { Session } from '../session/session.js';
 import { checkKeys, type StageHandle, StageHandleImpl } from './handles.js';
 import { runInScope } from './run-in-scope.js';
 import { scopeSession } from './scope-session.js';
@@ -11,10 +14,17 @@ export interface StageOptions {
   context?: StageContext;
   /** Seconds after which this call counts as slow; overrides `stageThresholds`. */
   warnAfterSeconds?: number;
+  /**
+   * The span this stage is a child of, wherever it runs: a carrier from
+   * {@link getCarrier} (in job data, a message) or an OTel `SpanContext`. The
+   * stage counts in the carrier's month. A malformed one is ignored with one
+   * warning naming the field; it never throws.
+   */
+  parent?: Carrier | SpanContext;
 }
 
 const MAX_STAGE_NAME = 200;
-const STAGE_KEYS = ['context', 'warnAfterSeconds'] as const;
+const STAGE_KEYS = ['context', 'warnAfterSeconds', 'parent'] as const;
 
 function checkName(name: unknown, fn: string): asserts name is string {
   if (typeof name !== 'string' || name.length === 0 || name.length > MAX_STAGE_NAME) {
@@ -37,6 +47,14 @@ function checkOptions(options: StageOptions | undefined, fn: string): number | u
   return seconds;
 }
 
+/** The context a stage opens in: the active one, or its `parent` option's. */
+function stageContext(session: Session, options: StageOptions | undefined, fn: string): Context {
+  const active = contextApi.active();
+  if (options?.parent === undefined) return active;
+  const remote = session.remoteParent(options.parent, fn);
+  return remote === undefined ? active : remoteParentContext(active, remote);
+}
+
 /**
  * Runs `fn` as a stage: a child span of the active month (or of the active
  * stage, for nested stages) with duration, outcome and memory. Returns what
@@ -45,7 +63,9 @@ function checkOptions(options: StageOptions | undefined, fn: string): number | u
  * the error is rethrown unchanged.
  *
  * Outside any month, the stage is a root span of its own trace and is
- * counted in the stage statistics without a month.
+ * counted in the stage statistics without a month — unless `options.parent`
+ * names a span (a carrier from another process), or this process was started
+ * with `carrierEnv()`: then it is that span's child.
  *
  * @example
  * const rows = await traceStage('download', () => download(key), { context: { file_key: key } });
@@ -57,7 +77,7 @@ export function traceStage<T>(name: string, fn: (stage: StageHandle) => T, optio
   }
   const thresholdS = checkOptions(options, 'traceStage');
   const session = scopeSession('traceStage');
-  const scope = session.openStage(name, options?.context, thresholdS, contextApi.active());
+  const scope = session.openStage(name, options?.context, thresholdS, stageContext(session, options, 'traceStage()'));
   return runInScope<StageHandle, T>(session, scope, new StageHandleImpl(session, scope), fn);
 }
 
@@ -70,6 +90,6 @@ export function startStage(name: string, options?: StageOptions): StageHandle {
   checkName(name, 'startStage');
   const thresholdS = checkOptions(options, 'startStage');
   const session = scopeSession('startStage');
-  const scope = session.openStage(name, options?.context, thresholdS, contextApi.active(), true);
+  const scope = session.openStage(name, options?.context, thresholdS, stageContext(session, options, 'startStage()'), true);
   return new StageHandleImpl(session, scope);
 }

@@ -43,7 +43,8 @@ Reports from a pipeline's audit files (the logDir it writes them to): no
 running process and no collector needed.
 
 Commands:
-  report <logDir>     the session summary: bottleneck, failed months, memory, stages, months
+  report <logDir>...  the session summary: bottleneck, failed months, memory, stages, months;
+                      with several folders (or --run), one run over all its processes
   sessions <logDir>   the sessions in the folder, with start, duration, months and outcome
   compare <logDir>    what changed between two sessions; exits 1 when something regressed
   replay <logDir>     send the months and stages the collector never got, from the audit files
@@ -54,13 +55,16 @@ Options:
 
 ${EXIT_CODES}`;
 
-const REPORT_HELP = `Usage: stagetrace report <logDir> [--session ID] [--format text|json|csv|html] [--out FILE] [--jaeger-url URL]
+const REPORT_HELP = `Usage: stagetrace report <logDir> [<logDir>...] [--session ID | --run ID] [--format text|json|csv|html] [--out FILE] [--jaeger-url URL]
 
 The summary of one session rebuilt from the audit files; for a session that
-ended it equals what getSessionSummary() returned in the run.
+ended it equals what getSessionSummary() returned in the run. With several
+folders, or --run, the summary of one run: every process's records (the
+sessions whose run_id is the run's), merged in time order.
 
 Options:
   --session ID      the session (default: the latest in the folder; \`stagetrace sessions\` lists them)
+  --run ID          the run (default with several folders: the run of the latest session in the first)
   --format FORMAT   text (default), json, csv (a row per stage and per month),
                     html (one self-contained page: timeline, memory chart, tables, errors)
   --out FILE        write there instead of to standard output
@@ -169,7 +173,8 @@ function parse<S extends Spec>(
   command: string,
   args: string[],
   options: S,
-): { logDir: string | undefined; values: Record<string, string | boolean | undefined> } {
+  manyFolders = false,
+): { logDir: string | undefined; logDirs: string[]; values: Record<string, string | boolean | undefined> } {
   let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs({ args, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
@@ -178,9 +183,9 @@ function parse<S extends Spec>(
     throw new UsageError((error as Error).message.split('. To specify')[0] ?? String(error), command);
   }
   const positionals = parsed.positionals;
-  if (positionals.length > 1)
+  if (positionals.length > 1 && !manyFolders)
     throw new UsageError(`${command} takes one log folder; got ${positionals.length}: ${positionals.join(' ')}`, command);
-  return { logDir: positionals[0], values: parsed.values as Record<string, string | boolean | undefined> };
+  return { logDir: positionals[0], logDirs: positionals, values: parsed.values as Record<string, string | boolean | undefined> };
 }
 
 function need(logDir: string | undefined, command: string): string {
@@ -264,18 +269,29 @@ async function emit(text: string, out: string | undefined, io: Io, escapeOnTermi
 }
 
 async function report(args: string[], io: Io): Promise<number> {
-  const { logDir, values } = parse('report', args, {
-    session: { type: 'string' },
-    format: { type: 'string' },
-    out: { type: 'string' },
-    'jaeger-url': { type: 'string' },
-  });
+  const { logDir, logDirs, values } = parse(
+    'report',
+    args,
+    {
+      session: { type: 'string' },
+      run: { type: 'string' },
+      format: { type: 'string' },
+      out: { type: 'string' },
+      'jaeger-url': { type: 'string' },
+    },
+    true,
+  );
   if (values.help) {
     io.stdout.write(REPORT_HELP);
     return EXIT.ok;
   }
   const dir = need(logDir, 'report');
   const format = formatOf(values.format, ['text', 'json', 'csv', 'html'], 'report');
+  const run = values.run as string | undefined;
+  const merged = logDirs.length > 1 || run !== undefined;
+  if (merged && values.session !== undefined)
+    throw new UsageError('--session reads one session of one folder; with several folders or --run, leave it out.', 'report');
+  if (merged && format === 'html') throw new UsageError('--format html reads one session; for a run, use text, json or csv.', 'report');
   const out = values.out as string | undefined;
   if (out === '') throw new UsageError('--out needs a file name.', 'report');
   const jaegerUrl = jaegerUrlFor(values['jaeger-url'] as string | undefined, format);
@@ -283,6 +299,7 @@ async function report(args: string[], io: Io): Promise<number> {
   const progress = new ReadProgress(io.stderr);
   const options = {
     session: values.session as string | undefined,
+    run,
     onSkippedLine: notes.onSkippedLine,
     onProgress: (read: number, total: number) => progress.update(read, total),
   };
@@ -290,7 +307,7 @@ async function report(args: string[], io: Io): Promise<number> {
   try {
     if (format === 'html') text = await htmlReportFromFiles(dir, { ...options, jaegerUrl });
     else {
-      const summary = await summarizeAuditLog(dir, options);
+      const summary = await summarizeAuditLog(merged ? logDirs : dir, options);
       text = format === 'json' ? jsonOut(summary) : format === 'csv' ? formatSessionCsv(summary) : formatSessionReport(summary);
     }
   } finally {

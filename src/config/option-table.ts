@@ -118,6 +118,14 @@ export const OPTION_TABLE = [
     description: "identifies the run in every record; also the resource's `service.instance.id` unless you set one",
   }),
   row({
+    name: 'runId',
+    variables: ['STAGETRACE_RUN_ID'],
+    kind: text({ expected: 'up to 128 letters, digits, _ . : or -', maxLength: 128, accepts: (s) => /^[\w.:-]+$/.test(s) }),
+    defaultText: "the carrier's baggage `stagetrace.run.id`, else `sessionId`",
+    description:
+      'ties the processes of one run together: `run_id` in every record, `stagetrace.run.id` on spans and the resource; `carrierEnv()` passes it to child processes',
+  }),
+  row({
     name: 'logDir',
     variables: ['STAGETRACE_LOG_DIR'],
     kind: folderOrOff(),
@@ -232,7 +240,7 @@ export const OPTION_TABLE = [
     variables: ['OTEL_EXPORTER_OTLP_ENDPOINT'],
     kind: httpUrl(),
     defaultText: 'none: nothing is sent',
-    description: 'base URL; `/v1/traces` and `/v1/metrics` are appended',
+    description: 'base URL; `/v1/traces`, `/v1/metrics` and `/v1/logs` are appended',
   }),
   row({
     name: 'otlp.tracesEndpoint',
@@ -247,6 +255,13 @@ export const OPTION_TABLE = [
     kind: httpUrl(),
     defaultText: 'from `otlp.endpoint`',
     description: 'full metrics URL, used as given; wins over `otlp.endpoint`',
+  }),
+  row({
+    name: 'otlp.logsEndpoint',
+    variables: ['OTEL_EXPORTER_OTLP_LOGS_ENDPOINT'],
+    kind: httpUrl(),
+    defaultText: 'from `otlp.endpoint`',
+    description: 'full logs URL, used as given; wins over `otlp.endpoint`',
   }),
   row({
     name: 'otlp.headers',
@@ -330,6 +345,15 @@ export const OPTION_TABLE = [
     default: [...HOST_METRIC_GROUPS],
     defaultText: '`true`',
     description: 'metric groups to collect (`nodejs.runtime`: event-loop delay and GC); `false` for none',
+  }),
+  row({
+    name: 'logs',
+    variables: ['STAGETRACE_LOGS'],
+    kind: flag(),
+    default: true,
+    defaultText: '`true`',
+    description:
+      'each message at or above `logLevel` also as an OpenTelemetry log record (your LoggerProvider with `createStagetrace()`, OTLP with `start()`); `false` leaves messages as span events only',
   }),
   row({
     name: 'prometheus.port',

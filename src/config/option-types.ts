@@ -23,8 +23,8 @@ export interface RedactOptions {
 /** OTLP export settings; unset fields fall back to the standard `OTEL_EXPORTER_OTLP_*` variables. */
 export interface OtlpOptions {
   /**
-   * Base URL; `/v1/traces` and `/v1/metrics` are appended. Allowed: an absolute http:// or https:// URL. Default: none:
-   * nothing is sent. Variable: `OTEL_EXPORTER_OTLP_ENDPOINT`.
+   * Base URL; `/v1/traces`, `/v1/metrics` and `/v1/logs` are appended. Allowed: an absolute http:// or https:// URL.
+   * Default: none: nothing is sent. Variable: `OTEL_EXPORTER_OTLP_ENDPOINT`.
    */
   endpoint?: string;
   /**
@@ -37,6 +37,11 @@ export interface OtlpOptions {
    * from `otlp.endpoint`. Variable: `OTEL_EXPORTER_OTLP_METRICS_ENDPOINT`.
    */
   metricsEndpoint?: string;
+  /**
+   * Full logs URL, used as given; wins over `otlp.endpoint`. Allowed: an absolute http:// or https:// URL. Default:
+   * from `otlp.endpoint`. Variable: `OTEL_EXPORTER_OTLP_LOGS_ENDPOINT`.
+   */
+  logsEndpoint?: string;
   /**
    * E.g. an auth token; never logged, never shown in errors (variables: `key=value` pairs, read by the exporter).
    * Allowed: an object of header names to string values without line breaks. Variables: `OTEL_EXPORTER_OTLP_HEADERS`,
@@ -141,6 +146,12 @@ export interface StagetraceOptions {
    */
   sessionId?: string;
   /**
+   * Ties the processes of one run together: `run_id` in every record, `stagetrace.run.id` on spans and the resource;
+   * `carrierEnv()` passes it to child processes. Allowed: up to 128 letters, digits, _ . : or -. Default: the carrier's
+   * baggage `stagetrace.run.id`, else `sessionId`. Variable: `STAGETRACE_RUN_ID`.
+   */
+  runId?: string;
+  /**
    * Folder of the audit files; `false` (variable: `false`, `off` or `none`) for no files. Allowed: a folder path, or
    * false to write no files. Default: `logs`. Variable: `STAGETRACE_LOG_DIR`.
    */
@@ -217,6 +228,12 @@ export interface StagetraceOptions {
    * Variable: `STAGETRACE_HOST_METRICS`.
    */
   hostMetrics?: boolean | string[];
+  /**
+   * Each message at or above `logLevel` also as an OpenTelemetry log record (your LoggerProvider with
+   * `createStagetrace()`, OTLP with `start()`); `false` leaves messages as span events only. Allowed: true or false.
+   * Default: `true`. Variable: `STAGETRACE_LOGS`.
+   */
+  logs?: boolean;
   /** Serve metrics for Prometheus to scrape; off unless given (or `STAGETRACE_PROMETHEUS_PORT` is set). */
   prometheus?: PrometheusOptions;
   /** Post alerts to a webhook; off unless `webhookUrl` is given. */

@@ -1,4 +1,5 @@
 import type { Attributes } from '@opentelemetry/api';
+import type { CarrierProblem, RemoteParent } from '../model/carrier.js';
 import type { ConsoleLevel } from '../model/console-level.js';
 import type { LogLevel } from '../model/levels.js';
 import type { Durability } from './option-types.js';
@@ -18,6 +19,8 @@ export type {
 export interface ResolvedConfig {
   serviceName: string;
   sessionId: string;
+  /** The run id, and the environment carrier (`TRACEPARENT`, `TRACESTATE`, `BAGGAGE`) this process was started with. */
+  run: ResolvedRun;
   logDir: string | undefined;
   requireLogDir: boolean;
   console: boolean;
@@ -37,12 +40,21 @@ export interface ResolvedConfig {
   metricExportIntervalMillis: number;
   memory: { intervalMs: number; warningMb: number | undefined; criticalMb: number | undefined };
   hostMetrics: string[] | false;
+  logs: boolean;
   prometheus: { port: number; host: string } | undefined;
   alerts: ResolvedAlerts | undefined;
   resourceAttributes: Attributes;
   shutdownTimeoutMillis: number;
   handleExit: boolean;
   sdkDisabled: boolean;
+}
+
+export interface ResolvedRun {
+  runId: string;
+  /** The span of the process that started this one: stages outside a month become its children, months link to it. */
+  envParent: RemoteParent | undefined;
+  /** A malformed environment carrier, ignored: said once when the session begins. */
+  envProblem: CarrierProblem | undefined;
 }
 
 export interface ResolvedAlerts {
@@ -54,6 +66,7 @@ export interface ResolvedAlerts {
 export interface ResolvedOtlp {
   tracesUrl: string;
   metricsUrl: string;
+  logsUrl: string;
   headers: Record<string, string> | undefined;
   protocol: 'http/json' | 'http/protobuf';
   timeoutMillis: number | undefined;

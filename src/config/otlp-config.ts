@@ -1,7 +1,9 @@
 import type { Env, OptionReader } from './option-reader.js';
 import type { ResolvedOtlp } from './options.js';
 
-type Signal = 'traces' | 'metrics';
+type Signal = 'traces' | 'metrics' | 'logs';
+
+const OWN_OPTION = { traces: 'otlp.tracesEndpoint', metrics: 'otlp.metricsEndpoint', logs: 'otlp.logsEndpoint' } as const;
 
 function appendPath(base: URL, path: string): string {
   const href = base.href.endsWith('/') ? base.href.slice(0, -1) : base.href;
@@ -14,7 +16,7 @@ function appendPath(base: URL, path: string): string {
  * else `OTEL_EXPORTER_OTLP_ENDPOINT` + `/v1/<signal>`.
  */
 function signalUrl(read: OptionReader, signal: Signal): string | undefined {
-  const own = signal === 'traces' ? 'otlp.tracesEndpoint' : 'otlp.metricsEndpoint';
+  const own = OWN_OPTION[signal];
   const explicit = read.option(own);
   if (explicit) return explicit.value.href;
   const base = read.option('otlp.endpoint');
@@ -40,6 +42,8 @@ export function resolveOtlp(read: OptionReader, env: Env, shutdownTimeoutMillis:
   const maxQueueBytes = read.value('otlp.maxQueueBytes');
   const tracesUrl = signalUrl(read, 'traces');
   const metricsUrl = signalUrl(read, 'metrics');
+  // Read whether or not logs are on, so a bad logs URL is said either way.
+  const logsUrl = signalUrl(read, 'logs');
   if (!tracesUrl && !metricsUrl) return undefined;
 
   // The exporters read these variables themselves and quietly ignore bad
@@ -50,6 +54,8 @@ export function resolveOtlp(read: OptionReader, env: Env, shutdownTimeoutMillis:
   return {
     tracesUrl: tracesUrl ?? '',
     metricsUrl: metricsUrl ?? '',
+    // Logs follow the traces: a logs URL alone does not turn export on.
+    logsUrl: tracesUrl ? (logsUrl ?? '') : '',
     headers,
     protocol,
     // The exporter's retry timers hold the process until its timeout; keep

@@ -3,6 +3,7 @@ import type { ValueSource } from './config-error.js';
 import { type Env, OptionReader } from './option-reader.js';
 import type { ResolvedAlerts, ResolvedConfig, StagetraceOptions } from './options.js';
 import { resolveOtlp } from './otlp-config.js';
+import { resolveRun } from './run-config.js';
 import { newSessionId } from './session-id.js';
 
 export { newSessionId } from './session-id.js';
@@ -66,11 +67,18 @@ function variableSets(env: Env, key: string): boolean {
   });
 }
 
-/** The user's resource attributes, with `service.instance.id` = the session id unless they or the variable set it. */
-function resolveResourceAttributes(read: OptionReader, env: Env, sessionId: string): Attributes {
-  const given = read.option('resourceAttributes')?.value ?? {};
-  if (Object.hasOwn(given, SERVICE_INSTANCE_ID) || variableSets(env, SERVICE_INSTANCE_ID)) return given;
-  return { ...given, [SERVICE_INSTANCE_ID]: sessionId };
+/** The run id on the resource, so a dashboard can pick a run and see every process of it. */
+const RUN_ID = 'stagetrace.run.id';
+
+/**
+ * The user's resource attributes, with `service.instance.id` = the session id
+ * and `stagetrace.run.id` = the run id, each unless they or the variable set it.
+ */
+function resolveResourceAttributes(read: OptionReader, env: Env, ids: { sessionId: string; runId: string }): Attributes {
+  const out = { ...(read.option('resourceAttributes')?.value ?? {}) };
+  if (!Object.hasOwn(out, SERVICE_INSTANCE_ID) && !variableSets(env, SERVICE_INSTANCE_ID)) out[SERVICE_INSTANCE_ID] = ids.sessionId;
+  if (!Object.hasOwn(out, RUN_ID) && !variableSets(env, RUN_ID)) out[RUN_ID] = ids.runId;
+  return out;
 }
 
 /**
@@ -85,9 +93,11 @@ export function resolveConfig(options?: StagetraceOptions, env: Env = process.en
   const read = new OptionReader(options, env);
   const sessionId = read.value('sessionId') ?? newSessionId();
   const shutdownTimeoutMillis = read.value('shutdownTimeoutMillis');
+  const run = resolveRun(read.value('runId'), env, sessionId);
   return {
     serviceName: read.value('serviceName'),
     sessionId,
+    run,
     logDir: read.value('logDir'),
     requireLogDir: read.value('requireLogDir'),
     console: read.value('console'),
@@ -106,9 +116,10 @@ export function resolveConfig(options?: StagetraceOptions, env: Env = process.en
     metricExportIntervalMillis: read.value('metricExportIntervalMillis'),
     memory: resolveMemory(read),
     hostMetrics: read.value('hostMetrics'),
+    logs: read.value('logs'),
     prometheus: resolvePrometheus(read),
     alerts: resolveAlerts(read),
-    resourceAttributes: resolveResourceAttributes(read, env, sessionId),
+    resourceAttributes: resolveResourceAttributes(read, env, { sessionId, runId: run.runId }),
     shutdownTimeoutMillis,
     handleExit: read.value('handleExit', callerDefaults.handleExit),
     sdkDisabled: (env.OTEL_SDK_DISABLED ?? '').trim().toLowerCase() === 'true',

@@ -1,8 +1,10 @@
 import type { Attributes, Counter, Histogram, Meter, ObservableResult } from '@opentelemetry/api';
+import { ATTR_ERROR_TYPE } from '../model/attribute-names.js';
 import { CappedMap } from '../model/capped-map.js';
 import type { LogLevel } from '../model/levels.js';
 import type { RecordSink } from '../model/record-sink.js';
-import type { MessageRecord, ScopeEndRecord } from '../model/records.js';
+import type { MessageRecord, ScopeEndRecord, ScopeRef, ScopeStartRecord } from '../model/records.js';
+import { errorTypeOf } from '../model/span-facts.js';
 import type { MeterBinding } from './meter-binding.js';
 
 /** Metric names; docs/metrics.md lists each with its unit and attributes. */
@@ -12,6 +14,9 @@ export const METRIC_STAGE_EXECUTIONS = 'stagetrace.stage.executions';
 export const METRIC_STAGE_SLOW = 'stagetrace.stage.slow';
 export const METRIC_LOG_MESSAGES = 'stagetrace.log.messages';
 export const METRIC_OTLP_DROPPED_SPANS = 'stagetrace.otlp.dropped_spans';
+/** Months and stages running now (the semantic conventions' `*.active` up-down counters). */
+export const METRIC_MONTHS_ACTIVE = 'stagetrace.month.active';
+export const METRIC_STAGES_ACTIVE = 'stagetrace.stage.active';
 
 /** Metric attribute names. */
 export const METRIC_ATTR_STAGE_NAME = 'stagetrace.stage.name';
@@ -19,6 +24,8 @@ export const METRIC_ATTR_MONTH = 'stagetrace.month';
 export const METRIC_ATTR_OUTCOME = 'stagetrace.outcome';
 export const METRIC_ATTR_LOG_LEVEL = 'log.level';
 export const METRIC_ATTR_DROP_REASON = 'stagetrace.drop.reason';
+/** On the failure and interruption series of the duration histograms: the error's class name, or `interrupted`. */
+export const METRIC_ATTR_ERROR_TYPE = ATTR_ERROR_TYPE;
 
 /** Bucket boundaries in seconds, from 10 ms to 6 h, roughly ×2.5 apart. */
 export const DURATION_BUCKETS_S = [
@@ -47,6 +54,7 @@ interface Instruments {
   slow: Counter;
   messages: Counter;
   dropped: Counter;
+  active: ActiveCounts;
 }
 
 /**
@@ -78,6 +86,60 @@ class ExecutionCounts {
     }
     return entry;
   }
+}
+
+/**
+ * `stagetrace.month.active` and `stagetrace.stage.active`, counted in process
+ * and observed at collection time, like the executions: a start and an end
+ * each change a number instead of making the SDK hash attributes twice more
+ * per stage. One per meter, so sessions sharing a MeterProvider share the counts.
+ */
+class ActiveCounts {
+  readonly #months = new Map<string, { attributes: Attributes; count: number }>();
+  readonly #stages = new Map<string, { attributes: Attributes; count: number }>();
+
+  constructor(meter: Meter) {
+    meter
+      .createObservableUpDownCounter(METRIC_MONTHS_ACTIVE, { unit: '{month}', description: 'Months running now, by month.' })
+      .addCallback((result: ObservableResult) => {
+        for (const { attributes, count } of this.#months.values()) result.observe(count, attributes);
+      });
+    meter
+      .createObservableUpDownCounter(METRIC_STAGES_ACTIVE, { unit: '{stage}', description: 'Stages running now, by stage name.' })
+      .addCallback((result: ObservableResult) => {
+        for (const { attributes, count } of this.#stages.values()) result.observe(count, attributes);
+      });
+  }
+
+  /** The count of a month or stage name; past the series limit, the overflow series. */
+  of(scope: ScopeRef): { count: number } {
+    const series = scope.kind === 'month' ? this.#months : this.#stages;
+    const key = scope.kind === 'month' ? (scope.month ?? '') : scope.name;
+    let entry = series.get(key);
+    if (entry === undefined) {
+      const full = series.size >= MAX_EXECUTION_SERIES;
+      const at = full ? OVERFLOW_KEY : key;
+      const attributes = full
+        ? OVERFLOW_ATTRIBUTES
+        : scope.kind === 'month'
+          ? { [METRIC_ATTR_MONTH]: scope.month }
+          : { [METRIC_ATTR_STAGE_NAME]: scope.name };
+      entry = series.get(at) ?? { attributes, count: 0 };
+      series.set(at, entry);
+    }
+    return entry;
+  }
+}
+
+const activeCounts = new WeakMap<Meter, ActiveCounts>();
+
+function activeOf(meter: Meter): ActiveCounts {
+  let counts = activeCounts.get(meter);
+  if (counts === undefined) {
+    counts = new ActiveCounts(meter);
+    activeCounts.set(meter, counts);
+  }
+  return counts;
 }
 
 const executionCounts = new WeakMap<Meter, ExecutionCounts>();
@@ -117,6 +179,7 @@ function createInstruments(meter: Meter): Instruments {
       unit: '{span}',
       description: 'Spans not forwarded over OTLP (queue full or export failed). The audit files still hold them.',
     }),
+    active: activeOf(meter),
   };
 }
 
@@ -136,6 +199,8 @@ export class StageMetrics implements RecordSink {
   readonly #stageSeries = new CappedMap<string, Map<string, StageSeries>>(MAX_CACHED_ATTRIBUTE_SETS);
   readonly #slowAttrs = new CappedMap<string, Attributes>(MAX_CACHED_ATTRIBUTE_SETS);
   readonly #levelAttrs = new CappedMap<LogLevel, Attributes>(MAX_CACHED_ATTRIBUTE_SETS);
+  /** Scopes counted as active, with the count they added to: an end takes back only what its start added. */
+  readonly #active = new Map<ScopeRef, { count: number }>();
 
   constructor(binding: MeterBinding) {
     this.#binding = binding;
@@ -150,18 +215,32 @@ export class StageMetrics implements RecordSink {
     return this.#instruments;
   }
 
-  /** Starts are not measured: a stage's metrics are recorded when it ends. */
-  onStart(): void {}
-
-  onEnd(r: ScopeEndRecord): void {
+  /** A start counts the scope as active; its duration is recorded when it ends. */
+  onStart(r: ScopeStartRecord): void {
     const m = this.#ready;
     if (m === undefined) return;
+    const counted = m.active.of(r.scope);
+    counted.count++;
+    this.#active.set(r.scope, counted);
+  }
+
+  onEnd(r: ScopeEndRecord): void {
     const scope = r.scope;
+    const counted = this.#active.get(scope);
+    if (counted !== undefined) {
+      this.#active.delete(scope);
+      counted.count--;
+    }
+    const m = this.#ready;
+    if (m === undefined) return;
+    const errorType = errorTypeOf(r);
     if (scope.kind === 'month') {
-      m.monthDuration.record(r.durationS, { [METRIC_ATTR_MONTH]: scope.month, [METRIC_ATTR_OUTCOME]: r.outcome });
+      const attributes: Attributes = { [METRIC_ATTR_MONTH]: scope.month, [METRIC_ATTR_OUTCOME]: r.outcome };
+      if (errorType !== undefined) attributes[METRIC_ATTR_ERROR_TYPE] = errorType;
+      m.monthDuration.record(r.durationS, attributes);
       return;
     }
-    const series = this.#seriesOf(m, scope.name, r.outcome);
+    const series = this.#seriesOf(m, scope.name, r.outcome, errorType);
     m.stageDuration.record(r.durationS, series.attributes);
     series.executions.count++;
     if (r.slow)
@@ -171,13 +250,15 @@ export class StageMetrics implements RecordSink {
       );
   }
 
-  #seriesOf(m: Instruments, name: string, outcome: string): StageSeries {
+  #seriesOf(m: Instruments, name: string, outcome: string, errorType: string | undefined): StageSeries {
     const byOutcome = this.#stageSeries.peek(name) ?? this.#stageSeries.remember(name, new Map());
-    let series = byOutcome.get(outcome);
+    const key = errorType === undefined ? outcome : `${outcome}\u0000${errorType}`;
+    let series = byOutcome.get(key);
     if (series === undefined) {
-      const attributes = { [METRIC_ATTR_STAGE_NAME]: name, [METRIC_ATTR_OUTCOME]: outcome };
-      series = { attributes, executions: m.executions.series(`${name}\u0000${outcome}`, attributes) };
-      byOutcome.set(outcome, series);
+      const attributes: Attributes = { [METRIC_ATTR_STAGE_NAME]: name, [METRIC_ATTR_OUTCOME]: outcome };
+      if (errorType !== undefined) attributes[METRIC_ATTR_ERROR_TYPE] = errorType;
+      series = { attributes, executions: m.executions.series(`${name}\u0000${key}`, attributes) };
+      byOutcome.set(key, series);
     }
     return series;
   }

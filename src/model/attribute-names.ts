@@ -8,6 +8,8 @@
  */
 export const ATTR_KIND = 'stagetrace.kind';
 export const ATTR_SESSION_ID = 'stagetrace.session.id';
+/** The run: one id across every process of a run; also a resource attribute. */
+export const ATTR_RUN_ID = 'stagetrace.run.id';
 export const ATTR_MONTH = 'stagetrace.month';
 export const ATTR_STAGE_NAME = 'stagetrace.stage.name';
 export const ATTR_OUTCOME = 'stagetrace.outcome';
@@ -29,6 +31,13 @@ export const ATTR_HEAP_END_BYTES = 'stagetrace.memory.heap_used_end_bytes';
 export const ATTR_HEAP_DELTA_BYTES = 'stagetrace.memory.heap_used_delta_bytes';
 /** Prefix under which the caller's context is flattened. */
 export const CONTEXT_PREFIX = 'stagetrace.context.';
+
+/** Semantic-convention names (stable): the error's class name, or `interrupted`, on failed spans and duration series. */
+export const ATTR_ERROR_TYPE = 'error.type';
+/** An exception on a log record (stable semantic conventions). */
+export const ATTR_EXCEPTION_TYPE = 'exception.type';
+export const ATTR_EXCEPTION_MESSAGE = 'exception.message';
+export const ATTR_EXCEPTION_STACKTRACE = 'exception.stacktrace';
 
 export const EVENT_LOG = 'log';
 export const EVENT_SLOW = 'stagetrace.stage.slow';

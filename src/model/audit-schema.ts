@@ -6,8 +6,12 @@
  * rebuilt by `stagetrace replay` (parent id, times at full precision, bytes,
  * stacks, memory events, sampled), and the delivery file
  * `otlp_delivery.jsonl`. Version 1 lines read the same, without those fields.
+ *
+ * Version 3 added `run_id` after `session_id` in structured and performance
+ * lines: the run every process of one run shares. Older lines read as a run
+ * of their own session.
  */
-export const AUDIT_SCHEMA_VERSION = 2;
+export const AUDIT_SCHEMA_VERSION = 3;
 
 export const HUMAN_LOG_FILE = 'enhanced_processing.log';
 export const STRUCTURED_LOG_FILE = 'structured_processing.jsonl';
@@ -28,6 +32,8 @@ export interface StructuredRecord {
   timestamp: string;
   processing_time: number;
   session_id: string;
+  /** Schema 3: the run this session belongs to; absent before (read as the session id). */
+  run_id?: string;
   level: string;
   message: string;
   month: string | null;
@@ -86,6 +92,8 @@ export interface PerformanceRecord {
   record_type: 'stage' | 'month';
   timestamp: string;
   session_id: string;
+  /** Schema 3: the run this session belongs to; absent before (read as the session id). */
+  run_id?: string;
   month: string | null;
   stage: string;
   duration_seconds: number;

@@ -24,6 +24,8 @@ export interface ScopeRef {
   /** `YYYY-MM`, or undefined for a stage outside any month. */
   readonly month: string | undefined;
   readonly sessionId: string;
+  /** The run the session belongs to: one id across every process of a run (its own session id when it started the run). */
+  readonly runId: string;
   /** Lower-case hex; all zeros when no SDK gave the span an id. */
   readonly traceId: string;
   readonly spanId: string;

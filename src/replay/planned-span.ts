@@ -44,6 +44,8 @@ export interface PlannedSpan {
 
 export interface PlannedSession {
   sessionId: string;
+  /** The run's id from the files; the session id for files written before runs had one. */
+  runId: string;
   /** Who the spans are from (otlp_delivery.jsonl); undefined when the session forwarded nothing. */
   delivery: DeliverySessionRecord | undefined;
   /** The forward shut down (a `session_end` record). */

@@ -73,11 +73,11 @@ export async function planReplay(dir: string, sessionId?: string): Promise<Plann
   const nowMs = Date.now();
   const windows = new Map<string, TimeWindow>();
   for (const [sid, record] of deliveries) windows.set(sid, sessionWindow(record.timestamp, nowMs));
-  const sessions = new Map<string, { spans: Map<string, Building>; lastMs: number }>();
+  const sessions = new Map<string, { spans: Map<string, Building>; lastMs: number; runId: string | undefined }>();
   const spanOf = (sid: string, spanId: string): Building => {
     let session = sessions.get(sid);
     if (session === undefined) {
-      session = { spans: new Map(), lastMs: 0 };
+      session = { spans: new Map(), lastMs: 0, runId: undefined };
       sessions.set(sid, session);
     }
     let b = session.spans.get(spanId);
@@ -91,11 +91,12 @@ export async function planReplay(dir: string, sessionId?: string): Promise<Plann
   for await (const r of readAuditLog(dir, { sessionId })) {
     // Only sessions that forwarded spans have anything the collector missed.
     if (!deliveries.has(r.session_id)) {
-      if (!sessions.has(r.session_id)) sessions.set(r.session_id, { spans: new Map(), lastMs: 0 });
+      if (!sessions.has(r.session_id)) sessions.set(r.session_id, { spans: new Map(), lastMs: 0, runId: undefined });
       continue;
     }
-    const session = sessions.get(r.session_id) ?? { spans: new Map(), lastMs: 0 };
+    const session = sessions.get(r.session_id) ?? { spans: new Map(), lastMs: 0, runId: undefined };
     sessions.set(r.session_id, session);
+    if (session.runId === undefined && typeof r.run_id === 'string') session.runId = r.run_id;
     const window = windows.get(r.session_id);
     // An absurd time in an edited file must not become the end of the spans replay closes.
     if (typeof r.epoch_ms === 'number' && r.epoch_ms > session.lastMs && window !== undefined && r.epoch_ms <= window.toMs) {
@@ -187,6 +188,7 @@ export async function planReplay(dir: string, sessionId?: string): Promise<Plann
   for (const [sid, session] of sessions) {
     const planned: PlannedSession = {
       sessionId: sid,
+      runId: session.runId ?? sid,
       delivery: deliveries.get(sid),
       ended: ended.has(sid),
       running: !ended.has(sid) && stillRunning(deliveries.get(sid)),

@@ -80,8 +80,8 @@ function rebuildOne(tracer: ReturnType<TracerProvider['getTracer']>, ids: Record
       : trace.setSpanContext(ROOT_CONTEXT, { traceId: p.traceId, spanId: p.parentSpanId, traceFlags: TraceFlags.SAMPLED, isRemote: false });
   const attributes =
     p.kind === 'month'
-      ? monthStartAttributes(session.sessionId, p.month ?? '', p.rssStartBytes, p.heapStartBytes)
-      : stageStartAttributes(p.name, p.month, session.sessionId, p.rssStartBytes, p.heapStartBytes);
+      ? monthStartAttributes(session, p.month ?? '', p.rssStartBytes, p.heapStartBytes)
+      : stageStartAttributes(p.name, p.month, session, p.rssStartBytes, p.heapStartBytes);
   for (const key in p.startContext) attributes[key] = p.startContext[key];
   const span = tracer.startSpan(p.name, { kind: SpanKind.INTERNAL, attributes, startTime: p.startMs }, parent);
   // Context added while it ran (addContext, end({ context })).

@@ -34,6 +34,7 @@ function refOf(r: StructuredRecord | PerformanceRecord, kind: 'month' | 'stage',
     name,
     month: r.month ?? undefined,
     sessionId: r.session_id,
+    runId: r.run_id ?? r.session_id,
     traceId: r.trace_id ?? '',
     spanId: r.span_id ?? '',
     parentSpanId: undefined,
@@ -196,7 +197,7 @@ export function messageRecordFrom(r: StructuredRecord): MessageRecord {
 }
 
 const numberOr = (value: unknown, fallback: number): number => (typeof value === 'number' && Number.isFinite(value) ? value : fallback);
-const count = (value: unknown): number => (typeof value === 'number' && value >= 0 && Number.isFinite(value) ? value : 0);
+const count = (value: unknown): number => (typeof value === 'number' && Number.isSafeInteger(value) && value > 0 ? value : 0);
 
 /** The session's start or end facts a message line's context holds (the reader's half of the codec); undefined on other lines. */
 export function sessionFactsFrom(context: Attributes): SessionFacts | undefined {

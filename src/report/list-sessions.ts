@@ -10,6 +10,8 @@ import { auditLogFiles, type SkippedLine } from './summarize-audit-log.js';
 /** One session found in a log folder. */
 export interface SessionListing {
   session_id: string;
+  /** The run the session belongs to (its own id for files written before runs had one): `stagetrace report --run`. */
+  run_id: string;
   /** First and last record, ISO 8601. */
   start: string;
   last_record: string;
@@ -27,6 +29,7 @@ export interface SessionListing {
 }
 
 interface Tally {
+  runId: string;
   firstMs: number;
   lastMs: number;
   months: Set<string>;
@@ -53,6 +56,7 @@ export async function listSessions(
     let t = sessions.get(r.session_id);
     if (t === undefined) {
       t = {
+        runId: typeof r.run_id === 'string' ? r.run_id : r.session_id,
         firstMs: atMs,
         lastMs: atMs,
         months: new Set(),
@@ -101,6 +105,7 @@ export async function listSessions(
     throw new AuditLogError('no-records', `${dir} holds no sessions: its structured_processing.jsonl has no records.`);
   return [...sessions].map(([id, t]) => ({
     session_id: id,
+    run_id: t.runId,
     start: new Date(t.firstMs).toISOString(),
     last_record: new Date(t.lastMs).toISOString(),
     duration_seconds: Math.round(t.lastMs - t.firstMs) / 1000,

@@ -28,6 +28,12 @@ export interface SkippedLine extends LinePosition {
 export interface SummarizeAuditLogOptions {
   /** The session to summarise; by default the latest one in the files. */
   session?: string;
+  /**
+   * Summarise a run instead: every session whose records carry this `run_id`
+   * (older lines: this session id), from every folder given. The default with
+   * several folders: the run of the latest session in the first.
+   */
+  run?: string;
   /** Called for each line that is not a valid record (a torn last line after a kill, say); reading goes on. */
   onSkippedLine?: (line: SkippedLine) => void;
   /** Called after each chunk read (64 KiB), with the bytes read so far of both JSONL files. */
@@ -52,7 +58,13 @@ const NEED_MORE = Symbol('need more input');
  * @throws AuditLogError for a missing folder, no records, an unknown session,
  *   a newer schema version or an unreadable file.
  */
-export async function summarizeAuditLog(dir: string, options: SummarizeAuditLogOptions = {}): Promise<SessionSummary> {
+export async function summarizeAuditLog(dirs: string | readonly string[], options: SummarizeAuditLogOptions = {}): Promise<SessionSummary> {
+  if (typeof dirs !== 'string' && dirs.length === 0) {
+    throw new AuditLogError('missing-folder', 'no folder given: give the logDir (or the logDirs of one run) to summarise.');
+  }
+  const dir = typeof dirs === 'string' ? dirs : (dirs[0] as string);
+  if (typeof dirs !== 'string' && (dirs.length > 1 || options.run !== undefined)) return summarizeRun(dirs, options);
+  if (options.run !== undefined) return summarizeRun([dir], options);
   const { stats, sessionId } = await feedSession(dir, options);
   const recorded = stats.recordedConfig;
   const facts: LiveFacts = {
@@ -75,6 +87,73 @@ export async function summarizeAuditLog(dir: string, options: SummarizeAuditLogO
   };
   return buildSessionSummary(stats, facts);
 }
+
+/**
+ * The summary of one run over the folders of its processes: every record of
+ * the run, from every folder, in time order, fed to one SessionStats — the
+ * months from every process, stage statistics and bottlenecks over all of
+ * them. Its `session_id` is the run id. Holds the run's records in memory
+ * while it sorts them.
+ */
+async function summarizeRun(dirs: readonly string[], options: SummarizeAuditLogOptions): Promise<SessionSummary> {
+  const run = options.run ?? (await latestRunId(auditLogFiles(dirs[0] as string).structured));
+  if (run === undefined) throw new AuditLogError('no-records', `${dirs[0]} holds no sessions: ${STRUCTURED_LOG_FILE} has no records.`);
+  const records: (ScopeStartRecord | ScopeEndRecord | MessageRecord)[] = [];
+  for (const dir of dirs) {
+    await readRecords(dir, { ...options, onRecord: undefined, onProgress: undefined }, { run }, (record) => records.push(record));
+  }
+  if (records.length === 0) {
+    throw new AuditLogError(
+      'unknown-session',
+      `no run ${JSON.stringify(run)} in ${dirs.join(', ')}: \`stagetrace sessions\` lists the sessions of a folder.`,
+    );
+  }
+  // Stable: records of one process with the same time keep their file order.
+  records.sort((a, b) => timeOf(a) - timeOf(b));
+  const stats = new SessionStats(timeOf(records[0] as ScopeStartRecord));
+  for (const record of records) {
+    if (record.type === 'start') stats.onStart(record);
+    else if (record.type === 'end') stats.onEnd(record);
+    else stats.onMessage(record);
+    options.onRecord?.(record);
+  }
+  const last = stats.lastRecordMs;
+  if (stats.endedAtMs === undefined && stats.openScopes === 0 && last !== undefined) stats.end(last);
+  const recorded = stats.recordedConfig;
+  return buildSessionSummary(stats, {
+    sessionId: run,
+    serviceName: recorded.serviceName ?? 'unknown_service',
+    nowMs: stats.lastRecordMs ?? stats.startedAtMs,
+    openScopes: stats.openScopes,
+    currentRssBytes: 0,
+    telemetry: runTelemetry(records),
+  });
+}
+
+/** The telemetry problems of every session of a run: the sum of their end records. */
+function runTelemetry(records: readonly (ScopeStartRecord | ScopeEndRecord | MessageRecord)[]): RecordedTelemetryCounts {
+  const sum: RecordedTelemetryCounts = {
+    auditWriteErrors: 0,
+    auditLostRecords: 0,
+    otlpDroppedSpans: 0,
+    otlpExportErrors: 0,
+    alertFailures: 0,
+  };
+  for (const record of records) {
+    const facts = record.type === 'message' ? record.sessionFacts : undefined;
+    if (facts?.event !== 'end') continue;
+    const t = facts.telemetry;
+    sum.auditWriteErrors += t.auditWriteErrors;
+    sum.auditLostRecords += t.auditLostRecords;
+    sum.otlpDroppedSpans += t.otlpDroppedSpans;
+    sum.otlpExportErrors += t.otlpExportErrors;
+    sum.alertFailures += t.alertFailures;
+  }
+  return sum;
+}
+
+const timeOf = (r: ScopeStartRecord | ScopeEndRecord | MessageRecord) =>
+  r.type === 'start' ? r.startMs : r.type === 'end' ? r.endMs : r.atMs;
 
 /**
  * The session's end record is written before the OTLP forward shuts down
@@ -132,12 +211,53 @@ export async function feedSession(
   const files = auditLogFiles(dir);
   const sessionId = options.session ?? (await latestSessionId(files.structured));
   if (sessionId === undefined) throw new AuditLogError('no-records', `${dir} holds no sessions: ${STRUCTURED_LOG_FILE} has no records.`);
-  const needle = `"session_id":${JSON.stringify(sessionId)}`;
+  let stats: SessionStats | undefined;
+  const take = (record: ScopeStartRecord | ScopeEndRecord | MessageRecord) => {
+    stats ??= new SessionStats(record.type === 'start' ? record.startMs : record.type === 'end' ? record.endMs : record.atMs);
+    if (record.type === 'start') stats.onStart(record);
+    else if (record.type === 'end') stats.onEnd(record);
+    else stats.onMessage(record);
+    options.onRecord?.(record);
+  };
+  await readRecords(dir, options, { session: sessionId }, take);
+  // Assigned in `take`, which the compiler does not follow.
+  const fed = stats as SessionStats | undefined;
+  if (fed === undefined) {
+    throw new AuditLogError(
+      options.session === undefined ? 'no-records' : 'unknown-session',
+      options.session === undefined
+        ? `${dir} holds no sessions: ${STRUCTURED_LOG_FILE} has no records.`
+        : `no session ${JSON.stringify(sessionId)} in ${dir}: \`stagetrace sessions ${dir}\` lists the sessions there.`,
+    );
+  }
+  const last = fed.lastRecordMs;
+  if (fed.endedAtMs === undefined && fed.openScopes === 0 && last !== undefined) fed.end(last);
+  return { stats: fed, sessionId };
+}
+
+/** Which records to read: one session's, or one run's (a line without `run_id` is a run of its own session). */
+type Selection = { session: string; run?: undefined } | { run: string; session?: undefined };
+
+/**
+ * Reads the selected records of one folder in file order and hands each to
+ * `take`, an end with its performance line.
+ */
+async function readRecords(
+  dir: string,
+  options: SummarizeAuditLogOptions,
+  select: Selection,
+  take: (record: ScopeStartRecord | ScopeEndRecord | MessageRecord) => void,
+): Promise<void> {
+  const files = auditLogFiles(dir);
+  const id = select.session ?? select.run;
+  const needle = `"session_id":${JSON.stringify(id)}`;
+  const runNeedle = `"run_id":${JSON.stringify(id)}`;
+  const selected = (record: Record<string, unknown>) =>
+    select.session !== undefined ? record.session_id === id : (record.run_id ?? record.session_id) === id;
   const structured = new LineReader(files.structured);
   const performance = new LineReader(files.performance);
   const total = options.onProgress ? await totalBytes([...files.structured, ...files.performance]) : 0;
   const pending = new Map<string, PerformanceRecord>();
-  let stats: SessionStats | undefined;
 
   const skip = (reader: LineReader, reason: string) => options.onSkippedLine?.({ ...reader.position(), reason });
   /**
@@ -146,14 +266,20 @@ export async function feedSession(
    * decoded too, so that damage in the middle of a file is noted, not passed over.
    */
   const parse = <R extends { session_id: string }>(reader: LineReader, kind: AuditLogKind, line: string): R | undefined => {
-    if (!line.includes(needle) && line.charCodeAt(0) === 123 && line.charCodeAt(line.length - 1) === 125) return undefined;
+    if (
+      !line.includes(needle) &&
+      (select.run === undefined || !line.includes(runNeedle)) &&
+      line.charCodeAt(0) === 123 &&
+      line.charCodeAt(line.length - 1) === 125
+    )
+      return undefined;
     const decoded = decodeAuditLine(kind, line, reader);
     if (decoded === undefined) return undefined;
     if (decoded.record === undefined) {
       skip(reader, decoded.reason);
       return undefined;
     }
-    return decoded.record.session_id === sessionId ? (decoded.record as unknown as R) : undefined;
+    return selected(decoded.record) ? (decoded.record as unknown as R) : undefined;
   };
 
   /** The performance line of an ended scope: it is written in the same order as the structured end lines. */
@@ -178,13 +304,6 @@ export async function feedSession(
 
   const progress = () => options.onProgress?.(structured.bytesRead + performance.bytesRead, total);
 
-  const take = (record: ScopeStartRecord | ScopeEndRecord | MessageRecord) => {
-    stats ??= new SessionStats(record.type === 'start' ? record.startMs : record.type === 'end' ? record.endMs : record.atMs);
-    if (record.type === 'start') stats.onStart(record);
-    else if (record.type === 'end') stats.onEnd(record);
-    else stats.onMessage(record);
-    options.onRecord?.(record);
-  };
   /** An end whose performance line is in a chunk not read yet. */
   const endAfterMore = async (r: StructuredRecord) => {
     let perf: ReturnType<typeof performanceOf> = NEED_MORE;
@@ -218,31 +337,34 @@ export async function feedSession(
     await structured.close();
     await performance.close();
   }
-  if (stats === undefined) {
-    throw new AuditLogError(
-      options.session === undefined ? 'no-records' : 'unknown-session',
-      options.session === undefined
-        ? `${dir} holds no sessions: ${STRUCTURED_LOG_FILE} has no records.`
-        : `no session ${JSON.stringify(sessionId)} in ${dir}: \`stagetrace sessions ${dir}\` lists the sessions there.`,
-    );
-  }
-  const last = stats.lastRecordMs;
-  if (stats.endedAtMs === undefined && stats.openScopes === 0 && last !== undefined) stats.end(last);
-  return { stats, sessionId };
 }
 
 /** The session of the last record in the newest generation that has one. */
 export async function latestSessionId(files: readonly string[]): Promise<string | undefined> {
+  return (await latestIds(files))?.session;
+}
+
+/** The run of the last record in the newest generation that has one (its session id, for lines without a run). */
+export async function latestRunId(files: readonly string[]): Promise<string | undefined> {
+  return (await latestIds(files))?.run;
+}
+
+async function latestIds(files: readonly string[]): Promise<Ids | undefined> {
   for (let i = files.length - 1; i >= 0; i--) {
     const file = files[i] as string;
-    const id = (await lastSessionInTail(file)) ?? (await lastSessionInFile(file));
-    if (id !== undefined) return id;
+    const ids = (await lastSessionInTail(file)) ?? (await lastSessionInFile(file));
+    if (ids !== undefined) return ids;
   }
   return undefined;
 }
 
+interface Ids {
+  session: string;
+  run: string;
+}
+
 /** The session of the last record in the file's last MiB: where it is, unless damage fills the tail. */
-async function lastSessionInTail(file: string): Promise<string | undefined> {
+async function lastSessionInTail(file: string): Promise<Ids | undefined> {
   let text: string;
   try {
     const handle = await open(file, 'r');
@@ -267,8 +389,8 @@ async function lastSessionInTail(file: string): Promise<string | undefined> {
 }
 
 /** The session of the file's last record, reading all of it: for a tail of megabytes of damage (a power cut's NUL bytes). */
-async function lastSessionInFile(file: string): Promise<string | undefined> {
-  let id: string | undefined;
+async function lastSessionInFile(file: string): Promise<Ids | undefined> {
+  let id: Ids | undefined;
   try {
     await forEachLine(new LineReader([file]), (line) => {
       id = sessionOfLine(line, file) ?? id;
@@ -280,13 +402,17 @@ async function lastSessionInFile(file: string): Promise<string | undefined> {
   return id;
 }
 
-function sessionOfLine(line: string, file: string): string | undefined {
+function sessionOfLine(line: string, file: string): Ids | undefined {
+  let record: { session_id?: unknown; run_id?: unknown };
   try {
     const decoded = decodeAuditLine('structured', line, { position: () => ({ file, line: 0, torn: false }) });
-    return decoded?.record === undefined ? undefined : (decoded.record.session_id as string);
+    if (decoded?.record === undefined) return undefined;
+    record = decoded.record;
   } catch {
     // A newer schema: its session is read, and the read stops at the line, saying where.
-    const id = (JSON.parse(line) as { session_id?: unknown }).session_id;
-    return typeof id === 'string' ? id : undefined;
+    record = JSON.parse(line) as typeof record;
   }
+  const session = record.session_id;
+  if (typeof session !== 'string') return undefined;
+  return { session, run: typeof record.run_id === 'string' ? record.run_id : session };
 }

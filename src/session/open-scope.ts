@@ -1,12 +1,30 @@
 import { type Attributes, type Context, context as contextApi, createContextKey, type Span, trace } from '@opentelemetry/api';
+import type { RemoteParent } from '../model/carrier.js';
 import type { ScopeEndRecord, ScopeRef } from '../model/records.js';
 
 /** Context key under which the innermost open month or stage lives. */
 const SCOPE_KEY = createContextKey('stagetrace.scope');
 
+/** Context key of the month a remote parent's carrier named. */
+const REMOTE_MONTH_KEY = createContextKey('stagetrace.remote-month');
+
 /** The innermost stagetrace scope active in `ctx`, if any. */
 export function activeScope(ctx: Context = contextApi.active()): OpenScope | undefined {
   return ctx.getValue(SCOPE_KEY) as OpenScope | undefined;
+}
+
+/**
+ * `ctx` with a span of elsewhere as the parent: no local scope is active in
+ * it any more, and the carrier's month (if any) is the month of what opens in it.
+ */
+export function remoteParentContext(ctx: Context, parent: RemoteParent): Context {
+  const out = trace.setSpanContext(ctx.deleteValue(SCOPE_KEY), parent.spanContext);
+  return parent.month === undefined ? out.deleteValue(REMOTE_MONTH_KEY) : out.setValue(REMOTE_MONTH_KEY, parent.month);
+}
+
+/** The month a remote parent's carrier named in `ctx`, if any. */
+export function remoteMonth(ctx: Context): string | undefined {
+  return ctx.getValue(REMOTE_MONTH_KEY) as string | undefined;
 }
 
 /** What a scope is opened with. */

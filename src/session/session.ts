@@ -1,10 +1,21 @@
-import { type Attributes, type Context, type Span, SpanKind, SpanStatusCode, TraceFlags, type Tracer, trace } from '@opentelemetry/api';
+import {
+  type Attributes,
+  type Context,
+  type Link,
+  type Span,
+  SpanKind,
+  SpanStatusCode,
+  TraceFlags,
+  type Tracer,
+  trace,
+} from '@opentelemetry/api';
 import type { ResolvedConfig } from '../config/options.js';
 import type { CpuTime } from '../metrics/cpu-clock.js';
 import type { MemorySampler } from '../metrics/memory-sampler.js';
 import type { StageMetrics } from '../metrics/stage-metrics.js';
 import * as A from '../model/attribute-names.js';
 import { CappedMap } from '../model/capped-map.js';
+import { type Carrier, carrierProblemText, type RemoteParent, readCarrier, writeCarrier } from '../model/carrier.js';
 import { epochNowMs, secondsBetween } from '../model/clock.js';
 import { DEFAULT_FLATTEN_LIMITS, flattenContext } from '../model/context-attributes.js';
 import { type ErrorInfo, stackWithCauses, toErrorInfo } from '../model/error-info.js';
@@ -28,7 +39,7 @@ import {
 import { toMb } from '../model/units.js';
 import type { SessionStats } from '../stats/session-stats.js';
 import { buildSessionSummary, type SessionSummary } from '../stats/session-summary.js';
-import { activeScope, OpenScope } from './open-scope.js';
+import { activeScope, OpenScope, remoteMonth, remoteParentContext } from './open-scope.js';
 import { OpenScopes } from './open-scopes.js';
 import { RecordFanout } from './record-fanout.js';
 import type { TelemetryProblems } from './telemetry-problems.js';
@@ -73,6 +84,8 @@ interface OpenedScope {
   readonly span: Span;
   readonly parentCtx: Context;
   readonly parent: OpenScope | undefined;
+  /** The span id of the parent, when there is one. */
+  readonly parentSpanId: string | undefined;
   readonly startMs: number;
   readonly cpuStartMicros: number;
   readonly sample: { readonly rssBytes: number; readonly heapUsedBytes: number };
@@ -94,6 +107,13 @@ const INVALID_TRACE_ID = '00000000000000000000000000000000';
  */
 export class Session {
   readonly sessionId: string;
+  /** Shared by every process of one run. */
+  readonly runId: string;
+  /** What sessions and run ids the span attributes carry. */
+  readonly #ids: { readonly sessionId: string; readonly runId: string };
+  /** The environment carrier's span: parent of stages outside any month, link of every month. */
+  readonly #envParent: RemoteParent | undefined;
+  readonly #envLinks: Link[] | undefined;
   readonly config: ResolvedConfig;
   readonly redactor: Redactor;
   readonly memory: MemorySampler;
@@ -118,6 +138,10 @@ export class Session {
   constructor(parts: SessionParts) {
     this.config = parts.config;
     this.sessionId = parts.config.sessionId;
+    this.runId = parts.config.run.runId;
+    this.#ids = Object.freeze({ sessionId: this.sessionId, runId: this.runId });
+    this.#envParent = parts.config.run.envParent;
+    this.#envLinks = this.#envParent === undefined ? undefined : [{ context: this.#envParent.spanContext }];
     this.redactor = new Redactor({ extraKeys: parts.config.redactKeys, extraQueryParams: parts.config.redactQueryParams });
     this.memory = parts.memory;
     this.#cpu = parts.cpu;
@@ -162,16 +186,23 @@ export class Session {
     return this.#names.peek(name) ?? this.#names.remember(name, this.redactor.scrubText(name));
   }
 
-  openMonth(month: string, context: unknown, parentCtx: Context): OpenScope {
+  /**
+   * Opens a month: the root of its own trace (with a link to the environment
+   * carrier's span, if the process has one), or with a `remote` parent, a child of it.
+   */
+  openMonth(month: string, context: unknown, activeCtx: Context, remote?: RemoteParent): OpenScope {
     const sample = this.memory.sampleNow();
     const ctxAttributes = context === undefined ? NO_CONTEXT : this.flatten(context);
-    const attributes = monthStartAttributes(this.sessionId, month, sample.rssBytes, sample.heapUsedBytes);
+    const attributes = monthStartAttributes(this.#ids, month, sample.rssBytes, sample.heapUsedBytes);
     for (const key in ctxAttributes) attributes[key] = ctxAttributes[key];
     const startMs = epochNowMs();
     const cpuStartMicros = this.#cpu.nowMicros(startMs);
+    const parentCtx = remote === undefined ? activeCtx : remoteParentContext(activeCtx, remote);
     const span = this.#getTracer().startSpan(
       A.MONTH_SPAN_NAME,
-      { root: true, kind: SpanKind.INTERNAL, attributes, startTime: startMs },
+      remote === undefined
+        ? { root: true, kind: SpanKind.INTERNAL, attributes, startTime: startMs, links: this.#envLinks }
+        : { kind: SpanKind.INTERNAL, attributes, startTime: startMs },
       parentCtx,
     );
     return this.#opened({
@@ -181,6 +212,7 @@ export class Session {
       span,
       parentCtx,
       parent: undefined,
+      parentSpanId: remote?.spanContext.spanId,
       startMs,
       cpuStartMicros,
       sample,
@@ -190,14 +222,25 @@ export class Session {
     });
   }
 
+  /**
+   * Opens a stage in `parentCtx`: a child of the scope active there, else of
+   * the span active there (a remote parent's, a user's), else of the
+   * environment carrier's span.
+   */
   openStage(rawName: string, context: unknown, thresholdS: number | undefined, parentCtx: Context, byName = false): OpenScope {
     const name = this.stageName(rawName);
     const parent = activeScope(parentCtx);
-    const month = parent?.ref.month;
+    let month = parent?.ref.month;
+    if (parent === undefined) {
+      if (this.#envParent !== undefined && trace.getSpanContext(parentCtx) === undefined) {
+        parentCtx = remoteParentContext(parentCtx, this.#envParent);
+      }
+      month = remoteMonth(parentCtx);
+    }
     const ctxAttributes = context === undefined ? NO_CONTEXT : this.flatten(context);
     const sample = this.memory.latest;
-    // The session id is on the month span; a stage repeats it only when it has no month.
-    const attributes = stageStartAttributes(name, month, this.sessionId, sample.rssBytes, sample.heapUsedBytes);
+    // The session and run ids are on the month span; a stage repeats them only when it has no month.
+    const attributes = stageStartAttributes(name, month, this.#ids, sample.rssBytes, sample.heapUsedBytes);
     for (const key in ctxAttributes) attributes[key] = ctxAttributes[key];
     const startMs = epochNowMs();
     const cpuStartMicros = this.#cpu.nowMicros(startMs);
@@ -210,6 +253,7 @@ export class Session {
       span,
       parentCtx,
       parent,
+      parentSpanId: trace.getSpanContext(parentCtx)?.spanId,
       startMs,
       cpuStartMicros,
       sample,
@@ -228,9 +272,10 @@ export class Session {
       name: o.name,
       month: o.month,
       sessionId: this.sessionId,
+      runId: this.runId,
       traceId: ids.traceId,
       spanId: ids.spanId,
-      parentSpanId: kind === 'month' ? undefined : trace.getSpanContext(parentCtx)?.spanId,
+      parentSpanId: o.parentSpanId,
       sampled: (ids.traceFlags & TraceFlags.SAMPLED) !== 0,
     });
     const scope = new OpenScope({
@@ -258,6 +303,31 @@ export class Session {
     });
     this.#fanout.onStart(record);
     return scope;
+  }
+
+  /** The carrier of the month or stage active in `ctx`, or undefined outside any (or without span ids). Never throws. */
+  carrier(ctx: Context): Carrier | undefined {
+    const scope = activeScope(ctx);
+    if (scope === undefined) return undefined;
+    try {
+      return writeCarrier(ctx, scope.span.spanContext(), this.runId, scope.ref.month);
+    } catch (error) {
+      this.problems.internalError('writing a carrier', error);
+      return undefined;
+    }
+  }
+
+  /**
+   * A `parent` option read: the remote parent, or undefined when there is
+   * none or it is malformed (then said once per field, naming it, never its value).
+   */
+  remoteParent(value: unknown, where: string): RemoteParent | undefined {
+    if (value === undefined) return undefined;
+    const reading = readCarrier(value);
+    if (reading.problem !== undefined) {
+      this.usageWarning(`carrier:${reading.problem.field}`, carrierProblemText(reading.problem, `${where} option parent`, 'it runs'));
+    }
+    return reading.parent;
   }
 
   #noSdk(): void {
@@ -454,6 +524,17 @@ export class Session {
       },
       this.#stats.startedAtMs,
     );
+    const envProblem = this.config.run.envProblem;
+    if (envProblem !== undefined) {
+      this.usageWarning(
+        `carrier:env:${envProblem.field}`,
+        carrierProblemText(
+          envProblem,
+          'the environment carrier (TRACEPARENT, TRACESTATE, BAGGAGE)',
+          "this process's months and stages start",
+        ),
+      );
+    }
   }
 
   /** The session's last record, with the counts of telemetry problems; then the statistics end. Only the first call counts. */

@@ -2,7 +2,9 @@ import type { Instrumentation } from '@opentelemetry/instrumentation';
 import type { IMetricReader, PushMetricExporter } from '@opentelemetry/sdk-metrics';
 import type { SpanExporter } from '@opentelemetry/sdk-trace';
 import type { ResolvedConfig, ResolvedOtlp } from '../config/options.js';
+import { DeferredLogRecordProcessor } from '../export/deferred-log-processor.js';
 import { DeferredSpanExporter } from '../export/deferred-span-exporter.js';
+import { ForwardLogRecordProcessor, type LogDropReason } from '../export/forward-log-processor.js';
 import { type ForwardListener, ForwardSpanProcessor } from '../export/forward-span-processor.js';
 import { PartialSuccessWatch } from '../export/partial-success-watch.js';
 import { RetryAfterWatch } from '../export/retry-after-watch.js';
@@ -125,6 +127,37 @@ export function createForwardProcessor(
     partialSuccess: new PartialSuccessWatch(otlp.tracesUrl),
   });
   return { processor, exporter };
+}
+
+/**
+ * The log record processor that sends stagetrace's log records over
+ * OTLP/HTTP, its packages loading now; none when the logs signal is off or
+ * no logs endpoint is configured. The same delivery rules as the spans'
+ * forward: a bounded queue (`otlp.maxQueueSpans` records; past it the newest
+ * are dropped and the files still hold them), batches each second, a failed
+ * batch tried again with backoff, a 4xx dropped, and shutdown trying until
+ * `shutdownTimeoutMillis`. The exporter retries a refused connection or a
+ * 429/502/503/504 within its own timeout first.
+ */
+export function createLogProcessor(
+  config: ResolvedConfig,
+  onDropped: (count: number, reason: LogDropReason, error?: unknown) => void,
+): DeferredLogRecordProcessor | undefined {
+  const otlp = config.otlp;
+  if (!config.logs || !otlp?.logsUrl) return undefined;
+  const exporterOptions = exporterConfig(otlp, otlp.logsUrl);
+  const maxQueueRecords = otlp.maxQueueSpans;
+  const fromEnv = Number(process.env.OTEL_EXPORTER_OTLP_LOGS_TIMEOUT || process.env.OTEL_EXPORTER_OTLP_TIMEOUT);
+  const exporterTimeout = otlp.timeoutMillis ?? (fromEnv > 0 ? fromEnv : EXPORTER_DEFAULT_TIMEOUT_MS);
+  return new DeferredLogRecordProcessor(async () => {
+    const { OTLPLogExporter } = await import('@opentelemetry/exporter-logs-otlp-http');
+    return new ForwardLogRecordProcessor(new OTLPLogExporter(exporterOptions as ConstructorParameters<typeof OTLPLogExporter>[0]), {
+      maxQueueRecords,
+      exportTimeoutMillis: 2 * exporterTimeout + 1000,
+      shutdownTimeoutMillis: config.shutdownTimeoutMillis,
+      onDropped,
+    });
+  }, maxQueueRecords);
 }
 
 /** Host and runtime metrics, when enabled and when some reader will collect them (`readers` undefined: the caller brings its own). */

@@ -130,6 +130,7 @@ function openAudit(config: ResolvedConfig, dir: string, problems: TelemetryProbl
   const audit = new AuditLog({
     dir,
     sessionId: config.sessionId,
+    runId: config.run.runId,
     durability: config.durability,
     maxFileBytes: config.maxFileBytes,
     maxFiles: config.maxFiles,

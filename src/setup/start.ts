@@ -1,6 +1,7 @@
 import { context as contextApi, metrics, propagation, trace } from '@opentelemetry/api';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
 import type { ResourceDetector } from '@opentelemetry/resources';
+import type { LogRecordProcessor } from '@opentelemetry/sdk-logs';
 import type { IMetricReader } from '@opentelemetry/sdk-metrics';
 import type { NodeSDK } from '@opentelemetry/sdk-node';
 import type { SpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
@@ -10,9 +11,11 @@ import { whenLoaded } from '../model/deferred.js';
 import { Once } from '../model/once.js';
 import { VERSION } from '../model/version.js';
 import { sessionRegistry } from '../session/session-registry.js';
-import { createForwardProcessor, createInstrumentations, createMetricReaders } from './components.js';
+import { type LogEmitter, LogRecordSink } from '../sinks/log-record-sink.js';
+import { createForwardProcessor, createInstrumentations, createLogProcessor, createMetricReaders } from './components.js';
 import { DeliveryRecorder } from './delivery-recorder.js';
 import { type ExitHooks, installExitHooks } from './exit-hooks.js';
+import { GlobalLogger, type LogsApi, loadLogsApi, loggerProviderRegistered, logsApiNow } from './logs-api.js';
 import { OtlpConnections } from './otlp-connections.js';
 import { checkOpenTelemetry, refusedGlobalProviders } from './sdk-line.js';
 import { type BuiltSession, buildSession, INSTRUMENTATION_SCOPE } from './session-factory.js';
@@ -23,6 +26,11 @@ export interface StagetraceComponents {
   readonly spanProcessors: SpanProcessor[];
   /** Add to `NodeSDK({ metricReaders })`. Empty when no metrics endpoint is configured. */
   readonly metricReaders: IMetricReader[];
+  /**
+   * Add to `NodeSDK({ logRecordProcessors })`: sends log records over OTLP/HTTP when a logs endpoint is configured
+   * (and `logs` is on); empty otherwise. Stagetrace emits its messages through the global LoggerProvider (yours), once.
+   */
+  readonly logRecordProcessors: LogRecordProcessor[];
   /** Add to `NodeSDK({ instrumentations })`: host metrics, when enabled. */
   readonly instrumentations: Instrumentation[];
   /** The session id every record carries. */
@@ -40,6 +48,8 @@ interface StartedStagetrace {
   otlpConnections: OtlpConnections | undefined;
   /** Told the forward's totals once it has shut down. */
   deliveryRecorder: DeliveryRecorder;
+  /** The Logs API stagetrace emits through, once loaded; its global provider is dropped at shutdown after a start(). */
+  logsApi: () => LogsApi | undefined;
 }
 
 function startedNow(): StartedStagetrace | undefined {
@@ -50,6 +60,12 @@ function startedNow(): StartedStagetrace | undefined {
 export function currentBundle(): BuiltSession | undefined {
   return startedNow()?.bundle;
 }
+
+const LOG_DROP_TEXT = {
+  queue_full: 'the queue was full: the collector was away longer than otlp.maxQueueSpans records hold',
+  rejected: 'the collector refused them',
+  shutdown: 'shutdownTimeoutMillis ran out first',
+} as const;
 
 function alreadyStarted(): never {
   throw new Error(
@@ -85,9 +101,17 @@ function build(options: StagetraceOptions | undefined, handleExitDefault: boolea
   const deliveryRecorder = new DeliveryRecorder(bundle, config);
   const forward = createForwardProcessor(config, deliveryRecorder);
   const metricReaders = createMetricReaders(config, bundle.problems);
+  const logProcessor = createLogProcessor(config, (count, reason) =>
+    bundle.problems.sayOnce(
+      `logs-dropped:${reason}`,
+      `${count === 1 ? 'a log record was' : `${count} log records were`} not sent to the collector (${LOG_DROP_TEXT[reason]}); the audit files hold every message. Further drops are not said again.`,
+    ),
+  );
+  const logs = logRecords(bundle, config.logs && (userSdk || (logProcessor !== undefined && !config.sdkDisabled)));
   const components: StagetraceComponents = {
     spanProcessors: forward === undefined ? [] : [forward.processor],
     metricReaders,
+    logRecordProcessors: logProcessor === undefined ? [] : [logProcessor],
     // A user-owned SDK may bring its own readers, so host metrics are offered regardless.
     instrumentations: createInstrumentations(config, userSdk ? undefined : metricReaders),
     sessionId: config.sessionId,
@@ -96,8 +120,41 @@ function build(options: StagetraceOptions | undefined, handleExitDefault: boolea
     tracerSource = source;
   };
   // The packages of exporters, readers and instrumentations, loading since the components were made.
-  const loaded = () => whenLoaded([forward?.exporter, ...components.metricReaders, ...components.instrumentations]);
-  return { config, bundle, components, useTracer, deliveryRecorder, loaded };
+  const loaded = () =>
+    whenLoaded([forward?.exporter, ...components.metricReaders, ...components.logRecordProcessors, ...components.instrumentations, logs]);
+  return { config, bundle, components, useTracer, deliveryRecorder, loaded, logsApi: logs.api };
+}
+
+/**
+ * Adds the log-record sink when stagetrace's messages go somewhere as log
+ * records: always to a user's LoggerProvider, with start() only when they are
+ * exported. Emits through the global Logs API, loading on the 2.x line.
+ */
+function logRecords(bundle: BuiltSession, wanted: boolean): { loaded: Promise<unknown>; api: () => LogsApi | undefined } {
+  if (!wanted) return { loaded: Promise.resolve(), api: () => undefined };
+  let api = logsApiNow();
+  const loggerOf = (found: LogsApi) => new GlobalLogger(found, INSTRUMENTATION_SCOPE, VERSION);
+  let logger: LogEmitter | undefined = api === undefined ? undefined : loggerOf(api);
+  const loaded =
+    api !== undefined
+      ? Promise.resolve()
+      : loadLogsApi().then((found) => {
+          api = found;
+          logger = found === undefined ? undefined : loggerOf(found);
+          if (found === undefined)
+            bundle.problems.sayOnce(
+              'no-logs-api',
+              'the OpenTelemetry Logs API (@opentelemetry/api-logs on the 2.x line) is not installed, so messages are not sent as log records; they stay span events and lines of the audit files. Install @opentelemetry/sdk-logs of your SDK line, or set logs: false.',
+            );
+        });
+  bundle.session.addSink(
+    new LogRecordSink({
+      sessionId: bundle.session.sessionId,
+      logger: () => (logger !== undefined && loggerProviderRegistered() ? logger : undefined),
+      loaded,
+    }),
+  );
+  return { loaded, api: () => api };
 }
 
 function begin(
@@ -106,6 +163,7 @@ function begin(
   deliveryRecorder: DeliveryRecorder,
   sdk: NodeSDK | undefined,
   privateProvider: TracerProvider | undefined,
+  logsApi: () => LogsApi | undefined,
 ): void {
   bundle.memory.start();
   bundle.session.begin(bundle.observer.levels);
@@ -117,8 +175,9 @@ function begin(
     privateProvider,
     shutdownOnce: new Once((reason: string) => stop(started, reason)),
     exitHooks: undefined,
-    otlpConnections: config.otlp ? new OtlpConnections([config.otlp.tracesUrl, config.otlp.metricsUrl]) : undefined,
+    otlpConnections: config.otlp ? new OtlpConnections([config.otlp.tracesUrl, config.otlp.metricsUrl, config.otlp.logsUrl]) : undefined,
     deliveryRecorder,
+    logsApi,
   };
   started.exitHooks = config.handleExit ? exitHooksFor(started) : undefined;
   sessionRegistry.started = started;
@@ -144,8 +203,8 @@ function begin(
 export function createStagetrace(options?: StagetraceOptions): StagetraceComponents {
   if (startedNow()) alreadyStarted();
   checkOpenTelemetry();
-  const { bundle, components, deliveryRecorder } = build(options, false, true);
-  begin(bundle, components, deliveryRecorder, undefined, undefined);
+  const { bundle, components, deliveryRecorder, logsApi } = build(options, false, true);
+  begin(bundle, components, deliveryRecorder, undefined, undefined, logsApi);
   return components;
 }
 
@@ -187,7 +246,7 @@ async function startNow(options: StagetraceOptions | undefined): Promise<Stagetr
     import('@opentelemetry/sdk-trace'),
     import('./env-sampler.js'),
   ]);
-  const { config, bundle, components, useTracer, deliveryRecorder, loaded } = build(options, true, false);
+  const { config, bundle, components, useTracer, deliveryRecorder, loaded, logsApi } = build(options, true, false);
   await loaded();
   // Nothing exports spans without an endpoint: they still get ids (the files
   // and the user's own context need them) but are not recorded, which costs
@@ -212,12 +271,12 @@ async function startNow(options: StagetraceOptions | undefined): Promise<Stagetr
       resourceDetectors: [envDetector, withoutArgs(processDetector), hostDetector],
       spanProcessors,
       metricReaders: components.metricReaders,
-      logRecordProcessors: [],
+      logRecordProcessors: components.logRecordProcessors,
       instrumentations: components.instrumentations,
     });
     sdk.start();
   }
-  begin(bundle, components, deliveryRecorder, sdk, privateProvider);
+  begin(bundle, components, deliveryRecorder, sdk, privateProvider, logsApi);
   return components;
 }
 
@@ -276,7 +335,11 @@ export async function forceFlush(): Promise<void> {
   const { bundle, components } = started;
   const flushing = (async () => {
     await bundle.session.forceFlush();
-    await Promise.all([...components.spanProcessors.map((p) => p.forceFlush()), ...components.metricReaders.map((r) => r.forceFlush())]);
+    await Promise.all([
+      ...components.spanProcessors.map((p) => p.forceFlush()),
+      ...components.metricReaders.map((r) => r.forceFlush()),
+      ...components.logRecordProcessors.map((p) => p.forceFlush()),
+    ]);
   })().catch((err) => bundle.problems.internalError('flushing exporters', err));
   await withTimeout(flushing, bundle, 'waiting');
 }
@@ -312,7 +375,12 @@ async function stop(started: StartedStagetrace, reason: string): Promise<void> {
     session.end();
     if (sdk) await sdk.shutdown();
     else if (privateProvider) await privateProvider.shutdown();
-    else await Promise.all([...components.spanProcessors.map((p) => p.shutdown()), ...components.metricReaders.map((r) => r.shutdown())]);
+    else
+      await Promise.all([
+        ...components.spanProcessors.map((p) => p.shutdown()),
+        ...components.metricReaders.map((r) => r.shutdown()),
+        ...components.logRecordProcessors.map((p) => p.shutdown()),
+      ]);
   })().catch((err) => bundle.problems.internalError('shutting down exporters', err));
   await withTimeout(stopping, bundle, 'waiting');
   // When the wait gave up before the flush ended; a second call does nothing.
@@ -327,6 +395,7 @@ async function stop(started: StartedStagetrace, reason: string): Promise<void> {
     trace.disable();
     metrics.disable();
     propagation.disable();
+    started.logsApi()?.disable();
   }
   if (sdk || privateProvider) contextApi.disable();
   sessionRegistry.ended = session;

@@ -204,6 +204,7 @@ describe('docker-compose.yml', () => {
       'otel-collector',
       'otel-gateway',
       'prometheus',
+      'victorialogs',
       'volume-owner',
     ]);
   });
@@ -302,10 +303,20 @@ describe('docker-compose.yml', () => {
     }
   });
 
+  it("sends the collector's logs pipeline to the victorialogs service, on the port it publishes", async () => {
+    const collector = await readYaml(SHIPPED.collectorConfig);
+    const url = new URL(envDefault(collector.exporters['otlp_http/victorialogs'].logs_endpoint));
+    expect(url.hostname).toBe('victorialogs');
+    expect(url.pathname).toBe('/insert/opentelemetry/v1/logs');
+    expect(services.victorialogs?.ports).toContain(`127.0.0.1:${url.port}:${url.port}/tcp`);
+    expect(collector.service.pipelines.logs.exporters).toEqual(['otlp_http/victorialogs']);
+  });
+
   it('pins each image to the version the end-to-end suite runs', async () => {
     const versions = stackVersions();
     expect(services['otel-collector']?.image).toBe(`otel/opentelemetry-collector-contrib:${versions.OTELCOL_VERSION}`);
     expect(services.jaeger?.image).toBe(`jaegertracing/jaeger:${versions.JAEGER_VERSION}`);
+    expect(services.victorialogs?.image).toBe(`victoriametrics/victoria-logs:v${versions.VICTORIALOGS_VERSION}`);
     const prometheus = await tool(tools.prometheus, ['--version']);
     const version = /prometheus, version (\d+\.\d+\.\d+)/.exec(prometheus.stdout + prometheus.stderr)?.[1];
     expect(services.prometheus?.image).toBe(`prom/prometheus:v${version}`);

@@ -9,8 +9,10 @@
  * made slow by a threshold, fixed memory thresholds), B (three months,
  * 2024-02 failing) and C (six months whose spans cannot be forwarded: its
  * traces endpoint is a closed port, its metrics still reach the collector).
+ * Their messages reach VictoriaLogs as log records. A fourth run holds its
+ * month open in a stage, to look at the stack while the month runs.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -27,6 +29,7 @@ import {
   promQuery,
   promSeries,
   tag,
+  victoriaLogsQuery,
 } from './support/apis.js';
 import { countBy, type DemoRun, readDemoRun } from './support/audit-files.js';
 import {
@@ -267,6 +270,52 @@ describe('the demo through a real Collector, Jaeger and Prometheus', () => {
     });
   });
 
+  describe('VictoriaLogs', () => {
+    const logsUrl = () => stack?.victoriaLogsUrl as string;
+    const messagesOf = (run: DemoRun) => run.structured.filter((r) => r.record_type === 'message');
+    const asText = (span: string | null | undefined, level: string | undefined, message: string | undefined) =>
+      `${span ?? '-'} ${level} ${message}`;
+
+    it("holds every message of run A, found by the session id, with the file's text and level", async () => {
+      const inFile = messagesOf(runA).map((r) => asText(r.span_id, r.level, r.message));
+      const found = await waitFor(
+        `VictoriaLogs to hold run A's ${inFile.length} messages`,
+        async () => {
+          const records = await victoriaLogsQuery(logsUrl(), `"stagetrace.session.id":"${runA.sessionId}"`);
+          return records.length >= inFile.length ? records : undefined;
+        },
+        { timeoutMs: 60_000, describe: () => stack?.describe() ?? '' },
+      );
+      expect(found.map((r) => asText(r.span_id, r.severity_text, r._msg)).sort()).toEqual(inFile.sort());
+    });
+
+    it("finds each month's messages by its trace id, equal to the file's, with the span ids of their stages", async () => {
+      const byTrace = new Map<string, string[]>();
+      for (const r of messagesOf(runA)) {
+        if (r.trace_id === null) continue;
+        byTrace.set(r.trace_id, [...(byTrace.get(r.trace_id) ?? []), asText(r.span_id, r.level, r.message)]);
+      }
+      expect(byTrace.size).toBeGreaterThan(0);
+      for (const [traceId, inFile] of byTrace) {
+        const records = await victoriaLogsQuery(logsUrl(), `trace_id:"${traceId}"`);
+        expect(records.map((r) => asText(r.span_id, r.severity_text, r._msg)).sort(), traceId).toEqual(inFile.sort());
+      }
+    });
+
+    it("records each message logged with an error with its exception, as the file's error fields have it", async () => {
+      const withError = messagesOf(runA).filter((r) => r.error_type !== undefined);
+      expect(withError.length).toBeGreaterThan(0);
+      const records = await victoriaLogsQuery(logsUrl(), `"stagetrace.session.id":"${runA.sessionId}"`);
+      const inLogs = records
+        .filter((r) => r['exception.type'] !== undefined)
+        .map((r) => `${r._msg} | ${r['exception.type']}: ${r['exception.message']}`);
+      expect(inLogs.sort()).toEqual(withError.map((r) => `${r.message} | ${r.error_type}: ${r.error_message}`).sort());
+      for (const r of records.filter((x) => x['exception.type'] !== undefined)) {
+        expect(r['exception.stacktrace']).toContain(r['exception.type']);
+      }
+    });
+  });
+
   describe('Prometheus', () => {
     const query = (expr: string) => promQuery(stack?.prometheusUrl as string, expr);
 
@@ -384,8 +433,11 @@ describe('the demo through a real Collector, Jaeger and Prometheus', () => {
       const executions = series.filter((s) => s.__name__ === 'stagetrace_stage_executions_total');
       expect(executions.length).toBeGreaterThan(0);
       for (const s of executions) {
+        // error.type only on the failure and interruption series.
+        const errorType = s.stagetrace_outcome === 'success' ? [] : ['error_type'];
         expect(Object.keys(s).sort()).toEqual([
           '__name__',
+          ...errorType,
           'instance',
           'job',
           'otel_scope_name',
@@ -568,5 +620,55 @@ describe('the demo through a real Collector, Jaeger and Prometheus', () => {
       expect(tag(month, 'stagetrace.month')).toBe('2024-03');
       expect(tag(month, 'stagetrace.session.id')).toBe(runA.sessionId);
     });
+  });
+  describe('a month while it runs', () => {
+    it("shows the running stage in the active-stage series and the dashboard's running-now panel, and its finished stage in Jaeger already", async () => {
+      const release = join(workDir, 'release-held-month');
+      const service = 'held-month';
+      const running = runNodeScript('test/e2e/fixtures/held-month.ts', {
+        env: {
+          OTEL_EXPORTER_OTLP_ENDPOINT: stack?.otlpHttpUrl as string,
+          OTEL_SERVICE_NAME: service,
+          OTEL_METRIC_EXPORT_INTERVAL: '500',
+          STAGETRACE_LOG_DIR: join(workDir, 'logs-held'),
+          HELD_MONTH_RELEASE: release,
+        },
+        timeoutMs: 120_000,
+      });
+      try {
+        const prometheusUrl = stack?.prometheusUrl as string;
+        const active = await waitFor(
+          'Prometheus to show the held stage running',
+          async () => {
+            const samples = await promQuery(prometheusUrl, `stagetrace_stage_active{job="${service}"} > 0`);
+            return samples.length > 0 ? samples : undefined;
+          },
+          { timeoutMs: 60_000, describe: () => stack?.describe() ?? '' },
+        );
+        expect(active.map((s) => s.metric.stagetrace_stage_name)).toEqual(['process']);
+        const panel = allPanels(loadDashboard()).find((p) => p.title?.startsWith('Running now'));
+        const stageQuery = panel?.targets?.find((t) => (t.expr as string).includes('stagetrace_stage_active'))?.expr as string;
+        const rows = await promQuery(prometheusUrl, substitute(stageQuery, { job: service, instance: '.+' }));
+        expect(rows.filter((r) => Number(r.value[1]) > 0).map((r) => r.metric.stagetrace_stage_name)).toEqual(['process']);
+        const months = await promQuery(prometheusUrl, `stagetrace_month_active{job="${service}"} > 0`);
+        expect(months.map((s) => s.metric.stagetrace_month)).toEqual(['2024-01']);
+        // The month's root has not ended, yet its finished stage is in Jaeger under the month's trace.
+        const traces = await waitFor(
+          'Jaeger to hold the finished download stage',
+          async () => {
+            const found = await jaegerTraces(stack?.jaegerUrl as string, service, { 'stagetrace.stage.name': 'download' });
+            return found.length > 0 ? found : undefined;
+          },
+          { timeoutMs: 60_000, describe: () => stack?.describe() ?? '' },
+        );
+        const spans = traces.flatMap((t) => t.spans.map((sp) => sp.operationName));
+        expect(spans).toContain('download');
+        expect(spans).not.toContain('month');
+      } finally {
+        await writeFile(release, '');
+      }
+      const run = await running;
+      expect(run.code, run.stderr).toBe(0);
+    }, 180_000);
   });
 });

@@ -1,7 +1,9 @@
 import { context, metrics, propagation, trace } from '@opentelemetry/api';
+import { InMemoryLogRecordExporter, type ReadableLogRecord, SimpleLogRecordProcessor } from '@opentelemetry/sdk-logs';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor, type Span, type SpanProcessor } from '@opentelemetry/sdk-trace';
 import { createStagetrace, type StagetraceComponents, type StagetraceOptions, shutdown } from '../../src/index.js';
+import { loadLogsApi } from '../../src/setup/logs-api.js';
 
 /** A stagetrace session wired into a user-owned NodeSDK whose spans land in memory. */
 export interface InMemorySession {
@@ -10,6 +12,8 @@ export interface InMemorySession {
   readonly sdk: NodeSDK;
   /** Every finished span so far. */
   spans(): ReadableSpan[];
+  /** Every log record the user's LoggerProvider has seen so far (stagetrace's messages, with `logs` on). */
+  logRecords(): ReadableLogRecord[];
   /** Every span started so far, ended or not: shows that nothing was started. */
   startedSpans(): Span[];
   /** Finished spans with this name. */
@@ -29,6 +33,7 @@ export interface InMemorySession {
 export function startInMemory(options: StagetraceOptions = {}): InMemorySession {
   const st = createStagetrace({ logDir: false, console: false, hostMetrics: false, ...options });
   const exporter = new InMemorySpanExporter();
+  const logExporter = new InMemoryLogRecordExporter();
   const started: Span[] = [];
   const startRecorder: SpanProcessor = {
     onStart: (span) => {
@@ -41,7 +46,7 @@ export function startInMemory(options: StagetraceOptions = {}): InMemorySession 
   const sdk = new NodeSDK({
     spanProcessors: [...st.spanProcessors, startRecorder, new SimpleSpanProcessor({ exporter })],
     metricReaders: [],
-    logRecordProcessors: [],
+    logRecordProcessors: [...st.logRecordProcessors, new SimpleLogRecordProcessor({ exporter: logExporter })],
     instrumentations: [],
     autoDetectResources: false,
   });
@@ -49,6 +54,7 @@ export function startInMemory(options: StagetraceOptions = {}): InMemorySession 
   let closed = false;
   // InMemorySpanExporter forgets its spans on shutdown; keep them for assertions after close().
   let kept: ReadableSpan[] | undefined;
+  let keptLogs: ReadableLogRecord[] | undefined;
   const spans = () => kept ?? exporter.getFinishedSpans();
   const spansNamed = (name: string) => spans().filter((s) => s.name === name);
   return {
@@ -56,6 +62,7 @@ export function startInMemory(options: StagetraceOptions = {}): InMemorySession 
     exporter,
     sdk,
     spans,
+    logRecords: () => keptLogs ?? logExporter.getFinishedLogRecords(),
     startedSpans: () => [...started],
     spansNamed,
     span(name) {
@@ -68,8 +75,11 @@ export function startInMemory(options: StagetraceOptions = {}): InMemorySession 
       closed = true;
       await shutdown();
       kept = [...exporter.getFinishedSpans()];
+      keptLogs = [...logExporter.getFinishedLogRecords()];
       await sdk.shutdown();
       resetGlobals();
+      // The Logs API keeps the first provider registered until disabled.
+      (await loadLogsApi())?.disable();
     },
   };
 }

@@ -25,6 +25,7 @@ export function ref(
     name: kind === 'month' ? 'month' : name,
     month,
     sessionId,
+    runId: sessionId,
     traceId: parent?.traceId ?? hex(id, 32),
     spanId: hex(id, 16),
     parentSpanId: parent?.spanId,

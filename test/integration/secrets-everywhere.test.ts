@@ -1,8 +1,8 @@
 /**
  * No secret a user can put into stage names, labels, thrown values, crash
  * messages, the command line or the endpoint URL leaves the process: not in the audit files,
- * not in stagetrace's console lines, not in any OTLP trace or metric body a
- * real receiver gets.
+ * not in stagetrace's console lines, not in any OTLP trace, metric or log
+ * body a real receiver gets.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -56,6 +56,10 @@ describe('secrets never leave the process', () => {
       const bodies = receiver.requests.map((r) => r.raw.toString('utf8'));
       expect(receiver.requests.some((r) => r.path === '/v1/traces')).toBe(true);
       expect(receiver.requests.some((r) => r.path === '/v1/metrics')).toBe(true);
+      // The messages went as log records too, the labelled one with its redacted stage.
+      const logBodies = receiver.requests.filter((r) => r.path === '/v1/logs').map((r) => r.raw.toString('utf8'));
+      expect(logBodies.join('\n')).toContain('"labelled"');
+      expect(logBodies.join('\n')).toContain('host.example.test/y');
       for (const secret of SECRETS) {
         for (const [name, text] of files) expect(text, `${secret} in ${name}`).not.toContain(secret);
         for (const line of consoleLines) expect(line, `${secret} on the console`).not.toContain(secret);

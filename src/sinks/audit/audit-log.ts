@@ -39,6 +39,8 @@ import { endSpanFields, messageSpanFields, startSpanFields } from './span-fields
 export interface AuditLogOptions {
   dir: string;
   sessionId: string;
+  /** Of messages outside any scope; a scope's records carry their own. */
+  runId: string;
   durability: Durability;
   maxFileBytes: number;
   maxFiles: number;
@@ -185,12 +187,14 @@ export class AuditLog implements RecordSink {
     const label = r.label ?? (scope ? scopeLabel(scope) : undefined);
     const text = r.error ? `${r.message} (${r.error.type}: ${r.error.message})` : r.message;
     const sessionId = scope?.sessionId ?? this.options.sessionId;
+    const runId = scope?.runId ?? this.options.runId;
     this.human.append(formatHumanLine(r.atMs, r.level, scope ? this.#months.label(scope, r.label) : label, text));
     this.structured.append(
       structuredLine({
         recordType: 'message',
         atMs: r.atMs,
         sessionId,
+        runId,
         level: r.level,
         message: r.message,
         month: scope?.month,
@@ -413,7 +417,7 @@ interface NamedParts {
 
 function namedParts(scope: ScopeRef): NamedParts {
   const names = scopeNames(scope);
-  return { names, parts: recordParts(scope.kind, scope.name, scope.month, scope.sessionId, names.startMessage, names.successMessage) };
+  return { names, parts: recordParts(scope.kind, scope.name, scope.month, scope, names.startMessage, names.successMessage) };
 }
 
 /** Per-name strings of a scope's lines, escaped once. */

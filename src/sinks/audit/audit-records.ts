@@ -29,6 +29,7 @@ export interface StructuredFields {
   recordType: 'message' | 'stage' | 'month';
   atMs: number;
   sessionId: string;
+  runId: string;
   level: string;
   message: string;
   month: string | undefined;
@@ -53,7 +54,7 @@ const epochSeconds = (epochMs: number) => wholeMillisecondsAsSecondsJson(Math.fl
 /** One line of structured_processing.jsonl, newline included. */
 export function structuredLine(f: StructuredFields): string {
   // Not cached: messages, and the outcome lines of failed and interrupted scopes, carry one-off error texts.
-  let line = `${HEAD}"${f.recordType}","timestamp":"${isoTimestamp(f.atMs)}","processing_time":${epochSeconds(f.atMs)},"session_id":${quoted.get(f.sessionId)},"level":"${f.level}","message":${quote(f.message)},"month":${quotedOrNull(f.month)},"stage":${quotedOrNull(f.recordType === 'month' ? MONTH_STAGE_NAME : f.stage)},"stage_event":${f.stageEvent === undefined ? 'null' : `"${f.stageEvent}"`}`;
+  let line = `${HEAD}"${f.recordType}","timestamp":"${isoTimestamp(f.atMs)}","processing_time":${epochSeconds(f.atMs)},"session_id":${quoted.get(f.sessionId)},"run_id":${quoted.get(f.runId)},"level":"${f.level}","message":${quote(f.message)},"month":${quotedOrNull(f.month)},"stage":${quotedOrNull(f.recordType === 'month' ? MONTH_STAGE_NAME : f.stage)},"stage_event":${f.stageEvent === undefined ? 'null' : `"${f.stageEvent}"`}`;
   if (f.stageEvent === 'end') {
     line += `,"stage_duration":${num(f.durationS ?? 0)},"success_status":${f.outcome === 'success'},"outcome":"${f.outcome}"`;
   }
@@ -70,6 +71,7 @@ export function structuredEndLine(r: ScopeEndRecord, message: string, level: str
     recordType: scope.kind,
     atMs: r.endMs,
     sessionId: scope.sessionId,
+    runId: scope.runId,
     level,
     message,
     month: scope.month,
@@ -155,18 +157,19 @@ export function recordParts(
   kind: 'month' | 'stage',
   name: string,
   month: string | undefined,
-  sessionId: string,
+  ids: { sessionId: string; runId: string },
   startMessage: string,
   successMessage: string,
 ): RecordParts {
   const stage = quoted.get(kind === 'month' ? MONTH_STAGE_NAME : name);
-  const common = `,"session_id":${quoted.get(sessionId)},"level":"INFO","message":`;
+  const session = `,"session_id":${quoted.get(ids.sessionId)},"run_id":${quoted.get(ids.runId)}`;
+  const common = `${session},"level":"INFO","message":`;
   const where = `,"month":${quotedOrNull(month)},"stage":${stage}`;
   return {
     head: `${HEAD}"${kind}","timestamp":"`,
     startMid: `${common}${quoted.get(startMessage)}${where},"stage_event":"start","context":`,
     endSuccessMid: `${common}${quoted.get(successMessage)}${where},"stage_event":"end","stage_duration":`,
-    perfMid: `,"session_id":${quoted.get(sessionId)},"month":${quotedOrNull(month)},"stage":${stage},"duration_seconds":`,
+    perfMid: `${session},"month":${quotedOrNull(month)},"stage":${stage},"duration_seconds":`,
   };
 }
 

@@ -112,3 +112,17 @@ export function byLabels(samples: PromSample[], ...labels: string[]): Record<str
   for (const s of samples) out[labels.map((l) => s.metric[l] ?? '').join('/')] = Number(s.value[1]);
   return out;
 }
+
+/** One log record as VictoriaLogs returns it: `_msg` is the body, attributes and resource attributes are fields. */
+export type VictoriaLogsRecord = Record<string, string>;
+
+/** `POST /select/logsql/query`: the records a LogsQL query matches (one JSON object a line). */
+export async function victoriaLogsQuery(victoriaLogsUrl: string, query: string): Promise<VictoriaLogsRecord[]> {
+  const response = await fetch(`${victoriaLogsUrl}/select/logsql/query`, { method: 'POST', body: new URLSearchParams({ query }) });
+  const text = await response.text();
+  if (!response.ok) throw new Error(`VictoriaLogs answered ${response.status} to ${query}: ${text}`);
+  return text
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line) as VictoriaLogsRecord);
+}

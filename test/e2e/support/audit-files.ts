@@ -6,11 +6,14 @@ export interface AuditRecord {
   record_type: string;
   session_id: string;
   level: string;
+  message: string;
   month: string | null;
   stage: string | null;
   stage_event: string | null;
   outcome?: string;
   context?: Record<string, unknown>;
+  error_type?: string;
+  error_message?: string;
   trace_id: string | null;
   span_id: string | null;
 }
@@ -47,8 +50,8 @@ export function reportStages(stdout: string): Record<string, ReportStage> {
   const stages: Record<string, ReportStage> = {};
   const table = stdout.split(/^Stages$/m)[1]?.split(/^Months$/m)[0] ?? '';
   for (const line of table.split('\n')) {
-    // "  download     2   2       0   100.0%   179 ms   179 ms   179 ms   244 ms   179 ms   308 ms   487 ms  86.9%     0    108.2"
-    const m = /^\s+(\S+)\s+(\d+)\s+(\d+)\s+(\d+)\s+[\d.]+%(?:\s+[\d.]+ \S+){7}\s+[\d.]+%\s+(\d+)\s+[\d.]+\s*$/.exec(line);
+    // "  download     2   2       0   100.0%   179 ms   179 ms   179 ms   244 ms   179 ms   308 ms   487 ms  86.9%     0    108.2     24.9   21.0%        0"
+    const m = /^\s+(\S+)\s+(\d+)\s+(\d+)\s+(\d+)\s+[\d.]+%(?:\s+[\d.]+ \S+){7}\s+[\d.]+%\s+(\d+)\s+[\d.]+(?:\s+[\d.]+%?)*\s*$/.exec(line);
     if (m) stages[m[1] as string] = { runs: Number(m[2]), ok: Number(m[3]), failed: Number(m[4]), slow: Number(m[5]) };
   }
   return stages;

@@ -49,6 +49,7 @@ function onPath(name: string): string | undefined {
 export interface StackTools {
   otelcol: string;
   jaeger: string;
+  victoriaLogs: string;
   prometheus: string;
   promtool: string;
   dockerCompose: string;
@@ -64,9 +65,15 @@ export function findStackTools(): StackTools {
     `jaeger-${v.JAEGER_VERSION}-${inputsHash('deploy/jaeger/build/go.mod', 'deploy/jaeger/build/go.sum')}`,
     'jaeger',
   );
+  const victoriaLogs = join(
+    toolsDir,
+    `victorialogs-${v.VICTORIALOGS_VERSION}-${inputsHash('deploy/victorialogs/build/go.mod', 'deploy/victorialogs/build/go.sum')}`,
+    'victoria-logs',
+  );
   const missing: string[] = [];
   if (!executable(otelcol)) missing.push(`otelcol ${v.OTELCOL_VERSION} (expected at ${otelcol})`);
   if (!executable(jaeger)) missing.push(`jaeger ${v.JAEGER_VERSION} (expected at ${jaeger})`);
+  if (!executable(victoriaLogs)) missing.push(`victoria-logs ${v.VICTORIALOGS_VERSION} (expected at ${victoriaLogs})`);
   const found: Record<string, string | undefined> = {};
   for (const name of ['prometheus', 'promtool', 'docker-compose']) {
     found[name] = onPath(name);
@@ -78,6 +85,7 @@ export function findStackTools(): StackTools {
   return {
     otelcol,
     jaeger,
+    victoriaLogs,
     prometheus: found.prometheus as string,
     promtool: found.promtool as string,
     dockerCompose: found['docker-compose'] as string,

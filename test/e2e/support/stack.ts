@@ -1,6 +1,6 @@
 /**
  * The stack docker-compose.yml describes, as local processes on free
- * loopback ports: Jaeger, the collector (or, in the gateway topology, two
+ * loopback ports: Jaeger, VictoriaLogs, the collector (or, in the gateway topology, two
  * agents and a gateway) and Prometheus, each run with the file the
  * repository ships. Only addresses and data folders change, through the
  * environment variables those files read (and, for Prometheus, which reads
@@ -42,6 +42,8 @@ export interface RunningStack {
   agentUrls: string[];
   /** Jaeger's query API and UI base URL. */
   jaegerUrl: string;
+  /** VictoriaLogs' base URL (LogsQL queries under /select/logsql/query). */
+  victoriaLogsUrl: string;
   prometheusUrl: string;
   /** The Prometheus exporter (collector's or gateway's), as Prometheus scrapes it. */
   exporterUrl: string;
@@ -125,7 +127,8 @@ export async function startStack(tools: StackTools, workDir: string, options: St
     return { spec, grpc, http, exporter };
   };
 
-  const [jaegerOtlp, jaegerHttp, jaegerGrpc, jaegerHealth, prometheusPort] = (await freePorts(5)) as [
+  const [jaegerOtlp, jaegerHttp, jaegerGrpc, jaegerHealth, prometheusPort, logsPort] = (await freePorts(6)) as [
+    number,
     number,
     number,
     number,
@@ -146,7 +149,18 @@ export async function startStack(tools: StackTools, workDir: string, options: St
     healthUrl: `http://${loopback(jaegerHealth)}/status`,
   });
 
-  const toJaeger = { COLLECTOR_JAEGER_ENDPOINT: loopback(jaegerOtlp) };
+  const victoriaLogsUrl = `http://${loopback(logsPort)}`;
+  const victoriaLogs = restartable({
+    name: 'victoria-logs',
+    command: tools.victoriaLogs,
+    args: [`-httpListenAddr=${loopback(logsPort)}`, `-storageDataPath=${join(workDir, 'victoria-logs-data')}`],
+    healthUrl: `${victoriaLogsUrl}/health`,
+  });
+
+  const toJaeger = {
+    COLLECTOR_JAEGER_ENDPOINT: loopback(jaegerOtlp),
+    COLLECTOR_VICTORIALOGS_LOGS_URL: `${victoriaLogsUrl}/insert/opentelemetry/v1/logs`,
+  };
   const front =
     options.topology === 'gateway'
       ? await collectorSpec('otelcol-gateway', SHIPPED.gatewayConfig, toJaeger)
@@ -183,6 +197,7 @@ export async function startStack(tools: StackTools, workDir: string, options: St
     otlpHttpUrl: agentUrls[0] as string,
     agentUrls,
     jaegerUrl: `http://${loopback(jaegerHttp)}`,
+    victoriaLogsUrl,
     prometheusUrl,
     exporterUrl: `http://${loopback(front.exporter)}/metrics`,
     services,
@@ -199,6 +214,7 @@ export async function startStack(tools: StackTools, workDir: string, options: St
   };
   try {
     await jaeger.start();
+    await victoriaLogs.start();
     await collector.start();
     await Promise.all(agents.map((a) => a.start()));
     if (options.prometheus === false) return stack;

@@ -89,7 +89,7 @@ describe('the four files of logDir', () => {
       'month:month_processing:end',
     ]);
     for (const r of structured) {
-      expect(r).toMatchObject({ schema_version: 2, session_id: 'sess-formats', month: '2024-05' });
+      expect(r).toMatchObject({ schema_version: 3, session_id: 'sess-formats', run_id: 'sess-formats', month: '2024-05' });
       expect(r.timestamp).toMatch(ISO_MS);
       expect(r.processing_time).toBeCloseTo(Date.parse(String(r.timestamp)) / 1000, 3);
       expect(typeof r.memory_mb).toBe('number');
@@ -165,7 +165,7 @@ describe('the four files of logDir', () => {
     ]);
     for (const p of performance) {
       expect(p.timestamp).toMatch(ISO_MS);
-      expect(p).toMatchObject({ session_id: 'sess-formats', month: '2024-05' });
+      expect(p).toMatchObject({ session_id: 'sess-formats', run_id: 'sess-formats', month: '2024-05' });
       for (const key of ['duration_seconds', 'memory_mb', 'memory_delta_mb', 'cpu_percent']) expect(typeof p[key]).toBe('number');
       expect(p.trace_id).toMatch(HEX32);
       expect(p.span_id).toMatch(HEX16);

@@ -172,13 +172,13 @@ describe('readAuditLog', () => {
   });
 
   it('rejects a record of a newer schema_version with a clear error', async () => {
-    const dir = await folder({ [STRUCTURED]: line('A', 'a1') + line('A', 'a2', { schema_version: 3 }) });
+    const dir = await folder({ [STRUCTURED]: line('A', 'a1') + line('A', 'a2', { schema_version: 4 }) });
     const seen: string[] = [];
     await expect(
       (async () => {
         for await (const r of readAuditLog(dir)) seen.push(r.message);
       })(),
-    ).rejects.toThrow(/structured_processing\.jsonl:2 has schema_version 3, newer than this reader's 2: upgrade stagetrace/);
+    ).rejects.toThrow(/structured_processing\.jsonl:2 has schema_version 4, newer than this reader's 3: upgrade stagetrace/);
     expect(seen).toEqual(['a1']);
   });
 

@@ -163,11 +163,11 @@ describe('errors and notes', () => {
     );
     const newer = join(work, 'newer');
     cpSync(logs, newer, { recursive: true });
-    appendFileSync(join(newer, 'structured_processing.jsonl'), `{"schema_version":3,"session_id":"${sessionOf(slowRun)}"}\n`);
+    appendFileSync(join(newer, 'structured_processing.jsonl'), `{"schema_version":4,"session_id":"${sessionOf(slowRun)}"}\n`);
     oneLine(
       await cli('report', newer),
       3,
-      /^stagetrace: .*structured_processing\.jsonl:\d+ has schema_version 3, newer than this reader's 2: upgrade stagetrace to read it\.$/,
+      /^stagetrace: .*structured_processing\.jsonl:\d+ has schema_version 4, newer than this reader's 3: upgrade stagetrace to read it\.$/,
     );
     const unreadable = join(work, 'unreadable');
     mkdirSync(join(unreadable, 'structured_processing.jsonl'), { recursive: true });

@@ -114,7 +114,7 @@ describe('stagetrace without a command, --help and --version', () => {
     expect(bare.code).toBe(EXIT.usage);
     expect(bare.stdout.split('\n')[0]).toBe('Usage: stagetrace <command> <logDir> [options]');
     for (const line of [
-      '  report <logDir>     the session summary: bottleneck, failed months, memory, stages, months',
+      '  report <logDir>...  the session summary: bottleneck, failed months, memory, stages, months;',
       '  sessions <logDir>   the sessions in the folder, with start, duration, months and outcome',
       '  compare <logDir>    what changed between two sessions; exits 1 when something regressed',
       '  70  an unexpected error in stagetrace itself',
@@ -157,10 +157,20 @@ describe('usage errors: exit 2, naming the option or value, pointing at --help',
     );
   });
 
-  it('asks for the log folder, and for only one', async () => {
+  it('asks for the log folder, and for only one except for a run report', async () => {
     for (const command of ['report', 'sessions', 'compare'])
       expectUsageError(await cli([command]), `${command} needs the log folder: stagetrace ${command} <logDir>`, command);
-    expectUsageError(await cli(['report', 'logs', 'more-logs']), 'report takes one log folder; got 2: logs more-logs', 'report');
+    expectUsageError(await cli(['sessions', 'logs', 'more-logs']), 'sessions takes one log folder; got 2: logs more-logs', 'sessions');
+    expectUsageError(
+      await cli(['report', 'logs', 'more-logs', '--session', 's']),
+      '--session reads one session of one folder; with several folders or --run, leave it out.',
+      'report',
+    );
+    expectUsageError(
+      await cli(['report', 'logs', '--run', 'r', '--format', 'html']),
+      '--format html reads one session; for a run, use text, json or csv.',
+      'report',
+    );
   });
 
   it('names an unknown option, and an option without its value', async () => {
@@ -363,8 +373,8 @@ describe('file problems: exit 3, one line saying what to do', () => {
     writeMonthlySession(newer, 's', T0, { '2024-01': { a: 1 } });
     const file = join(newer, 'structured_processing.jsonl');
     const lines = readFileSync(file, 'utf8').split('\n').length;
-    appendFileSync(file, '{"schema_version":3,"session_id":"s"}\n');
-    const message = `${file}:${lines} has schema_version 3, newer than this reader's 2: upgrade stagetrace to read it.`;
+    appendFileSync(file, '{"schema_version":4,"session_id":"s"}\n');
+    const message = `${file}:${lines} has schema_version 4, newer than this reader's 3: upgrade stagetrace to read it.`;
     expectFileError(await cli(['report', newer]), message);
     expectFileError(await cli(['sessions', newer]), message);
   });
@@ -392,6 +402,7 @@ describe('stagetrace sessions', () => {
     expect(JSON.parse(run.stdout)).toEqual([
       {
         session_id: 'base',
+        run_id: 'base',
         start: '2025-01-06T09:00:00.000Z',
         last_record: '2025-01-06T09:00:09.000Z',
         duration_seconds: 9,
@@ -403,6 +414,7 @@ describe('stagetrace sessions', () => {
       },
       {
         session_id: 'slower',
+        run_id: 'slower',
         start: '2025-01-06T10:00:00.000Z',
         last_record: '2025-01-06T10:00:11.000Z',
         duration_seconds: 11,

@@ -68,6 +68,21 @@ describe('resolveConfig: defaults', () => {
     expect(config.otlp?.metricsUrl).toBe('');
   });
 
+  it('sends log records to /v1/logs of the base endpoint, or to the logs endpoint verbatim, and only beside traces', () => {
+    expect(resolveConfig({}, ENDPOINT).otlp?.logsUrl).toBe(`${ENDPOINT.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/$/, '')}/v1/logs`);
+    const own = { ...ENDPOINT, OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: 'http://logs.example.test:9428/insert/opentelemetry/v1/logs' };
+    expect(resolveConfig({}, own).otlp?.logsUrl).toBe('http://logs.example.test:9428/insert/opentelemetry/v1/logs');
+    expect(resolveConfig({ otlp: { logsEndpoint: 'http://other.test/l' } }, own).otlp?.logsUrl).toBe('http://other.test/l');
+    // A logs endpoint alone turns nothing on; metrics alone send no logs.
+    expect(resolveConfig({}, { OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: 'http://l.test/v1/logs' }).otlp).toBeUndefined();
+    expect(resolveConfig({}, { OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: 'http://m.test/v1/metrics' }).otlp?.logsUrl).toBe('');
+    expect(() => resolveConfig({}, { ...ENDPOINT, OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: 'not a url' })).toThrow(
+      'OTEL_EXPORTER_OTLP_LOGS_ENDPOINT',
+    );
+    expect(resolveConfig({}, { STAGETRACE_LOGS: 'false' }).logs).toBe(false);
+    expect(resolveConfig({}, {}).logs).toBe(true);
+  });
+
   it('sizes the OTLP forward queue: 2048 spans and 8 MiB unless told', () => {
     expect(resolveConfig({}, ENDPOINT).otlp).toMatchObject({ maxQueueSpans: 2048, maxQueueBytes: 8 * 1024 * 1024 });
     const env = { ...ENDPOINT, STAGETRACE_OTLP_MAX_QUEUE_SPANS: '10000', STAGETRACE_OTLP_MAX_QUEUE_BYTES: '65536' };
@@ -343,14 +358,16 @@ describe('resolveConfig: service.instance.id', () => {
     expect(resolveConfig({ sessionId: 'run-7', resourceAttributes: { team: 'data' } }, {}).resourceAttributes).toEqual({
       team: 'data',
       'service.instance.id': 'run-7',
+      'stagetrace.run.id': 'run-7',
     });
   });
 
   it('is left to the user when they set it, in code or in OTEL_RESOURCE_ATTRIBUTES', () => {
-    expect(resolveConfig({ resourceAttributes: { 'service.instance.id': 'pod-3' } }, {}).resourceAttributes).toEqual({
+    expect(resolveConfig({ sessionId: 's1', resourceAttributes: { 'service.instance.id': 'pod-3' } }, {}).resourceAttributes).toEqual({
       'service.instance.id': 'pod-3',
+      'stagetrace.run.id': 's1',
     });
-    const env = { OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment=prod, service.instance.id = pod-4' };
+    const env = { OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment=prod, service.instance.id = pod-4, stagetrace.run.id=r9' };
     expect(resolveConfig({}, env).resourceAttributes).toEqual({});
     expect(resolveConfig({}, { OTEL_RESOURCE_ATTRIBUTES: 'service.instance.idx=1' }).resourceAttributes).toHaveProperty(
       'service.instance.id',
@@ -361,6 +378,6 @@ describe('resolveConfig: service.instance.id', () => {
     const attributes = JSON.parse('{"__proto__": "x", "team": "data"}');
     const resolved = resolveConfig({ resourceAttributes: attributes }, {}).resourceAttributes;
     expect(Object.getPrototypeOf(resolved)).toBe(Object.prototype);
-    expect(Object.keys(resolved)).toEqual(['__proto__', 'team', 'service.instance.id']);
+    expect(Object.keys(resolved)).toEqual(['__proto__', 'team', 'service.instance.id', 'stagetrace.run.id']);
   });
 });

@@ -1,6 +1,6 @@
 import { DataPointType, type HistogramMetricData, type MetricData } from '@opentelemetry/sdk-metrics';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { logProgress, traceMonth, traceStage } from '../../../src/index.js';
+import { logProgress, shutdown, startStage, traceMonth, traceStage } from '../../../src/index.js';
 import { DURATION_BUCKETS_S } from '../../../src/metrics/stage-metrics.js';
 import { currentBundle } from '../../../src/setup/start.js';
 import { busyWait, sleep } from '../../helpers/sleep.js';
@@ -60,7 +60,64 @@ describe('stage and month metrics', () => {
     expect(DURATION_BUCKETS_S[0]).toBe(0.01);
     expect(DURATION_BUCKETS_S.at(-1)).toBe(6 * 3600);
     // Stage metrics carry no month: it would multiply the series by every month ever run.
-    for (const p of points(duration)) expect(Object.keys(p.attributes).sort()).toEqual(['stagetrace.outcome', 'stagetrace.stage.name']);
+    for (const p of points(duration)) {
+      const keys = ['stagetrace.outcome', 'stagetrace.stage.name'];
+      if (p.attributes['stagetrace.outcome'] !== 'success') keys.unshift('error.type');
+      expect(Object.keys(p.attributes).sort()).toEqual(keys);
+    }
+  });
+
+  it('puts error.type on the failure series of both duration histograms: the class name, or interrupted', async () => {
+    session = startMetricsSession();
+    class ChecksumError extends Error {
+      override name = 'ChecksumError';
+    }
+    expect(() =>
+      traceMonth('2024-07', () =>
+        traceStage('validate', () => {
+          throw new ChecksumError('crc');
+        }),
+      ),
+    ).toThrow('crc');
+    // A stage still open when stagetrace shuts down.
+    traceMonth('2024-08', () => {
+      startStage('upload');
+    });
+    await shutdown();
+    const all = await session.collect();
+    const stage = metric(all, 'stagetrace.stage.duration');
+    expect(pointWith(stage, { 'stagetrace.stage.name': 'validate', 'stagetrace.outcome': 'failure' }).attributes['error.type']).toBe(
+      'ChecksumError',
+    );
+    expect(pointWith(stage, { 'stagetrace.stage.name': 'upload', 'stagetrace.outcome': 'interrupted' }).attributes['error.type']).toBe(
+      'interrupted',
+    );
+    const month = metric(all, 'stagetrace.month.duration');
+    expect(pointWith(month, { 'stagetrace.month': '2024-07' }).attributes['error.type']).toBe('ChecksumError');
+    // The span carries the same value.
+    expect(session.spanNamed('validate').attributes['error.type']).toBe('ChecksumError');
+    expect(session.spanNamed('upload').attributes['error.type']).toBe('interrupted');
+  });
+
+  it('counts active months and stages while they run, by month and by stage name, and back to zero when they end', async () => {
+    session = startMetricsSession();
+    const s = session;
+    let during: Map<string, MetricData> | undefined;
+    await traceMonth('2024-09', async () => {
+      await traceStage('download', () => undefined);
+      await traceStage('process', async () => {
+        during = await s.collect();
+      });
+    });
+    if (during === undefined) throw new Error('no collection during the stage');
+    const stagesNow = metric(during, 'stagetrace.stage.active');
+    expect(stagesNow.descriptor.unit).toBe('{stage}');
+    expect(pointWith(stagesNow, { 'stagetrace.stage.name': 'process' }).value).toBe(1);
+    expect(pointWith(stagesNow, { 'stagetrace.stage.name': 'download' }).value).toBe(0);
+    expect(pointWith(metric(during, 'stagetrace.month.active'), { 'stagetrace.month': '2024-09' }).value).toBe(1);
+    const after = await s.collect();
+    for (const p of points(metric(after, 'stagetrace.stage.active'))) expect(p.value).toBe(0);
+    expect(pointWith(metric(after, 'stagetrace.month.active'), { 'stagetrace.month': '2024-09' }).value).toBe(0);
   });
 
   it('counts executions by outcome, slow stages and log messages by level', async () => {

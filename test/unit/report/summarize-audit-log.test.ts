@@ -251,10 +251,10 @@ describe('summarizeAuditLog', () => {
 
   it('refuses a record of a newer schema version, naming the file and line', async () => {
     writeRecords(dir, 's', sessionRecords('s', []));
-    writeFileSync(join(dir, 'structured_processing.jsonl'), '{"schema_version":3,"session_id":"s"}\n', { flag: 'a' });
+    writeFileSync(join(dir, 'structured_processing.jsonl'), '{"schema_version":4,"session_id":"s"}\n', { flag: 'a' });
     await expect(summarizeAuditLog(dir, { session: 's' })).rejects.toMatchObject({
       kind: 'newer-schema',
-      message: `${join(dir, 'structured_processing.jsonl')}:3 has schema_version 3, newer than this reader's 2: upgrade stagetrace to read it.`,
+      message: `${join(dir, 'structured_processing.jsonl')}:3 has schema_version 4, newer than this reader's 3: upgrade stagetrace to read it.`,
     });
   });
 

@@ -201,7 +201,7 @@ export const scopeRef = (sessionIds: fc.Arbitrary<string> = sessionId): fc.Arbit
   fc.oneof(
     fc
       .record({ month, sessionId: sessionIds, traceId, spanId, sampled: fc.option(fc.boolean(), { nil: undefined }) })
-      .map((r): ScopeRef => Object.freeze({ kind: 'month', name: 'month', parentSpanId: undefined, ...r })),
+      .map((r): ScopeRef => Object.freeze({ kind: 'month', name: 'month', parentSpanId: undefined, runId: `run-${r.sessionId}`, ...r })),
     fc
       .record({
         name,
@@ -212,7 +212,7 @@ export const scopeRef = (sessionIds: fc.Arbitrary<string> = sessionId): fc.Arbit
         parentSpanId: fc.option(spanId, { nil: undefined }),
         sampled: fc.option(fc.boolean(), { nil: undefined }),
       })
-      .map((r): ScopeRef => Object.freeze({ kind: 'stage', ...r })),
+      .map((r): ScopeRef => Object.freeze({ kind: 'stage', runId: `run-${r.sessionId}`, ...r })),
   );
 
 export const startRecord = (scopes: fc.Arbitrary<ScopeRef> = scopeRef()): fc.Arbitrary<ScopeStartRecord> =>

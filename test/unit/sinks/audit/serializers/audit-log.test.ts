@@ -48,6 +48,7 @@ function writeThrough(records: readonly AnyRecord[]): Record<'human' | 'structur
   const log = new AuditLog({
     dir,
     sessionId: SESSION,
+    runId: SESSION,
     durability: 'sync',
     maxFileBytes: 64 * 1024 * 1024,
     maxFiles: 2,
@@ -219,7 +220,7 @@ const recordsArbitrary = fc
   });
 
 const ref = (kind: 'month' | 'stage', name: string, month: string | undefined, spanId: string): ScopeRef =>
-  Object.freeze({ kind, name, month, sessionId: SESSION, traceId: 'a'.repeat(32), spanId, parentSpanId: undefined });
+  Object.freeze({ kind, name, month, sessionId: SESSION, runId: SESSION, traceId: 'a'.repeat(32), spanId, parentSpanId: undefined });
 const start = (scope: ScopeRef, startMs: number): ScopeStartRecord =>
   Object.freeze({ type: 'start', scope, startMs, context: {}, rssBytes: 2 ** 27, heapUsedBytes: 2 ** 25 });
 const end = (scope: ScopeRef, endMs: number, outcome: ScopeEndRecord['outcome'] = 'success'): ScopeEndRecord =>
@@ -278,6 +279,7 @@ describe('AuditLog on its own: opening, buffering, failures', () => {
     new AuditLog({
       dir,
       sessionId: SESSION,
+      runId: SESSION,
       durability,
       maxFileBytes: 64 * 1024 * 1024,
       maxFiles: 2,

@@ -36,7 +36,7 @@ import {
 } from './reference.js';
 
 const partsOf = (scope: ScopeRef) =>
-  recordParts(scope.kind, scope.name, scope.month, scope.sessionId, refStartMessage(scope), `${refLabel(scope)} completed successfully`);
+  recordParts(scope.kind, scope.name, scope.month, scope, refStartMessage(scope), `${refLabel(scope)} completed successfully`);
 
 describe('structured start line', () => {
   it('parses to the documented start record', () => {
@@ -64,7 +64,7 @@ describe('structured start line', () => {
         expectJsonLine(line, refStartRecord(record));
       }),
     );
-    const parts = recordParts('stage', 'load', undefined, 's', 'Starting load', 'load completed successfully');
+    const parts = recordParts('stage', 'load', undefined, { sessionId: 's', runId: 's' }, 'Starting load', 'load completed successfully');
     expect(startLineFromParts(parts, 1730736125550, {}, 1, 'a', 'b')).toContain('"processing_time":1730736125.55,');
     expect(startLineFromParts(parts, 1730736125000, {}, 1, 'a', 'b')).toContain('"processing_time":1730736125,');
   });
@@ -117,6 +117,7 @@ describe('structured message line', () => {
           recordType: 'message',
           atMs: r.atMs,
           sessionId: scope?.sessionId ?? defaultSession,
+          runId: scope?.runId ?? defaultSession,
           level: r.level,
           message: r.message,
           month: scope?.month,

@@ -58,11 +58,12 @@ export function refOutcomeLine(r: ScopeEndRecord): { level: string; message: str
 export function refStartRecord(r: ScopeStartRecord): StructuredRecord {
   const scope = r.scope;
   return {
-    schema_version: 2,
+    schema_version: 3,
     record_type: scope.kind,
     timestamp: refIso(r.startMs),
     processing_time: refEpochSeconds(r.startMs),
     session_id: scope.sessionId,
+    run_id: scope.runId,
     level: 'INFO',
     message: refStartMessage(scope),
     month: scope.month ?? null,
@@ -86,11 +87,12 @@ export function refEndRecord(r: ScopeEndRecord): StructuredRecord {
   const { level, message } = refOutcomeLine(r);
   const errorType = r.error?.type ?? (r.outcome === 'interrupted' ? 'Interrupted' : undefined);
   const record: StructuredRecord = {
-    schema_version: 2,
+    schema_version: 3,
     record_type: scope.kind,
     timestamp: refIso(r.endMs),
     processing_time: refEpochSeconds(r.endMs),
     session_id: scope.sessionId,
+    run_id: scope.runId,
     level,
     message,
     month: scope.month ?? null,
@@ -129,10 +131,11 @@ export function refEndRecord(r: ScopeEndRecord): StructuredRecord {
 export function refPerformanceRecord(r: ScopeEndRecord): PerformanceRecord {
   const scope = r.scope;
   return {
-    schema_version: 2,
+    schema_version: 3,
     record_type: scope.kind,
     timestamp: refIso(r.endMs),
     session_id: scope.sessionId,
+    run_id: scope.runId,
     month: scope.month ?? null,
     stage: refStage(scope),
     duration_seconds: r.durationS,
@@ -158,11 +161,12 @@ export function refPerformanceRecord(r: ScopeEndRecord): PerformanceRecord {
 export function refMessageRecord(r: MessageRecord, defaultSessionId: string): StructuredRecord {
   const scope = r.scope;
   const record: StructuredRecord = {
-    schema_version: 2,
+    schema_version: 3,
     record_type: 'message',
     timestamp: refIso(r.atMs),
     processing_time: refEpochSeconds(r.atMs),
     session_id: scope?.sessionId ?? defaultSessionId,
+    run_id: scope?.runId ?? defaultSessionId,
     level: r.level,
     message: r.message,
     month: scope?.month ?? null,
