@@ -25,14 +25,15 @@ export type { Carrier } from './model/carrier.js';
 export type { StageContext } from './model/context-attributes.js';
 export { LEVELS, type LogLevel } from './model/levels.js';
 export { VERSION } from './model/version.js';
+export { replayAuditLog } from './replay/replay-on-demand.js';
 export {
   ReplayError,
   type ReplayErrorKind,
   type ReplayOptions,
   type ReplayResult,
   type ReplaySessionResult,
-  replayAuditLog,
-} from './replay/replay-audit-log.js';
+} from './replay/replay-result.js';
+export { AuditLogError } from './report/audit-log-error.js';
 export {
   type CompareOptions,
   compareSessions,
@@ -43,10 +44,11 @@ export {
   type SessionComparison,
   type StageComparison,
 } from './report/compare-sessions.js';
-export { listSessions, type SessionListing } from './report/list-sessions.js';
-export { type AuditLogKind, type InvalidLine, type ReadAuditLogOptions, readAuditLog } from './report/read-audit-log.js';
+export type { SessionListing } from './report/list-sessions.js';
+export type { AuditLogKind, InvalidLine, ReadAuditLogOptions } from './report/read-audit-log.js';
+export { listSessions, readAuditLog, summarizeAuditLog } from './report/readers-on-demand.js';
 export { formatSessionReport } from './report/session-report.js';
-export { AuditLogError, type SkippedLine, type SummarizeAuditLogOptions, summarizeAuditLog } from './report/summarize-audit-log.js';
+export type { SkippedLine, SummarizeAuditLogOptions } from './report/summarize-audit-log.js';
 export { AuditSampler } from './setup/audit-sampler.js';
 export { createStagetrace, forceFlush, type StagetraceComponents, shutdown, start } from './setup/start.js';
 export type { MonthSummary, SessionSummary, StageSummary } from './stats/session-summary.js';

@@ -1,9 +1,7 @@
 import type { ExportResult } from '@opentelemetry/core';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
 import { type Deferred, track } from '../model/deferred.js';
-
-/** `ExportResultCode.FAILED` of `@opentelemetry/core`, a stable enum value. */
-const EXPORT_FAILED = 1;
+import { EXPORT_FAILED } from '../model/export-result-code.js';
 
 /** A span exporter whose package loads on construction. */
 export class DeferredSpanExporter implements SpanExporter, Deferred {

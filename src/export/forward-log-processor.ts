@@ -1,7 +1,9 @@
 import { context as contextApi } from '@opentelemetry/api';
-import { type ExportResult, ExportResultCode, suppressTracing } from '@opentelemetry/core';
+import type { ExportResult } from '@opentelemetry/core';
 import type { LogRecordExporter, LogRecordProcessor, ReadableLogRecord, ReadWriteLogRecord } from '@opentelemetry/sdk-logs';
+import { EXPORT_FAILED, EXPORT_SUCCESS } from '../model/export-result-code.js';
 import { Backoff, type BackoffOptions, isPermanentFailure } from './retry-backoff.js';
+import { suppressTracing } from './suppress-tracing.js';
 
 /** Why log records were given up: the queue was full, the collector refused them for good, or shutdown ran out of time. */
 export type LogDropReason = 'queue_full' | 'rejected' | 'shutdown';
@@ -96,7 +98,7 @@ export class ForwardLogRecordProcessor implements LogRecordProcessor {
     this.#inFlight = this.#export(batch).then((result) => {
       this.#inFlight = undefined;
       this.#inFlightCount = 0;
-      if (result.code === ExportResultCode.SUCCESS) {
+      if (result.code === EXPORT_SUCCESS) {
         this.#backoff.reset();
         this.#retryAtMs = 0;
       } else if (isPermanentFailure(result.error)) {
@@ -119,17 +121,14 @@ export class ForwardLogRecordProcessor implements LogRecordProcessor {
         clearTimeout(timer);
         resolve(result);
       };
-      const timer = setTimeout(
-        () => finish({ code: ExportResultCode.FAILED, error: new Error('log export timed out') }),
-        this.#exportTimeoutMs,
-      );
+      const timer = setTimeout(() => finish({ code: EXPORT_FAILED, error: new Error('log export timed out') }), this.#exportTimeoutMs);
       // While flushing, the wait holds the process: an exit waits for the flush, which its own deadline bounds.
       if (this.#flushing === 0) timer.unref();
       try {
         // Outside any trace: the exporter's own HTTP request must not become a span of the pipeline.
         contextApi.with(suppressTracing(contextApi.active()), () => this.#exporter.export(batch, finish));
       } catch (error) {
-        finish({ code: ExportResultCode.FAILED, error: error instanceof Error ? error : new Error(String(error)) });
+        finish({ code: EXPORT_FAILED, error: error instanceof Error ? error : new Error(String(error)) });
       }
     });
   }

@@ -1,11 +1,14 @@
 import { type Context, context as contextApi, TraceFlags } from '@opentelemetry/api';
-import { BindOnceFuture, type ExportResult, ExportResultCode, suppressTracing } from '@opentelemetry/core';
+import type { ExportResult } from '@opentelemetry/core';
 import type { ReadableSpan, Span, SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace';
+import { EXPORT_FAILED, EXPORT_SUCCESS } from '../model/export-result-code.js';
+import { Once } from '../model/once.js';
 import { BYTES_PER_MB } from '../model/units.js';
 import { PartialRejection, type PartialSuccess } from './partial-success.js';
 import { Backoff, type BackoffOptions, isPermanentFailure } from './retry-backoff.js';
 import { type SpanBatch, SpanQueue } from './span-queue.js';
 import { estimateSpanBytes } from './span-size.js';
+import { suppressTracing } from './suppress-tracing.js';
 
 /**
  * Why spans were given up: the queue was full (the collector was away
@@ -96,7 +99,7 @@ export class ForwardSpanProcessor implements SpanProcessor {
   readonly #backoff: Backoff;
   readonly #retryAfter: RetryAfterSource | undefined;
   readonly #partialSuccess: PartialSuccessSource | undefined;
-  readonly #shutdownOnce: BindOnceFuture<void>;
+  readonly #shutdownOnce: Once<[], void>;
   /** Batches handed to the exporter and not yet answered. */
   readonly #inFlight = new Set<SpanBatch>();
   /** While the collector fails: one try at a time, not before this instant. */
@@ -123,7 +126,7 @@ export class ForwardSpanProcessor implements SpanProcessor {
     this.#backoff = new Backoff(options.backoff);
     this.#retryAfter = options.retryAfter;
     this.#partialSuccess = options.partialSuccess;
-    this.#shutdownOnce = new BindOnceFuture(this.#shutdownNow, this);
+    this.#shutdownOnce = new Once(() => this.#shutdownNow());
   }
 
   /** Spans waiting to be sent (not counting those in flight). */
@@ -202,7 +205,7 @@ export class ForwardSpanProcessor implements SpanProcessor {
     const startedAtMs = Date.now();
     let settled = false;
     const timeout = setTimeout(() => {
-      finish({ code: ExportResultCode.FAILED, error: new Error(`the export did not finish within ${this.#exportTimeoutMs} ms`) });
+      finish({ code: EXPORT_FAILED, error: new Error(`the export did not finish within ${this.#exportTimeoutMs} ms`) });
     }, this.#exportTimeoutMs);
     timeout.unref();
     const finish = (result: ExportResult) => {
@@ -219,7 +222,7 @@ export class ForwardSpanProcessor implements SpanProcessor {
         // Outside any trace: the exporter's own HTTP request must not become a span of the pipeline.
         contextApi.with(suppressTracing(contextApi.active()), () => this.#exporter.export(batch.spans, finish));
       } catch (error) {
-        finish({ code: ExportResultCode.FAILED, error: error instanceof Error ? error : new Error(String(error)) });
+        finish({ code: EXPORT_FAILED, error: error instanceof Error ? error : new Error(String(error)) });
       }
     };
     // As the SDK's batch processor does: a resource still settling (host.id is read asynchronously) is awaited, or it is sent without those attributes.
@@ -229,7 +232,7 @@ export class ForwardSpanProcessor implements SpanProcessor {
   }
 
   #settle(batch: SpanBatch, result: ExportResult, startedAtMs: number): void {
-    if (result.code === ExportResultCode.SUCCESS) {
+    if (result.code === EXPORT_SUCCESS) {
       const partial = this.#partialSuccess?.take();
       this.#queue.release(batch);
       this.#recovered();

@@ -1,10 +1,15 @@
-import { readFile } from 'node:fs/promises';
 import type { BatchObservableCallback, Meter, MeterProvider, ObservableCounter } from '@opentelemetry/api';
 import type { Instrumentation, InstrumentationConfig } from '@opentelemetry/instrumentation';
 import { VERSION } from '../model/version.js';
 
 /** Where Linux keeps every interface's counters; read asynchronously at each collection. */
 export const PROC_NET_DEV = '/proc/net/dev';
+
+/** node:fs/promises loads with the first reading (it pulls in Node's streams), not when stagetrace is imported. */
+async function readNetDev(): Promise<string> {
+  const { readFile } = await import('node:fs/promises');
+  return readFile(PROC_NET_DEV, 'utf8');
+}
 
 /** One interface's counters, as `/proc/net/dev` gives them. */
 export interface InterfaceCounters {
@@ -66,7 +71,7 @@ export class NetworkInstrumentation implements Instrumentation {
   #observables: ObservableCounter[] = [];
   #callback: BatchObservableCallback | undefined;
 
-  constructor(private readonly read: () => Promise<string> = () => readFile(PROC_NET_DEV, 'utf8')) {}
+  constructor(private readonly read: () => Promise<string> = readNetDev) {}
 
   setMeterProvider(meterProvider: MeterProvider): void {
     const enabled = this.#config.enabled !== false;

@@ -9,7 +9,8 @@ import {
   type TextMapSetter,
   trace,
 } from '@opentelemetry/api';
-import { W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
+import type { W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
+import { packageRequire } from './package-require.js';
 
 /**
  * W3C trace context and baggage as a plain, JSON-safe object: what
@@ -62,8 +63,27 @@ export function isRunId(value: unknown): value is string {
   return typeof value === 'string' && RUN_ID.test(value);
 }
 
-const traceContext = new W3CTraceContextPropagator();
-const baggagePropagator = new W3CBaggagePropagator();
+interface W3CPropagators {
+  readonly traceContext: W3CTraceContextPropagator;
+  readonly baggage: W3CBaggagePropagator;
+}
+
+let w3c: W3CPropagators | undefined;
+
+/**
+ * Core's W3C propagators, loaded with the first carrier read or written:
+ * most runs use none, and importing stagetrace does not load core. Core is
+ * CommonJS on the 2.x line and has a `require` entry on the 3.x line.
+ */
+function propagators(): W3CPropagators {
+  if (w3c === undefined) {
+    const require = packageRequire();
+    if (require === undefined) throw new Error('stagetrace: cannot locate its own module to load @opentelemetry/core for carriers.');
+    const core = require('@opentelemetry/core') as typeof import('@opentelemetry/core');
+    w3c = { traceContext: new core.W3CTraceContextPropagator(), baggage: new core.W3CBaggagePropagator() };
+  }
+  return w3c;
+}
 
 const getter: TextMapGetter<Record<string, string>> = {
   get: (carrier, key) => carrier[key],
@@ -113,6 +133,7 @@ function readW3C(value: Record<string, unknown>): CarrierReading {
   const fields: Record<string, string> = { traceparent };
   if (tracestate !== undefined) fields.tracestate = tracestate;
   if (baggage !== undefined) fields.baggage = baggage;
+  const { traceContext, baggage: baggagePropagator } = propagators();
   const ctx = baggagePropagator.extract(traceContext.extract(ROOT_CONTEXT, fields, getter), fields, getter);
   const spanContext = trace.getSpanContext(ctx);
   if (spanContext === undefined || !isSpanContextValid(spanContext)) {
@@ -148,6 +169,7 @@ export function writeCarrier(ctx: Context, spanContext: SpanContext, runId: stri
   entries = month === undefined ? entries.removeEntry(BAGGAGE_MONTH) : entries.setEntry(BAGGAGE_MONTH, { value: month });
   const out = propagation.setBaggage(trace.setSpanContext(ROOT_CONTEXT, spanContext), entries);
   const fields: Record<string, string> = {};
+  const { traceContext, baggage: baggagePropagator } = propagators();
   traceContext.inject(out, fields, setter);
   baggagePropagator.inject(out, fields, setter);
   const { traceparent, tracestate, baggage } = fields;

@@ -7,10 +7,12 @@
  * appear to end after its parent. Both ends of a span and every duration
  * come from here, so parents always enclose their children.
  */
-const ORIGIN_MS = performance.timeOrigin;
+/** Read on the first reading, not at import: touching `performance` loads Node's perf_hooks. */
+let originMs: number | undefined;
 
 export function epochNowMs(): number {
-  return ORIGIN_MS + performance.now();
+  originMs ??= performance.timeOrigin;
+  return originMs + performance.now();
 }
 
 /** Seconds between two clock readings, rounded to the microsecond. */

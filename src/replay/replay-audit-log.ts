@@ -1,89 +1,15 @@
-import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
+import type { ExportResult } from '@opentelemetry/core';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
 import { resolveConfig } from '../config/resolve-config.js';
 import { PartialSuccessWatch } from '../export/partial-success-watch.js';
 import { endpointForFiles } from '../model/endpoint-text.js';
+import { EXPORT_FAILED, EXPORT_SUCCESS } from '../model/export-result-code.js';
 import { createTraceExporter, HEADER_VARIABLES } from '../setup/components.js';
 import { DeliveryJournal } from '../sinks/audit/delivery-journal.js';
 import { type PlannedSession, planReplay } from './replay-plan.js';
+import { ReplayError, type ReplayOptions, type ReplayResult, type ReplaySessionResult } from './replay-result.js';
 
-export interface ReplayOptions {
-  /** Only this session (default: every session in the folder). */
-  session?: string;
-  /**
-   * Where to send: a base URL to which `/v1/traces` is appended, like
-   * `OTEL_EXPORTER_OTLP_ENDPOINT`. Default: `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`
-   * or `OTEL_EXPORTER_OTLP_ENDPOINT` when set, else the traces URL the run itself sent to —
-   * and then without the `OTEL_EXPORTER_OTLP_*HEADERS`: an endpoint read from a file
-   * never gets the credentials (see {@link ReplaySessionResult.headersWithheld}).
-   */
-  endpoint?: string;
-  /**
-   * Per request, the exporter's retries included. Default: `OTEL_EXPORTER_OTLP_TRACES_TIMEOUT` or
-   * `OTEL_EXPORTER_OTLP_TIMEOUT`, else 4000. Headers, protocol and compression come from the
-   * `OTEL_EXPORTER_OTLP_*` variables, as for the run.
-   */
-  timeoutMillis?: number;
-  /** Spans per request. Default 512. */
-  batchSize?: number;
-}
-
-/** What replay did for one session. */
-export interface ReplaySessionResult {
-  sessionId: string;
-  /** Where its spans went; undefined when nothing was to be sent. */
-  endpoint: string | undefined;
-  /** Spans sent now (and recorded as delivered). */
-  sent: number;
-  /** Of those, spans the run never ended (its process was killed), sent as `interrupted`. */
-  closedByReplay: number;
-  /** Spans the collector had acknowledged before: not sent again. */
-  alreadyDelivered: number;
-  /** Spans the run's sampler left out of export: not sent. */
-  notSampled: number;
-  /** Spans written by a stagetrace older than audit schema 2: they lack what a rebuild needs. */
-  notReplayable: number;
-  /** Spans with ids or times a collector cannot take (an edited or damaged file): not sent, so they cannot block the others. */
-  invalid: number;
-  /** Why, for the first few of them. */
-  invalidReasons: string[];
-  /**
-   * Spans the collector rejected in a `partial_success` answer: their batch is not recorded
-   * as delivered (OTLP does not say which spans were rejected), so the next replay sends it again.
-   */
-  rejected: number;
-  /** The collector's reason for the latest rejection, as it wrote it (untrusted text). */
-  rejectedReason?: string;
-  /**
-   * True when the endpoint came from otlp_delivery.jsonl (no `endpoint` option nor endpoint variable)
-   * and header variables were set: they were not sent to it, as anyone who can edit the file chooses it.
-   */
-  headersWithheld?: true;
-  /** Why the session was not replayed at all, if it was not. */
-  skipped?: 'no-otlp' | 'running';
-}
-
-export interface ReplayResult {
-  sessions: ReplaySessionResult[];
-  /** Spans sent, all sessions together. */
-  sent: number;
-}
-
-/** Why a replay stopped; `message` is one line. */
-export type ReplayErrorKind = 'files' | 'endpoint';
-
-export class ReplayError extends Error {
-  override readonly name = 'ReplayError';
-  constructor(
-    readonly kind: ReplayErrorKind,
-    message: string,
-    /** What was sent (and recorded) before it stopped. */
-    readonly partial: ReplayResult,
-    options?: ErrorOptions,
-  ) {
-    super(message, options);
-  }
-}
+export { ReplayError, type ReplayErrorKind, type ReplayOptions, type ReplayResult, type ReplaySessionResult } from './replay-result.js';
 
 /**
  * Sends the months and stages of a log folder that the collector never
@@ -156,7 +82,7 @@ export async function replayAuditLog(dir: string, options: ReplayOptions = {}): 
         for (let i = 0; i < spans.length; i += size) {
           const batch = spans.slice(i, i + size);
           const answer = await send(exporter, batch);
-          if (answer.code !== ExportResultCode.SUCCESS) {
+          if (answer.code !== EXPORT_SUCCESS) {
             const done = result.sent === 0 ? 'nothing was sent' : `${result.sent} spans were sent and recorded before`;
             throw new ReplayError(
               'endpoint',
@@ -274,7 +200,7 @@ function send(exporter: SpanExporter, spans: ReadableSpan[]): Promise<ExportResu
     try {
       exporter.export(spans, resolve);
     } catch (error) {
-      resolve({ code: ExportResultCode.FAILED, error: error instanceof Error ? error : new Error(String(error)) });
+      resolve({ code: EXPORT_FAILED, error: error instanceof Error ? error : new Error(String(error)) });
     }
   });
 }

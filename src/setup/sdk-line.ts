@@ -1,5 +1,5 @@
 import * as otelApi from '@opentelemetry/api';
-import { SDK_INFO } from '@opentelemetry/core';
+import { coreVersion } from './core-version.js';
 
 /**
  * The OpenTelemetry JS lines stagetrace supports. Both take the same code:
@@ -51,7 +51,7 @@ function apiIsAtLeast110(): boolean {
  * or the SDK would fail later and less clearly.
  */
 export function checkSdkLine(): SdkLine {
-  const sdkVersion = String(SDK_INFO['telemetry.sdk.version'] ?? '');
+  const sdkVersion = coreVersion() ?? '';
   const major = Number(sdkVersion.split('.')[0]);
   if (major !== 2 && major !== 3) {
     throw new Error(

@@ -1,5 +1,4 @@
 import { context as contextApi, metrics, propagation, trace } from '@opentelemetry/api';
-import { BindOnceFuture } from '@opentelemetry/core';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
 import type { ResourceDetector } from '@opentelemetry/resources';
 import type { LogRecordProcessor } from '@opentelemetry/sdk-logs';
@@ -9,6 +8,7 @@ import type { SpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import type { StagetraceOptions } from '../config/options.js';
 import { resolveConfig } from '../config/resolve-config.js';
 import { whenLoaded } from '../model/deferred.js';
+import { Once } from '../model/once.js';
 import { VERSION } from '../model/version.js';
 import { sessionRegistry } from '../session/session-registry.js';
 import { type LogEmitter, LogRecordSink } from '../sinks/log-record-sink.js';
@@ -42,7 +42,7 @@ interface StartedStagetrace {
   components: StagetraceComponents;
   sdk: NodeSDK | undefined;
   privateProvider: TracerProvider | undefined;
-  shutdownOnce: BindOnceFuture<void, undefined, (...args: unknown[]) => Promise<void>>;
+  shutdownOnce: Once<[reason: string], void>;
   exitHooks: ExitHooks | undefined;
   /** Released at the end of shutdown(), so a hanging collector cannot hold the process. */
   otlpConnections: OtlpConnections | undefined;
@@ -173,7 +173,7 @@ function begin(
     components,
     sdk,
     privateProvider,
-    shutdownOnce: new BindOnceFuture((...args: unknown[]) => stop(started, String(args[0])), undefined),
+    shutdownOnce: new Once((reason: string) => stop(started, reason)),
     exitHooks: undefined,
     otlpConnections: config.otlp ? new OtlpConnections([config.otlp.tracesUrl, config.otlp.metricsUrl, config.otlp.logsUrl]) : undefined,
     deliveryRecorder,

@@ -1,5 +1,3 @@
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
 import type { Attributes, Counter } from '@opentelemetry/api';
 import type { ResolvedAlerts } from '../config/options.js';
 import type { MeterBinding } from '../metrics/meter-binding.js';
@@ -129,9 +127,10 @@ export class WebhookAlerts implements RecordSink {
     return this.forceFlush();
   }
 
-  private post(body: string): Promise<void> {
+  private async post(body: string): Promise<void> {
+    // node:http and node:https load with the first alert: most runs send none, and importing stagetrace stays light.
+    const { request: send } = this.#url.protocol === 'https:' ? await import('node:https') : await import('node:http');
     return new Promise((resolve, reject) => {
-      const send = this.#url.protocol === 'https:' ? httpsRequest : httpRequest;
       const req = send(this.#url, {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
