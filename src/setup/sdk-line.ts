@@ -51,11 +51,14 @@ function apiIsAtLeast110(): boolean {
  * or the SDK would fail later and less clearly.
  */
 export function checkSdkLine(): SdkLine {
-  const sdkVersion = coreVersion() ?? '';
+  const found = coreVersion();
+  // A bundled application may hide core's package.json: the api's shape still says the line.
+  if (found === undefined) return { major: apiIsAtLeast110() ? 3 : 2, sdkVersion: 'unknown' };
+  const sdkVersion = found;
   const major = Number(sdkVersion.split('.')[0]);
   if (major !== 2 && major !== 3) {
     throw new Error(
-      `stagetrace: works with OpenTelemetry JS 2.x and 3.x, but @opentelemetry/core is ${sdkVersion || 'of an unknown version'}. Install one of the supported lines: ${installHint(3)}; or ${installHint(2)}.`,
+      `stagetrace: works with OpenTelemetry JS 2.x and 3.x, but @opentelemetry/core is ${sdkVersion}. Install one of the supported lines: ${installHint(3)}; or ${installHint(2)}.`,
     );
   }
   const apiIs110 = apiIsAtLeast110();
