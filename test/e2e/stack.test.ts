@@ -505,13 +505,23 @@ describe('the demo through a real Collector, Jaeger and Prometheus', () => {
       }
     });
 
-    it('fills its run and service pickers from Prometheus, listing both runs', async () => {
+    it('fills its service, run and process pickers from Prometheus: every run, and the processes of the run picked', async () => {
       const variables = Object.fromEntries(dashboard.templating.list.map((v) => [v.name, v]));
-      const job = variableQuery(variables.job as (typeof dashboard.templating.list)[number]);
-      expect(await promLabelValues(stack?.prometheusUrl as string, job.label, job.selector)).toContain(SERVICE);
-      const instance = variableQuery(variables.instance as (typeof dashboard.templating.list)[number]);
-      const runs = await promLabelValues(stack?.prometheusUrl as string, instance.label, substitute(instance.selector, { job: SERVICE }));
+      const query = (name: string) => variableQuery(variables[name] as (typeof dashboard.templating.list)[number]);
+      const prometheusUrl = stack?.prometheusUrl as string;
+      expect(await promLabelValues(prometheusUrl, query('job').label, query('job').selector)).toContain(SERVICE);
+      // Each demo run is one process, so its run id is its session id.
+      const runs = await promLabelValues(prometheusUrl, query('run').label, substitute(query('run').selector, { job: SERVICE }));
       expect(runs).toEqual(expect.arrayContaining([runA.sessionId, runB.sessionId, runC.sessionId]));
+      const instance = query('instance');
+      const all = await promLabelValues(prometheusUrl, instance.label, substitute(instance.selector, { job: SERVICE, run: '.+' }));
+      expect(all).toEqual(expect.arrayContaining([runA.sessionId, runB.sessionId, runC.sessionId]));
+      const picked = await promLabelValues(
+        prometheusUrl,
+        instance.label,
+        substitute(instance.selector, { job: SERVICE, run: runB.sessionId }),
+      );
+      expect(picked).toEqual([runB.sessionId]);
     });
 
     it('tells the runs apart: its per-run panels show run A and run B each with its own values', async () => {

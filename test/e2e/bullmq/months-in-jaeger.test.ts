@@ -4,14 +4,15 @@
  * spans and metrics. Jaeger shows every month as a single trace — the
  * producer's month span and the stages of the worker that ran it — with the
  * months spread over all three workers; Prometheus's target_info finds every
- * process of the run by its run id, as a run picker would.
+ * process of the run by its run id, as the dashboard's run picker does.
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runNodeScript } from '../../helpers/run-node.js';
-import { type JaegerTrace, jaegerTraces, parentOf, promQuery, tag } from '../support/apis.js';
+import { type JaegerTrace, jaegerTraces, parentOf, promLabelValues, tag } from '../support/apis.js';
+import { loadDashboard, substitute, variableQuery } from '../support/dashboard.js';
 import { waitFor } from '../support/processes.js';
 import { type RedisServer, startRedisServer } from '../support/redis-server.js';
 import { type RunningStack, startStack } from '../support/stack.js';
@@ -101,13 +102,28 @@ describe('BullMQ months in Jaeger', () => {
     expect(workers.size).toBe(WORKERS);
   });
 
-  it("lets Prometheus's target_info find every process of the run by its run id", async () => {
+  it("lists every process of the run under the dashboard's run picker", async () => {
     const prometheusUrl = (stack as RunningStack).prometheusUrl;
-    const query = `target_info{job="${SERVICE}",stagetrace_run_id="${runId}"}`;
-    const instances = await waitFor(
-      `Prometheus to hold ${query} for the producer and the ${WORKERS} workers`,
+    const variables = Object.fromEntries(loadDashboard().templating.list.map((v) => [v.name, v]));
+    const query = (name: string) => variableQuery(variables[name] as ReturnType<typeof loadDashboard>['templating']['list'][number]);
+    const run = query('run');
+    const runs = await waitFor(
+      `the dashboard's run picker to list run ${runId}`,
       async () => {
-        const found = (await promQuery(prometheusUrl, query)).map((s) => s.metric.instance).sort();
+        const found = await promLabelValues(prometheusUrl, run.label, substitute(run.selector, { job: SERVICE }));
+        return found.includes(runId) ? found : undefined;
+      },
+      { timeoutMs: 60_000, describe: () => stack?.describe() ?? '' },
+    );
+    expect(runs).toContain(runId);
+    // With the run picked, the process picker lists the producer and every worker, each its own instance.
+    const instance = query('instance');
+    const instances = await waitFor(
+      `the process picker to list the producer and the ${WORKERS} workers of run ${runId}`,
+      async () => {
+        const found = (
+          await promLabelValues(prometheusUrl, instance.label, substitute(instance.selector, { job: SERVICE, run: runId }))
+        ).sort();
         return found.length === WORKERS + 1 ? found : undefined;
       },
       { timeoutMs: 60_000, describe: () => stack?.describe() ?? '' },
