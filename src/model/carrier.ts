@@ -75,12 +75,14 @@ let w3c: W3CPropagators | undefined;
  * most runs use none, and importing stagetrace does not load core. Core is
  * CommonJS on the 2.x line and has a `require` entry on the 3.x line.
  */
-function propagators(): W3CPropagators {
+function propagators(): W3CPropagators | undefined {
   if (w3c === undefined) {
-    const require = packageRequire();
-    if (require === undefined) throw new Error('stagetrace: cannot locate its own module to load @opentelemetry/core for carriers.');
-    const core = require('@opentelemetry/core') as typeof import('@opentelemetry/core');
-    w3c = { traceContext: new core.W3CTraceContextPropagator(), baggage: new core.W3CBaggagePropagator() };
+    try {
+      const core = packageRequire()?.('@opentelemetry/core') as typeof import('@opentelemetry/core') | undefined;
+      if (core !== undefined) w3c = { traceContext: new core.W3CTraceContextPropagator(), baggage: new core.W3CBaggagePropagator() };
+    } catch {
+      // A bundle that hides core from stagetrace's location: carriers are then unread and unwritten, never a crash.
+    }
   }
   return w3c;
 }
@@ -133,7 +135,9 @@ function readW3C(value: Record<string, unknown>): CarrierReading {
   const fields: Record<string, string> = { traceparent };
   if (tracestate !== undefined) fields.tracestate = tracestate;
   if (baggage !== undefined) fields.baggage = baggage;
-  const { traceContext, baggage: baggagePropagator } = propagators();
+  const w3cPropagators = propagators();
+  if (w3cPropagators === undefined) return problem('traceparent', 'a carrier read with @opentelemetry/core, which could not be loaded');
+  const { traceContext, baggage: baggagePropagator } = w3cPropagators;
   const ctx = baggagePropagator.extract(traceContext.extract(ROOT_CONTEXT, fields, getter), fields, getter);
   const spanContext = trace.getSpanContext(ctx);
   if (spanContext === undefined || !isSpanContextValid(spanContext)) {
@@ -169,7 +173,9 @@ export function writeCarrier(ctx: Context, spanContext: SpanContext, runId: stri
   entries = month === undefined ? entries.removeEntry(BAGGAGE_MONTH) : entries.setEntry(BAGGAGE_MONTH, { value: month });
   const out = propagation.setBaggage(trace.setSpanContext(ROOT_CONTEXT, spanContext), entries);
   const fields: Record<string, string> = {};
-  const { traceContext, baggage: baggagePropagator } = propagators();
+  const w3cPropagators = propagators();
+  if (w3cPropagators === undefined) return undefined;
+  const { traceContext, baggage: baggagePropagator } = w3cPropagators;
   traceContext.inject(out, fields, setter);
   baggagePropagator.inject(out, fields, setter);
   const { traceparent, tracestate, baggage } = fields;
