@@ -17,8 +17,10 @@ describe("import('stagetrace')", () => {
     const run = await runNodeScript(join(REPO_ROOT, 'test/integration/fixtures/import-only.ts'));
     expect(run.code, run.stderr).toBe(0);
     const { loaded, builtins, decision } = JSON.parse(run.stdout) as { loaded: string[]; builtins: string[]; decision: number };
+    // CommonJS modules only (require.cache): on the 3.x line the api (and any other ES module) is not listed, so
+    // the 2.x run is the one that holds the list; on 3.x this still catches a CommonJS SDK package loaded at import.
     const otel = loaded.filter((name) => name.startsWith('@opentelemetry/'));
-    expect(otel).toEqual(['@opentelemetry/api']);
+    expect(otel.filter((name) => name !== '@opentelemetry/api')).toEqual([]);
     // Alert webhooks, replay and the report readers load node:http(s), node:crypto and the rest on first use.
     expect(builtins).toEqual([]);
     // AuditSampler, written against the api alone, still records and samples a root span (SamplingDecision.RECORD_AND_SAMPLED).
