@@ -5,10 +5,11 @@ import { currentSession } from '../setup/current-session.js';
 /**
  * The W3C trace context of the active month or stage as a plain, JSON-safe
  * object — `{ traceparent, tracestate?, baggage? }` — to put in job data, a
- * message or headers; `undefined` outside any month or stage. Its baggage
- * carries the run id (`stagetrace.run.id`) and the month (`stagetrace.month`).
- * Pass it as the `parent` option of `traceStage`, `startStage` or
- * `traceMonth` wherever the work continues.
+ * message or headers. Outside any month or stage it is the carrier this
+ * process was started with (`TRACEPARENT`…), if any, else `undefined`. Its
+ * baggage carries the run id (`stagetrace.run.id`) and the month
+ * (`stagetrace.month`). Pass it as the `parent` option of `traceStage`,
+ * `startStage` or `traceMonth` wherever the work continues.
  *
  * @example
  * await queue.add('parse', { file, carrier: getCarrier() });
@@ -22,22 +23,22 @@ export function getCarrier(): Carrier | undefined {
 /**
  * The same carrier as environment variables for a child process:
  * `TRACEPARENT`, `TRACESTATE` and `BAGGAGE` (OpenTelemetry's environment
- * carrier), and always `STAGETRACE_RUN_ID`. In a child that calls `start()`,
- * stages outside any month become children of the active scope here, and
- * months link to it.
+ * carrier) and `STAGETRACE_RUN_ID`. All four are always there — empty when
+ * there is no such value, which `start()` reads as none — so that spread
+ * over `process.env` they replace what this process itself was started with.
+ * In a child that calls `start()`, stages outside any month become children
+ * of the active scope here, and months link to it.
  *
  * @example
  * spawn(process.execPath, ['heavy-stage.js'], { env: { ...process.env, ...carrierEnv() } });
  */
 export function carrierEnv(): Record<string, string> {
   const session = currentSession();
-  const env: Record<string, string> = {};
   const carrier = session.carrier(contextApi.active());
-  if (carrier !== undefined) {
-    env.TRACEPARENT = carrier.traceparent;
-    if (carrier.tracestate !== undefined) env.TRACESTATE = carrier.tracestate;
-    if (carrier.baggage !== undefined) env.BAGGAGE = carrier.baggage;
-  }
-  env.STAGETRACE_RUN_ID = session.runId;
-  return env;
+  return {
+    TRACEPARENT: carrier?.traceparent ?? '',
+    TRACESTATE: carrier?.tracestate ?? '',
+    BAGGAGE: carrier?.baggage ?? '',
+    STAGETRACE_RUN_ID: session.runId,
+  };
 }

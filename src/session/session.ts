@@ -305,11 +305,18 @@ export class Session {
     return scope;
   }
 
-  /** The carrier of the month or stage active in `ctx`, or undefined outside any (or without span ids). Never throws. */
+  /**
+   * The carrier of the month or stage active in `ctx`; outside any, the
+   * environment carrier this process was started with (work handed on from
+   * here continues the trace the process continues), else undefined. Never throws.
+   */
   carrier(ctx: Context): Carrier | undefined {
     const scope = activeScope(ctx);
-    if (scope === undefined) return undefined;
+    const env = this.#envParent;
     try {
+      if (scope === undefined) {
+        return env === undefined ? undefined : writeCarrier(remoteParentContext(ctx, env), env.spanContext, this.runId, env.month);
+      }
       return writeCarrier(ctx, scope.span.spanContext(), this.runId, scope.ref.month);
     } catch (error) {
       this.problems.internalError('writing a carrier', error);

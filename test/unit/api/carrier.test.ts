@@ -57,13 +57,41 @@ describe('getCarrier()', () => {
     expect(getCarrier()).toBeUndefined();
   });
 
-  it('carrierEnv() gives the same as TRACEPARENT, BAGGAGE and always STAGETRACE_RUN_ID', async () => {
+  it('carrierEnv() gives the same as TRACEPARENT, TRACESTATE, BAGGAGE and STAGETRACE_RUN_ID, each always there', async () => {
     start({ runId: 'run-7' });
-    expect(carrierEnv()).toEqual({ STAGETRACE_RUN_ID: 'run-7' });
+    expect(carrierEnv()).toEqual({ TRACEPARENT: '', TRACESTATE: '', BAGGAGE: '', STAGETRACE_RUN_ID: 'run-7' });
     await traceMonth('2024-01', () => {
       const carrier = getCarrier() as Carrier;
-      expect(carrierEnv()).toEqual({ TRACEPARENT: carrier.traceparent, BAGGAGE: carrier.baggage, STAGETRACE_RUN_ID: 'run-7' });
+      expect(carrierEnv()).toEqual({
+        TRACEPARENT: carrier.traceparent,
+        TRACESTATE: '',
+        BAGGAGE: carrier.baggage,
+        STAGETRACE_RUN_ID: 'run-7',
+      });
     });
+  });
+
+  it("spread over process.env, carrierEnv() replaces the carrier this process was started with, which a child's start() then reads", async () => {
+    process.env.TRACEPARENT = `00-${TRACE}-${SPAN}-01`;
+    process.env.TRACESTATE = 'vendor=stale';
+    process.env.BAGGAGE = 'stagetrace.run.id=run-from-parent';
+    start();
+    await traceMonth('2024-02', () => {
+      const childEnv = { ...process.env, ...carrierEnv() };
+      expect(childEnv.TRACEPARENT).toBe(getCarrier()?.traceparent);
+      expect(childEnv.TRACESTATE).toBe('');
+      expect(childEnv.STAGETRACE_RUN_ID).toBe('run-from-parent');
+    });
+  });
+
+  it('outside any month or stage, is the carrier the process was started with: handed on work stays in that trace', async () => {
+    process.env.TRACEPARENT = `00-${TRACE}-${SPAN}-01`;
+    process.env.BAGGAGE = 'stagetrace.run.id=run-from-parent,stagetrace.month=2024-04';
+    start();
+    const carrier = getCarrier();
+    expect(carrier?.traceparent).toBe(`00-${TRACE}-${SPAN}-01`);
+    expect(carrier?.baggage?.split(',').sort()).toEqual(['stagetrace.month=2024-04', 'stagetrace.run.id=run-from-parent']);
+    expect(carrierEnv()).toMatchObject({ TRACEPARENT: `00-${TRACE}-${SPAN}-01`, STAGETRACE_RUN_ID: 'run-from-parent' });
   });
 });
 
