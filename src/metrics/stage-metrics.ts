@@ -1,6 +1,7 @@
 import type { Attributes, Counter, Histogram, Meter, ObservableResult } from '@opentelemetry/api';
 import { ATTR_ERROR_TYPE } from '../model/attribute-names.js';
 import { CappedMap } from '../model/capped-map.js';
+import { epochNowMs } from '../model/clock.js';
 import type { LogLevel } from '../model/levels.js';
 import type { RecordSink } from '../model/record-sink.js';
 import type { MessageRecord, ScopeEndRecord, ScopeRef, ScopeStartRecord } from '../model/records.js';
@@ -17,6 +18,9 @@ export const METRIC_OTLP_DROPPED_SPANS = 'stagetrace.otlp.dropped_spans';
 /** Months and stages running now (the semantic conventions' `*.active` up-down counters). */
 export const METRIC_MONTHS_ACTIVE = 'stagetrace.month.active';
 export const METRIC_STAGES_ACTIVE = 'stagetrace.stage.active';
+/** How long the longest-running open month or stage of each series has run: the "for how long" of running now. */
+export const METRIC_MONTHS_ACTIVE_DURATION = 'stagetrace.month.active.duration';
+export const METRIC_STAGES_ACTIVE_DURATION = 'stagetrace.stage.active.duration';
 
 /** Metric attribute names. */
 export const METRIC_ATTR_STAGE_NAME = 'stagetrace.stage.name';
@@ -88,31 +92,59 @@ class ExecutionCounts {
   }
 }
 
+/** The open months or stages of one series: each one's start (epoch ms), so a collection can say how long the oldest has run. */
+interface ActiveSeries {
+  attributes: Attributes;
+  open: Map<ScopeRef, number>;
+}
+
 /**
- * `stagetrace.month.active` and `stagetrace.stage.active`, counted in process
- * and observed at collection time, like the executions: a start and an end
- * each change a number instead of making the SDK hash attributes twice more
- * per stage. One per meter, so sessions sharing a MeterProvider share the counts.
+ * `stagetrace.month.active` and `stagetrace.stage.active` (how many run
+ * now) and `*.active.duration` (for how long the oldest of them has run),
+ * kept in process and observed at collection time, like the executions: a
+ * start and an end each change a map instead of making the SDK hash
+ * attributes twice more per stage. One per meter, so sessions sharing a
+ * MeterProvider share the counts.
  */
 class ActiveCounts {
-  readonly #months = new Map<string, { attributes: Attributes; count: number }>();
-  readonly #stages = new Map<string, { attributes: Attributes; count: number }>();
+  readonly #months = new Map<string, ActiveSeries>();
+  readonly #stages = new Map<string, ActiveSeries>();
 
   constructor(meter: Meter) {
+    const count = (series: Map<string, ActiveSeries>) => (result: ObservableResult) => {
+      for (const { attributes, open } of series.values()) result.observe(open.size, attributes);
+    };
+    // 0 once none is open: the SDK keeps exporting a series' last value after it is no longer observed.
+    const oldest = (series: Map<string, ActiveSeries>) => (result: ObservableResult) => {
+      const nowMs = epochNowMs();
+      for (const { attributes, open } of series.values()) {
+        let firstMs = nowMs;
+        for (const startMs of open.values()) if (startMs < firstMs) firstMs = startMs;
+        result.observe(Math.max(0, (nowMs - firstMs) / 1000), attributes);
+      }
+    };
     meter
       .createObservableUpDownCounter(METRIC_MONTHS_ACTIVE, { unit: '{month}', description: 'Months running now, by month.' })
-      .addCallback((result: ObservableResult) => {
-        for (const { attributes, count } of this.#months.values()) result.observe(count, attributes);
-      });
+      .addCallback(count(this.#months));
     meter
       .createObservableUpDownCounter(METRIC_STAGES_ACTIVE, { unit: '{stage}', description: 'Stages running now, by stage name.' })
-      .addCallback((result: ObservableResult) => {
-        for (const { attributes, count } of this.#stages.values()) result.observe(count, attributes);
-      });
+      .addCallback(count(this.#stages));
+    meter
+      .createObservableGauge(METRIC_MONTHS_ACTIVE_DURATION, {
+        unit: 's',
+        description: 'How long each running month has run so far; 0 when it is not running.',
+      })
+      .addCallback(oldest(this.#months));
+    meter
+      .createObservableGauge(METRIC_STAGES_ACTIVE_DURATION, {
+        unit: 's',
+        description: 'How long the longest-running open stage of each name has run so far; 0 when none runs.',
+      })
+      .addCallback(oldest(this.#stages));
   }
 
-  /** The count of a month or stage name; past the series limit, the overflow series. */
-  of(scope: ScopeRef): { count: number } {
+  /** The series of a month or stage name; past the series limit, the overflow series. */
+  of(scope: ScopeRef): ActiveSeries {
     const series = scope.kind === 'month' ? this.#months : this.#stages;
     const key = scope.kind === 'month' ? (scope.month ?? '') : scope.name;
     let entry = series.get(key);
@@ -124,7 +156,7 @@ class ActiveCounts {
         : scope.kind === 'month'
           ? { [METRIC_ATTR_MONTH]: scope.month }
           : { [METRIC_ATTR_STAGE_NAME]: scope.name };
-      entry = series.get(at) ?? { attributes, count: 0 };
+      entry = series.get(at) ?? { attributes, open: new Map() };
       series.set(at, entry);
     }
     return entry;
@@ -199,8 +231,8 @@ export class StageMetrics implements RecordSink {
   readonly #stageSeries = new CappedMap<string, Map<string, StageSeries>>(MAX_CACHED_ATTRIBUTE_SETS);
   readonly #slowAttrs = new CappedMap<string, Attributes>(MAX_CACHED_ATTRIBUTE_SETS);
   readonly #levelAttrs = new CappedMap<LogLevel, Attributes>(MAX_CACHED_ATTRIBUTE_SETS);
-  /** Scopes counted as active, with the count they added to: an end takes back only what its start added. */
-  readonly #active = new Map<ScopeRef, { count: number }>();
+  /** Scopes counted as active, with the series they were added to: an end takes back only what its start added. */
+  readonly #active = new Map<ScopeRef, ActiveSeries>();
 
   constructor(binding: MeterBinding) {
     this.#binding = binding;
@@ -219,17 +251,17 @@ export class StageMetrics implements RecordSink {
   onStart(r: ScopeStartRecord): void {
     const m = this.#ready;
     if (m === undefined) return;
-    const counted = m.active.of(r.scope);
-    counted.count++;
-    this.#active.set(r.scope, counted);
+    const series = m.active.of(r.scope);
+    series.open.set(r.scope, r.startMs);
+    this.#active.set(r.scope, series);
   }
 
   onEnd(r: ScopeEndRecord): void {
     const scope = r.scope;
-    const counted = this.#active.get(scope);
-    if (counted !== undefined) {
+    const active = this.#active.get(scope);
+    if (active !== undefined) {
       this.#active.delete(scope);
-      counted.count--;
+      active.open.delete(scope);
     }
     const m = this.#ready;
     if (m === undefined) return;

@@ -37,6 +37,7 @@ import {
   dataLinks,
   datasourceRefs,
   loadDashboard,
+  logsQueries,
   matcherBlocks,
   type Panel,
   promQueries,
@@ -313,6 +314,39 @@ describe('the demo through a real Collector, Jaeger and Prometheus', () => {
       for (const r of records.filter((x) => x['exception.type'] !== undefined)) {
         expect(r['exception.stacktrace']).toContain(r['exception.type']);
       }
+    });
+
+    it("answers the dashboard's messages panel: the run picked, narrowed by the month and level pickers, equal to the files", async () => {
+      const [panel, ...others] = logsQueries(loadDashboard());
+      expect(others).toEqual([]);
+      const expr = (panel as { expr: string }).expr;
+      const query = async (values: Record<string, string>) =>
+        (await victoriaLogsQuery(logsUrl(), substitute(expr, values))).map((r) => asText(r.span_id, r.severity_text, r._msg)).sort();
+      const fileText = (keep: (r: DemoRun['structured'][number]) => boolean) =>
+        messagesOf(runA)
+          .filter(keep)
+          .map((r) => asText(r.span_id, r.level, r.message))
+          .sort();
+      // Each demo run is one process, so its run id is its session id. "All" months and levels first: the panel as opened.
+      const all = await query({ run: runA.sessionId, month: '.*', level: '.*' });
+      expect(all).toEqual(fileText(() => true));
+      expect(await query({ run: runA.sessionId, month: '2024-03', level: '.*' })).toEqual(fileText((r) => r.month === '2024-03'));
+      const errors = fileText((r) => r.level === 'ERROR');
+      expect(errors.length).toBeGreaterThan(0);
+      expect(await query({ run: runA.sessionId, month: '.*', level: 'ERROR' })).toEqual(errors);
+      // All runs: run A's and run B's messages.
+      const both = await query({ run: '.+', month: '.*', level: '.*' });
+      expect(both.length).toBeGreaterThanOrEqual(all.length + messagesOf(runB).length);
+    });
+
+    it("links each message's trace id to its trace through the provisioned Jaeger data source", () => {
+      const victoriaLogs = provisionedDatasources().find((d) => d.type === 'victoriametrics-logs-datasource') as unknown as {
+        jsonData?: { derivedFields?: { matcherType: string; matcherRegex: string; datasourceUid: string; url: string }[] };
+      };
+      const jaeger = provisionedDatasources().find((d) => d.type === 'jaeger');
+      expect(victoriaLogs?.jsonData?.derivedFields).toEqual([
+        expect.objectContaining({ matcherType: 'label', matcherRegex: 'trace_id', datasourceUid: jaeger?.uid, url: '$${__value.raw}' }),
+      ]);
     });
   });
 
@@ -635,6 +669,7 @@ describe('the demo through a real Collector, Jaeger and Prometheus', () => {
     it("shows the running stage in the active-stage series and the dashboard's running-now panel, and its finished stage in Jaeger already", async () => {
       const release = join(workDir, 'release-held-month');
       const service = 'held-month';
+      const launchedAtMs = Date.now();
       const running = runNodeScript('test/e2e/fixtures/held-month.ts', {
         env: {
           OTEL_EXPORTER_OTLP_ENDPOINT: stack?.otlpHttpUrl as string,
@@ -657,9 +692,26 @@ describe('the demo through a real Collector, Jaeger and Prometheus', () => {
         );
         expect(active.map((s) => s.metric.stagetrace_stage_name)).toEqual(['process']);
         const panel = allPanels(loadDashboard()).find((p) => p.title?.startsWith('Running now'));
-        const stageQuery = panel?.targets?.find((t) => (t.expr as string).includes('stagetrace_stage_active'))?.expr as string;
-        const rows = await promQuery(prometheusUrl, substitute(stageQuery, { job: service, instance: '.+' }));
+        const panelQuery = (metric: string) => {
+          const expr = panel?.targets?.find((t) => (t.expr as string).includes(`${metric}{`))?.expr as string;
+          return promQuery(prometheusUrl, substitute(expr, { job: service, instance: '.+' }));
+        };
+        const rows = await panelQuery('stagetrace_stage_active');
         expect(rows.filter((r) => Number(r.value[1]) > 0).map((r) => r.metric.stagetrace_stage_name)).toEqual(['process']);
+        // For how long: the held stage has run for a while, not longer than the process has.
+        const since = await waitFor(
+          'the panel to say how long the held stage has run',
+          async () => {
+            const found = (await panelQuery('stagetrace_stage_active_duration_seconds')).filter((r) => Number(r.value[1]) > 0);
+            return found.length > 0 ? found : undefined;
+          },
+          { timeoutMs: 30_000, describe: () => stack?.describe() ?? '' },
+        );
+        expect(since.map((r) => r.metric.stagetrace_stage_name)).toEqual(['process']);
+        expect(Number(since[0]?.value[1])).toBeLessThanOrEqual((Date.now() - launchedAtMs) / 1000);
+        const monthFor = (await panelQuery('stagetrace_month_active_duration_seconds')).filter((r) => Number(r.value[1]) > 0);
+        expect(monthFor.map((r) => r.metric.stagetrace_month)).toEqual(['2024-01']);
+        expect(Number(monthFor[0]?.value[1])).toBeGreaterThanOrEqual(Number(since[0]?.value[1]));
         const months = await promQuery(prometheusUrl, `stagetrace_month_active{job="${service}"} > 0`);
         expect(months.map((s) => s.metric.stagetrace_month)).toEqual(['2024-01']);
         // The month's root has not ended, yet its finished stage is in Jaeger under the month's trace.

@@ -67,13 +67,23 @@ export function allPanels(dashboard: Dashboard): Panel[] {
   return out;
 }
 
-/** Each PromQL query of the dashboard, named by panel title and refId. */
-export function promQueries(dashboard: Dashboard): { where: string; expr: string }[] {
+/** Each query of the dashboard on a data source of `type`, named by panel title and refId. */
+function queriesOf(dashboard: Dashboard, type: string): { where: string; expr: string }[] {
   return allPanels(dashboard).flatMap((panel) =>
     (panel.targets ?? [])
-      .filter((t) => t.expr !== undefined)
+      .filter((t) => t.expr !== undefined && (t.datasource ?? panel.datasource)?.type === type)
       .map((t) => ({ where: `${panel.title} [${t.refId}]`, expr: t.expr as string })),
   );
+}
+
+/** Each PromQL query of the dashboard, named by panel title and refId. */
+export function promQueries(dashboard: Dashboard): { where: string; expr: string }[] {
+  return queriesOf(dashboard, 'prometheus');
+}
+
+/** Each LogsQL query of the dashboard (the VictoriaLogs data source). */
+export function logsQueries(dashboard: Dashboard): { where: string; expr: string }[] {
+  return queriesOf(dashboard, 'victoriametrics-logs-datasource');
 }
 
 /** The uids of the data sources the provisioning file defines, by type. */

@@ -120,6 +120,40 @@ describe('stage and month metrics', () => {
     expect(pointWith(metric(after, 'stagetrace.month.active'), { 'stagetrace.month': '2024-09' }).value).toBe(0);
   });
 
+  it('says for how long the running month and the running stage have run, and 0 for stages that ended', async () => {
+    session = startMetricsSession();
+    const s = session;
+    let during: Map<string, MetricData> | undefined;
+    let bounds = { atLeastS: 0, atMostS: 0 };
+    const monthFrom = performance.now();
+    await traceMonth('2024-10', async () => {
+      await traceStage('download', () => undefined);
+      const stageFrom = performance.now();
+      await traceStage('process', async () => {
+        busyWait(25);
+        const before = performance.now();
+        during = await s.collect();
+        bounds = { atLeastS: 0.025, atMostS: (performance.now() - stageFrom) / 1000 };
+        expect(before).toBeGreaterThan(stageFrom);
+      });
+    });
+    const monthAtMostS = (performance.now() - monthFrom) / 1000;
+    if (during === undefined) throw new Error('no collection during the stage');
+    const stages = metric(during, 'stagetrace.stage.active.duration');
+    expect(stages.descriptor.unit).toBe('s');
+    expect(pointWith(stages, { 'stagetrace.stage.name': 'download' }).value).toBe(0);
+    const running = pointWith(stages, { 'stagetrace.stage.name': 'process' }).value as number;
+    expect(running).toBeGreaterThanOrEqual(bounds.atLeastS);
+    expect(running).toBeLessThanOrEqual(bounds.atMostS);
+    const month = pointWith(metric(during, 'stagetrace.month.active.duration'), { 'stagetrace.month': '2024-10' }).value as number;
+    expect(month).toBeGreaterThanOrEqual(running);
+    expect(month).toBeLessThanOrEqual(monthAtMostS);
+    const after = await s.collect();
+    for (const name of ['stagetrace.stage.active.duration', 'stagetrace.month.active.duration']) {
+      for (const p of points(metric(after, name))) expect(p.value, name).toBe(0);
+    }
+  });
+
   it('counts executions by outcome, slow stages and log messages by level', async () => {
     session = startMetricsSession();
     await runPipeline();
