@@ -47,6 +47,8 @@ interface ComposeService {
   ports?: string[];
   profiles?: string[];
   environment?: Record<string, string>;
+  /** As `docker-compose config` writes it: one key per service depended on. */
+  depends_on?: Record<string, unknown>;
 }
 
 let tools: StackTools;
@@ -281,12 +283,21 @@ describe('docker-compose.yml', () => {
     expect(mountOf('grafana', dirname(DASHBOARD_FILE))).toBe(provider.providers[0].options.path);
   });
 
-  it('points Grafana at the compose services: Prometheus and Jaeger on their container ports', async () => {
+  it('points Grafana at the compose services: Prometheus, Jaeger and VictoriaLogs on their container ports, with the plugin VictoriaLogs needs', async () => {
     const jaeger = await readYaml(SHIPPED.jaegerConfig);
     const queryPort = envDefault(jaeger.extensions.jaeger_query.http.endpoint).split(':').at(-1);
     const byType = Object.fromEntries(provisionedDatasources().map((d) => [d.type, d.url]));
-    expect(byType).toEqual({ prometheus: 'http://prometheus:9090', jaeger: `http://jaeger:${queryPort}` });
+    expect(byType).toEqual({
+      prometheus: 'http://prometheus:9090',
+      jaeger: `http://jaeger:${queryPort}`,
+      'victoriametrics-logs-datasource': 'http://victorialogs:9428',
+    });
     expect(services.jaeger?.ports).toContain(`127.0.0.1:${queryPort}:${queryPort}/tcp`);
+    expect(services.victorialogs?.ports).toContain('127.0.0.1:9428:9428/tcp');
+    // A plugin data source works only once its plugin is installed: before Grafana serves, not in the background.
+    const environment = services.grafana?.environment as Record<string, string>;
+    expect(environment.GF_PLUGINS_PREINSTALL_SYNC?.split(',')).toContain('victoriametrics-logs-datasource');
+    expect(Object.keys(services.grafana?.depends_on ?? {})).toEqual(expect.arrayContaining(['prometheus', 'jaeger', 'victorialogs']));
   });
 
   it("publishes the collector's OTLP ports and health check as its configuration sets them, on 127.0.0.1 only", async () => {
