@@ -417,7 +417,7 @@ export const OPTION_TABLE = [
     default: true,
     defaultText: '`true` with `start()`, `false` with `createStagetrace()`',
     description:
-      'end open stages and flush on signals (a second signal ends the process at once), uncaught errors no listener of yours handles, and exit; the option wins over the variable, which wins over the default',
+      'end open stages and flush on signals no listener of yours handles (a second signal ends the process at once; a signal you listen for is yours, so a worker draining on SIGTERM keeps its running stage), uncaught errors no listener of yours handles, and exit; the option wins over the variable, which wins over the default',
   }),
 ] as const;
 

@@ -251,9 +251,10 @@ export interface StagetraceOptions {
    */
   shutdownTimeoutMillis?: number;
   /**
-   * End open stages and flush on signals (a second signal ends the process at once), uncaught errors no listener of
-   * yours handles, and exit; the option wins over the variable, which wins over the default. Allowed: true or false.
-   * Default: `true` with `start()`, `false` with `createStagetrace()`. Variable: `STAGETRACE_HANDLE_EXIT`.
+   * End open stages and flush on signals no listener of yours handles (a second signal ends the process at once; a
+   * signal you listen for is yours, so a worker draining on SIGTERM keeps its running stage), uncaught errors no
+   * listener of yours handles, and exit; the option wins over the variable, which wins over the default. Allowed: true
+   * or false. Default: `true` with `start()`, `false` with `createStagetrace()`. Variable: `STAGETRACE_HANDLE_EXIT`.
    */
   handleExit?: boolean;
 }

@@ -6,6 +6,8 @@ export interface ExitHookTargets {
   shutdown(reason: string): Promise<void>;
   /** A signal arrived while a shutdown was already running: it will end the process once that shutdown is done. */
   signalDuringShutdown(signal: NodeJS.Signals): void;
+  /** A signal arrived that the application listens for itself: its months and stages go on, as the application decides. */
+  signalForApplication(signal: NodeJS.Signals): void;
   /** A second signal arrived during the shutdown: say so and write what is buffered, synchronously; the process ends next. */
   quitNow(signal: NodeJS.Signals): void;
 }
@@ -40,10 +42,13 @@ function rejectionsCrash(): boolean {
  * the same uncaught error printed with exit code 1, the same exit code.
  *
  * - SIGINT/SIGTERM/SIGHUP: interrupt, flush files and OTLP (bounded), then re-raise
- *   the signal — unless the application listens for it too, in which case the
- *   application decides what happens next. A second signal during that
- *   shutdown ends the process at once (as a second Ctrl-C does in most
- *   tools), after a synchronous write of the files.
+ *   the signal. A second signal during that shutdown ends the process at once
+ *   (as a second Ctrl-C does in most tools), after a synchronous write of the
+ *   files. When the application listens for the signal itself, it decides
+ *   what happens next, and stagetrace interrupts nothing: a worker that drains
+ *   on SIGTERM (finishes its running stage, then calls `shutdown()`) records
+ *   that stage as it ends. The signal is noted in the files; if the process
+ *   exits with months or stages still open, they end `interrupted` naming it.
  * - uncaught exception / unhandled rejection: the same, then the error is thrown
  *   again without our listener so Node reports it as usual. When the
  *   application has its own listener, the error is the application's to
@@ -65,6 +70,8 @@ export function installExitHooks(targets: ExitHookTargets): ExitHooks {
   let caughtDuringShutdown: NodeJS.Signals | undefined;
   /** A `beforeExit` is being looked at: whether the application started more work in its own listeners. */
   let probing = false;
+  /** The last signal the application took over, named when the process then exits with scopes open. */
+  let applicationSignal: NodeJS.Signals | undefined;
 
   const onSignal = (signal: NodeJS.Signals) => {
     if (ending) {
@@ -77,13 +84,18 @@ export function installExitHooks(targets: ExitHookTargets): ExitHooks {
       }
       return;
     }
+    if (process.listenerCount(signal) > 1) {
+      // The application's listener decides; ending its stages here would cut short a graceful drain.
+      applicationSignal = signal;
+      targets.signalForApplication(signal);
+      return;
+    }
     ending = true;
     signalsWhileEnding = 1;
     targets.interruptSync(`${signal} received`);
-    const applicationListens = process.listenerCount(signal) > 1;
     void targets.shutdown('the process is ending').finally(() => {
       uninstall();
-      if (!applicationListens) process.kill(process.pid, signal);
+      process.kill(process.pid, signal);
     });
   };
 
@@ -120,7 +132,8 @@ export function installExitHooks(targets: ExitHookTargets): ExitHooks {
   const onExit = (code: number) => {
     if (ending) return;
     ending = true;
-    targets.interruptSync(`process exited with code ${code} before shutdown()`);
+    const after = applicationSignal === undefined ? '' : `${applicationSignal} received, then the `;
+    targets.interruptSync(`${after}process exited with code ${code} before shutdown()`);
   };
 
   const onBeforeExit = () => {

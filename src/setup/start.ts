@@ -295,6 +295,12 @@ function exitHooksFor(started: StartedStagetrace): ExitHooks {
         level: 'WARNING',
         message: `stagetrace: ${signal} received while shutting down; the process ends with ${signal} once the files are written`,
       }),
+    signalForApplication: (signal) =>
+      session.log({
+        scope: undefined,
+        level: 'WARNING',
+        message: `stagetrace: ${signal} received; the application handles it, so open months and stages go on until they end (or end as interrupted if the process exits first)`,
+      }),
     quitNow: (signal) => {
       started.bundle.problems.sayOnce(
         'signal-quit',

@@ -9,9 +9,9 @@
  *   node --import tsx examples/parallel-months/bullmq/worker.ts [--log-dir DIR] [--queue NAME] [--bullmq-telemetry]
  *
  * REDIS_URL names the Redis (default redis://127.0.0.1:6379). SIGTERM or
- * SIGINT closes the worker and ends the session. stagetrace's exit hooks end
- * a stage still running then as interrupted, even though BullMQ lets its job
- * finish: producer.ts stops its workers once every job is done.
+ * SIGINT closes the worker (BullMQ lets the running job finish) and then ends
+ * the session. Because this process listens for the signals itself,
+ * stagetrace leaves the running stage alone: it ends as it finishes.
  */
 import { parseArgs } from 'node:util';
 import { trace } from '@opentelemetry/api';

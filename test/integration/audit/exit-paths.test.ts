@@ -162,6 +162,33 @@ describe('exit paths of a real pipeline process', () => {
     expectInterrupted(dir, /SIGTERM received/);
   }, 90_000);
 
+  it.concurrent('a worker that drains on its own SIGTERM listener keeps its running stage: it ends as success, nothing is interrupted', async () => {
+    const dir = logDir();
+    const live = spawnScript(SCENARIO_SCRIPT, {
+      SCENARIO: 'drain-sigterm',
+      WAIT_MS: '1500',
+      STAGETRACE_LOG_DIR: dir,
+      STAGETRACE_CONSOLE: 'false',
+    });
+    await live.waitForStdout(/^waiting$/m, 60_000);
+    live.child.kill('SIGTERM');
+    const run = await live.exited;
+    // As without stagetrace: the listener drains, the program ends by itself.
+    expect(run.signal, run.stderr).toBeNull();
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/app: draining\n[\s\S]*drained/);
+    const structured = readJsonl(join(dir, STRUCTURED));
+    const ends = structured.filter((r) => r.stage_event === 'end');
+    expect(ends.map((r) => [r.stage, r.outcome])).toEqual([
+      ['download', 'success'],
+      ['month_processing', 'success'],
+    ]);
+    // The signal is in the files, said once, and what it did (nothing to the stages) with it.
+    const notes = structured.filter((r) => String(r.message).includes('SIGTERM received'));
+    expect(notes).toHaveLength(1);
+    expect(String(notes[0]?.message)).toMatch(/the application handles it/);
+  }, 90_000);
+
   for (const [handled, signal] of [
     ['rejection', 'SIGTERM'],
     ['exception', 'SIGINT'],
