@@ -17,6 +17,7 @@ import { folderFingerprint } from '../helpers/folder-fingerprint.js';
 import { type NodeRun, REPO_ROOT, runNodeScript } from '../helpers/run-node.js';
 import { spawnScript } from '../integration/audit/audit-support.js';
 import { type JaegerTrace, jaegerTraces, parentOf, tag } from './support/apis.js';
+import { monthsIn } from './support/months.js';
 import { waitFor } from './support/processes.js';
 import { type RunningStack, startStack } from './support/stack.js';
 import { findStackTools } from './support/stack-tools.js';
@@ -65,20 +66,6 @@ function replay(args: string[], env: Record<string, string> = {}): Promise<NodeR
 
 async function tracesOf(sessionId: string): Promise<JaegerTrace[]> {
   return jaegerTraces((stack as RunningStack).jaegerUrl, SERVICE, { 'stagetrace.session.id': sessionId });
-}
-
-/** Months in Jaeger → span count of their trace; throws on a span id seen twice. */
-function monthsIn(traces: JaegerTrace[]): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const t of traces) {
-    const ids = t.spans.map((s) => s.spanID);
-    if (new Set(ids).size !== ids.length) throw new Error(`trace ${t.traceID} holds a span twice`);
-    const month = t.spans.find((s) => s.operationName === 'month');
-    const key = String(month ? tag(month, 'stagetrace.month') : `(no month span in ${t.traceID})`);
-    if (out.has(key)) throw new Error(`month ${key} is in Jaeger twice`);
-    out.set(key, t.spans.length);
-  }
-  return out;
 }
 
 /** Waits until Jaeger holds `months` months for the session, each with `spansPerMonth` spans. */

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { formatSessionCsv } from '../../../src/report/csv-report.js';
 import { SessionStats } from '../../../src/stats/session-stats.js';
 import { buildSessionSummary, type LiveFacts, type SessionSummary } from '../../../src/stats/session-summary.js';
+import { parseCsv } from '../../helpers/csv.js';
 import { end, errorInfo, MB, ref, start, T0 } from '../../helpers/records.js';
 
 const runs = Number(process.env.STAGETRACE_PROPERTY_RUNS) || 200;
@@ -33,37 +34,6 @@ function summary(failing: string, errorMessage: string): SessionSummary {
   stats.onEnd(end(m, T0, 4, { outcome: 'failure', error: errorInfo('ValueError', errorMessage) }));
   stats.end(T0 + 4000);
   return buildSessionSummary(stats, facts);
-}
-
-/** RFC 4180: fields split on commas, quoted fields may hold commas, quotes (doubled) and line breaks. */
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i] as string;
-    if (quoted) {
-      if (ch === '"' && text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (ch === '"') quoted = false;
-      else field += ch;
-    } else if (ch === '"' && field === '') quoted = true;
-    else if (ch === ',') {
-      row.push(field);
-      field = '';
-    } else if (ch === '\r' && text[i + 1] === '\n') {
-      row.push(field);
-      rows.push(row);
-      row = [];
-      field = '';
-      i++;
-    } else field += ch;
-  }
-  expect(field).toBe('');
-  expect(row).toEqual([]);
-  return rows;
 }
 
 describe('formatSessionCsv', () => {

@@ -12,6 +12,7 @@ import { main } from '../../../src/cli/main.js';
 import { escapeHtml } from '../../../src/report/html-report.js';
 import type { SessionSummary } from '../../../src/stats/session-summary.js';
 import { writeRecords } from '../../helpers/audit-jsonl.js';
+import { csvRecords } from '../../helpers/csv.js';
 import { end, ref, sessionEnded, sessionStarted, start, T0 } from '../../helpers/records.js';
 import type { SessionRecord } from '../../helpers/session-files.js';
 
@@ -70,36 +71,6 @@ function session(): SessionRecord[] {
   return records;
 }
 
-/** RFC 4180 rows of a CSV text. */
-function csvRows(text: string): Record<string, string>[] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i] as string;
-    if (quoted) {
-      if (ch === '"' && text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (ch === '"') quoted = false;
-      else field += ch;
-    } else if (ch === '"') quoted = true;
-    else if (ch === ',') {
-      row.push(field);
-      field = '';
-    } else if (ch === '\r' && text[i + 1] === '\n') {
-      row.push(field);
-      rows.push(row);
-      row = [];
-      field = '';
-      i++;
-    } else field += ch;
-  }
-  const [head, ...body] = rows;
-  return body.map((cells) => Object.fromEntries((head ?? []).map((name, i) => [name, cells[i] ?? ''])));
-}
-
 const pct = (share: number) => `${(share * 100).toFixed(1)}%`;
 
 describe('the report formats agree', () => {
@@ -114,7 +85,7 @@ describe('the report formats agree', () => {
     writeRecords(dir, SESSION, session());
     json = JSON.parse(await report(dir, 'json')) as SessionSummary;
     text = await report(dir, 'text');
-    csv = csvRows(await report(dir, 'csv'));
+    csv = csvRecords(await report(dir, 'csv'));
     html = await report(dir, 'html');
   });
 
