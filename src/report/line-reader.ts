@@ -1,4 +1,9 @@
+import { constants } from 'node:fs';
 import { type FileHandle, open, stat } from 'node:fs/promises';
+
+/** Not defined on Windows, which has no FIFOs to wait on. */
+const O_NONBLOCK = constants.O_NONBLOCK ?? 0;
+
 import { StringDecoder } from 'node:string_decoder';
 
 /**
@@ -36,9 +41,11 @@ export class UnreadableFileError extends Error {
           ? 'it is a folder, not a file'
           : code === 'ENOENT'
             ? 'it no longer exists'
-            : cause instanceof Error
-              ? cause.message
-              : String(cause);
+            : code === 'EFTYPE'
+              ? 'it is not a regular file (a FIFO, socket or device), so it is not read'
+              : cause instanceof Error
+                ? cause.message
+                : String(cause);
     super(`cannot read ${file}: ${reason}`, { cause });
     this.name = 'UnreadableFileError';
   }
@@ -209,7 +216,7 @@ export class LineReader {
     }
     const file = this.#files[this.#fileIndex] as string;
     try {
-      this.#handle = await open(file, 'r');
+      this.#handle = await openRegularFile(file);
     } catch (error) {
       throw new UnreadableFileError(file, error);
     }
@@ -241,6 +248,22 @@ export class LineReader {
     this.#nextRead = undefined;
     await handle?.close().catch(() => undefined);
   }
+}
+
+/**
+ * Opens an audit file for reading, refusing (code `EFTYPE`) anything but a
+ * regular file. Non-blocking: opening a FIFO for reading would otherwise
+ * wait for a writer, for ever; a regular file ignores the flag.
+ */
+export async function openRegularFile(file: string): Promise<FileHandle> {
+  const handle = await open(file, constants.O_RDONLY | O_NONBLOCK);
+  const stats = await handle.stat();
+  if (!stats.isFile()) {
+    await handle.close();
+    const code = stats.isDirectory() ? 'EISDIR' : 'EFTYPE';
+    throw Object.assign(new Error(`${code}: not a regular file: ${file}`), { code });
+  }
+  return handle;
 }
 
 /** Total size of the files, for progress; files that vanish count as empty. */

@@ -1,5 +1,4 @@
 import { existsSync, statSync } from 'node:fs';
-import { open } from 'node:fs/promises';
 import {
   DELIVERY_LOG_FILE,
   type DeliveryEndRecord,
@@ -15,7 +14,7 @@ import { buildSessionSummary, type LiveFacts, type SessionSummary } from '../sta
 import { type AuditLogKind, decodeAuditLine } from './audit-line.js';
 import { AuditLogError } from './audit-log-error.js';
 import { endRecordFrom, messageRecordFrom, startRecordFrom } from './audit-records.js';
-import { forEachLine, type LinePosition, LineReader, totalBytes, UnreadableFileError } from './line-reader.js';
+import { forEachLine, type LinePosition, LineReader, openRegularFile, totalBytes, UnreadableFileError } from './line-reader.js';
 import { auditFileGenerations, readAuditLog } from './read-audit-log.js';
 
 export { AuditLogError } from './audit-log-error.js';
@@ -367,7 +366,7 @@ interface Ids {
 async function lastSessionInTail(file: string): Promise<Ids | undefined> {
   let text: string;
   try {
-    const handle = await open(file, 'r');
+    const handle = await openRegularFile(file);
     try {
       const { size } = await handle.stat();
       const length = Math.min(size, 1 << 20);

@@ -79,6 +79,12 @@ function encode(chunks: string[], chars: number): Buffer {
 
 /** Not defined on Windows, where open() does not follow symbolic links to files by itself either. */
 const O_NOFOLLOW = constants.O_NOFOLLOW ?? 0;
+/**
+ * Opening a FIFO for writing waits for a reader, which would hold the whole
+ * pipeline in open(): non-blocking, it fails at once instead (ENXIO). A
+ * regular file ignores the flag.
+ */
+const O_NONBLOCK = constants.O_NONBLOCK ?? 0;
 const APPEND = constants.O_WRONLY | constants.O_APPEND | O_NOFOLLOW;
 
 /**
@@ -86,7 +92,8 @@ const APPEND = constants.O_WRONLY | constants.O_APPEND | O_NOFOLLOW;
  * following a symbolic link at its end: appending through a link planted at
  * a file's name would write into (and, as root, could change the mode of)
  * whatever it points to. Says whether this call created the file, so that
- * only a file of ours gets its mode set. Throws `ELOOP` for a link.
+ * only a file of ours gets its mode set. Throws `ELOOP` for a link and
+ * `EFTYPE` for a FIFO, a socket or a block device, never waiting on it.
  */
 function openForAppend(path: string): { fd: number; created: boolean } {
   for (let attempt = 0; ; attempt++) {
@@ -95,15 +102,24 @@ function openForAppend(path: string): { fd: number; created: boolean } {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
+    let fd: number;
     try {
-      return { fd: openSync(path, APPEND), created: false };
+      fd = openSync(path, APPEND | O_NONBLOCK);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       // Removed between the two calls: create it after all (once more at most).
       if (code === 'ENOENT' && attempt === 0) continue;
       if (code === 'ELOOP' && isLink(path)) throw linkRefused(path);
+      if (code === 'ENXIO') throw notRegularRefused(path);
       throw error;
     }
+    // A character device (/dev/null, /dev/full) is written like a file; a block device would be a disk written raw.
+    const stats = fstatSync(fd);
+    if (!stats.isFile() && !stats.isCharacterDevice()) {
+      closeSync(fd);
+      throw notRegularRefused(path);
+    }
+    return { fd, created: false };
   }
 }
 
@@ -114,6 +130,14 @@ function isLink(path: string): boolean {
   } catch {
     return false;
   }
+}
+
+function notRegularRefused(path: string): NodeJS.ErrnoException {
+  return Object.assign(new Error(`EFTYPE: not a regular file (a FIFO, socket or block device), not opened, open '${path}'`), {
+    code: 'EFTYPE',
+    syscall: 'open',
+    path,
+  });
 }
 
 function linkRefused(path: string): NodeJS.ErrnoException {

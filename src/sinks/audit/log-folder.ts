@@ -52,6 +52,10 @@ const ADVICE: Readonly<Record<string, { what: string; fix: string }>> = {
     what: 'a symbolic link where an audit file belongs (writing through it would write into whatever it points to)',
     fix: 'remove the link, so that stagetrace creates the file itself, or choose another folder',
   },
+  EFTYPE: {
+    what: 'a FIFO, socket or block device where an audit file belongs (opening or writing it could hold the pipeline, or write a disk raw)',
+    fix: 'remove it, so that stagetrace creates the file itself, or choose another folder',
+  },
 };
 
 /**
