@@ -69,6 +69,8 @@ export interface StructuredRecord {
   threshold_s?: number | null;
   /** Interrupted ends: why. */
   reason?: string;
+  /** Messages: the message's number in its session, from 1, as its log record carries it (absent in older lines). */
+  message_seq?: number;
   /** With an error: its stack with `Caused by:` sections, as the span's exception event has it. */
   error_stack?: string;
   /** With an error that has a `cause` chain: each cause's type and message, outermost first. */

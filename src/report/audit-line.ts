@@ -52,6 +52,8 @@ const PERCENT = numberOrNull('a percentage from 0 to 1e6', 0, 1e6);
 const CPU_SECONDS = range('CPU seconds from 0 to 3.2e9', 0, 3.2e9);
 const CPU_SHARE = range('a CPU share from 0 to 1e6', 0, 1e6);
 const COUNT = type('a whole number of 0 or more', (v) => Number.isSafeInteger(v) && (v as number) >= 0);
+/** A message's number in its session: from 1, as the session counts them. */
+const SEQ = type('a whole number of 1 or more', (v) => Number.isSafeInteger(v) && (v as number) >= 1);
 const OUTCOME = oneOf('success', 'failure', 'interrupted');
 /** An attribute value: a primitive or a flat array of primitives, as the session writes context and resources. */
 const ATTRIBUTES = type('an object of attribute values (strings, numbers, booleans or flat arrays of them)', (v) => {
@@ -124,6 +126,7 @@ const SHAPES: Readonly<Record<AuditLogKind, RecordShape>> = {
       threshold_s: SECONDS,
       reason: STRING,
       error_stack: STRING,
+      message_seq: SEQ,
       memory_event: MEMORY_EVENT,
       sampled: BOOLEAN,
     },
