@@ -23,6 +23,10 @@ export interface ForwardLogProcessorOptions {
   backoff?: BackoffOptions;
   /** Told of records given up for good (they stay in the audit files). */
   onDropped?: (count: number, reason: LogDropReason, error?: unknown) => void;
+  /** Told of the records of each batch the collector acknowledged. */
+  onDelivered?: (records: readonly ReadableLogRecord[]) => void;
+  /** Told of each record handed to the forward (its resource and scope are those of the records that follow). */
+  onEmitted?: (record: ReadableLogRecord) => void;
 }
 
 /**
@@ -42,6 +46,8 @@ export class ForwardLogRecordProcessor implements LogRecordProcessor {
   readonly #shutdownTimeoutMs: number;
   readonly #backoff: Backoff;
   readonly #onDropped: NonNullable<ForwardLogProcessorOptions['onDropped']>;
+  readonly #onDelivered: ForwardLogProcessorOptions['onDelivered'];
+  readonly #onEmitted: ForwardLogProcessorOptions['onEmitted'];
   #queue: ReadableLogRecord[] = [];
   #inFlight: Promise<void> | undefined;
   #inFlightCount = 0;
@@ -61,10 +67,13 @@ export class ForwardLogRecordProcessor implements LogRecordProcessor {
     this.#shutdownTimeoutMs = options.shutdownTimeoutMillis ?? 5000;
     this.#backoff = new Backoff(options.backoff);
     this.#onDropped = options.onDropped ?? (() => undefined);
+    this.#onDelivered = options.onDelivered;
+    this.#onEmitted = options.onEmitted;
   }
 
   onEmit(record: ReadWriteLogRecord): void {
     if (this.#shutdown !== undefined) return;
+    this.#onEmitted?.(record as unknown as ReadableLogRecord);
     if (this.#queue.length + this.#inFlightCount >= this.#maxQueue) {
       this.#onDropped(1, 'queue_full');
       return;
@@ -101,6 +110,7 @@ export class ForwardLogRecordProcessor implements LogRecordProcessor {
       if (result.code === EXPORT_SUCCESS) {
         this.#backoff.reset();
         this.#retryAtMs = 0;
+        this.#onDelivered?.(batch);
       } else if (isPermanentFailure(result.error)) {
         this.#onDropped(batch.length, 'rejected', result.error);
       } else {

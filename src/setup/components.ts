@@ -1,4 +1,5 @@
 import type { Instrumentation } from '@opentelemetry/instrumentation';
+import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import type { IMetricReader, PushMetricExporter } from '@opentelemetry/sdk-metrics';
 import type { SpanExporter } from '@opentelemetry/sdk-trace';
 import type { ResolvedConfig, ResolvedOtlp } from '../config/options.js';
@@ -136,13 +137,10 @@ export function createForwardProcessor(
  * forward: a bounded queue (`otlp.maxQueueSpans` records; past it the newest
  * are dropped and the files still hold them), batches each second, a failed
  * batch tried again with backoff, a 4xx dropped, and shutdown trying until
- * `shutdownTimeoutMillis`. The exporter retries a refused connection or a
+ * `shutdownTimeoutMillis`; the listener journals what the collector took. The exporter retries a refused connection or a
  * 429/502/503/504 within its own timeout first.
  */
-export function createLogProcessor(
-  config: ResolvedConfig,
-  onDropped: (count: number, reason: LogDropReason, error?: unknown) => void,
-): DeferredLogRecordProcessor | undefined {
+export function createLogProcessor(config: ResolvedConfig, listener: LogForwardListener): DeferredLogRecordProcessor | undefined {
   const otlp = config.otlp;
   if (!config.logs || !otlp?.logsUrl) return undefined;
   const exporterOptions = exporterConfig(otlp, otlp.logsUrl);
@@ -155,9 +153,18 @@ export function createLogProcessor(
       maxQueueRecords,
       exportTimeoutMillis: 2 * exporterTimeout + 1000,
       shutdownTimeoutMillis: config.shutdownTimeoutMillis,
-      onDropped,
+      onDropped: (count, reason) => listener.logsDropped(count, reason),
+      onDelivered: (records) => listener.logsDelivered(records),
+      onEmitted: (record) => listener.logEmitted(record),
     });
   }, maxQueueRecords);
+}
+
+/** Where the log forward tells what happened to the records (see DeliveryRecorder). */
+export interface LogForwardListener {
+  logEmitted(record: ReadableLogRecord): void;
+  logsDelivered(records: readonly ReadableLogRecord[]): void;
+  logsDropped(count: number, reason: LogDropReason): void;
 }
 
 /** Host and runtime metrics, when enabled and when some reader will collect them (`readers` undefined: the caller brings its own). */
