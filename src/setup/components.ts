@@ -1,5 +1,5 @@
 import type { Instrumentation } from '@opentelemetry/instrumentation';
-import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
+import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import type { IMetricReader, PushMetricExporter } from '@opentelemetry/sdk-metrics';
 import type { SpanExporter } from '@opentelemetry/sdk-trace';
 import type { ResolvedConfig, ResolvedOtlp } from '../config/options.js';
@@ -37,8 +37,12 @@ export function createTraceExporter(otlp: ResolvedOtlp | undefined, options: { e
   });
 }
 
-/** The variables an OTLP trace exporter takes credentials from. */
-export const HEADER_VARIABLES = ['OTEL_EXPORTER_OTLP_HEADERS', 'OTEL_EXPORTER_OTLP_TRACES_HEADERS'] as const;
+/** The variables the OTLP trace and log exporters take credentials from. */
+export const HEADER_VARIABLES = [
+  'OTEL_EXPORTER_OTLP_HEADERS',
+  'OTEL_EXPORTER_OTLP_TRACES_HEADERS',
+  'OTEL_EXPORTER_OTLP_LOGS_HEADERS',
+] as const;
 
 /**
  * Runs `make` with the header variables unset and sets them back after.
@@ -143,13 +147,11 @@ export function createForwardProcessor(
 export function createLogProcessor(config: ResolvedConfig, listener: LogForwardListener): DeferredLogRecordProcessor | undefined {
   const otlp = config.otlp;
   if (!config.logs || !otlp?.logsUrl) return undefined;
-  const exporterOptions = exporterConfig(otlp, otlp.logsUrl);
   const maxQueueRecords = otlp.maxQueueSpans;
   const fromEnv = Number(process.env.OTEL_EXPORTER_OTLP_LOGS_TIMEOUT || process.env.OTEL_EXPORTER_OTLP_TIMEOUT);
   const exporterTimeout = otlp.timeoutMillis ?? (fromEnv > 0 ? fromEnv : EXPORTER_DEFAULT_TIMEOUT_MS);
   return new DeferredLogRecordProcessor(async () => {
-    const { OTLPLogExporter } = await import('@opentelemetry/exporter-logs-otlp-http');
-    return new ForwardLogRecordProcessor(new OTLPLogExporter(exporterOptions as ConstructorParameters<typeof OTLPLogExporter>[0]), {
+    return new ForwardLogRecordProcessor(await loadLogExporter(otlp), {
       maxQueueRecords,
       exportTimeoutMillis: 2 * exporterTimeout + 1000,
       shutdownTimeoutMillis: config.shutdownTimeoutMillis,
@@ -158,6 +160,16 @@ export function createLogProcessor(config: ResolvedConfig, listener: LogForwardL
       onEmitted: (record) => listener.logEmitted(record),
     });
   }, maxQueueRecords);
+}
+
+/**
+ * The OTLP/HTTP log exporter to `otlp.logsUrl`, its package loaded now.
+ * With `envHeaders: false` it gets none of the header variables.
+ */
+export async function loadLogExporter(otlp: ResolvedOtlp, options: { envHeaders?: boolean } = {}): Promise<LogRecordExporter> {
+  const { OTLPLogExporter } = await import('@opentelemetry/exporter-logs-otlp-http');
+  const config = exporterConfig(otlp, otlp.logsUrl) as ConstructorParameters<typeof OTLPLogExporter>[0];
+  return options.envHeaders === false ? withoutHeaderVariables(() => new OTLPLogExporter(config)) : new OTLPLogExporter(config);
 }
 
 /** Where the log forward tells what happened to the records (see DeliveryRecorder). */
