@@ -5,7 +5,7 @@
  * collector that is down for a while still gets every message once, and
  * `stagetrace replay` sends the messages it never took — once.
  */
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -66,6 +66,24 @@ function runPipeline(dir: string, env: Record<string, string>): Promise<NodeRun>
 
 function replay(args: string[]): Promise<NodeRun> {
   return runNodeScript(CLI, { args: ['replay', ...args], timeoutMs: 60_000 });
+}
+
+/** Every accepted log record as sent (OTLP JSON), with its resource and scope, by message number; the observed time is the sender's clock. */
+function rawLogRecords(r: OtlpReceiver): Map<number, Json> {
+  const out = new Map<number, Json>();
+  for (const request of r.requests) {
+    if (request.path !== '/v1/logs' || request.status !== 200) continue;
+    const body = request.json as { resourceLogs: { resource: unknown; scopeLogs: { scope: unknown; logRecords: Json[] }[] }[] };
+    for (const rl of body.resourceLogs) {
+      for (const sl of rl.scopeLogs) {
+        for (const { observedTimeUnixNano: _observed, ...record } of sl.logRecords) {
+          const seq = (record.attributes as { key: string; value: { intValue?: unknown } }[]).find((a) => a.key === A.ATTR_MESSAGE_SEQ);
+          out.set(Number(seq?.value.intValue), { record, resource: rl.resource, scope: sl.scope });
+        }
+      }
+    }
+  }
+  return out;
 }
 
 /** Each message line of the files has exactly one log record with its number, text, level and ids. */
@@ -134,6 +152,20 @@ describe('log records: journaled when acknowledged, replayed when not', () => {
     expect(again.code, again.stderr).toBe(0);
     expect(again.stdout).toContain(`no message to send as a log record (${lines.length} delivered before)`);
     expect(target.requests.filter((r) => r.path === '/v1/logs')).toEqual([]);
+
+    // The same files with the log acknowledgements taken out: replay rebuilds each record exactly as the run sent it.
+    const copy = join(root.dir, 'down-then-back-unacknowledged');
+    cpSync(dir, copy, { recursive: true });
+    const kept = journal(dir).filter((r) => r.record_type !== 'logs_delivered');
+    writeFileSync(join(copy, DELIVERY), kept.map((r) => `${JSON.stringify(r)}\n`).join(''));
+    const rebuilt = await receiver();
+    const replayed = await replay([copy, '--endpoint', rebuilt.url]);
+    expect(replayed.code, replayed.stderr).toBe(0);
+    const live = rawLogRecords(collector);
+    expect(live.size).toBe(lines.length);
+    const sent = rawLogRecords(rebuilt);
+    expect([...sent.keys()].sort()).toEqual([...live.keys()].sort());
+    for (const [seq, original] of live) expect(sent.get(seq), `message ${seq}`).toEqual(original);
   }, 150_000);
 
   it('replay sends the rest: a run whose collector was away sends every message once, a second replay none', async () => {
