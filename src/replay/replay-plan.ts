@@ -94,7 +94,12 @@ export async function planReplay(dir: string, sessionId?: string): Promise<Plann
   const loggedSeqs = new Map<string, Set<number>>();
   for await (const r of readAuditLog(dir, { file: 'delivery', sessionId })) {
     if (r.record_type === 'session') {
-      if (!deliveries.has(r.session_id)) deliveries.set(r.session_id, r);
+      const first = deliveries.get(r.session_id);
+      // The first says who the spans are from; a later one may add that the messages were forwarded as logs.
+      if (first === undefined) deliveries.set(r.session_id, r);
+      else if (first.logs_endpoint === undefined && r.logs_endpoint !== undefined) {
+        deliveries.set(r.session_id, { ...first, logs_endpoint: r.logs_endpoint });
+      }
     } else if (r.record_type === 'delivered') {
       for (const id of r.span_ids) acknowledged.add(`${r.session_id}/${id}`);
     } else if (r.record_type === 'logs_delivered') {

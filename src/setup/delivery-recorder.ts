@@ -31,6 +31,8 @@ export class DeliveryRecorder implements ForwardListener {
   /** The logs URL when messages are forwarded as log records. */
   readonly #logsEndpoint: string | undefined;
   #sessionWritten = false;
+  /** A record of stagetrace's own reached the log forward. */
+  #logsSeen = false;
   #delivered = 0;
   readonly #undelivered: Partial<Record<ForwardDropReason, number>> = {};
   #deliveredLogs = 0;
@@ -51,13 +53,18 @@ export class DeliveryRecorder implements ForwardListener {
   }
 
   started(span: ReadableSpan): void {
-    this.#writeSession(span);
+    if (this.#sessionWritten || span.instrumentationScope.name !== INSTRUMENTATION_SCOPE) return;
+    this.#sessionWritten = true;
+    this.#writeSession(span, this.#logsSeen);
   }
 
-  /** Who the session's spans and log records are from: once, before replay needs it. */
-  #writeSession(first: Emitted): void {
-    if (this.#sessionWritten || first.instrumentationScope.name !== INSTRUMENTATION_SCOPE) return;
-    this.#sessionWritten = true;
+  /**
+   * Who the session's spans and log records are from, before replay needs
+   * it. `logs_endpoint` only once a record reached the log forward: with a
+   * user's SDK that was not given the forward, messages go elsewhere and
+   * replay must not send them.
+   */
+  #writeSession(first: Emitted, withLogs: boolean): void {
     const journal = this.#bundle.delivery;
     if (journal === undefined) return;
     const { resource, instrumentationScope } = first;
@@ -68,7 +75,7 @@ export class DeliveryRecorder implements ForwardListener {
         resource: resource.attributes,
         scopeName: instrumentationScope.name,
         scopeVersion: instrumentationScope.version,
-        logsEndpoint: this.#logsEndpoint,
+        logsEndpoint: withLogs ? this.#logsEndpoint : undefined,
       });
     // Host and process detectors may still be settling (host.id is read asynchronously).
     if (resource.asyncAttributesPending && resource.waitForAsyncAttributes) {
@@ -136,10 +143,14 @@ export class DeliveryRecorder implements ForwardListener {
     return `the collector at ${origin(this.#endpoint)} answered 200 but rejected ${rejection.rejectedSpans} of a batch of ${rejection.batchSpans} spans (partial_success; ${reason}). OTLP does not say which, so none of the batch is recorded as delivered and it is not retried now; ${this.#replayHint()}. Further rejections are counted in the session summary.`;
   }
 
-  /** A log record reached the log forward: a session with messages but no span yet needs its session record too. */
+  /** A log record reached the log forward: the session record must say that its messages go there. */
   logEmitted(record: ReadableLogRecord): void {
+    if (this.#logsSeen || record.instrumentationScope.name !== INSTRUMENTATION_SCOPE) return;
+    this.#logsSeen = true;
+    // A session record written at the first span without logs gets a second one that names them; replay reads both.
+    this.#sessionWritten = true;
     try {
-      this.#writeSession(record);
+      this.#writeSession(record, true);
     } catch (error) {
       this.#bundle.problems.internalError('recording a session', error);
     }
