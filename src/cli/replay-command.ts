@@ -139,7 +139,7 @@ function describeSession(result: ReplaySessionResult): string {
 
 /** The session forwarded its messages as log records (every such session has at least its own start record). */
 function forwardedLogs(s: ReplaySessionResult): boolean {
-  return s.messagesSent + s.messagesAlreadyDelivered + s.messagesNotReplayable + s.messagesInvalid > 0;
+  return s.messagesSent + s.messagesAlreadyDelivered + s.messagesNotReplayable + s.messagesInvalid + s.messagesRejected > 0;
 }
 
 function describeMessages(s: ReplaySessionResult): string {
@@ -147,8 +147,9 @@ function describeMessages(s: ReplaySessionResult): string {
   if (s.messagesAlreadyDelivered > 0) notes.push(`${s.messagesAlreadyDelivered} delivered before`);
   if (s.messagesNotReplayable > 0) notes.push(`${s.messagesNotReplayable} written without message_seq, not replayable`);
   if (s.messagesInvalid > 0) notes.push(`${s.messagesInvalid} invalid, not sent`);
+  if (s.messagesRejected > 0) notes.push(`${s.messagesRejected} rejected by the collector, to send again`);
   const tail = notes.length > 0 ? ` (${notes.join(', ')})` : '';
-  if (s.messagesSent === 0) return `no message to send as a log record${tail}`;
+  if (s.messagesSent === 0 && s.messagesRejected === 0) return `no message to send as a log record${tail}`;
   return `sent ${plural(s.messagesSent, 'message')} as log records to ${escapeForLine(s.logsEndpoint ?? '')}${tail}`;
 }
 
@@ -180,6 +181,15 @@ function warnings(s: ReplaySessionResult): string[] {
         : `its reason: ${JSON.stringify(cut(s.rejectedReason))}`;
     lines.push(
       `stagetrace: replay: session ${s.sessionId}: the collector at ${s.endpoint} rejected ${plural(s.rejected, 'span')} (partial_success; ${said}); their batches are not recorded as delivered, so the next replay sends them again.`,
+    );
+  }
+  if (s.messagesRejected > 0) {
+    const said =
+      s.rejectedReason === undefined || s.rejectedReason === ''
+        ? 'no reason given'
+        : `its reason: ${JSON.stringify(cut(s.rejectedReason))}`;
+    lines.push(
+      `stagetrace: replay: session ${s.sessionId}: the collector at ${s.logsEndpoint} rejected ${plural(s.messagesRejected, 'log record')} (partial_success; ${said}); their batches are not recorded as delivered, so the next replay sends them again.`,
     );
   }
   return lines;
@@ -224,7 +234,7 @@ export async function replayCommand(argv: string[], io: CommandIo = stdio): Prom
       );
       return REPLAY_EXIT.files;
     }
-    return result.sessions.some((s) => s.rejected > 0) ? REPLAY_EXIT.endpoint : REPLAY_EXIT.ok;
+    return result.sessions.some((s) => s.rejected > 0 || s.messagesRejected > 0) ? REPLAY_EXIT.endpoint : REPLAY_EXIT.ok;
   } catch (error) {
     if (error instanceof ReplayError) {
       if (error.partial.sent > 0 || error.partial.messagesSent > 0) report(error.partial, io);

@@ -75,6 +75,7 @@ export async function replayAuditLog(dir: string, options: ReplayOptions = {}): 
         messagesNotReplayable: plan.messagesNotReplayable,
         messagesInvalid: plan.messagesInvalid,
         messagesInvalidReasons: plan.messagesInvalidReasons,
+        messagesRejected: 0,
       };
       result.sessions.push(session);
       if (plan.delivery === undefined) session.skipped = 'no-otlp';
@@ -161,6 +162,7 @@ async function replayMessages(
   const journal = openOnce();
   const { rebuildLogRecords } = await import('./log-rebuild.js');
   const records = await rebuildLogRecords(plan);
+  const watch = new PartialSuccessWatch(url);
   try {
     const size = options.batchSize ?? 512;
     for (let i = 0; i < records.length; i += size) {
@@ -181,12 +183,20 @@ async function replayMessages(
           { cause: answer.error },
         );
       }
+      const partial = watch.take();
+      if (partial !== undefined) {
+        // Not recorded: the next replay sends the batch again.
+        session.messagesRejected += Math.min(partial.rejectedSpans, batch.length);
+        session.rejectedReason = partial.errorMessage;
+        continue;
+      }
       const seqs = batch.map((r) => r.attributes[ATTR_MESSAGE_SEQ] as number);
       record(journal, () => journal.journal.logsDelivered(plan.sessionId, seqs, 'replay', url), `${seqs.length} log records`, url, result);
       session.messagesSent += seqs.length;
       result.messagesSent += seqs.length;
     }
   } finally {
+    watch.close();
     await exporter.shutdown().catch(() => undefined);
   }
 }

@@ -67,6 +67,8 @@ export interface ReplaySessionResult {
   messagesInvalid: number;
   /** Why, for the first few of them. */
   messagesInvalidReasons: string[];
+  /** Messages whose log records the collector rejected in a `partial_success`: not recorded, the next replay sends them again. */
+  messagesRejected: number;
 }
 
 export interface ReplayResult {

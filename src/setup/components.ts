@@ -155,6 +155,7 @@ export function createLogProcessor(config: ResolvedConfig, listener: LogForwardL
       maxQueueRecords,
       exportTimeoutMillis: 2 * exporterTimeout + 1000,
       shutdownTimeoutMillis: config.shutdownTimeoutMillis,
+      partialSuccess: new PartialSuccessWatch(otlp.logsUrl),
       onDropped: (count, reason) => listener.logsDropped(count, reason),
       onDelivered: (records) => listener.logsDelivered(records),
       onEmitted: (record) => listener.logEmitted(record),

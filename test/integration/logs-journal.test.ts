@@ -229,4 +229,30 @@ describe('log records: journaled when acknowledged, replayed when not', () => {
     expect(target.spans()).toHaveLength(6);
     expect(target.requests.filter((r) => r.path === '/v1/logs')).toEqual([]);
   }, 150_000);
+
+  it('does not record log records the collector answered with a partial_success: the next replay sends them again', async () => {
+    const [port] = (await freePorts(1)) as [number];
+    const dir = join(root.dir, 'partial');
+    const run = await runPipeline(dir, {
+      OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`,
+      OTEL_EXPORTER_OTLP_TIMEOUT: '300',
+      STAGETRACE_SHUTDOWN_TIMEOUT_MS: '1500',
+    });
+    expect(run.code, run.stderr).toBe(0);
+    const lines = fileMessages(dir);
+    const target = await receiver();
+    target.setMode('partial', '/v1/logs');
+    target.partialMessage = 'log record too old';
+    const first = await replay([dir, '--endpoint', target.url]);
+    expect(first.code).toBe(4);
+    expect(first.stdout).toContain(`sent 0 messages as log records to ${target.url}/v1/logs (1 rejected by the collector, to send again)`);
+    expect(first.stderr).toContain('rejected 1 log record (partial_success; its reason: "log record too old")');
+    expect(journal(dir).filter((r) => r.record_type === 'logs_delivered')).toEqual([]);
+
+    target.setMode('ok', '/v1/logs');
+    target.clear();
+    const second = await replay([dir, '--endpoint', target.url]);
+    expect(second.code, second.stderr).toBe(0);
+    expectEveryMessageOnce(lines, target.logRecords());
+  }, 150_000);
 });

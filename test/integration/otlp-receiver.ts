@@ -241,7 +241,12 @@ export class OtlpReceiver {
         const protobuf = String(req.headers['content-type'] ?? '').includes('protobuf');
         const body = protobuf
           ? partialSuccessProtobuf(this.partialRejected, this.partialMessage)
-          : JSON.stringify({ partialSuccess: { rejectedSpans: String(this.partialRejected), errorMessage: this.partialMessage } });
+          : JSON.stringify({
+              partialSuccess: {
+                [path === '/v1/logs' ? 'rejectedLogRecords' : 'rejectedSpans']: String(this.partialRejected),
+                errorMessage: this.partialMessage,
+              },
+            });
         res.writeHead(200, { 'content-type': protobuf ? 'application/x-protobuf' : 'application/json' }).end(body);
       } else {
         entry.status = 200;

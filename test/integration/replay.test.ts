@@ -210,6 +210,7 @@ describe('stagetrace replay', () => {
           messagesNotReplayable: 0,
           messagesInvalid: 0,
           messagesInvalidReasons: [],
+          messagesRejected: 0,
         },
       ],
     });
