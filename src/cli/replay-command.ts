@@ -55,13 +55,13 @@ Options:
   -h, --help       this help
 
 Exit codes:
-  0   done: every missing span was sent, or none was missing
+  0   done: every missing span and message was sent, or none was missing
   2   usage error: an unknown option, no logDir, a bad value
   3   the files: no such folder or session, a record of a newer schema version,
       a file that cannot be read or written, or the session is still running
-  4   the collector could not be reached or refused the spans (also in part,
-      with a partial_success); the batches it took are recorded, so running
-      replay again sends only the rest
+  4   the collector could not be reached or refused the spans or log records
+      (also in part, with a partial_success); the batches it took are
+      recorded, so running replay again sends only the rest
   70  an unexpected error in stagetrace itself
 `;
 
