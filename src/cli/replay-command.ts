@@ -36,10 +36,17 @@ A batch the collector answers with a partial_success rejecting spans is not
 recorded as delivered (OTLP does not say which spans it rejected): the next
 replay sends it again.
 
+A session that also sent its messages as OpenTelemetry log records gets the
+messages whose log records the collector never acknowledged sent as well, to
+the logs endpoint (/v1/logs), rebuilt as the run built them (body, severity,
+trace and span ids, attributes, exception), and recorded by message number:
+a second replay sends none. Messages of a run with logs off are not sent.
+
 Options:
   --session ID     only this session (default: every session in the folder)
   --endpoint URL   the collector's OTLP/HTTP base URL, e.g. http://localhost:4318
-                   (/v1/traces is appended). Default: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT
+                   (/v1/traces is appended, /v1/logs for log records). Default:
+                   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT (_LOGS_ENDPOINT)
                    or OTEL_EXPORTER_OTLP_ENDPOINT when set, else where the run sent
                    (as otlp_delivery.jsonl says) - and then WITHOUT the headers of
                    OTEL_EXPORTER_OTLP_HEADERS: whoever can edit that file must not
@@ -48,13 +55,13 @@ Options:
   -h, --help       this help
 
 Exit codes:
-  0   done: every missing span was sent, or none was missing
+  0   done: every missing span and message was sent, or none was missing
   2   usage error: an unknown option, no logDir, a bad value
   3   the files: no such folder or session, a record of a newer schema version,
       a file that cannot be read or written, or the session is still running
-  4   the collector could not be reached or refused the spans (also in part,
-      with a partial_success); the batches it took are recorded, so running
-      replay again sends only the rest
+  4   the collector could not be reached or refused the spans or log records
+      (also in part, with a partial_success); the batches it took are
+      recorded, so running replay again sends only the rest
   70  an unexpected error in stagetrace itself
 `;
 
@@ -124,9 +131,26 @@ function describeSession(result: ReplaySessionResult): string {
   if (s.invalid > 0) notes.push(`${s.invalid} invalid, not sent`);
   if (s.rejected > 0) notes.push(`${s.rejected} rejected by the collector, to send again`);
   const tail = notes.length > 0 ? ` (${notes.join(', ')})` : '';
-  if (s.sent === 0 && s.rejected === 0) return `session ${s.sessionId}: nothing to send${tail}`;
+  const messages = forwardedLogs(result) ? `; ${describeMessages(result)}` : '';
+  if (s.sent === 0 && s.rejected === 0) return `session ${s.sessionId}: nothing to send${tail}${messages}`;
   const closed = s.closedByReplay > 0 ? `, ${s.closedByReplay} of them never ended and sent as interrupted` : '';
-  return `session ${s.sessionId}: sent ${plural(s.sent, 'span')} to ${s.endpoint}${closed}${tail}`;
+  return `session ${s.sessionId}: sent ${plural(s.sent, 'span')} to ${s.endpoint}${closed}${tail}${messages}`;
+}
+
+/** The session forwarded its messages as log records (every such session has at least its own start record). */
+function forwardedLogs(s: ReplaySessionResult): boolean {
+  return s.messagesSent + s.messagesAlreadyDelivered + s.messagesNotReplayable + s.messagesInvalid + s.messagesRejected > 0;
+}
+
+function describeMessages(s: ReplaySessionResult): string {
+  const notes: string[] = [];
+  if (s.messagesAlreadyDelivered > 0) notes.push(`${s.messagesAlreadyDelivered} delivered before`);
+  if (s.messagesNotReplayable > 0) notes.push(`${s.messagesNotReplayable} written without message_seq, not replayable`);
+  if (s.messagesInvalid > 0) notes.push(`${s.messagesInvalid} invalid, not sent`);
+  if (s.messagesRejected > 0) notes.push(`${s.messagesRejected} rejected by the collector, to send again`);
+  const tail = notes.length > 0 ? ` (${notes.join(', ')})` : '';
+  if (s.messagesSent === 0 && s.messagesRejected === 0) return `no message to send as a log record${tail}`;
+  return `sent ${plural(s.messagesSent, 'message')} as log records to ${escapeForLine(s.logsEndpoint ?? '')}${tail}`;
 }
 
 /** Longest collector text shown: it is untrusted. */
@@ -137,12 +161,17 @@ function warnings(s: ReplaySessionResult): string[] {
   const lines: string[] = [];
   if (s.headersWithheld) {
     lines.push(
-      `stagetrace: replay: session ${s.sessionId}: sent to ${s.endpoint}, the endpoint written in otlp_delivery.jsonl, without the OTEL_EXPORTER_OTLP_HEADERS credentials (whoever can edit the file could collect them); pass --endpoint or set OTEL_EXPORTER_OTLP_ENDPOINT to send with them.`,
+      `stagetrace: replay: session ${s.sessionId}: sent to ${s.endpoint ?? s.logsEndpoint}, the endpoint written in otlp_delivery.jsonl, without the OTEL_EXPORTER_OTLP_HEADERS credentials (whoever can edit the file could collect them); pass --endpoint or set OTEL_EXPORTER_OTLP_ENDPOINT to send with them.`,
     );
   }
   if (s.invalid > 0) {
     lines.push(
       `stagetrace: replay: session ${s.sessionId}: ${plural(s.invalid, 'span')} not sent, as a collector would refuse the whole request: ${s.invalidReasons.map(cut).join('; ')}${s.invalid > s.invalidReasons.length ? '; …' : ''}.`,
+    );
+  }
+  if (s.messagesInvalid > 0) {
+    lines.push(
+      `stagetrace: replay: session ${s.sessionId}: ${plural(s.messagesInvalid, 'message')} not sent as log records: ${s.messagesInvalidReasons.map(cut).join('; ')}${s.messagesInvalid > s.messagesInvalidReasons.length ? '; …' : ''}.`,
     );
   }
   if (s.rejected > 0) {
@@ -152,6 +181,15 @@ function warnings(s: ReplaySessionResult): string[] {
         : `its reason: ${JSON.stringify(cut(s.rejectedReason))}`;
     lines.push(
       `stagetrace: replay: session ${s.sessionId}: the collector at ${s.endpoint} rejected ${plural(s.rejected, 'span')} (partial_success; ${said}); their batches are not recorded as delivered, so the next replay sends them again.`,
+    );
+  }
+  if (s.messagesRejected > 0) {
+    const said =
+      s.rejectedReason === undefined || s.rejectedReason === ''
+        ? 'no reason given'
+        : `its reason: ${JSON.stringify(cut(s.rejectedReason))}`;
+    lines.push(
+      `stagetrace: replay: session ${s.sessionId}: the collector at ${s.logsEndpoint} rejected ${plural(s.messagesRejected, 'log record')} (partial_success; ${said}); their batches are not recorded as delivered, so the next replay sends them again.`,
     );
   }
   return lines;
@@ -164,7 +202,8 @@ function cut(text: string): string {
 
 function report(result: ReplayResult, io: CommandIo): void {
   for (const s of result.sessions) io.out(`${describeSession(s)}\n`);
-  io.out(`replay: ${plural(result.sent, 'span')} sent\n`);
+  const messages = result.sessions.some(forwardedLogs) ? `, ${plural(result.messagesSent, 'message')} as log records` : '';
+  io.out(`replay: ${plural(result.sent, 'span')}${messages} sent\n`);
   for (const s of result.sessions) for (const line of warnings(s)) io.err(`${line}\n`);
 }
 
@@ -195,10 +234,10 @@ export async function replayCommand(argv: string[], io: CommandIo = stdio): Prom
       );
       return REPLAY_EXIT.files;
     }
-    return result.sessions.some((s) => s.rejected > 0) ? REPLAY_EXIT.endpoint : REPLAY_EXIT.ok;
+    return result.sessions.some((s) => s.rejected > 0 || s.messagesRejected > 0) ? REPLAY_EXIT.endpoint : REPLAY_EXIT.ok;
   } catch (error) {
     if (error instanceof ReplayError) {
-      if (error.partial.sent > 0) report(error.partial, io);
+      if (error.partial.sent > 0 || error.partial.messagesSent > 0) report(error.partial, io);
       io.err(`${escapeForLine(error.message)}\n`);
       return error.kind === 'endpoint' ? REPLAY_EXIT.endpoint : REPLAY_EXIT.files;
     }

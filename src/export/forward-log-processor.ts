@@ -2,6 +2,8 @@ import { context as contextApi } from '@opentelemetry/api';
 import type { ExportResult } from '@opentelemetry/core';
 import type { LogRecordExporter, LogRecordProcessor, ReadableLogRecord, ReadWriteLogRecord } from '@opentelemetry/sdk-logs';
 import { EXPORT_FAILED, EXPORT_SUCCESS } from '../model/export-result-code.js';
+import type { PartialSuccessSource } from './forward-span-processor.js';
+import { PartialRejection } from './partial-success.js';
 import { Backoff, type BackoffOptions, isPermanentFailure } from './retry-backoff.js';
 import { suppressTracing } from './suppress-tracing.js';
 
@@ -23,6 +25,12 @@ export interface ForwardLogProcessorOptions {
   backoff?: BackoffOptions;
   /** Told of records given up for good (they stay in the audit files). */
   onDropped?: (count: number, reason: LogDropReason, error?: unknown) => void;
+  /** The `partial_success` of the answer to the export that just succeeded: such a batch is not delivered. */
+  partialSuccess?: PartialSuccessSource;
+  /** Told of the records of each batch the collector acknowledged. */
+  onDelivered?: (records: readonly ReadableLogRecord[]) => void;
+  /** Told of each record handed to the forward (its resource and scope are those of the records that follow). */
+  onEmitted?: (record: ReadableLogRecord) => void;
 }
 
 /**
@@ -42,6 +50,9 @@ export class ForwardLogRecordProcessor implements LogRecordProcessor {
   readonly #shutdownTimeoutMs: number;
   readonly #backoff: Backoff;
   readonly #onDropped: NonNullable<ForwardLogProcessorOptions['onDropped']>;
+  readonly #onDelivered: ForwardLogProcessorOptions['onDelivered'];
+  readonly #onEmitted: ForwardLogProcessorOptions['onEmitted'];
+  readonly #partialSuccess: PartialSuccessSource | undefined;
   #queue: ReadableLogRecord[] = [];
   #inFlight: Promise<void> | undefined;
   #inFlightCount = 0;
@@ -61,10 +72,14 @@ export class ForwardLogRecordProcessor implements LogRecordProcessor {
     this.#shutdownTimeoutMs = options.shutdownTimeoutMillis ?? 5000;
     this.#backoff = new Backoff(options.backoff);
     this.#onDropped = options.onDropped ?? (() => undefined);
+    this.#onDelivered = options.onDelivered;
+    this.#onEmitted = options.onEmitted;
+    this.#partialSuccess = options.partialSuccess;
   }
 
   onEmit(record: ReadWriteLogRecord): void {
     if (this.#shutdown !== undefined) return;
+    this.#onEmitted?.(record as unknown as ReadableLogRecord);
     if (this.#queue.length + this.#inFlightCount >= this.#maxQueue) {
       this.#onDropped(1, 'queue_full');
       return;
@@ -101,6 +116,10 @@ export class ForwardLogRecordProcessor implements LogRecordProcessor {
       if (result.code === EXPORT_SUCCESS) {
         this.#backoff.reset();
         this.#retryAtMs = 0;
+        const partial = this.#partialSuccess?.take();
+        // OTLP does not say which records were refused: none of the batch counts as delivered (replay sends it again).
+        if (partial === undefined) this.#onDelivered?.(batch);
+        else this.#onDropped(Math.min(partial.rejectedSpans, batch.length), 'rejected', new PartialRejection(partial, batch.length));
       } else if (isPermanentFailure(result.error)) {
         this.#onDropped(batch.length, 'rejected', result.error);
       } else {
@@ -170,6 +189,7 @@ export class ForwardLogRecordProcessor implements LogRecordProcessor {
       this.#queue = [];
       if (left > 0) this.#onDropped(left, 'shutdown');
       await this.#exporter.shutdown();
+      this.#partialSuccess?.close?.();
     })();
     return this.#shutdown;
   }

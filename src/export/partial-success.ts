@@ -4,7 +4,9 @@
  * JSON carries it as `{"partialSuccess": {"rejectedSpans", "errorMessage"}}`,
  * OTLP/HTTP protobuf as field 1 of `ExportTraceServiceResponse`
  * (`rejected_spans` = 1, `error_message` = 2). The OpenTelemetry exporters
- * only log it through `diag` and report the export as a success.
+ * only log it through `diag` and report the export as a success. A logs
+ * export answers the same way (`rejectedLogRecords`, `rejected_log_records`
+ * = 1): read here as `rejectedSpans`, the count of items refused.
  */
 export interface PartialSuccess {
   rejectedSpans: number;
@@ -57,7 +59,7 @@ function fromJson(body: Uint8Array): PartialSuccess | undefined {
   const partial = (parsed as Record<string, unknown>).partialSuccess ?? (parsed as Record<string, unknown>).partial_success;
   if (typeof partial !== 'object' || partial === null) return undefined;
   const p = partial as Record<string, unknown>;
-  const rejected = Number(p.rejectedSpans ?? p.rejected_spans ?? 0);
+  const rejected = Number(p.rejectedSpans ?? p.rejected_spans ?? p.rejectedLogRecords ?? p.rejected_log_records ?? 0);
   const message = p.errorMessage ?? p.error_message;
   return {
     rejectedSpans: Number.isSafeInteger(rejected) && rejected > 0 ? rejected : 0,

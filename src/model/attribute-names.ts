@@ -8,6 +8,8 @@
  */
 export const ATTR_KIND = 'stagetrace.kind';
 export const ATTR_SESSION_ID = 'stagetrace.session.id';
+/** On log records: the message's number in its session (`message_seq` in the files), for replay and de-duplication. */
+export const ATTR_MESSAGE_SEQ = 'stagetrace.message.seq';
 /** The run: one id across every process of a run; also a resource attribute. */
 export const ATTR_RUN_ID = 'stagetrace.run.id';
 export const ATTR_MONTH = 'stagetrace.month';

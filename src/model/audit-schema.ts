@@ -69,6 +69,8 @@ export interface StructuredRecord {
   threshold_s?: number | null;
   /** Interrupted ends: why. */
   reason?: string;
+  /** Messages: the message's number in its session, from 1, as its log record carries it (absent in older lines). */
+  message_seq?: number;
   /** With an error: its stack with `Caused by:` sections, as the span's exception event has it. */
   error_stack?: string;
   /** With an error that has a `cause` chain: each cause's type and message, outermost first. */
@@ -135,6 +137,8 @@ export interface DeliverySessionRecord {
   resource: Record<string, unknown>;
   scope_name: string;
   scope_version: string | null;
+  /** The logs URL, when the session also forwards its messages as log records (absent otherwise, and in older files). */
+  logs_endpoint?: string;
 }
 
 /** One batch the collector acknowledged. */
@@ -150,6 +154,22 @@ export interface DeliveredRecord {
   span_ids: string[];
 }
 
+/** Most message numbers one `logs_delivered` line holds: a longer batch takes several lines, and a reader refuses a longer list. */
+export const MAX_SEQS_PER_LINE = 4096;
+
+/** Log records of stagetrace's messages the collector acknowledged, by their `message_seq`. */
+export interface LogsDeliveredRecord {
+  schema_version: number;
+  record_type: 'logs_delivered';
+  timestamp: string;
+  session_id: string;
+  via: 'forward' | 'replay';
+  /** The logs URL. */
+  endpoint: string;
+  /** At most {@link MAX_SEQS_PER_LINE}. */
+  message_seqs: number[];
+}
+
 /** The forward shut down: what it delivered and what it gave up, by reason. */
 export interface DeliveryEndRecord {
   schema_version: number;
@@ -161,7 +181,10 @@ export interface DeliveryEndRecord {
   undelivered_spans: Record<string, number>;
   /** Failed exports over the whole session, those of the shutdown drain included (absent in older files). */
   export_errors?: number;
+  /** With a log forward: log records delivered, and those given up by reason (absent otherwise, and in older files). */
+  delivered_logs?: number;
+  undelivered_logs?: Record<string, number>;
 }
 
 /** One line of otlp_delivery.jsonl. */
-export type DeliveryRecord = DeliverySessionRecord | DeliveredRecord | DeliveryEndRecord;
+export type DeliveryRecord = DeliverySessionRecord | DeliveredRecord | LogsDeliveredRecord | DeliveryEndRecord;

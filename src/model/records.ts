@@ -95,6 +95,11 @@ export interface MessageRecord {
   readonly atMs: number;
   readonly level: LogLevel;
   readonly message: string;
+  /**
+   * The message's number in its session, from 1, in the order records were made: written as `message_seq`,
+   * carried by its log record, and named in otlp_delivery.jsonl once the collector acknowledged it.
+   */
+  readonly seq?: number;
   /** The month or stage the message belongs to, if any. */
   readonly scope: ScopeRef | undefined;
   /** A stage label given with the message (`logProgress({ stage })`) when it names no open stage. */

@@ -1,6 +1,7 @@
 import type { Attributes, AttributeValue } from '@opentelemetry/api';
 import { DEFAULT_FLATTEN_LIMITS } from '../model/context-attributes.js';
 import { MAX_ERROR_CAUSES, MAX_ERROR_MESSAGE_CHARS, MAX_ERROR_STACK_CHARS } from '../model/error-info.js';
+import type { MessageRecord } from '../model/records.js';
 import { MAX_SCRUB_CHARS, truncationMarker } from '../model/redaction.js';
 import type { PlannedError, PlannedEvent, PlannedSpan } from './planned-span.js';
 
@@ -114,5 +115,31 @@ export function withLiveLimits(span: PlannedSpan): PlannedSpan {
                     message: cutText(String(end.error.message), MAX_ERROR_MESSAGE_CHARS),
                   },
           },
+  };
+}
+
+/** A message record rebuilt from a file line, with its text, names, context and error within the limits a live run applies. */
+export function messageWithinLiveLimits(m: MessageRecord): MessageRecord {
+  const scope = m.scope;
+  const error = limitError(
+    m.error === undefined ? undefined : { type: m.error.type, message: m.error.message, stack: m.error.stack ?? '' },
+  );
+  return {
+    ...m,
+    message: cutText(String(m.message), MAX_SCRUB_CHARS),
+    label: m.label === undefined ? undefined : cutText(String(m.label), MAX_SCRUB_CHARS),
+    scope:
+      scope === undefined
+        ? undefined
+        : {
+            ...scope,
+            name: cutText(String(scope.name), MAX_SCRUB_CHARS),
+            month: scope.month === undefined ? undefined : cutText(String(scope.month), MAX_SCRUB_CHARS),
+          },
+    context: m.context === undefined ? undefined : limitContext(m.context),
+    error:
+      error === undefined || m.error === undefined
+        ? undefined
+        : { ...error, stack: m.error.stack === undefined ? undefined : error.stack, causes: [] },
   };
 }

@@ -1,6 +1,7 @@
 import type { Attributes } from '@opentelemetry/api';
 import type { DeliverySessionRecord } from '../model/audit-schema.js';
 import type { ErrorInfo } from '../model/error-info.js';
+import type { MessageRecord } from '../model/records.js';
 import type { SpanEndFacts } from '../model/span-facts.js';
 
 /** What replay plans to send, read from a log folder (see replay-plan.ts). */
@@ -66,4 +67,14 @@ export interface PlannedSession {
   invalidReasons: string[];
   /** The session's last recorded instant: where spans its process never ended are closed. */
   closedAtMs: number;
+  /** Messages to send as log records (the session forwarded logs: `logs_endpoint`), not acknowledged, in file order. */
+  messages: MessageRecord[];
+  /** Messages whose log records the collector acknowledged already. */
+  messagesAlreadyDelivered: number;
+  /** Message lines written before messages had a number (`message_seq`): they cannot be told apart from delivered ones. */
+  messagesNotReplayable: number;
+  /** Message lines with a level, time or id a live run cannot have made, or a number seen before: not sent. */
+  messagesInvalid: number;
+  /** Why, for the first few of them. */
+  messagesInvalidReasons: string[];
 }

@@ -1,10 +1,12 @@
 import type { ExportResult } from '@opentelemetry/core';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
+import type { ResolvedOtlp } from '../config/options.js';
 import { resolveConfig } from '../config/resolve-config.js';
 import { PartialSuccessWatch } from '../export/partial-success-watch.js';
+import { ATTR_MESSAGE_SEQ } from '../model/attribute-names.js';
 import { endpointForFiles } from '../model/endpoint-text.js';
 import { EXPORT_FAILED, EXPORT_SUCCESS } from '../model/export-result-code.js';
-import { createTraceExporter, HEADER_VARIABLES } from '../setup/components.js';
+import { createTraceExporter, HEADER_VARIABLES, loadLogExporter } from '../setup/components.js';
 import { DeliveryJournal } from '../sinks/audit/delivery-journal.js';
 import { type PlannedSession, planReplay } from './replay-plan.js';
 import { ReplayError, type ReplayOptions, type ReplayResult, type ReplaySessionResult } from './replay-result.js';
@@ -42,7 +44,7 @@ export { ReplayError, type ReplayErrorKind, type ReplayOptions, type ReplayResul
  * console.log(`${result.sent} spans sent`);
  */
 export async function replayAuditLog(dir: string, options: ReplayOptions = {}): Promise<ReplayResult> {
-  const result: ReplayResult = { sessions: [], sent: 0 };
+  const result: ReplayResult = { sessions: [], sent: 0, messagesSent: 0 };
   let plans: PlannedSession[];
   try {
     plans = await planReplay(dir, options.session);
@@ -50,6 +52,10 @@ export async function replayAuditLog(dir: string, options: ReplayOptions = {}): 
     throw new ReplayError('files', `stagetrace: replay: ${oneLine(error).replace(/^replay: /, '')}`, result, { cause: error });
   }
   let journal: Journal | undefined;
+  const openOnce = () => {
+    journal ??= openJournal(dir, result);
+    return journal;
+  };
   try {
     for (const plan of plans) {
       const session: ReplaySessionResult = {
@@ -63,56 +69,136 @@ export async function replayAuditLog(dir: string, options: ReplayOptions = {}): 
         invalid: plan.invalid,
         invalidReasons: plan.invalidReasons,
         rejected: 0,
+        logsEndpoint: undefined,
+        messagesSent: 0,
+        messagesAlreadyDelivered: plan.messagesAlreadyDelivered,
+        messagesNotReplayable: plan.messagesNotReplayable,
+        messagesInvalid: plan.messagesInvalid,
+        messagesInvalidReasons: plan.messagesInvalidReasons,
+        messagesRejected: 0,
       };
       result.sessions.push(session);
       if (plan.delivery === undefined) session.skipped = 'no-otlp';
       else if (plan.running) session.skipped = 'running';
-      if (session.skipped !== undefined || plan.spans.length === 0) continue;
-
-      const { exporter, url, headersWithheld } = exporterFor(plan, options, result);
-      session.endpoint = endpointForFiles(url);
-      if (headersWithheld) session.headersWithheld = true;
-      const watch = new PartialSuccessWatch(url);
-      journal ??= openJournal(dir, result);
-      const { rebuildSpans } = await import('./span-rebuild.js');
-      const spans = await rebuildSpans(plan);
-      const open = new Set(plan.spans.filter((s) => s.end === undefined).map((s) => s.spanId));
-      try {
-        const size = options.batchSize ?? 512;
-        for (let i = 0; i < spans.length; i += size) {
-          const batch = spans.slice(i, i + size);
-          const answer = await send(exporter, batch);
-          if (answer.code !== EXPORT_SUCCESS) {
-            const done = result.sent === 0 ? 'nothing was sent' : `${result.sent} spans were sent and recorded before`;
-            throw new ReplayError(
-              'endpoint',
-              `stagetrace: replay: the collector at ${endpointForFiles(url)} did not take session ${plan.sessionId}'s spans (${describe(answer.error)}); ${done}. Run replay again once it answers.`,
-              result,
-              { cause: answer.error },
-            );
-          }
-          const partial = watch.take();
-          if (partial !== undefined) {
-            // Not recorded: the next replay sends the batch again.
-            session.rejected += Math.min(partial.rejectedSpans, batch.length);
-            session.rejectedReason = partial.errorMessage;
-            continue;
-          }
-          const ids = batch.map((s) => s.spanContext().spanId);
-          record(journal, plan.sessionId, ids, url, result);
-          session.sent += ids.length;
-          result.sent += ids.length;
-          for (const id of ids) if (open.has(id)) session.closedByReplay++;
-        }
-      } finally {
-        watch.close();
-        await exporter.shutdown().catch(() => undefined);
-      }
+      if (session.skipped !== undefined) continue;
+      if (plan.spans.length > 0) await replaySpans(plan, session, options, result, openOnce);
+      if (plan.messages.length > 0) await replayMessages(plan, session, options, result, openOnce);
     }
   } finally {
     journal?.journal.close();
   }
   return result;
+}
+
+/** Sends a session's spans in batches, recording each batch the collector took. */
+async function replaySpans(
+  plan: PlannedSession,
+  session: ReplaySessionResult,
+  options: ReplayOptions,
+  result: ReplayResult,
+  openOnce: () => Journal,
+): Promise<void> {
+  const { config, headersWithheld } = replayConfig(plan, options, result, 'traces');
+  const exporter = createTraceExporter(config.otlp, { envHeaders: !config.fromFile });
+  const url = config.otlp.tracesUrl;
+  if (exporter === undefined) throw noEndpoint(result);
+  session.endpoint = endpointForFiles(url);
+  if (headersWithheld) session.headersWithheld = true;
+  const watch = new PartialSuccessWatch(url);
+  const journal = openOnce();
+  const { rebuildSpans } = await import('./span-rebuild.js');
+  const spans = await rebuildSpans(plan);
+  const open = new Set(plan.spans.filter((s) => s.end === undefined).map((s) => s.spanId));
+  try {
+    const size = options.batchSize ?? 512;
+    for (let i = 0; i < spans.length; i += size) {
+      const batch = spans.slice(i, i + size);
+      const answer = await send(exporter, batch);
+      if (answer.code !== EXPORT_SUCCESS) {
+        const done = result.sent === 0 ? 'nothing was sent' : `${result.sent} spans were sent and recorded before`;
+        throw new ReplayError(
+          'endpoint',
+          `stagetrace: replay: the collector at ${endpointForFiles(url)} did not take session ${plan.sessionId}'s spans (${describe(answer.error)}); ${done}. Run replay again once it answers.`,
+          result,
+          { cause: answer.error },
+        );
+      }
+      const partial = watch.take();
+      if (partial !== undefined) {
+        // Not recorded: the next replay sends the batch again.
+        session.rejected += Math.min(partial.rejectedSpans, batch.length);
+        session.rejectedReason = partial.errorMessage;
+        continue;
+      }
+      const ids = batch.map((s) => s.spanContext().spanId);
+      record(journal, () => journal.journal.delivered(plan.sessionId, ids, 'replay', url), `${ids.length} spans`, url, result);
+      session.sent += ids.length;
+      result.sent += ids.length;
+      for (const id of ids) if (open.has(id)) session.closedByReplay++;
+    }
+  } finally {
+    watch.close();
+    await exporter.shutdown().catch(() => undefined);
+  }
+}
+
+/**
+ * Sends, as log records, the messages of a session that forwarded logs whose
+ * records the collector never acknowledged, recording each batch it took.
+ */
+async function replayMessages(
+  plan: PlannedSession,
+  session: ReplaySessionResult,
+  options: ReplayOptions,
+  result: ReplayResult,
+  openOnce: () => Journal,
+): Promise<void> {
+  const { config, headersWithheld } = replayConfig(plan, options, result, 'logs');
+  const url = config.otlp.logsUrl;
+  if (url === '') throw noEndpoint(result);
+  const exporter = await loadLogExporter(config.otlp, { envHeaders: !config.fromFile });
+  session.logsEndpoint = endpointForFiles(url);
+  if (headersWithheld) session.headersWithheld = true;
+  const journal = openOnce();
+  const { rebuildLogRecords } = await import('./log-rebuild.js');
+  const records = await rebuildLogRecords(plan);
+  const watch = new PartialSuccessWatch(url);
+  try {
+    const size = options.batchSize ?? 512;
+    for (let i = 0; i < records.length; i += size) {
+      const batch = records.slice(i, i + size);
+      const answer = await new Promise<ExportResult>((resolve) => {
+        try {
+          exporter.export(batch, resolve);
+        } catch (error) {
+          resolve({ code: EXPORT_FAILED, error: error instanceof Error ? error : new Error(String(error)) });
+        }
+      });
+      if (answer.code !== EXPORT_SUCCESS) {
+        const done = result.messagesSent === 0 ? 'no message was sent' : `${result.messagesSent} messages were sent and recorded before`;
+        throw new ReplayError(
+          'endpoint',
+          `stagetrace: replay: the collector at ${endpointForFiles(url)} did not take session ${plan.sessionId}'s log records (${describe(answer.error)}); ${done}. Run replay again once it answers.`,
+          result,
+          { cause: answer.error },
+        );
+      }
+      const partial = watch.take();
+      if (partial !== undefined) {
+        // Not recorded: the next replay sends the batch again.
+        session.messagesRejected += Math.min(partial.rejectedSpans, batch.length);
+        session.rejectedReason = partial.errorMessage;
+        continue;
+      }
+      const seqs = batch.map((r) => r.attributes[ATTR_MESSAGE_SEQ] as number);
+      record(journal, () => journal.journal.logsDelivered(plan.sessionId, seqs, 'replay', url), `${seqs.length} log records`, url, result);
+      session.messagesSent += seqs.length;
+      result.messagesSent += seqs.length;
+    }
+  } finally {
+    watch.close();
+    await exporter.shutdown().catch(() => undefined);
+  }
 }
 
 /** The delivery journal, and the last write that failed (replay must know before it sends more). */
@@ -123,15 +209,23 @@ interface Journal {
 
 /** Header variables the OTLP exporters read by themselves. */
 
-function exporterFor(
+/** Where a session's spans or log records go, and with which credentials. */
+function replayConfig(
   plan: PlannedSession,
   options: ReplayOptions,
   result: ReplayResult,
-): { exporter: SpanExporter; url: string; headersWithheld: boolean } {
+  signal: 'traces' | 'logs',
+): { config: { otlp: ResolvedOtlp; fromFile: boolean }; headersWithheld: boolean } {
   const env = process.env;
-  const fromEnv = Boolean(env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim() || env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim());
+  const own = signal === 'traces' ? env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT : env.OTEL_EXPORTER_OTLP_LOGS_ENDPOINT;
+  const fromEnv = Boolean(own?.trim() || env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim());
   const fromFile = options.endpoint === undefined && !fromEnv;
-  const otlp = options.endpoint !== undefined ? { endpoint: options.endpoint } : fromEnv ? {} : { tracesEndpoint: plan.delivery?.endpoint };
+  const otlp =
+    options.endpoint !== undefined
+      ? { endpoint: options.endpoint }
+      : fromEnv
+        ? {}
+        : { tracesEndpoint: plan.delivery?.endpoint, logsEndpoint: plan.delivery?.logs_endpoint };
   // An endpoint read from a file is chosen by whoever can edit the file: it gets no credentials.
   const headersWithheld = fromFile && HEADER_VARIABLES.some((name) => env[name]?.trim());
   const configEnv = fromFile ? withoutHeaders(env) : env;
@@ -144,15 +238,12 @@ function exporterFor(
   } catch (error) {
     throw new ReplayError('endpoint', `stagetrace: replay: ${oneLine(error)}`, result, { cause: error });
   }
-  const exporter = createTraceExporter(config.otlp, { envHeaders: !fromFile });
-  if (config.otlp === undefined || exporter === undefined) {
-    throw new ReplayError(
-      'endpoint',
-      'stagetrace: replay: no OTLP endpoint: pass --endpoint (or set OTEL_EXPORTER_OTLP_ENDPOINT).',
-      result,
-    );
-  }
-  return { exporter, url: config.otlp.tracesUrl, headersWithheld };
+  if (config.otlp === undefined) throw noEndpoint(result);
+  return { config: { otlp: config.otlp, fromFile }, headersWithheld };
+}
+
+function noEndpoint(result: ReplayResult): ReplayError {
+  return new ReplayError('endpoint', 'stagetrace: replay: no OTLP endpoint: pass --endpoint (or set OTEL_EXPORTER_OTLP_ENDPOINT).', result);
 }
 
 function withoutHeaders(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
@@ -184,12 +275,12 @@ function openJournal(dir: string, result: ReplayResult): Journal {
 }
 
 /** Records a delivered batch; if that fails, replay stops: sending more would make a later replay send them twice. */
-function record(j: Journal, sessionId: string, ids: string[], url: string, result: ReplayResult): void {
-  j.journal.delivered(sessionId, ids, 'replay', url);
+function record(j: Journal, write: () => void, what: string, url: string, result: ReplayResult): void {
+  write();
   if (j.failure === undefined) return;
   throw new ReplayError(
     'files',
-    `stagetrace: replay: ${ids.length} spans reached ${endpointForFiles(url)} but could not be recorded in ${j.journal.path} (${oneLine(j.failure)}); a later replay would send them again.`,
+    `stagetrace: replay: ${what} reached ${endpointForFiles(url)} but could not be recorded in ${j.journal.path} (${oneLine(j.failure)}); a later replay would send them again.`,
     result,
     { cause: j.failure },
   );

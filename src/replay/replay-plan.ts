@@ -6,6 +6,7 @@ import type { DeliverySessionRecord, StructuredRecord } from '../model/audit-sch
 import { secondsBetween } from '../model/clock.js';
 import { readAuditLog } from '../report/read-audit-log.js';
 import { withLiveLimits } from './live-limits.js';
+import { plannedMessage } from './planned-message.js';
 import type { PlannedError, PlannedEvent, PlannedSession, PlannedSpan } from './planned-span.js';
 import { invalidReason, sessionWindow, type TimeWindow } from './span-validation.js';
 
@@ -22,6 +23,35 @@ interface Building {
   sampled: boolean;
   old: boolean;
   started: boolean;
+}
+
+interface SessionBuilding {
+  spans: Map<string, Building>;
+  lastMs: number;
+  runId: string | undefined;
+  messages: MessagesBuilding;
+}
+
+type NumberedLine = StructuredRecord & { message_seq: number; epoch_ms: number };
+
+/** A session's message lines as they are read: which to send, and the counts of the others. */
+class MessagesBuilding {
+  readonly pending: NumberedLine[] = [];
+  readonly #seen = new Set<number>();
+  alreadyDelivered = 0;
+  notReplayable = 0;
+  duplicates = 0;
+
+  take(r: StructuredRecord, delivered: ReadonlySet<number> | undefined): void {
+    const seq = r.message_seq;
+    if (seq === undefined || typeof r.epoch_ms !== 'number') this.notReplayable++;
+    else if (this.#seen.has(seq)) this.duplicates++;
+    else {
+      this.#seen.add(seq);
+      if (delivered?.has(seq)) this.alreadyDelivered++;
+      else this.pending.push(r as NumberedLine);
+    }
+  }
 }
 
 const OUTCOMES = new Set<string>(['success', 'failure', 'interrupted']);
@@ -60,11 +90,22 @@ export async function planReplay(dir: string, sessionId?: string): Promise<Plann
   const deliveries = new Map<string, DeliverySessionRecord>();
   const ended = new Set<string>();
   const acknowledged = new Set<string>();
+  /** Per session: the messages whose log records the collector took. */
+  const loggedSeqs = new Map<string, Set<number>>();
   for await (const r of readAuditLog(dir, { file: 'delivery', sessionId })) {
     if (r.record_type === 'session') {
-      if (!deliveries.has(r.session_id)) deliveries.set(r.session_id, r);
+      const first = deliveries.get(r.session_id);
+      // The first says who the spans are from; a later one may add that the messages were forwarded as logs.
+      if (first === undefined) deliveries.set(r.session_id, r);
+      else if (first.logs_endpoint === undefined && r.logs_endpoint !== undefined) {
+        deliveries.set(r.session_id, { ...first, logs_endpoint: r.logs_endpoint });
+      }
     } else if (r.record_type === 'delivered') {
       for (const id of r.span_ids) acknowledged.add(`${r.session_id}/${id}`);
+    } else if (r.record_type === 'logs_delivered') {
+      const seqs = loggedSeqs.get(r.session_id) ?? new Set<number>();
+      loggedSeqs.set(r.session_id, seqs);
+      for (const seq of r.message_seqs) seqs.add(seq);
     } else if (r.record_type === 'session_end') {
       ended.add(r.session_id);
     }
@@ -73,11 +114,12 @@ export async function planReplay(dir: string, sessionId?: string): Promise<Plann
   const nowMs = Date.now();
   const windows = new Map<string, TimeWindow>();
   for (const [sid, record] of deliveries) windows.set(sid, sessionWindow(record.timestamp, nowMs));
-  const sessions = new Map<string, { spans: Map<string, Building>; lastMs: number; runId: string | undefined }>();
+  const sessions = new Map<string, SessionBuilding>();
+  const newSession = (): SessionBuilding => ({ spans: new Map(), lastMs: 0, runId: undefined, messages: new MessagesBuilding() });
   const spanOf = (sid: string, spanId: string): Building => {
     let session = sessions.get(sid);
     if (session === undefined) {
-      session = { spans: new Map(), lastMs: 0, runId: undefined };
+      session = newSession();
       sessions.set(sid, session);
     }
     let b = session.spans.get(spanId);
@@ -90,12 +132,15 @@ export async function planReplay(dir: string, sessionId?: string): Promise<Plann
 
   for await (const r of readAuditLog(dir, { sessionId })) {
     // Only sessions that forwarded spans have anything the collector missed.
-    if (!deliveries.has(r.session_id)) {
-      if (!sessions.has(r.session_id)) sessions.set(r.session_id, { spans: new Map(), lastMs: 0, runId: undefined });
+    const delivery = deliveries.get(r.session_id);
+    if (delivery === undefined) {
+      if (!sessions.has(r.session_id)) sessions.set(r.session_id, newSession());
       continue;
     }
-    const session = sessions.get(r.session_id) ?? { spans: new Map(), lastMs: 0, runId: undefined };
+    const session = sessions.get(r.session_id) ?? newSession();
     sessions.set(r.session_id, session);
+    // Messages of a session that forwarded logs, those outside any month too: each was a log record.
+    if (r.record_type === 'message' && delivery.logs_endpoint !== undefined) session.messages.take(r, loggedSeqs.get(r.session_id));
     if (session.runId === undefined && typeof r.run_id === 'string') session.runId = r.run_id;
     const window = windows.get(r.session_id);
     // An absurd time in an edited file must not become the end of the spans replay closes.
@@ -199,8 +244,22 @@ export async function planReplay(dir: string, sessionId?: string): Promise<Plann
       invalid: 0,
       invalidReasons: [],
       closedAtMs: session.lastMs,
+      messages: [],
+      messagesAlreadyDelivered: session.messages.alreadyDelivered,
+      messagesNotReplayable: session.messages.notReplayable,
+      messagesInvalid: session.messages.duplicates,
+      messagesInvalidReasons: session.messages.duplicates > 0 ? ['a message number seen twice (only its first line is sent)'] : [],
     };
     const window = windows.get(sid) ?? sessionWindow(undefined, nowMs);
+    for (const line of session.messages.pending) {
+      const b = line.span_id === null ? undefined : session.spans.get(line.span_id);
+      const message = plannedMessage(line, b && { kind: b.span.kind, sampled: b.sampled }, window);
+      if (typeof message !== 'string') planned.messages.push(message);
+      else {
+        planned.messagesInvalid++;
+        if (planned.messagesInvalidReasons.length < MAX_INVALID_REASONS) planned.messagesInvalidReasons.push(message);
+      }
+    }
     for (const b of session.spans.values()) {
       const s = b.span;
       // Known only from messages or memory events (its own records rotated away): nothing to rebuild it from.

@@ -2,9 +2,9 @@ export interface ReplayOptions {
   /** Only this session (default: every session in the folder). */
   session?: string;
   /**
-   * Where to send: a base URL to which `/v1/traces` is appended, like
-   * `OTEL_EXPORTER_OTLP_ENDPOINT`. Default: `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`
-   * or `OTEL_EXPORTER_OTLP_ENDPOINT` when set, else the traces URL the run itself sent to —
+   * Where to send: a base URL to which `/v1/traces` (and `/v1/logs` for log records) is appended, like
+   * `OTEL_EXPORTER_OTLP_ENDPOINT`. Default: `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` (`…_LOGS_ENDPOINT`)
+   * or `OTEL_EXPORTER_OTLP_ENDPOINT` when set, else the URL the run itself sent to —
    * and then without the `OTEL_EXPORTER_OTLP_*HEADERS`: an endpoint read from a file
    * never gets the credentials (see {@link ReplaySessionResult.headersWithheld}).
    */
@@ -15,7 +15,7 @@ export interface ReplayOptions {
    * `OTEL_EXPORTER_OTLP_*` variables, as for the run.
    */
   timeoutMillis?: number;
-  /** Spans per request. Default 512. */
+  /** Spans (or log records) per request. Default 512. */
   batchSize?: number;
 }
 
@@ -52,12 +52,31 @@ export interface ReplaySessionResult {
   headersWithheld?: true;
   /** Why the session was not replayed at all, if it was not. */
   skipped?: 'no-otlp' | 'running';
+  /** Where its log records went; undefined when no message was to be sent. */
+  logsEndpoint: string | undefined;
+  /**
+   * Messages sent now as log records (and recorded as delivered): those of a session that forwarded
+   * its messages as logs whose records the collector never acknowledged. None for a run with logs off.
+   */
+  messagesSent: number;
+  /** Messages whose log records the collector had acknowledged before: not sent again. */
+  messagesAlreadyDelivered: number;
+  /** Message lines written before messages had a number (`message_seq`): not sent. */
+  messagesNotReplayable: number;
+  /** Message lines with a level, time or ids a live run cannot have made, or a number seen twice: not sent. */
+  messagesInvalid: number;
+  /** Why, for the first few of them. */
+  messagesInvalidReasons: string[];
+  /** Messages whose log records the collector rejected in a `partial_success`: not recorded, the next replay sends them again. */
+  messagesRejected: number;
 }
 
 export interface ReplayResult {
   sessions: ReplaySessionResult[];
   /** Spans sent, all sessions together. */
   sent: number;
+  /** Messages sent as log records, all sessions together. */
+  messagesSent: number;
 }
 
 /** Why a replay stopped; `message` is one line. */

@@ -66,7 +66,8 @@ export async function rebuildSpans(session: PlannedSession): Promise<ReadableSpa
   return ended;
 }
 
-function resourceOf(delivery: DeliverySessionRecord | undefined, sessionId: string): Attributes {
+/** The resource the session's spans and log records were sent with. */
+export function resourceOf(delivery: DeliverySessionRecord | undefined, sessionId: string): Attributes {
   if (delivery !== undefined) return delivery.resource as Attributes;
   return { 'service.instance.id': sessionId };
 }

@@ -1,4 +1,4 @@
-import { AUDIT_SCHEMA_VERSION } from '../model/audit-schema.js';
+import { AUDIT_SCHEMA_VERSION, MAX_SEQS_PER_LINE } from '../model/audit-schema.js';
 import { AuditLogError } from './audit-log-error.js';
 import { type LinePosition, MAX_LINE_CHARS, OVERLONG_LINE } from './line-reader.js';
 
@@ -52,6 +52,8 @@ const PERCENT = numberOrNull('a percentage from 0 to 1e6', 0, 1e6);
 const CPU_SECONDS = range('CPU seconds from 0 to 3.2e9', 0, 3.2e9);
 const CPU_SHARE = range('a CPU share from 0 to 1e6', 0, 1e6);
 const COUNT = type('a whole number of 0 or more', (v) => Number.isSafeInteger(v) && (v as number) >= 0);
+/** A message's number in its session: from 1, as the session counts them. */
+const SEQ = type('a whole number of 1 or more', (v) => Number.isSafeInteger(v) && (v as number) >= 1);
 const OUTCOME = oneOf('success', 'failure', 'interrupted');
 /** An attribute value: a primitive or a flat array of primitives, as the session writes context and resources. */
 const ATTRIBUTES = type('an object of attribute values (strings, numbers, booleans or flat arrays of them)', (v) => {
@@ -62,6 +64,12 @@ const ATTRIBUTES = type('an object of attribute values (strings, numbers, boolea
     if (!Array.isArray(value)) return false;
     for (const item of value) if (!isPrimitive(item)) return false;
   }
+  return true;
+});
+/** Message numbers of one delivered batch: bounded, so a forged line cannot make a reader hold millions. */
+const SEQS = type(`an array of at most ${MAX_SEQS_PER_LINE} whole numbers of 1 or more`, (v) => {
+  if (!Array.isArray(v) || v.length > MAX_SEQS_PER_LINE) return false;
+  for (const seq of v) if (!SEQ.test(seq)) return false;
   return true;
 });
 const STRINGS = type('an array of strings', (v) => Array.isArray(v) && v.every((s) => typeof s === 'string'));
@@ -124,6 +132,7 @@ const SHAPES: Readonly<Record<AuditLogKind, RecordShape>> = {
       threshold_s: SECONDS,
       reason: STRING,
       error_stack: STRING,
+      message_seq: SEQ,
       memory_event: MEMORY_EVENT,
       sampled: BOOLEAN,
     },
@@ -161,7 +170,7 @@ const SHAPES: Readonly<Record<AuditLogKind, RecordShape>> = {
   },
   delivery: {
     fields: {
-      record_type: oneOf('session', 'delivered', 'session_end'),
+      record_type: oneOf('session', 'delivered', 'logs_delivered', 'session_end'),
       timestamp: STRING,
       pid: COUNT,
       host_name: STRING,
@@ -171,10 +180,19 @@ const SHAPES: Readonly<Record<AuditLogKind, RecordShape>> = {
       scope_version: orNull(STRING),
       via: oneOf('forward', 'replay'),
       span_ids: STRINGS,
+      logs_endpoint: STRING,
+      message_seqs: SEQS,
       delivered_spans: COUNT,
       undelivered_spans: COUNTS,
       export_errors: COUNT,
+      delivered_logs: COUNT,
+      undelivered_logs: COUNTS,
     },
+    // Replay walks these lists: a record of either kind without its list is not a delivery.
+    whole: (r) =>
+      (r.record_type === 'delivered' && r.span_ids === undefined) || (r.record_type === 'logs_delivered' && r.message_seqs === undefined)
+        ? `a ${r.record_type} record without ${r.record_type === 'delivered' ? 'span_ids' : 'message_seqs'}`
+        : undefined,
   },
 };
 

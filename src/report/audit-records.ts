@@ -191,6 +191,7 @@ export function messageRecordFrom(r: StructuredRecord): MessageRecord {
         ? { type: r.error_type, message: r.error_message ?? '', stack: undefined, causes: causesFrom(r.error_causes) }
         : undefined,
     rssBytes: (r.memory_mb ?? 0) * BYTES_PER_MB,
+    ...(r.message_seq !== undefined && { seq: r.message_seq }),
     ...(sessionFacts !== undefined && { sessionFacts }),
     ...(memory !== undefined && { memory }),
   };

@@ -133,6 +133,8 @@ export class Session {
   readonly #expectsSdk: boolean;
   #memoryThresholds: { warningBytes: number; criticalBytes: number } | undefined;
   #ended = false;
+  /** The last message record's `seq`. */
+  #messageSeq = 0;
   readonly #progressListeners: ((scope: ScopeRef, done: number, total: number | undefined) => void)[] = [];
 
   constructor(parts: SessionParts) {
@@ -477,6 +479,7 @@ export class Session {
       Object.freeze({
         type: 'message',
         atMs,
+        seq: ++this.#messageSeq,
         level,
         message: text,
         scope: scope?.ref,
@@ -501,6 +504,7 @@ export class Session {
       Object.freeze({
         type: 'message',
         atMs,
+        seq: ++this.#messageSeq,
         level: 'WARNING',
         message: text,
         scope: undefined,
@@ -558,6 +562,7 @@ export class Session {
       Object.freeze({
         type: 'message',
         atMs,
+        seq: ++this.#messageSeq,
         level: 'INFO',
         message: sessionFactsText(this.sessionId, facts),
         scope: undefined,

@@ -1,4 +1,5 @@
 import type { Instrumentation } from '@opentelemetry/instrumentation';
+import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import type { IMetricReader, PushMetricExporter } from '@opentelemetry/sdk-metrics';
 import type { SpanExporter } from '@opentelemetry/sdk-trace';
 import type { ResolvedConfig, ResolvedOtlp } from '../config/options.js';
@@ -36,8 +37,12 @@ export function createTraceExporter(otlp: ResolvedOtlp | undefined, options: { e
   });
 }
 
-/** The variables an OTLP trace exporter takes credentials from. */
-export const HEADER_VARIABLES = ['OTEL_EXPORTER_OTLP_HEADERS', 'OTEL_EXPORTER_OTLP_TRACES_HEADERS'] as const;
+/** The variables the OTLP trace and log exporters take credentials from. */
+export const HEADER_VARIABLES = [
+  'OTEL_EXPORTER_OTLP_HEADERS',
+  'OTEL_EXPORTER_OTLP_TRACES_HEADERS',
+  'OTEL_EXPORTER_OTLP_LOGS_HEADERS',
+] as const;
 
 /**
  * Runs `make` with the header variables unset and sets them back after.
@@ -136,28 +141,43 @@ export function createForwardProcessor(
  * forward: a bounded queue (`otlp.maxQueueSpans` records; past it the newest
  * are dropped and the files still hold them), batches each second, a failed
  * batch tried again with backoff, a 4xx dropped, and shutdown trying until
- * `shutdownTimeoutMillis`. The exporter retries a refused connection or a
+ * `shutdownTimeoutMillis`; the listener journals what the collector took. The exporter retries a refused connection or a
  * 429/502/503/504 within its own timeout first.
  */
-export function createLogProcessor(
-  config: ResolvedConfig,
-  onDropped: (count: number, reason: LogDropReason, error?: unknown) => void,
-): DeferredLogRecordProcessor | undefined {
+export function createLogProcessor(config: ResolvedConfig, listener: LogForwardListener): DeferredLogRecordProcessor | undefined {
   const otlp = config.otlp;
   if (!config.logs || !otlp?.logsUrl) return undefined;
-  const exporterOptions = exporterConfig(otlp, otlp.logsUrl);
   const maxQueueRecords = otlp.maxQueueSpans;
   const fromEnv = Number(process.env.OTEL_EXPORTER_OTLP_LOGS_TIMEOUT || process.env.OTEL_EXPORTER_OTLP_TIMEOUT);
   const exporterTimeout = otlp.timeoutMillis ?? (fromEnv > 0 ? fromEnv : EXPORTER_DEFAULT_TIMEOUT_MS);
   return new DeferredLogRecordProcessor(async () => {
-    const { OTLPLogExporter } = await import('@opentelemetry/exporter-logs-otlp-http');
-    return new ForwardLogRecordProcessor(new OTLPLogExporter(exporterOptions as ConstructorParameters<typeof OTLPLogExporter>[0]), {
+    return new ForwardLogRecordProcessor(await loadLogExporter(otlp), {
       maxQueueRecords,
       exportTimeoutMillis: 2 * exporterTimeout + 1000,
       shutdownTimeoutMillis: config.shutdownTimeoutMillis,
-      onDropped,
+      partialSuccess: new PartialSuccessWatch(otlp.logsUrl),
+      onDropped: (count, reason) => listener.logsDropped(count, reason),
+      onDelivered: (records) => listener.logsDelivered(records),
+      onEmitted: (record) => listener.logEmitted(record),
     });
   }, maxQueueRecords);
+}
+
+/**
+ * The OTLP/HTTP log exporter to `otlp.logsUrl`, its package loaded now.
+ * With `envHeaders: false` it gets none of the header variables.
+ */
+export async function loadLogExporter(otlp: ResolvedOtlp, options: { envHeaders?: boolean } = {}): Promise<LogRecordExporter> {
+  const { OTLPLogExporter } = await import('@opentelemetry/exporter-logs-otlp-http');
+  const config = exporterConfig(otlp, otlp.logsUrl) as ConstructorParameters<typeof OTLPLogExporter>[0];
+  return options.envHeaders === false ? withoutHeaderVariables(() => new OTLPLogExporter(config)) : new OTLPLogExporter(config);
+}
+
+/** Where the log forward tells what happened to the records (see DeliveryRecorder). */
+export interface LogForwardListener {
+  logEmitted(record: ReadableLogRecord): void;
+  logsDelivered(records: readonly ReadableLogRecord[]): void;
+  logsDropped(count: number, reason: LogDropReason): void;
 }
 
 /** Host and runtime metrics, when enabled and when some reader will collect them (`readers` undefined: the caller brings its own). */

@@ -61,12 +61,6 @@ export function currentBundle(): BuiltSession | undefined {
   return startedNow()?.bundle;
 }
 
-const LOG_DROP_TEXT = {
-  queue_full: 'the queue was full: the collector was away longer than otlp.maxQueueSpans records hold',
-  rejected: 'the collector refused them',
-  shutdown: 'shutdownTimeoutMillis ran out first',
-} as const;
-
 function alreadyStarted(): never {
   throw new Error(
     'stagetrace: already started. Call shutdown() before starting again, or use createStagetrace() once with your own NodeSDK.',
@@ -101,12 +95,7 @@ function build(options: StagetraceOptions | undefined, handleExitDefault: boolea
   const deliveryRecorder = new DeliveryRecorder(bundle, config);
   const forward = createForwardProcessor(config, deliveryRecorder);
   const metricReaders = createMetricReaders(config, bundle.problems);
-  const logProcessor = createLogProcessor(config, (count, reason) =>
-    bundle.problems.sayOnce(
-      `logs-dropped:${reason}`,
-      `${count === 1 ? 'a log record was' : `${count} log records were`} not sent to the collector (${LOG_DROP_TEXT[reason]}); the audit files hold every message. Further drops are not said again.`,
-    ),
-  );
+  const logProcessor = createLogProcessor(config, deliveryRecorder);
   const logs = logRecords(bundle, config.logs && (userSdk || (logProcessor !== undefined && !config.sdkDisabled)));
   const components: StagetraceComponents = {
     spanProcessors: forward === undefined ? [] : [forward.processor],

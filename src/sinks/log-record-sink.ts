@@ -104,6 +104,8 @@ export function logRecordOf(r: MessageRecord, sessionId: string): EmittedLogReco
   const scope = r.scope;
   // Our names first, then the context copied in: a spread copy that then gains keys is many times slower in V8.
   const attributes: Attributes = { [A.ATTR_SESSION_ID]: scope?.sessionId ?? sessionId };
+  // The only way from the Logs API's emit to the forward that journals it; a backend can de-duplicate by it too.
+  if (r.seq !== undefined) attributes[A.ATTR_MESSAGE_SEQ] = r.seq;
   if (scope !== undefined) attributes[A.ATTR_KIND] = scope.kind;
   if (scope?.month !== undefined) attributes[A.ATTR_MONTH] = scope.month;
   // As the file's `stage` field: the label given with the message, else the stage it belongs to.

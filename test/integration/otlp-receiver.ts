@@ -17,7 +17,7 @@ import { decodeOtlpProtobuf } from './otlp-protobuf.js';
  */
 export type ReceiverMode = 'ok' | 'unavailable' | 'bad-request' | 'hang' | 'reset' | 'partial';
 
-export type OtlpPath = '/v1/traces' | '/v1/metrics';
+export type OtlpPath = '/v1/traces' | '/v1/metrics' | '/v1/logs';
 
 /** One request as it arrived, whatever it was answered. */
 export interface ReceivedRequest {
@@ -78,6 +78,20 @@ export interface ReceivedSpan {
   scope: string | undefined;
 }
 
+/** A received log record with its attributes decoded (OTLP/JSON, as stagetrace's log exporter sends). */
+export interface ReceivedLogRecord {
+  body: unknown;
+  severityText: string | undefined;
+  severityNumber: number | undefined;
+  timeUnixNano: string | undefined;
+  /** Empty string without a trace context. */
+  traceId: string;
+  spanId: string;
+  attributes: Record<string, unknown>;
+  resource: Record<string, unknown>;
+  scope: string | undefined;
+}
+
 /** A received metric with its data points' attributes decoded. */
 export interface ReceivedMetric {
   name: string;
@@ -109,8 +123,8 @@ export function decodeAttributes(list: OtlpKeyValue[] | undefined): Record<strin
 }
 
 /**
- * A real OTLP/HTTP receiver on 127.0.0.1 with a free port. It stores what
- * the exporters send, and can be switched to fail (503, 400) or hang, per
+ * A real OTLP/HTTP receiver on 127.0.0.1 with a free port (traces, metrics
+ * and logs). It stores what the exporters send, and can be switched to fail (503, 400) or hang, per
  * path or for both, to test what happens when the collector misbehaves.
  */
 export class OtlpReceiver {
@@ -205,7 +219,7 @@ export class OtlpReceiver {
         atMs: Date.now(),
       };
       this.requests.push(entry);
-      const known = req.method === 'POST' && (path === '/v1/traces' || path === '/v1/metrics');
+      const known = req.method === 'POST' && (path === '/v1/traces' || path === '/v1/metrics' || path === '/v1/logs');
       const mode = known ? this.modeFor(path) : 'ok';
       if (!known) {
         entry.status = 404;
@@ -227,7 +241,12 @@ export class OtlpReceiver {
         const protobuf = String(req.headers['content-type'] ?? '').includes('protobuf');
         const body = protobuf
           ? partialSuccessProtobuf(this.partialRejected, this.partialMessage)
-          : JSON.stringify({ partialSuccess: { rejectedSpans: String(this.partialRejected), errorMessage: this.partialMessage } });
+          : JSON.stringify({
+              partialSuccess: {
+                [path === '/v1/logs' ? 'rejectedLogRecords' : 'rejectedSpans']: String(this.partialRejected),
+                errorMessage: this.partialMessage,
+              },
+            });
         res.writeHead(200, { 'content-type': protobuf ? 'application/x-protobuf' : 'application/json' }).end(body);
       } else {
         entry.status = 200;
@@ -272,6 +291,37 @@ export class OtlpReceiver {
               statusMessage: span.status?.message,
               resource,
               scope: ss.scope?.name,
+            });
+          }
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Every accepted log record, decoded, in arrival order (JSON requests; stagetrace's log exporter sends JSON). */
+  logRecords(): ReceivedLogRecord[] {
+    const out: ReceivedLogRecord[] = [];
+    for (const request of this.requests) {
+      if (request.path !== '/v1/logs' || request.status !== 200) continue;
+      const resourceLogs = (request.json as { resourceLogs?: unknown[] } | undefined)?.resourceLogs ?? [];
+      for (const rl of resourceLogs as {
+        resource?: { attributes?: OtlpKeyValue[] };
+        scopeLogs?: { scope?: { name?: string }; logRecords?: Record<string, unknown>[] }[];
+      }[]) {
+        const resource = decodeAttributes(rl.resource?.attributes);
+        for (const sl of rl.scopeLogs ?? []) {
+          for (const record of sl.logRecords ?? []) {
+            out.push({
+              body: decodeValue(record.body as OtlpAnyValue | undefined),
+              severityText: record.severityText as string | undefined,
+              severityNumber: record.severityNumber as number | undefined,
+              timeUnixNano: record.timeUnixNano === undefined ? undefined : String(record.timeUnixNano),
+              traceId: String(record.traceId ?? ''),
+              spanId: String(record.spanId ?? ''),
+              attributes: decodeAttributes(record.attributes as OtlpKeyValue[] | undefined),
+              resource,
+              scope: sl.scope?.name,
             });
           }
         }

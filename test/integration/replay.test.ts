@@ -82,6 +82,8 @@ describe('stagetrace replay', () => {
         STAGETRACE_CONSOLE: 'false',
         STAGETRACE_HOST_METRICS: 'false',
         STAGETRACE_STAGE_THRESHOLDS: 'download=0.01',
+        // Spans are the subject here; messages as log records are replayed in logs-journal.test.ts.
+        STAGETRACE_LOGS: 'false',
       },
       timeoutMs: 60_000,
     });
@@ -189,6 +191,7 @@ describe('stagetrace replay', () => {
     const result = await replayAuditLog(unacknowledged('api'), { endpoint: target.url, session: sessionId });
     expect(result).toEqual({
       sent: 7,
+      messagesSent: 0,
       sessions: [
         {
           sessionId,
@@ -201,6 +204,13 @@ describe('stagetrace replay', () => {
           invalid: 0,
           invalidReasons: [],
           rejected: 0,
+          logsEndpoint: undefined,
+          messagesSent: 0,
+          messagesAlreadyDelivered: 0,
+          messagesNotReplayable: 0,
+          messagesInvalid: 0,
+          messagesInvalidReasons: [],
+          messagesRejected: 0,
         },
       ],
     });

@@ -7,6 +7,8 @@ import {
   type DeliveredRecord,
   type DeliveryEndRecord,
   type DeliverySessionRecord,
+  type LogsDeliveredRecord,
+  MAX_SEQS_PER_LINE,
 } from '../../model/audit-schema.js';
 import { epochNowMs } from '../../model/clock.js';
 import { endpointForFiles } from '../../model/endpoint-text.js';
@@ -28,13 +30,22 @@ export interface DeliverySessionFacts {
   resource: Attributes;
   scopeName: string;
   scopeVersion: string | undefined;
+  /** The logs URL, when the session forwards its messages as log records too. */
+  logsEndpoint?: string | undefined;
+}
+
+/** What a log forward delivered and gave up, for the end record. */
+export interface LogDeliveryTotals {
+  delivered: number;
+  undelivered: Readonly<Record<string, number>>;
 }
 
 /**
  * `otlp_delivery.jsonl`: which of stagetrace's spans the collector
  * acknowledged, one line per batch, so that `stagetrace replay` can send
  * exactly the others later. Also the resource the spans were sent with, and
- * at the end what the forward gave up.
+ * at the end what the forward gave up. The same for the log records of a
+ * session that forwards its messages as logs, named by `message_seq`.
  *
  * Each line is written through to the OS before the call returns: a batch
  * the collector took is on disk before anything else happens, so a process
@@ -73,6 +84,7 @@ export class DeliveryJournal {
       resource: { ...facts.resource },
       scope_name: facts.scopeName,
       scope_version: facts.scopeVersion ?? null,
+      ...(facts.logsEndpoint !== undefined && { logs_endpoint: endpointForFiles(facts.logsEndpoint) }),
     };
     this.#write(record);
   }
@@ -92,8 +104,30 @@ export class DeliveryJournal {
     this.#write(record);
   }
 
+  /** The collector acknowledged the log records of these messages of `sessionId` (their `message_seq`). */
+  logsDelivered(sessionId: string, seqs: readonly number[], via: 'forward' | 'replay', endpoint: string): void {
+    for (let i = 0; i < seqs.length; i += MAX_SEQS_PER_LINE) {
+      const record: LogsDeliveredRecord = {
+        schema_version: AUDIT_SCHEMA_VERSION,
+        record_type: 'logs_delivered',
+        timestamp: isoTimestamp(epochNowMs()),
+        session_id: sessionId,
+        via,
+        endpoint: endpointForFiles(endpoint),
+        message_seqs: seqs.slice(i, i + MAX_SEQS_PER_LINE),
+      };
+      this.#write(record);
+    }
+  }
+
   /** The forward of `sessionId` shut down. */
-  end(sessionId: string, deliveredSpans: number, undelivered: Readonly<Record<string, number>>, exportErrors = 0): void {
+  end(
+    sessionId: string,
+    deliveredSpans: number,
+    undelivered: Readonly<Record<string, number>>,
+    exportErrors = 0,
+    logs?: LogDeliveryTotals,
+  ): void {
     const record: DeliveryEndRecord = {
       schema_version: AUDIT_SCHEMA_VERSION,
       record_type: 'session_end',
@@ -102,6 +136,7 @@ export class DeliveryJournal {
       delivered_spans: deliveredSpans,
       undelivered_spans: { ...undelivered },
       export_errors: exportErrors,
+      ...(logs !== undefined && { delivered_logs: logs.delivered, undelivered_logs: { ...logs.undelivered } }),
     };
     this.#write(record);
   }

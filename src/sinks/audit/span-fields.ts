@@ -34,6 +34,7 @@ export function endSpanFields(r: ScopeEndRecord): string {
 /** The tail of a message line. */
 export function messageSpanFields(r: MessageRecord): string {
   let out = `,"epoch_ms":${num(r.atMs)}`;
+  if (r.seq !== undefined) out += `,"message_seq":${r.seq}`;
   if (r.error !== undefined) out += errorFields(r.error);
   const m = r.memory;
   const e = r.memoryEvent;

@@ -8,6 +8,7 @@ import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
 import type { LogRecordExporter, ReadableLogRecord, ReadWriteLogRecord } from '@opentelemetry/sdk-logs';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ForwardLogRecordProcessor, type LogDropReason } from '../../../src/export/forward-log-processor.js';
+import { type PartialSuccess, parsePartialSuccess } from '../../../src/export/partial-success.js';
 
 /** An exporter whose answers the test decides: `up` accepts, `down` refuses the connection, `reject` answers 400. */
 class ScriptedExporter implements LogRecordExporter {
@@ -129,5 +130,25 @@ describe('ForwardLogRecordProcessor', () => {
     expect(drops).toEqual([[2, 'shutdown']]);
     p.onEmit(record('after'));
     expect(down.received).toEqual([]);
+  });
+
+  it('does not count a batch answered with a partial_success as delivered: its rejected records are dropped as rejected', async () => {
+    const exporter = new ScriptedExporter();
+    const answers: (PartialSuccess | undefined)[] = [{ rejectedSpans: 1, errorMessage: 'too old' }, undefined];
+    const delivered: unknown[][] = [];
+    const p = new ForwardLogRecordProcessor(exporter, {
+      maxExportBatchSize: 2,
+      onDropped,
+      onDelivered: (records) => delivered.push(records.map((r) => r.body)),
+      partialSuccess: { take: () => answers.shift() },
+    });
+    for (const body of ['a', 'b', 'c', 'd']) p.onEmit(record(body));
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(exporter.received).toEqual(['a', 'b', 'c', 'd']);
+    expect(drops).toEqual([[1, 'rejected']]);
+    expect(delivered).toEqual([['c', 'd']]);
+    // A logs answer names them rejectedLogRecords.
+    const body = Buffer.from(JSON.stringify({ partialSuccess: { rejectedLogRecords: '2', errorMessage: 'x' } }));
+    expect(parsePartialSuccess(body, 'application/json')).toEqual({ rejectedSpans: 2, errorMessage: 'x' });
   });
 });

@@ -44,6 +44,7 @@ interface FileMessage {
   epoch_ms: number;
   error_type?: string;
   error_message?: string;
+  message_seq?: number;
 }
 
 function fileMessages(dir: string): FileMessage[] {
@@ -78,6 +79,9 @@ function expectSame(line: FileMessage, record: ReadableLogRecord): void {
   expect(ids.trace).toBe(line.trace_id);
   expect(ids.span).toBe(line.span_id);
   expect(record.attributes[A.ATTR_SESSION_ID]).toBe(line.session_id);
+  // The message's number in its session, the same in the file and on the record: what replay and the journal key on.
+  expect(line.message_seq).toEqual(expect.any(Number));
+  expect(record.attributes[A.ATTR_MESSAGE_SEQ]).toBe(line.message_seq);
   expect(record.attributes[A.ATTR_MONTH] ?? null).toBe(line.month);
   expect(record.attributes[A.ATTR_STAGE_NAME] ?? null).toBe(line.stage);
   // The file keeps whole milliseconds; the record the same instant, to the microsecond.
@@ -206,6 +210,7 @@ describe('log records: one per message record of the files', () => {
         }
         const pairs = await closeAndPair(s, dir);
         for (const [line, record] of pairs) expectSame(line, record);
+        expect(pairs.map(([line]) => line.message_seq)).toEqual(pairs.map((_, i) => i + 1));
         session = undefined;
         for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
       }),
