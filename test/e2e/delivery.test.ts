@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { folderFingerprint } from '../helpers/folder-fingerprint.js';
 import { type NodeRun, REPO_ROOT, runNodeScript } from '../helpers/run-node.js';
 import { spawnScript } from '../integration/audit/audit-support.js';
-import { type JaegerTrace, jaegerTraces, parentOf, tag } from './support/apis.js';
+import { type JaegerTrace, jaegerTraces, parentOf, tag, victoriaLogsQuery } from './support/apis.js';
 import { monthsIn } from './support/months.js';
 import { waitFor } from './support/processes.js';
 import { type RunningStack, startStack } from './support/stack.js';
@@ -62,6 +62,12 @@ function runDemo(name: string, months: number, env: Record<string, string> = {})
 
 function replay(args: string[], env: Record<string, string> = {}): Promise<NodeRun> {
   return runNodeScript(CLI, { args: ['replay', ...args], env, timeoutMs: 60_000 });
+}
+
+/** The message numbers of a session's log records in VictoriaLogs, one per record held. */
+async function messagesInLogs(sessionId: string): Promise<string[]> {
+  const records = await victoriaLogsQuery((stack as RunningStack).victoriaLogsUrl, `"stagetrace.session.id":"${sessionId}"`);
+  return records.map((r) => String(r['stagetrace.message.seq']));
 }
 
 async function tracesOf(sessionId: string): Promise<JaegerTrace[]> {
@@ -151,7 +157,7 @@ describe('delivery when the collector goes away', () => {
     expect(run.stderr).not.toMatch(/could not be delivered|queue is full/);
   }, 300_000);
 
-  it('collector down from mid-run past exit: replay brings Jaeger to every month once; a second replay adds nothing; a dead endpoint changes nothing', async () => {
+  it('collector down from mid-run past exit: replay brings Jaeger to every month and VictoriaLogs to every message once; a second replay adds nothing; a dead endpoint changes nothing', async () => {
     const s = stack as RunningStack;
     const { dir, done } = runDemo('down-past-exit', 12);
     await waitForFile('5 months to end', () => monthEvents(dir, 'end').length >= 5);
@@ -186,17 +192,36 @@ describe('delivery when the collector goes away', () => {
     const first = await replay([dir, '--session', sessionId]);
     expect(first.code, first.stderr).toBe(0);
     expect(first.stdout).toMatch(
-      new RegExp(`^session ${sessionId}: sent \\d+ spans to ${s.otlpHttpUrl}/v1/traces \\(\\d+ delivered before\\)\\n`),
+      new RegExp(
+        `^session ${sessionId}: sent \\d+ spans to ${s.otlpHttpUrl}/v1/traces \\(\\d+ delivered before\\); ` +
+          `sent \\d+ messages as log records to ${s.otlpHttpUrl}/v1/logs \\(\\d+ delivered before\\)\\n`,
+      ),
     );
     await waitForMonths(sessionId, 12);
+    // The messages too: each message record of the files is in VictoriaLogs once, the forwarded and the replayed.
+    const messages = structured(dir).filter((r) => r.record_type === 'message').length;
+    const inLogs = await waitFor(
+      `VictoriaLogs to hold the ${messages} messages of session ${sessionId}`,
+      async () => {
+        const found = await messagesInLogs(sessionId);
+        return found.length >= messages ? found : undefined;
+      },
+      { timeoutMs: 60_000, describe: () => s.describe() },
+    );
+    expect(inLogs.length).toBe(messages);
+    expect(new Set(inLogs).size).toBe(messages);
 
     const second = await replay([dir, '--session', sessionId]);
     expect(second.code, second.stderr).toBe(0);
-    expect(second.stdout).toBe(`session ${sessionId}: nothing to send (60 delivered before)\nreplay: 0 spans sent\n`);
+    expect(second.stdout).toBe(
+      `session ${sessionId}: nothing to send (60 delivered before); no message to send as a log record (${messages} delivered before)\n` +
+        'replay: 0 spans, 0 messages as log records sent\n',
+    );
     await sleep(2500); // longer than the collector's batch timeout: anything sent would be in Jaeger by now
     const after = monthsIn(await tracesOf(sessionId));
     expect(after.size).toBe(12);
     expect([...after.values()].every((n) => n === 5)).toBe(true);
+    expect(await messagesInLogs(sessionId)).toHaveLength(messages);
   }, 300_000);
 
   it('SIGKILL during a run with the collector down, then replay: every month the files hold reaches Jaeger, the killed one as interrupted', async () => {
