@@ -10,7 +10,7 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { bundle } from '../scripts/build.mjs';
+import { bundle } from '../scripts/bundle.mjs';
 import { type BenchResult, median, runBuiltChild } from './lib.js';
 import { startSink } from './receiver.js';
 

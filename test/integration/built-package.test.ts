@@ -1,5 +1,5 @@
 /**
- * The published JavaScript is bundled (scripts/build.mjs: esbuild, ES modules
+ * The published JavaScript is bundled (scripts/bundle.mjs: esbuild, ES modules
  * split at the lazy imports, one CommonJS file). What a user of either build
  * relies on, checked on a fresh build under plain node:
  * - the import loads the OpenTelemetry api alone: the lazy `import()`s of the
@@ -17,7 +17,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bundle } from '../../scripts/build.mjs';
+import { bundle } from '../../scripts/bundle.mjs';
 import { cleanEnv, REPO_ROOT, runNodeScript } from '../helpers/run-node.js';
 
 const run = promisify(execFile);
