@@ -8,12 +8,14 @@
  * - error_details.log leaves stagetrace's own frames out, though they no
  *   longer sit in one file per module under dist/esm/model/…;
  * - with `node --enable-source-maps`, a stack through stagetrace names its
- *   src/ files.
+ *   src/ files;
+ * - the `stagetrace` command (package.json `bin`, dist/esm/cli/stagetrace.js)
+ *   reads audit files back, through the chunks it loads lazily.
  * The build goes to a folder named dist inside the repository (.test-tmp,
  * ignored by git), so the peers resolve from the project's node_modules.
  */
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -36,11 +38,14 @@ afterAll(() => {
   if (workDir) rmSync(workDir, { recursive: true, force: true });
 });
 
-async function failingStage(format: 'esm' | 'cjs', sourceMaps: boolean): Promise<{ thrown: string; recorded: string }> {
-  const logDir = join(workDir, `logs-${format}-${sourceMaps}`);
+let runs = 0;
+
+async function failingStage(format: 'esm' | 'cjs', sourceMaps: boolean): Promise<{ thrown: string; recorded: string; logDir: string }> {
+  runs += 1;
+  const logDir = join(workDir, `logs-${runs}`);
   const args = [...(sourceMaps ? ['--enable-source-maps'] : []), FAILURE, format, dist, logDir];
   const { stdout } = await run(process.execPath, args, { cwd: REPO_ROOT, env: cleanEnv(process.env), timeout: 60_000 });
-  return JSON.parse(stdout) as { thrown: string; recorded: string };
+  return { ...(JSON.parse(stdout) as { thrown: string; recorded: string }), logDir };
 }
 
 describe.each(['esm', 'cjs'] as const)('the bundled %s build', (format) => {
@@ -72,5 +77,21 @@ describe.each(['esm', 'cjs'] as const)('the bundled %s build', (format) => {
     expect(thrown).not.toContain(dist);
     expect(recorded).toContain('failInUserCode');
     expect(recorded).not.toContain(join(REPO_ROOT, 'src', 'api'));
+  });
+});
+
+describe('the bundled stagetrace command', () => {
+  it('reports the audit files a bundled build wrote: text, HTML and the session list', async () => {
+    const { logDir } = await failingStage('esm', false);
+    const cli = join(dist, 'esm', 'cli', 'stagetrace.js');
+    const options = { cwd: REPO_ROOT, env: cleanEnv(process.env), timeout: 60_000 };
+    const text = await run(process.execPath, [cli, 'report', logDir], options);
+    expect(text.stdout).toMatch(/^Session \S+ \(stagetrace\)/);
+    expect(text.stdout).toContain('2024-01: process failed after');
+    const html = join(workDir, 'report.html');
+    await run(process.execPath, [cli, 'report', logDir, '--format', 'html', '--out', html], options);
+    expect(readFileSync(html, 'utf8')).toMatch(/^<!doctype html>/i);
+    const sessions = await run(process.execPath, [cli, 'sessions', logDir], options);
+    expect(sessions.stdout).toMatch(/^1 session in /);
   });
 });
