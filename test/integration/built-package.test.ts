@@ -15,9 +15,10 @@
  * ignored by git), so the peers resolve from the project's node_modules.
  */
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundle } from '../../scripts/bundle.mjs';
 import { cleanEnv, REPO_ROOT, runNodeScript } from '../helpers/run-node.js';
@@ -32,6 +33,8 @@ beforeAll(async () => {
   workDir = mkdtempSync(join(REPO_ROOT, '.test-tmp', 'built-'));
   dist = join(workDir, 'dist');
   await bundle(dist);
+  // As installed: the package's folder holds its package.json.
+  writeFileSync(join(workDir, 'package.json'), `${JSON.stringify({ name: 'stagetrace' })}\n`);
 }, 180_000);
 
 afterAll(() => {
@@ -93,5 +96,32 @@ describe('the bundled stagetrace command', () => {
     expect(readFileSync(html, 'utf8')).toMatch(/^<!doctype html>/i);
     const sessions = await run(process.execPath, [cli, 'sessions', logDir], options);
     expect(sessions.stdout).toMatch(/^1 session in /);
+  });
+});
+
+describe('an application that bundles stagetrace into its own dist/esm', () => {
+  it("keeps the application's frames in error_details.log: its build is not taken for stagetrace's", async () => {
+    const app = join(workDir, 'app');
+    const main = join(app, 'dist', 'esm', 'main.js');
+    mkdirSync(app, { recursive: true });
+    writeFileSync(join(app, 'package.json'), `${JSON.stringify({ name: 'pipeline', type: 'module' })}\n`);
+    await build({
+      absWorkingDir: REPO_ROOT,
+      entryPoints: [join(REPO_ROOT, 'test/integration/fixtures/bundled-app.ts')],
+      outfile: main,
+      bundle: true,
+      packages: 'external',
+      platform: 'node',
+      format: 'esm',
+      logLevel: 'warning',
+    });
+    const { stdout } = await run(process.execPath, [main, join(workDir, 'logs-app')], {
+      cwd: REPO_ROOT,
+      env: cleanEnv(process.env),
+      timeout: 60_000,
+    });
+    const { recorded } = JSON.parse(stdout) as { recorded: string };
+    expect(recorded).toContain('at failInAppCode (');
+    expect(recorded).toContain(main);
   });
 });
