@@ -1,17 +1,16 @@
 /**
  * Fast start (issue 22): whole-process timings, each side spawned N times
- * alternating, medians; plain node on the ES module build (compiled here as
+ * alternating, medians; plain node on the ES module build (bundled here as
  * `npm run build` does), not through tsx.
  * - process start to first stage recorded (import + start() with OTLP traces
  *   and metrics + one stage) against a bare NodeSDK with the same exporters
  *   doing the same (import + start + one span): target ≤ 1.1×;
  * - `import('stagetrace')` against `import('@opentelemetry/api')`: target ≤ 1.5×.
  */
-import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { bundle } from '../scripts/bundle.mjs';
 import { type BenchResult, median, runBuiltChild } from './lib.js';
 import { startSink } from './receiver.js';
 
@@ -20,19 +19,10 @@ const child = fileURLToPath(new URL('./fast-start-child.mjs', import.meta.url));
 /** Inside the repository, so the build resolves the project's node_modules; .bench-tmp is ignored by git. */
 const buildDir = join(root, '.bench-tmp', 'fast-start-build');
 
-function build(): string {
+async function build(): Promise<string> {
   rmSync(buildDir, { recursive: true, force: true });
-  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
-  const run = spawnSync(
-    process.execPath,
-    [tsc, '-p', join(root, 'tsconfig.build.esm.json'), '--outDir', buildDir, '--declaration', 'false'],
-    {
-      cwd: root,
-      encoding: 'utf8',
-    },
-  );
-  if (run.status !== 0) throw new Error(`building for the fast-start benchmark failed:\n${run.stdout}${run.stderr}`);
-  return join(buildDir, 'index.js');
+  await bundle(buildDir);
+  return join(buildDir, 'esm', 'index.js');
 }
 
 async function runSide(args: string[]): Promise<number> {
@@ -56,7 +46,7 @@ async function alternateRuns(runs: number, a: string[], b: string[]): Promise<{ 
 }
 
 export async function fastStart(quick: boolean): Promise<BenchResult[]> {
-  const built = build();
+  const built = await build();
   const sink = await startSink();
   const runs = quick ? 2 : 15;
   try {

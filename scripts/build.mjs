@@ -1,11 +1,14 @@
-// Builds the published package: ESM and CommonJS from src/ with plain tsc,
-// each with its own type declarations. dist/cjs gets a package.json marking it
-// CommonJS, because the root package.json says "type": "module".
+// Builds the published package: tsc checks the sources and writes the type
+// declarations of dist/esm and dist/cjs; esbuild writes the JavaScript,
+// bundled (scripts/bundle.mjs says how and why). esbuild because it is
+// maintained and is what tsx already runs on: pinned to the version tsx
+// brings, it adds nothing to an install.
 import { spawnSync } from 'node:child_process';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { bundle } from './bundle.mjs';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
@@ -26,14 +29,14 @@ function checkVersion() {
   }
 }
 
-function compile(project) {
-  const result = spawnSync(process.execPath, [tsc, '-p', join(root, project)], { cwd: root, stdio: 'inherit' });
+function declarations(project) {
+  const result = spawnSync(process.execPath, [tsc, '-p', join(root, project), '--emitDeclarationOnly'], { cwd: root, stdio: 'inherit' });
   if (result.status !== 0) fail(`tsc -p ${project} failed (exit ${result.status ?? result.signal}).`);
 }
 
 checkVersion();
 rmSync(join(root, 'dist'), { recursive: true, force: true });
-compile('tsconfig.build.esm.json');
-compile('tsconfig.build.cjs.json');
-writeFileSync(join(root, 'dist/cjs/package.json'), `${JSON.stringify({ type: 'commonjs' }, null, 2)}\n`);
-console.log('build: dist/esm (ES modules) and dist/cjs (CommonJS) written');
+declarations('tsconfig.build.esm.json');
+declarations('tsconfig.build.cjs.json');
+await bundle(join(root, 'dist'));
+console.log('build: dist/esm (ES modules, split) and dist/cjs (CommonJS) written, with declarations and source maps');

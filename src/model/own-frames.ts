@@ -1,15 +1,38 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
 /**
  * stagetrace's own stack frames (traceStage, runInScope...) say nothing
  * about why a pipeline failed; error_details.log and span exceptions leave
  * them out. Our frames are recognised by the folder this package runs from
- * (`src/` in the repository, `dist/esm/` or `dist/cjs/` when installed),
- * found once from this module's own location.
+ * (`src/` in the repository or through a source map, `dist/esm/` or
+ * `dist/cjs/` when installed, where the modules are bundled into a few
+ * files), found once from this module's own location. That folder must be
+ * stagetrace's package: an application bundled with stagetrace inside it
+ * (its own dist/esm, say) keeps all its frames.
  */
 function packageRoot(): string | undefined {
   const stack = new Error().stack ?? '';
-  // The first frame is this function, in .../model/own-frames.(ts|js).
-  const match = /\(?((?:file:\/\/)?[^\s()]+?)[\\/](?:src|dist[\\/](?:esm|cjs))[\\/]model[\\/]own-frames\.[cm]?[jt]s:\d+:\d+\)?/.exec(stack);
-  return match?.[1];
+  // The first frame is this function: in .../src/model/own-frames.ts, or in a bundled file of dist/esm or dist/cjs
+  // (directly or one folder down: chunks/). The root is matched greedily, so a /dist/ higher up is not taken for ours.
+  const match =
+    /\(?((?:file:\/\/)?[^\s()]+)[\\/](?:src[\\/]model[\\/]own-frames\.[cm]?[jt]s|dist[\\/](?:esm|cjs)[\\/](?:[^\s()\\/:]+[\\/])?[^\s()\\/:]+\.[cm]?js):\d+:\d+\)?/.exec(
+      stack.split('\n').find((line) => line.trimStart().startsWith('at ')) ?? '',
+    );
+  const root = match?.[1];
+  return root !== undefined && isOwnPackage(root) ? root : undefined;
+}
+
+/** Whether `root` holds stagetrace's package.json; read once, at load, and trusted for nothing more than its name. */
+function isOwnPackage(root: string): boolean {
+  try {
+    const dir = root.startsWith('file://') ? fileURLToPath(root) : root;
+    const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: unknown };
+    return pkg.name === 'stagetrace';
+  } catch {
+    return false;
+  }
 }
 
 const ROOT = packageRoot();

@@ -1,0 +1,2 @@
+/** Writes the JavaScript of both builds (esbuild, bundled, with source maps) under `outDir`: esm/ and cjs/. */
+export function bundle(outDir: string): Promise<void>;
