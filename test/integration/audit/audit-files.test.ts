@@ -137,7 +137,8 @@ describe('the four files of logDir', () => {
     ];
     expect(tailOf(monthStart as Rec)).toEqual(startTail);
     expect(tailOf(downloadStart as Rec)).toEqual(startTail);
-    expect(tailOf(message as Rec)).toEqual(['epoch_ms']);
+    // A message's number in its session, which otlp_delivery.jsonl names once the collector took its log record.
+    expect(tailOf(message as Rec)).toEqual(['epoch_ms', 'message_seq']);
     expect(tailOf(downloadEnd as Rec)).toEqual([...endTail, 'threshold_s', 'sampled']);
     expect(tailOf(processEnd as Rec)).toEqual([...endTail, 'threshold_s', 'error_stack', 'error_causes', 'sampled']);
     expect(tailOf(monthEnd as Rec)).toEqual([...endTail, 'sampled']);
