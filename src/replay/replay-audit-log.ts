@@ -1,5 +1,4 @@
 import type { ExportResult } from '@opentelemetry/core';
-import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
 import type { ResolvedOtlp } from '../config/options.js';
 import { resolveConfig } from '../config/resolve-config.js';
 import { PartialSuccessWatch } from '../export/partial-success-watch.js';
@@ -104,42 +103,36 @@ async function replaySpans(
   if (exporter === undefined) throw noEndpoint(result);
   session.endpoint = endpointForFiles(url);
   if (headersWithheld) session.headersWithheld = true;
-  const watch = new PartialSuccessWatch(url);
   const journal = openOnce();
   const { rebuildSpans } = await import('./span-rebuild.js');
   const spans = await rebuildSpans(plan);
   const open = new Set(plan.spans.filter((s) => s.end === undefined).map((s) => s.spanId));
-  try {
-    const size = options.batchSize ?? 512;
-    for (let i = 0; i < spans.length; i += size) {
-      const batch = spans.slice(i, i + size);
-      const answer = await send(exporter, batch);
-      if (answer.code !== EXPORT_SUCCESS) {
-        const done = result.sent === 0 ? 'nothing was sent' : `${result.sent} spans were sent and recorded before`;
-        throw new ReplayError(
-          'endpoint',
-          `stagetrace: replay: the collector at ${endpointForFiles(url)} did not take session ${plan.sessionId}'s spans (${describe(answer.error)}); ${done}. Run replay again once it answers.`,
-          result,
-          { cause: answer.error },
-        );
-      }
-      const partial = watch.take();
-      if (partial !== undefined) {
-        // Not recorded: the next replay sends the batch again.
-        session.rejected += Math.min(partial.rejectedSpans, batch.length);
-        session.rejectedReason = partial.errorMessage;
-        continue;
-      }
+  await sendBatches({
+    items: spans,
+    size: options.batchSize ?? 512,
+    exporter,
+    watch: new PartialSuccessWatch(url),
+    refused: (error) => {
+      const done = result.sent === 0 ? 'nothing was sent' : `${result.sent} spans were sent and recorded before`;
+      return new ReplayError(
+        'endpoint',
+        `stagetrace: replay: the collector at ${endpointForFiles(url)} did not take session ${plan.sessionId}'s spans (${describe(error)}); ${done}. Run replay again once it answers.`,
+        result,
+        { cause: error },
+      );
+    },
+    partlyRejected: (rejected, reason) => {
+      session.rejected += rejected;
+      session.rejectedReason = reason;
+    },
+    taken: (batch) => {
       const ids = batch.map((s) => s.spanContext().spanId);
       record(journal, () => journal.journal.delivered(plan.sessionId, ids, 'replay', url), `${ids.length} spans`, url, result);
       session.sent += ids.length;
       result.sent += ids.length;
       for (const id of ids) if (open.has(id)) session.closedByReplay++;
-    }
-  } finally {
-    watch.close();
-    await exporter.shutdown().catch(() => undefined);
-  }
+    },
+  });
 }
 
 /**
@@ -162,42 +155,66 @@ async function replayMessages(
   const journal = openOnce();
   const { rebuildLogRecords } = await import('./log-rebuild.js');
   const records = await rebuildLogRecords(plan);
-  const watch = new PartialSuccessWatch(url);
-  try {
-    const size = options.batchSize ?? 512;
-    for (let i = 0; i < records.length; i += size) {
-      const batch = records.slice(i, i + size);
-      const answer = await new Promise<ExportResult>((resolve) => {
-        try {
-          exporter.export(batch, resolve);
-        } catch (error) {
-          resolve({ code: EXPORT_FAILED, error: error instanceof Error ? error : new Error(String(error)) });
-        }
-      });
-      if (answer.code !== EXPORT_SUCCESS) {
-        const done = result.messagesSent === 0 ? 'no message was sent' : `${result.messagesSent} messages were sent and recorded before`;
-        throw new ReplayError(
-          'endpoint',
-          `stagetrace: replay: the collector at ${endpointForFiles(url)} did not take session ${plan.sessionId}'s log records (${describe(answer.error)}); ${done}. Run replay again once it answers.`,
-          result,
-          { cause: answer.error },
-        );
-      }
-      const partial = watch.take();
-      if (partial !== undefined) {
-        // Not recorded: the next replay sends the batch again.
-        session.messagesRejected += Math.min(partial.rejectedSpans, batch.length);
-        session.rejectedReason = partial.errorMessage;
-        continue;
-      }
+  await sendBatches({
+    items: records,
+    size: options.batchSize ?? 512,
+    exporter,
+    watch: new PartialSuccessWatch(url),
+    refused: (error) => {
+      const done = result.messagesSent === 0 ? 'no message was sent' : `${result.messagesSent} messages were sent and recorded before`;
+      return new ReplayError(
+        'endpoint',
+        `stagetrace: replay: the collector at ${endpointForFiles(url)} did not take session ${plan.sessionId}'s log records (${describe(error)}); ${done}. Run replay again once it answers.`,
+        result,
+        { cause: error },
+      );
+    },
+    partlyRejected: (rejected, reason) => {
+      session.messagesRejected += rejected;
+      session.rejectedReason = reason;
+    },
+    taken: (batch) => {
       const seqs = batch.map((r) => r.attributes[ATTR_MESSAGE_SEQ] as number);
       record(journal, () => journal.journal.logsDelivered(plan.sessionId, seqs, 'replay', url), `${seqs.length} log records`, url, result);
       session.messagesSent += seqs.length;
       result.messagesSent += seqs.length;
+    },
+  });
+}
+
+/** One signal's batches as {@link sendBatches} sends them. */
+interface BatchSend<T> {
+  items: readonly T[];
+  size: number;
+  exporter: { export(items: T[], done: (result: ExportResult) => void): void; shutdown(): Promise<void> };
+  /** Reads a partial success off the batch's answer; closed with the exporter. */
+  watch: PartialSuccessWatch;
+  /** The error replay stops with when the collector did not take a batch. */
+  refused(error: unknown): ReplayError;
+  /** A batch answered with a partial success: not recorded, so the next replay sends it again. */
+  partlyRejected(rejected: number, reason: string): void;
+  /** A batch the collector took whole: recorded as delivered. */
+  taken(batch: T[]): void;
+}
+
+/**
+ * Sends `items` in batches, one at a time, stopping at the first batch the
+ * collector does not take; shuts the exporter down in every case. The same
+ * for spans and log records: only what is recorded differs.
+ */
+async function sendBatches<T>(send: BatchSend<T>): Promise<void> {
+  try {
+    for (let i = 0; i < send.items.length; i += send.size) {
+      const batch = send.items.slice(i, i + send.size);
+      const answer = await exportOnce(send.exporter, batch);
+      if (answer.code !== EXPORT_SUCCESS) throw send.refused(answer.error);
+      const partial = send.watch.take();
+      if (partial === undefined) send.taken(batch);
+      else send.partlyRejected(Math.min(partial.rejectedSpans, batch.length), partial.errorMessage);
     }
   } finally {
-    watch.close();
-    await exporter.shutdown().catch(() => undefined);
+    send.watch.close();
+    await send.exporter.shutdown().catch(() => undefined);
   }
 }
 
@@ -286,10 +303,11 @@ function record(j: Journal, write: () => void, what: string, url: string, result
   );
 }
 
-function send(exporter: SpanExporter, spans: ReadableSpan[]): Promise<ExportResult> {
+/** One export, its callback as a promise; a throwing exporter counts as a failed export. */
+function exportOnce<T>(exporter: BatchSend<T>['exporter'], items: T[]): Promise<ExportResult> {
   return new Promise((resolve) => {
     try {
-      exporter.export(spans, resolve);
+      exporter.export(items, resolve);
     } catch (error) {
       resolve({ code: EXPORT_FAILED, error: error instanceof Error ? error : new Error(String(error)) });
     }
