@@ -15,12 +15,16 @@ export const LEVEL_RANK: Readonly<Record<LogLevel, number>> = {
   CRITICAL: 4,
 };
 
+/** Whether a value is exactly one of our level names. Own keys only: `in` would accept `toString` and the other prototype names an untrusted file can hold. */
+export function isLevel(value: unknown): value is LogLevel {
+  return typeof value === 'string' && Object.hasOwn(LEVEL_RANK, value);
+}
+
 /** The level a name means, any case, `WARN` for `WARNING`; undefined for anything else. The one level parser. */
 export function levelOf(value: unknown): LogLevel | undefined {
   if (typeof value !== 'string') return undefined;
   const upper = value.toUpperCase();
-  // Own keys only: `in` would accept prototype names.
-  if (Object.hasOwn(LEVEL_RANK, upper)) return upper as LogLevel;
+  if (isLevel(upper)) return upper;
   return upper === 'WARN' ? 'WARNING' : undefined;
 }
 

@@ -1,6 +1,6 @@
 import type { ScopeKind } from '../model/attribute-names.js';
 import type { StructuredRecord } from '../model/audit-schema.js';
-import { LEVEL_RANK, type LogLevel } from '../model/levels.js';
+import { isLevel, type LogLevel } from '../model/levels.js';
 import type { MessageRecord } from '../model/records.js';
 import { contextAttributes, sessionFactsFrom } from '../report/audit-records.js';
 import { messageWithinLiveLimits } from './live-limits.js';
@@ -25,7 +25,7 @@ export function plannedMessage(
   window: TimeWindow,
 ): MessageRecord | string {
   const what = `message ${r.message_seq}`;
-  if (!(r.level in LEVEL_RANK)) return `${what}: level ${JSON.stringify(String(r.level).slice(0, 40))} is not a level`;
+  if (!isLevel(r.level)) return `${what}: level ${JSON.stringify(String(r.level).slice(0, 40))} is not a level`;
   if (!Number.isFinite(r.epoch_ms) || r.epoch_ms < window.fromMs || r.epoch_ms > window.toMs) {
     return `${what}: time ${r.epoch_ms} is not between ${new Date(window.fromMs).toISOString()} and ${new Date(window.toMs).toISOString()}`;
   }

@@ -2,7 +2,7 @@ import type { Attributes } from '@opentelemetry/api';
 import { CONTEXT_PREFIX } from '../model/attribute-names.js';
 import type { PerformanceRecord, StructuredRecord } from '../model/audit-schema.js';
 import { type ErrorInfo, MAX_ERROR_CAUSES } from '../model/error-info.js';
-import { LEVEL_RANK, type LogLevel } from '../model/levels.js';
+import { isLevel } from '../model/levels.js';
 import type { ThresholdCrossing } from '../model/memory-crossing.js';
 import type { MessageRecord, ScopeEndRecord, ScopeRef, ScopeStartRecord } from '../model/records.js';
 import { MEMORY_KEYS, SESSION_KEYS, type SessionFacts } from '../model/session-facts.js';
@@ -39,10 +39,6 @@ function refOf(r: StructuredRecord | PerformanceRecord, kind: 'month' | 'stage',
     spanId: r.span_id ?? '',
     parentSpanId: undefined,
   };
-}
-
-function isLevel(level: string): level is LogLevel {
-  return level in LEVEL_RANK;
 }
 
 /**

@@ -141,7 +141,7 @@ export function compareSessions(base: SessionSummary, current: SessionSummary, o
       });
     }
   }
-  const missing = (a: Record<string, unknown>, b: Record<string, unknown>) => Object.keys(a).filter((k) => !(k in b));
+  const missing = (a: Record<string, unknown>, b: Record<string, unknown>) => Object.keys(a).filter((k) => !Object.hasOwn(b, k));
   return {
     base: base.session_id,
     current: current.session_id,

@@ -1,6 +1,6 @@
 import { type ConsoleLevel, consoleRank } from '../model/console-level.js';
 import { escapeForLine, escapeLabel, formatHumanLine, formatLocalTimestamp, formatSeconds } from '../model/human-format.js';
-import { LEVEL_RANK, type LogLevel } from '../model/levels.js';
+import { isLevel, LEVEL_RANK, type LogLevel } from '../model/levels.js';
 import type { RecordSink } from '../model/record-sink.js';
 import { type MessageRecord, type ScopeEndRecord, type ScopeStartRecord, scopeLabel } from '../model/records.js';
 import { endLines, startMessage } from '../model/scope-lines.js';
@@ -19,7 +19,7 @@ const RESET = '\x1b[0m';
 
 /** The level a tag is filtered at: the Python logger's TIMING and MEMORY_TRACKING lines count as INFO. */
 function tagRank(tag: string): number {
-  return LEVEL_RANK[tag as LogLevel] ?? LEVEL_RANK.INFO;
+  return isLevel(tag) ? LEVEL_RANK[tag] : LEVEL_RANK.INFO;
 }
 
 export interface ConsoleSinkOptions {

@@ -137,6 +137,23 @@ describe('traceStage: attributes', () => {
   });
 });
 
+describe('traceStage: addContext with names an object already has', () => {
+  it('keeps __proto__, toString and constructor as context, like any other name', () => {
+    const s = begin();
+    traceMonth('2024-02', () => {
+      traceStage('process', (stage) => {
+        stage.addContext(JSON.parse('{"__proto__": "p", "toString": "t", "constructor": 3}'));
+        stage.addContext({ rows: 1 });
+      });
+    });
+    const span = s.span('process');
+    expect(span.attributes['stagetrace.context.__proto__']).toBe('p');
+    expect(span.attributes['stagetrace.context.toString']).toBe('t');
+    expect(span.attributes['stagetrace.context.constructor']).toBe(3);
+    expect(span.attributes['stagetrace.context.rows']).toBe(1);
+  });
+});
+
 describe('traceStage: results and errors', () => {
   it('returns a sync result synchronously', () => {
     begin();

@@ -122,7 +122,7 @@ describe('the messages replay sends as log records', () => {
     const anyText = fc.oneof(fc.string({ maxLength: 30 }), fc.constant('x'.repeat(70_000)));
     const line = fc.record({
       seq: fc.option(fc.integer({ min: 1, max: 20 }), { nil: undefined }),
-      level: fc.oneof(fc.constantFrom(...LEVELS), fc.string({ maxLength: 8 })),
+      level: fc.oneof(fc.constantFrom(...LEVELS), fc.constantFrom('toString', '__proto__', 'constructor'), fc.string({ maxLength: 8 })),
       at: fc.oneof(fc.constant(NOW), fc.double({ min: -8e15, max: 8e15, noNaN: true })),
       ids: fc.constantFrom('scope', 'none', 'bad'),
       message: anyText,

@@ -82,4 +82,10 @@ describe('compareSessions', () => {
     expect(c.only_in_current).toEqual({ stages: ['c'], months: ['2024-04'] });
     expect(formatComparison(c)).toContain('Only in the base: 2 months (2024-01, 2024-02)');
   });
+
+  it('lists a stage named like an object property (toString, constructor) that only one session has', () => {
+    const c = compareSessions(session('one', { '2024-01': { toString: 1, constructor: 1 } }), session('two', { '2024-01': { a: 1 } }));
+    expect(c.only_in_base.stages).toEqual(['toString', 'constructor']);
+    expect(c.only_in_current.stages).toEqual(['a']);
+  });
 });
