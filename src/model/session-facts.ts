@@ -46,6 +46,7 @@ export const SESSION_KEYS = Object.freeze({
   auditWriteErrors: `${SESSION}audit_write_errors`,
   auditLostRecords: `${SESSION}audit_lost_records`,
   otlpDroppedSpans: `${SESSION}otlp_dropped_spans`,
+  otlpDroppedLogRecords: `${SESSION}otlp_dropped_log_records`,
   otlpExportErrors: `${SESSION}otlp_export_errors`,
   alertFailures: `${SESSION}alert_failures`,
 });
@@ -73,6 +74,7 @@ export function sessionFactsContext(facts: SessionFacts): Attributes {
       [SESSION_KEYS.auditWriteErrors]: t.auditWriteErrors,
       [SESSION_KEYS.auditLostRecords]: t.auditLostRecords,
       [SESSION_KEYS.otlpDroppedSpans]: t.otlpDroppedSpans,
+      [SESSION_KEYS.otlpDroppedLogRecords]: t.otlpDroppedLogRecords,
       [SESSION_KEYS.otlpExportErrors]: t.otlpExportErrors,
       [SESSION_KEYS.alertFailures]: t.alertFailures,
     };

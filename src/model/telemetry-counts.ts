@@ -6,6 +6,8 @@ export interface TelemetryCounts {
   auditLostRecords: number;
   /** Spans that never reached the OTLP endpoint. */
   otlpDroppedSpans: number;
+  /** Messages whose log records never reached the OTLP logs endpoint (they stay in the audit files for replay). */
+  otlpDroppedLogRecords: number;
   /** OTLP exports that failed or timed out. */
   otlpExportErrors: number;
   /** Webhook alerts that could not be posted. */
@@ -16,3 +18,13 @@ export interface TelemetryCounts {
 
 /** The counts the session's last record carries, so a report rebuilt from the files has them: all but internal faults. */
 export type RecordedTelemetryCounts = Omit<TelemetryCounts, 'internalErrors'>;
+
+/** A session without telemetry problems (and what a session whose end record is missing is read as). */
+export const NO_TELEMETRY_PROBLEMS: Readonly<RecordedTelemetryCounts> = Object.freeze({
+  auditWriteErrors: 0,
+  auditLostRecords: 0,
+  otlpDroppedSpans: 0,
+  otlpDroppedLogRecords: 0,
+  otlpExportErrors: 0,
+  alertFailures: 0,
+});

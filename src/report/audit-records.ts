@@ -206,6 +206,7 @@ export function sessionFactsFrom(context: Attributes): SessionFacts | undefined 
         auditWriteErrors: count(context[SESSION_KEYS.auditWriteErrors]),
         auditLostRecords: count(context[SESSION_KEYS.auditLostRecords]),
         otlpDroppedSpans: count(context[SESSION_KEYS.otlpDroppedSpans]),
+        otlpDroppedLogRecords: count(context[SESSION_KEYS.otlpDroppedLogRecords]),
         otlpExportErrors: count(context[SESSION_KEYS.otlpExportErrors]),
         alertFailures: count(context[SESSION_KEYS.alertFailures]),
       },

@@ -112,6 +112,7 @@ function memory(s: SessionSummary): string[] {
 function telemetryLine(s: SessionSummary): string | undefined {
   const problems: string[] = [];
   if (s.otlp.dropped_spans > 0) problems.push(`${plural(s.otlp.dropped_spans, 'span')} not forwarded over OTLP`);
+  if (s.otlp.dropped_log_records > 0) problems.push(`${plural(s.otlp.dropped_log_records, 'log record')} not forwarded over OTLP`);
   if (s.otlp.export_errors > 0) problems.push(plural(s.otlp.export_errors, 'OTLP export error'));
   if (s.audit.write_errors > 0) problems.push(plural(s.audit.write_errors, 'audit write error'));
   if (s.audit.lost_records > 0) problems.push(`${plural(s.audit.lost_records, 'audit record')} lost`);

@@ -8,7 +8,7 @@ import {
   type StructuredRecord,
 } from '../model/audit-schema.js';
 import type { MessageRecord, ScopeEndRecord, ScopeStartRecord } from '../model/records.js';
-import type { RecordedTelemetryCounts } from '../model/telemetry-counts.js';
+import { NO_TELEMETRY_PROBLEMS, type RecordedTelemetryCounts } from '../model/telemetry-counts.js';
 import { SessionStats } from '../stats/session-stats.js';
 import { buildSessionSummary, type LiveFacts, type SessionSummary } from '../stats/session-summary.js';
 import { type AuditLogKind, decodeAuditLine } from './audit-line.js';
@@ -72,17 +72,7 @@ export async function summarizeAuditLog(dirs: string | readonly string[], option
     nowMs: stats.lastRecordMs ?? stats.startedAtMs,
     openScopes: stats.openScopes,
     currentRssBytes: 0,
-    telemetry: await withForwardEnd(
-      dir,
-      sessionId,
-      stats.telemetryAtEnd ?? {
-        auditWriteErrors: 0,
-        auditLostRecords: 0,
-        otlpDroppedSpans: 0,
-        otlpExportErrors: 0,
-        alertFailures: 0,
-      },
-    ),
+    telemetry: await withForwardEnd(dir, sessionId, stats.telemetryAtEnd ?? NO_TELEMETRY_PROBLEMS),
   };
   return buildSessionSummary(stats, facts);
 }
@@ -131,13 +121,7 @@ async function summarizeRun(dirs: readonly string[], options: SummarizeAuditLogO
 
 /** The telemetry problems of every session of a run: the sum of their end records. */
 function runTelemetry(records: readonly (ScopeStartRecord | ScopeEndRecord | MessageRecord)[]): RecordedTelemetryCounts {
-  const sum: RecordedTelemetryCounts = {
-    auditWriteErrors: 0,
-    auditLostRecords: 0,
-    otlpDroppedSpans: 0,
-    otlpExportErrors: 0,
-    alertFailures: 0,
-  };
+  const sum: RecordedTelemetryCounts = { ...NO_TELEMETRY_PROBLEMS };
   for (const record of records) {
     const facts = record.type === 'message' ? record.sessionFacts : undefined;
     if (facts?.event !== 'end') continue;
@@ -145,6 +129,7 @@ function runTelemetry(records: readonly (ScopeStartRecord | ScopeEndRecord | Mes
     sum.auditWriteErrors += t.auditWriteErrors;
     sum.auditLostRecords += t.auditLostRecords;
     sum.otlpDroppedSpans += t.otlpDroppedSpans;
+    sum.otlpDroppedLogRecords += t.otlpDroppedLogRecords;
     sum.otlpExportErrors += t.otlpExportErrors;
     sum.alertFailures += t.alertFailures;
   }
@@ -172,14 +157,20 @@ async function withForwardEnd(dir: string, sessionId: string, telemetry: Recorde
     return telemetry; // The delivery file is an addition: the summary stands without it.
   }
   if (end === undefined) return telemetry;
-  let undelivered = 0;
-  for (const count of Object.values(end.undelivered_spans ?? {})) undelivered += Number(count) || 0;
   const exportErrors = typeof end.export_errors === 'number' ? end.export_errors : 0;
   return {
     ...telemetry,
-    otlpDroppedSpans: Math.max(telemetry.otlpDroppedSpans, undelivered),
+    otlpDroppedSpans: Math.max(telemetry.otlpDroppedSpans, total(end.undelivered_spans)),
+    otlpDroppedLogRecords: Math.max(telemetry.otlpDroppedLogRecords, total(end.undelivered_logs)),
     otlpExportErrors: Math.max(telemetry.otlpExportErrors, exportErrors),
   };
+}
+
+/** The sum of a count-by-reason object of the delivery file (untrusted: what is not a count adds nothing). */
+function total(counts: Record<string, number> | undefined): number {
+  let sum = 0;
+  for (const count of Object.values(counts ?? {})) sum += Number(count) || 0;
+  return sum;
 }
 
 /** Checks the folder and lists the JSONL generations; throws AuditLogError when there is nothing to read. */

@@ -1,7 +1,7 @@
 import { diag } from '@opentelemetry/api';
 import { epochNowMs } from '../model/clock.js';
 import { formatHumanLine } from '../model/human-format.js';
-import type { TelemetryCounts } from '../model/telemetry-counts.js';
+import { NO_TELEMETRY_PROBLEMS, type TelemetryCounts } from '../model/telemetry-counts.js';
 
 export type { TelemetryCounts } from '../model/telemetry-counts.js';
 
@@ -19,14 +19,7 @@ export type TelemetryProblemKind = keyof TelemetryCounts;
  * console already, so the line goes to `diag` alone and is not printed twice.
  */
 export class TelemetryProblems {
-  readonly #counts: TelemetryCounts = {
-    auditWriteErrors: 0,
-    auditLostRecords: 0,
-    otlpDroppedSpans: 0,
-    otlpExportErrors: 0,
-    alertFailures: 0,
-    internalErrors: 0,
-  };
+  readonly #counts: TelemetryCounts = { ...NO_TELEMETRY_PROBLEMS, internalErrors: 0 };
   readonly #said = new Set<string>();
   readonly #write: (line: string) => void;
   readonly #diagPrints: boolean;

@@ -172,12 +172,14 @@ export class DeliveryRecorder implements ForwardListener {
     }
   }
 
-  /** Log records given up: counted for the end record and said once per reason, with how to send them later. */
+  /** Log records given up: counted for the summary and the end record, said once per reason with how to send them later. */
   logsDropped(count: number, reason: LogDropReason): void {
     this.#undeliveredLogs[reason] = (this.#undeliveredLogs[reason] ?? 0) + count;
-    this.#bundle.problems.sayOnce(
+    this.#bundle.problems.add(
+      'otlpDroppedLogRecords',
       `logs-dropped:${reason}`,
-      `${count === 1 ? 'a log record was' : `${count} log records were`} not sent to the collector (${LOG_DROP_TEXT[reason]}); ${this.#replayHint()}. Further drops are not said again.`,
+      `${count === 1 ? 'a log record was' : `${count} log records were`} not sent to the collector (${LOG_DROP_TEXT[reason]}); ${this.#replayHint()}. Further drops are counted in the session summary.`,
+      count,
     );
   }
 

@@ -225,7 +225,7 @@ export interface SessionSummary {
     crossings_total: number;
   };
   messages_by_level: Record<string, number>;
-  otlp: { dropped_spans: number; export_errors: number };
+  otlp: { dropped_spans: number; dropped_log_records: number; export_errors: number };
   audit: { write_errors: number; lost_records: number };
   alerts: { failures: number };
 }
@@ -369,7 +369,7 @@ export function buildSessionSummary(stats: SessionStats, facts: LiveFacts): Sess
       crossings_total: stats.memoryCrossingsTotal,
     },
     messages_by_level: messages,
-    otlp: { dropped_spans: t.otlpDroppedSpans, export_errors: t.otlpExportErrors },
+    otlp: { dropped_spans: t.otlpDroppedSpans, dropped_log_records: t.otlpDroppedLogRecords, export_errors: t.otlpExportErrors },
     audit: { write_errors: t.auditWriteErrors, lost_records: t.auditLostRecords },
     alerts: { failures: t.alertFailures },
   };

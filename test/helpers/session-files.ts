@@ -4,7 +4,14 @@ import { end, errorInfo, ref, sessionEnded, sessionStarted, start } from './reco
 
 export type SessionRecord = ScopeStartRecord | ScopeEndRecord | MessageRecord;
 
-const NO_PROBLEMS = { auditWriteErrors: 0, auditLostRecords: 0, otlpDroppedSpans: 0, otlpExportErrors: 0, alertFailures: 0 };
+const NO_PROBLEMS = {
+  auditWriteErrors: 0,
+  auditLostRecords: 0,
+  otlpDroppedSpans: 0,
+  otlpDroppedLogRecords: 0,
+  otlpExportErrors: 0,
+  alertFailures: 0,
+};
 
 export interface MonthlySessionOptions {
   serviceName?: string;

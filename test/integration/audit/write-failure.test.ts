@@ -50,7 +50,7 @@ describe('a failing audit write', () => {
       expect(receiver.spans().filter((s) => s.attributes['stagetrace.kind'] === 'stage')).toHaveLength(MONTHS * STAGES);
       expect(receiver.spans().filter((s) => s.attributes['stagetrace.kind'] === 'month')).toHaveLength(MONTHS);
       expect(during.audit.write_errors).toBeGreaterThan(0);
-      expect(during.otlp).toEqual({ dropped_spans: 0, export_errors: 0 });
+      expect(during.otlp).toEqual({ dropped_spans: 0, dropped_log_records: 0, export_errors: 0 });
       // Said once, however many writes failed.
       const said = capture.lines().filter((l) => l.includes(STRUCTURED));
       expect(said).toEqual([

@@ -10,7 +10,14 @@ const facts = (sessionId: string): LiveFacts => ({
   nowMs: T0,
   openScopes: 0,
   currentRssBytes: 100 * MB,
-  telemetry: { auditWriteErrors: 0, auditLostRecords: 0, otlpDroppedSpans: 0, otlpExportErrors: 0, alertFailures: 0 },
+  telemetry: {
+    auditWriteErrors: 0,
+    auditLostRecords: 0,
+    otlpDroppedSpans: 0,
+    otlpDroppedLogRecords: 0,
+    otlpExportErrors: 0,
+    alertFailures: 0,
+  },
 });
 
 /** One session: per month, each stage's seconds; a negative number is a failure of that length. */

@@ -64,7 +64,7 @@ function session(): SessionRecord[] {
   records.push(
     sessionEnded(
       t,
-      { auditWriteErrors: 0, auditLostRecords: 0, otlpDroppedSpans: 0, otlpExportErrors: 0, alertFailures: 0 },
+      { auditWriteErrors: 0, auditLostRecords: 0, otlpDroppedSpans: 0, otlpDroppedLogRecords: 0, otlpExportErrors: 0, alertFailures: 0 },
       { sessionId: SESSION },
     ),
   );

@@ -21,7 +21,14 @@ const facts: LiveFacts = {
   nowMs: T0,
   openScopes: 0,
   currentRssBytes: 100 * MB,
-  telemetry: { auditWriteErrors: 0, auditLostRecords: 0, otlpDroppedSpans: 0, otlpExportErrors: 0, alertFailures: 0 },
+  telemetry: {
+    auditWriteErrors: 0,
+    auditLostRecords: 0,
+    otlpDroppedSpans: 0,
+    otlpDroppedLogRecords: 0,
+    otlpExportErrors: 0,
+    alertFailures: 0,
+  },
 };
 
 /** The page for records given in time order, as the offline report builds it. */

@@ -15,7 +15,14 @@ const facts: LiveFacts = {
   nowMs: T0 + 60_000,
   openScopes: 0,
   currentRssBytes: 100 * MB,
-  telemetry: { auditWriteErrors: 0, auditLostRecords: 0, otlpDroppedSpans: 0, otlpExportErrors: 0, alertFailures: 0 },
+  telemetry: {
+    auditWriteErrors: 0,
+    auditLostRecords: 0,
+    otlpDroppedSpans: 0,
+    otlpDroppedLogRecords: 0,
+    otlpExportErrors: 0,
+    alertFailures: 0,
+  },
   memoryThresholds: { warningBytes: 1000 * MB, criticalBytes: 1500 * MB },
 };
 
@@ -176,6 +183,13 @@ describe('formatSessionReport', () => {
     expect(text).toContain('Failed months: none\n');
     expect(text).toContain('no threshold crossed');
     expect(text).not.toMatch(/\b1 (months|stage executions|threshold crossings)\b/);
+  });
+
+  it('says what the telemetry itself lost: spans and log records the collector never got, on one line', () => {
+    const telemetry = { ...facts.telemetry, otlpDroppedSpans: 2, otlpDroppedLogRecords: 1, otlpExportErrors: 3 };
+    const text = formatSessionReport(buildSessionSummary(new SessionStats(T0), { ...facts, telemetry }));
+    expect(text).toContain('Telemetry: 2 spans not forwarded over OTLP, 1 log record not forwarded over OTLP, 3 OTLP export errors');
+    expect(formatSessionReport(buildSessionSummary(new SessionStats(T0), facts))).not.toContain('Telemetry:');
   });
 
   it('says so when nothing ran', () => {

@@ -22,7 +22,14 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const TELEMETRY = { auditWriteErrors: 0, auditLostRecords: 1, otlpDroppedSpans: 2, otlpExportErrors: 1, alertFailures: 0 };
+const TELEMETRY = {
+  auditWriteErrors: 0,
+  auditLostRecords: 1,
+  otlpDroppedSpans: 2,
+  otlpDroppedLogRecords: 3,
+  otlpExportErrors: 1,
+  alertFailures: 0,
+};
 
 /** What the live session hands buildSessionSummary after shutdown. */
 function liveSummary(records: AnyRecord[], sessionId: string) {

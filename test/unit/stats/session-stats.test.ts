@@ -12,7 +12,14 @@ const facts = (over: Partial<LiveFacts> = {}): LiveFacts => ({
   nowMs: T0 + 3_600_000,
   openScopes: 0,
   currentRssBytes: 50 * MB,
-  telemetry: { auditWriteErrors: 0, auditLostRecords: 0, otlpDroppedSpans: 0, otlpExportErrors: 0, alertFailures: 0 },
+  telemetry: {
+    auditWriteErrors: 0,
+    auditLostRecords: 0,
+    otlpDroppedSpans: 0,
+    otlpDroppedLogRecords: 0,
+    otlpExportErrors: 0,
+    alertFailures: 0,
+  },
   ...over,
 });
 
@@ -361,6 +368,7 @@ describe('SessionStats and buildSessionSummary', () => {
         auditWriteErrors: 1,
         auditLostRecords: 2,
         otlpDroppedSpans: 3,
+        otlpDroppedLogRecords: 6,
         otlpExportErrors: 4,
         alertFailures: 5,
       }),
@@ -375,6 +383,7 @@ describe('SessionStats and buildSessionSummary', () => {
       auditWriteErrors: 1,
       auditLostRecords: 2,
       otlpDroppedSpans: 3,
+      otlpDroppedLogRecords: 6,
       otlpExportErrors: 4,
       alertFailures: 5,
     });

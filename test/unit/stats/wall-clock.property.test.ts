@@ -30,7 +30,14 @@ const facts: LiveFacts = {
   nowMs: T0,
   openScopes: 0,
   currentRssBytes: 10 * MB,
-  telemetry: { auditWriteErrors: 0, auditLostRecords: 0, otlpDroppedSpans: 0, otlpExportErrors: 0, alertFailures: 0 },
+  telemetry: {
+    auditWriteErrors: 0,
+    auditLostRecords: 0,
+    otlpDroppedSpans: 0,
+    otlpDroppedLogRecords: 0,
+    otlpExportErrors: 0,
+    alertFailures: 0,
+  },
 };
 
 /** Stage executions of parallel months: start offset and duration in ms (fractions included), month, name. */
