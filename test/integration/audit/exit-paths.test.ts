@@ -132,7 +132,8 @@ describe('exit paths of a real pipeline process', () => {
     const dir = logDir();
     const live = spawnScript(SCENARIO_SCRIPT, {
       SCENARIO: 'cpu-last-stage',
-      WAIT_MS: '1500',
+      // Long enough that the signal arrives during the stage on a loaded machine.
+      WAIT_MS: '4000',
       STAGETRACE_LOG_DIR: dir,
       STAGETRACE_CONSOLE: 'false',
     });
@@ -166,7 +167,8 @@ describe('exit paths of a real pipeline process', () => {
     const dir = logDir();
     const live = spawnScript(SCENARIO_SCRIPT, {
       SCENARIO: 'drain-sigterm',
-      WAIT_MS: '1500',
+      // Long enough that the signal arrives during the stage on a loaded machine.
+      WAIT_MS: '4000',
       STAGETRACE_LOG_DIR: dir,
       STAGETRACE_CONSOLE: 'false',
     });
