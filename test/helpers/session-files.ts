@@ -1,17 +1,9 @@
 import type { MessageRecord, ScopeEndRecord, ScopeStartRecord } from '../../src/model/records.js';
+import { NO_TELEMETRY_PROBLEMS } from '../../src/model/telemetry-counts.js';
 import { writeRecords } from './audit-jsonl.js';
 import { end, errorInfo, ref, sessionEnded, sessionStarted, start } from './records.js';
 
 export type SessionRecord = ScopeStartRecord | ScopeEndRecord | MessageRecord;
-
-const NO_PROBLEMS = {
-  auditWriteErrors: 0,
-  auditLostRecords: 0,
-  otlpDroppedSpans: 0,
-  otlpDroppedLogRecords: 0,
-  otlpExportErrors: 0,
-  alertFailures: 0,
-};
 
 export interface MonthlySessionOptions {
   serviceName?: string;
@@ -60,7 +52,7 @@ export function monthlySession(
   }
   if (options.openMonth !== undefined) records.push(start(ref('month', 'month', options.openMonth, undefined, sessionId), t));
   if (options.ended ?? true) {
-    records.push(sessionEnded(t, NO_PROBLEMS, { sessionId }));
+    records.push(sessionEnded(t, NO_TELEMETRY_PROBLEMS, { sessionId }));
   }
   return records;
 }

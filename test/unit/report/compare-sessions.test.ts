@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { NO_TELEMETRY_PROBLEMS } from '../../../src/model/telemetry-counts.js';
 import { compareSessions, formatComparison } from '../../../src/report/compare-sessions.js';
 import { SessionStats } from '../../../src/stats/session-stats.js';
 import { buildSessionSummary, type LiveFacts, type SessionSummary } from '../../../src/stats/session-summary.js';
@@ -10,14 +11,7 @@ const facts = (sessionId: string): LiveFacts => ({
   nowMs: T0,
   openScopes: 0,
   currentRssBytes: 100 * MB,
-  telemetry: {
-    auditWriteErrors: 0,
-    auditLostRecords: 0,
-    otlpDroppedSpans: 0,
-    otlpDroppedLogRecords: 0,
-    otlpExportErrors: 0,
-    alertFailures: 0,
-  },
+  telemetry: NO_TELEMETRY_PROBLEMS,
 });
 
 /** One session: per month, each stage's seconds; a negative number is a failure of that length. */

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { NO_TELEMETRY_PROBLEMS } from '../../../src/model/telemetry-counts.js';
 import { formatSessionCsv } from '../../../src/report/csv-report.js';
 import { SessionStats } from '../../../src/stats/session-stats.js';
 import { buildSessionSummary, type LiveFacts, type SessionSummary } from '../../../src/stats/session-summary.js';
@@ -17,14 +18,7 @@ const facts: LiveFacts = {
   nowMs: T0,
   openScopes: 0,
   currentRssBytes: 100 * MB,
-  telemetry: {
-    auditWriteErrors: 0,
-    auditLostRecords: 0,
-    otlpDroppedSpans: 0,
-    otlpDroppedLogRecords: 0,
-    otlpExportErrors: 0,
-    alertFailures: 0,
-  },
+  telemetry: NO_TELEMETRY_PROBLEMS,
 };
 
 /** One month: a stage of 1 s that succeeds, then `failing` that fails after 3 s with `errorMessage`. */

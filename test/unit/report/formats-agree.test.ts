@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../../src/cli/main.js';
+import { NO_TELEMETRY_PROBLEMS } from '../../../src/model/telemetry-counts.js';
 import { escapeHtml } from '../../../src/report/html-report.js';
 import type { SessionSummary } from '../../../src/stats/session-summary.js';
 import { writeRecords } from '../../helpers/audit-jsonl.js';
@@ -61,13 +62,7 @@ function session(): SessionRecord[] {
     }
     records.push(end(m, monthStart, (t - monthStart) / 1000));
   }
-  records.push(
-    sessionEnded(
-      t,
-      { auditWriteErrors: 0, auditLostRecords: 0, otlpDroppedSpans: 0, otlpDroppedLogRecords: 0, otlpExportErrors: 0, alertFailures: 0 },
-      { sessionId: SESSION },
-    ),
-  );
+  records.push(sessionEnded(t, NO_TELEMETRY_PROBLEMS, { sessionId: SESSION }));
   return records;
 }
 

@@ -5,6 +5,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { MessageRecord, ScopeEndRecord, ScopeStartRecord } from '../../../src/model/records.js';
+import { NO_TELEMETRY_PROBLEMS } from '../../../src/model/telemetry-counts.js';
 import { escapeHtml, MAX_STAGE_MARKERS, renderHtmlReport, SHORT_BAR_PERCENT } from '../../../src/report/html-report.js';
 import { TimelineCollector } from '../../../src/report/session-timeline.js';
 import { SessionStats } from '../../../src/stats/session-stats.js';
@@ -21,14 +22,7 @@ const facts: LiveFacts = {
   nowMs: T0,
   openScopes: 0,
   currentRssBytes: 100 * MB,
-  telemetry: {
-    auditWriteErrors: 0,
-    auditLostRecords: 0,
-    otlpDroppedSpans: 0,
-    otlpDroppedLogRecords: 0,
-    otlpExportErrors: 0,
-    alertFailures: 0,
-  },
+  telemetry: NO_TELEMETRY_PROBLEMS,
 };
 
 /** The page for records given in time order, as the offline report builds it. */

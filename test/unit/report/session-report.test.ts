@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { escapeForLine } from '../../../src/model/human-format.js';
+import { NO_TELEMETRY_PROBLEMS } from '../../../src/model/telemetry-counts.js';
 import { formatDuration } from '../../../src/report/format.js';
 import { formatSessionReport } from '../../../src/report/session-report.js';
 import { SessionStats } from '../../../src/stats/session-stats.js';
@@ -15,14 +16,7 @@ const facts: LiveFacts = {
   nowMs: T0 + 60_000,
   openScopes: 0,
   currentRssBytes: 100 * MB,
-  telemetry: {
-    auditWriteErrors: 0,
-    auditLostRecords: 0,
-    otlpDroppedSpans: 0,
-    otlpDroppedLogRecords: 0,
-    otlpExportErrors: 0,
-    alertFailures: 0,
-  },
+  telemetry: NO_TELEMETRY_PROBLEMS,
   memoryThresholds: { warningBytes: 1000 * MB, criticalBytes: 1500 * MB },
 };
 

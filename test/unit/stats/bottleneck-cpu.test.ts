@@ -5,6 +5,7 @@
  * do not hold the figures or the stage is too short to tell.
  */
 import { describe, expect, it } from 'vitest';
+import { NO_TELEMETRY_PROBLEMS } from '../../../src/model/telemetry-counts.js';
 import { SessionStats } from '../../../src/stats/session-stats.js';
 import { type BottleneckReason, buildSessionSummary, type LiveFacts, type SessionSummary } from '../../../src/stats/session-summary.js';
 import { type EndOptions, end, MB, ref, start, T0 } from '../../helpers/records.js';
@@ -15,14 +16,7 @@ const facts: LiveFacts = {
   nowMs: T0,
   openScopes: 0,
   currentRssBytes: 100 * MB,
-  telemetry: {
-    auditWriteErrors: 0,
-    auditLostRecords: 0,
-    otlpDroppedSpans: 0,
-    otlpDroppedLogRecords: 0,
-    otlpExportErrors: 0,
-    alertFailures: 0,
-  },
+  telemetry: NO_TELEMETRY_PROBLEMS,
 };
 
 /** One month running `stage` once for `seconds`, with `o`'s CPU and overlap; and a 1 s `other` stage after it. */

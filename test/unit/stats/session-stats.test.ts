@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { NO_TELEMETRY_PROBLEMS } from '../../../src/model/telemetry-counts.js';
 import { MAX_MONTHS, MAX_STAGE_NAMES, OVERFLOW_NAME } from '../../../src/stats/cardinality.js';
 import { DurationSketch } from '../../../src/stats/duration-sketch.js';
 import { SessionStats } from '../../../src/stats/session-stats.js';
@@ -12,14 +13,7 @@ const facts = (over: Partial<LiveFacts> = {}): LiveFacts => ({
   nowMs: T0 + 3_600_000,
   openScopes: 0,
   currentRssBytes: 50 * MB,
-  telemetry: {
-    auditWriteErrors: 0,
-    auditLostRecords: 0,
-    otlpDroppedSpans: 0,
-    otlpDroppedLogRecords: 0,
-    otlpExportErrors: 0,
-    alertFailures: 0,
-  },
+  telemetry: NO_TELEMETRY_PROBLEMS,
   ...over,
 });
 

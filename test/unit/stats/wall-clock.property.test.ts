@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ScopeEndRecord, ScopeStartRecord } from '../../../src/model/records.js';
+import { NO_TELEMETRY_PROBLEMS } from '../../../src/model/telemetry-counts.js';
 import { IntervalUnion } from '../../../src/stats/interval-union.js';
 import { SessionStats } from '../../../src/stats/session-stats.js';
 import { buildSessionSummary, type LiveFacts } from '../../../src/stats/session-summary.js';
@@ -30,14 +31,7 @@ const facts: LiveFacts = {
   nowMs: T0,
   openScopes: 0,
   currentRssBytes: 10 * MB,
-  telemetry: {
-    auditWriteErrors: 0,
-    auditLostRecords: 0,
-    otlpDroppedSpans: 0,
-    otlpDroppedLogRecords: 0,
-    otlpExportErrors: 0,
-    alertFailures: 0,
-  },
+  telemetry: NO_TELEMETRY_PROBLEMS,
 };
 
 /** Stage executions of parallel months: start offset and duration in ms (fractions included), month, name. */
