@@ -224,8 +224,6 @@ interface Journal {
   failure: unknown;
 }
 
-/** Header variables the OTLP exporters read by themselves. */
-
 /** Where a session's spans or log records go, and with which credentials. */
 function replayConfig(
   plan: PlannedSession,

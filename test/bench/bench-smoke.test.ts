@@ -50,6 +50,7 @@ it('npm run bench -- --quick runs every comparison and prints each result beside
     'workers: MessagePort',
     'outage memory',
     'fast start: first stage',
+    'fast start: logs off',
     'fast start: import',
   ]);
   for (const line of results) expect(line).toMatch(/target \S/);

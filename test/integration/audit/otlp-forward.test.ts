@@ -164,7 +164,9 @@ describe('forward failures never affect the files; each kind is said once and ev
     const { run, dir, summary } = await runPipeline('unavailable', r.url, {
       ...base,
       FLUSH_BEFORE_SUMMARY: '1',
-      ST_OPTIONS: JSON.stringify({ otlp: { timeoutMillis: 3000 } }),
+      // A request timeout far above the receiver's answer time, so that on a loaded machine the 503 is what the
+      // forward sees, not its own timeout; the shutdown bound above it, as the options require.
+      ST_OPTIONS: JSON.stringify({ shutdownTimeoutMillis: 10_000, otlp: { timeoutMillis: 8000 } }),
     });
     expect(run.code, run.stderr).toBe(0);
     expectCompleteFiles(dir, MONTHS, STAGES);
@@ -172,7 +174,7 @@ describe('forward failures never affect the files; each kind is said once and ev
     expectEachOnce(otlpLines(run), [
       /did not take \d+ spans? \(Export failed with retryable status\); they wait in the forward queue \(up to 2048 spans, 8 MiB\)/,
       /the forward queue is full \(2048 spans or 8 MiB; otlp.maxQueueSpans, otlp.maxQueueBytes\)/,
-      /\d+ spans? could not be delivered to .* within shutdownTimeoutMillis \(5000 ms\); they are in the audit files: `stagetrace replay .* --session \S+`/,
+      /\d+ spans? could not be delivered to .* within shutdownTimeoutMillis \(10000 ms\); they are in the audit files: `stagetrace replay .* --session \S+`/,
     ]);
     // Before shutdown only what the queue could not hold is dropped; what it held is given up at shutdown.
     expect(summary?.otlp.export_errors).toBeGreaterThan(0);

@@ -15,6 +15,7 @@ import type { ResolvedConfig } from '../../../src/config/options.js';
 import { AUDIT_SCHEMA_VERSION, STRUCTURED_LOG_FILE } from '../../../src/model/audit-schema.js';
 import { planReplay } from '../../../src/replay/replay-plan.js';
 import { readAuditLog } from '../../../src/report/read-audit-log.js';
+import { TelemetryProblems } from '../../../src/session/telemetry-problems.js';
 import { DeliveryRecorder } from '../../../src/setup/delivery-recorder.js';
 import type { BuiltSession } from '../../../src/setup/session-factory.js';
 import { DeliveryJournal } from '../../../src/sinks/audit/delivery-journal.js';
@@ -31,20 +32,14 @@ function recorder() {
   const delivery = new DeliveryJournal({ dir, maxFileBytes: 1 << 20, maxFiles: 2, onWriteError: (_f, e) => expect.fail(String(e)) });
   delivery.open();
   const said: string[] = [];
-  const keys = new Set<string>();
-  // As TelemetryProblems: each key is said once.
-  const sayOnce = (key: string, text: string) => {
-    if (!keys.has(key)) said.push(text);
-    keys.add(key);
-  };
-  const problems = { sayOnce, internalError: (what: string) => expect.fail(what), counts: {} };
+  const problems = new TelemetryProblems({ write: (line) => said.push(line), env: {} });
   const bundle = { delivery, problems, audit: { dir } } as unknown as BuiltSession;
   const config = {
     sessionId: SESSION,
     logs: true,
     otlp: { tracesUrl: 'http://127.0.0.1:4318/v1/traces', logsUrl: 'http://127.0.0.1:4318/v1/logs' },
   } as unknown as ResolvedConfig;
-  return { dir, delivery, said, recorder: new DeliveryRecorder(bundle, config) };
+  return { dir, delivery, said, problems, recorder: new DeliveryRecorder(bundle, config) };
 }
 
 const resource = { attributes: { 'service.name': 'unit' }, asyncAttributesPending: false };
@@ -115,17 +110,18 @@ describe('DeliveryRecorder and the log forward', () => {
     expect(plan?.messages.map((m) => m.message)).toEqual(['hello']);
   });
 
-  it('says a drop once per reason, with the replay command, and counts every drop for the end record', async () => {
-    const { dir, delivery, said, recorder: r } = recorder();
+  it('says a drop once per reason, with the replay command, and counts every drop for the summary and the end record', async () => {
+    const { dir, delivery, said, problems, recorder: r } = recorder();
     r.logsDropped(3, 'shutdown');
     r.logsDropped(2, 'shutdown');
     r.logsDropped(1, 'queue_full');
     r.finish();
     delivery.close();
     expect(said).toHaveLength(2);
-    expect(said[0]).toBe(
-      `3 log records were not sent to the collector (shutdownTimeoutMillis ran out first); they are in the audit files: \`stagetrace replay ${dir} --session ${SESSION}\` sends them once the collector is back. Further drops are not said again.`,
+    expect(said[0]).toContain(
+      `stagetrace: 3 log records were not sent to the collector (shutdownTimeoutMillis ran out first); they are in the audit files: \`stagetrace replay ${dir} --session ${SESSION}\` sends them once the collector is back. Further drops are counted in the session summary.`,
     );
+    expect(problems.counts).toMatchObject({ otlpDroppedLogRecords: 6, internalErrors: 0 });
     expect((await journal(dir)).at(-1)).toMatchObject({ undelivered_logs: { shutdown: 5, queue_full: 1 } });
   });
 });
