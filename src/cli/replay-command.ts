@@ -174,28 +174,19 @@ function warnings(s: ReplaySessionResult): string[] {
       `stagetrace: replay: session ${s.sessionId}: ${plural(s.messagesInvalid, 'message')} not sent as log records: ${s.messagesInvalidReasons.map(cut).join('; ')}${s.messagesInvalid > s.messagesInvalidReasons.length ? '; …' : ''}.`,
     );
   }
-  if (s.rejected > 0) {
-    const said =
-      s.rejectedReason === undefined || s.rejectedReason === ''
-        ? 'no reason given'
-        : `its reason: ${JSON.stringify(cut(s.rejectedReason))}`;
-    lines.push(
-      `stagetrace: replay: session ${s.sessionId}: the collector at ${s.endpoint} rejected ${plural(s.rejected, 'span')} (partial_success; ${said}); their batches are not recorded as delivered, so the next replay sends them again.`,
-    );
-  }
-  if (s.messagesRejected > 0) {
-    const said =
-      s.rejectedReason === undefined || s.rejectedReason === ''
-        ? 'no reason given'
-        : `its reason: ${JSON.stringify(cut(s.rejectedReason))}`;
-    lines.push(
-      `stagetrace: replay: session ${s.sessionId}: the collector at ${s.logsEndpoint} rejected ${plural(s.messagesRejected, 'log record')} (partial_success; ${said}); their batches are not recorded as delivered, so the next replay sends them again.`,
-    );
-  }
+  if (s.rejected > 0) lines.push(rejectedLine(s, plural(s.rejected, 'span'), s.endpoint));
+  if (s.messagesRejected > 0) lines.push(rejectedLine(s, plural(s.messagesRejected, 'log record'), s.logsEndpoint));
   return lines;
 }
 
 /** Text from the files or the collector, redacted and bounded (JSON-quoting then escapes what could move the terminal). */
+/** A partial success the collector answered, with its (untrusted, cut) reason. */
+function rejectedLine(s: ReplaySessionResult, what: string, endpoint: string | undefined): string {
+  const said =
+    s.rejectedReason === undefined || s.rejectedReason === '' ? 'no reason given' : `its reason: ${JSON.stringify(cut(s.rejectedReason))}`;
+  return `stagetrace: replay: session ${s.sessionId}: the collector at ${endpoint} rejected ${what} (partial_success; ${said}); their batches are not recorded as delivered, so the next replay sends them again.`;
+}
+
 function cut(text: string): string {
   return new Redactor().scrubText(text, MAX_REASON_CHARS);
 }

@@ -112,15 +112,15 @@ async function replaySpans(
     size: options.batchSize ?? 512,
     exporter,
     watch: new PartialSuccessWatch(url),
-    refused: (error) => {
-      const done = result.sent === 0 ? 'nothing was sent' : `${result.sent} spans were sent and recorded before`;
-      return new ReplayError(
-        'endpoint',
-        `stagetrace: replay: the collector at ${endpointForFiles(url)} did not take session ${plan.sessionId}'s spans (${describe(error)}); ${done}. Run replay again once it answers.`,
+    refused: (error) =>
+      refusedError({
+        url,
+        plan,
         result,
-        { cause: error },
-      );
-    },
+        error,
+        what: 'spans',
+        done: result.sent === 0 ? 'nothing was sent' : `${result.sent} spans were sent and recorded before`,
+      }),
     partlyRejected: (rejected, reason) => {
       session.rejected += rejected;
       session.rejectedReason = reason;
@@ -160,15 +160,15 @@ async function replayMessages(
     size: options.batchSize ?? 512,
     exporter,
     watch: new PartialSuccessWatch(url),
-    refused: (error) => {
-      const done = result.messagesSent === 0 ? 'no message was sent' : `${result.messagesSent} messages were sent and recorded before`;
-      return new ReplayError(
-        'endpoint',
-        `stagetrace: replay: the collector at ${endpointForFiles(url)} did not take session ${plan.sessionId}'s log records (${describe(error)}); ${done}. Run replay again once it answers.`,
+    refused: (error) =>
+      refusedError({
+        url,
+        plan,
         result,
-        { cause: error },
-      );
-    },
+        error,
+        what: 'log records',
+        done: result.messagesSent === 0 ? 'no message was sent' : `${result.messagesSent} messages were sent and recorded before`,
+      }),
     partlyRejected: (rejected, reason) => {
       session.messagesRejected += rejected;
       session.rejectedReason = reason;
@@ -216,6 +216,23 @@ async function sendBatches<T>(send: BatchSend<T>): Promise<void> {
     send.watch.close();
     await send.exporter.shutdown().catch(() => undefined);
   }
+}
+
+/** A collector that refused a batch: replay stops there, saying what was sent before and what to do. */
+function refusedError(o: {
+  url: string;
+  plan: PlannedSession;
+  result: ReplayResult;
+  error: unknown;
+  what: string;
+  done: string;
+}): ReplayError {
+  return new ReplayError(
+    'endpoint',
+    `stagetrace: replay: the collector at ${endpointForFiles(o.url)} did not take session ${o.plan.sessionId}'s ${o.what} (${describe(o.error)}); ${o.done}. Run replay again once it answers.`,
+    o.result,
+    { cause: o.error },
+  );
 }
 
 /** The delivery journal, and the last write that failed (replay must know before it sends more). */

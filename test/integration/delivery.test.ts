@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type LiveChild, readJsonl, STRUCTURED, spawnScript, tempDir } from './audit/audit-support.js';
-import { OtlpReceiver } from './otlp-receiver.js';
+import { type OtlpReceiver, receiversForFile } from './otlp-receiver.js';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/outage-pipeline.ts', import.meta.url));
 const PERFORMANCE = 'performance_metrics.jsonl';
@@ -22,11 +22,8 @@ const STAGE_MS = 200;
 const STAGE_BOUND_MS = 500;
 
 const root = tempDir('delivery');
-const receivers: OtlpReceiver[] = [];
-afterAll(async () => {
-  await Promise.all(receivers.map((r) => r.close()));
-  root.remove();
-});
+afterAll(() => root.remove());
+const startReceiver = receiversForFile();
 
 type Rec = Record<string, unknown>;
 
@@ -62,14 +59,12 @@ function spanIdsInFiles(dir: string): string[] {
 describe('a collector that refuses, answers 503, resets connections, then accepts', () => {
   it('receives every span exactly once; the pipeline result, exit code and stage times are unaffected', async () => {
     // The same pipeline against a collector that always answers, for comparison.
-    const healthy = await OtlpReceiver.start();
-    receivers.push(healthy);
+    const healthy = await startReceiver();
     const baseline = runPipeline('healthy', healthy);
     const baselineRun = await baseline.live.exited;
     expect(baselineRun.code, baselineRun.stderr).toBe(7);
 
-    const receiver = await OtlpReceiver.start();
-    receivers.push(receiver);
+    const receiver = await startReceiver();
     receiver.retryAfterSeconds = 2;
     await receiver.refuse();
     // The pipeline holds before its shutdown until the phases are through, whatever the machine's load.

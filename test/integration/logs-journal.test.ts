@@ -13,7 +13,7 @@ import { attributes as A } from '../../src/index.js';
 import { freePorts } from '../e2e/support/processes.js';
 import { type NodeRun, REPO_ROOT, runNodeScript } from '../helpers/run-node.js';
 import { pollUntil, tempDir } from './audit/audit-support.js';
-import { OtlpReceiver, type ReceivedLogRecord } from './otlp-receiver.js';
+import { type OtlpReceiver, type ReceivedLogRecord, receiversForFile } from './otlp-receiver.js';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/logs-journal-pipeline.ts', import.meta.url));
 const CLI = join(REPO_ROOT, 'src', 'cli', 'stagetrace.ts');
@@ -22,17 +22,8 @@ const DELIVERY = 'otlp_delivery.jsonl';
 const MESSAGES = 9;
 
 const root = tempDir('logs-journal');
-const receivers: OtlpReceiver[] = [];
-afterAll(async () => {
-  await Promise.all(receivers.map((r) => r.close()));
-  root.remove();
-});
-
-async function receiver(): Promise<OtlpReceiver> {
-  const r = await OtlpReceiver.start();
-  receivers.push(r);
-  return r;
-}
+afterAll(() => root.remove());
+const receiver = receiversForFile();
 
 type Json = Record<string, unknown>;
 

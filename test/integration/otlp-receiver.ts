@@ -1,6 +1,7 @@
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { gunzipSync } from 'node:zlib';
+import { afterAll } from 'vitest';
 import { decodeOtlpProtobuf } from './otlp-protobuf.js';
 
 /**
@@ -434,4 +435,20 @@ export function partialSuccessProtobuf(rejected: number, message: string): Buffe
   const text = Buffer.from(message, 'utf8');
   const inner = Buffer.from([0x08, ...varint(rejected), 0x12, ...varint(text.length), ...text]);
   return Buffer.from([0x0a, ...varint(inner.length), ...inner]);
+}
+
+/**
+ * Receivers for one test file, all closed after its tests:
+ * `const receiver = receiversForFile();` then `await receiver('unavailable')` in a test.
+ */
+export function receiversForFile(): (mode?: ReceiverMode) => Promise<OtlpReceiver> {
+  const started: OtlpReceiver[] = [];
+  afterAll(async () => {
+    await Promise.all(started.map((r) => r.close()));
+  });
+  return async (mode = 'ok') => {
+    const r = await OtlpReceiver.start(mode);
+    started.push(r);
+    return r;
+  };
 }

@@ -17,24 +17,15 @@ import { freePorts } from '../e2e/support/processes.js';
 import { folderFingerprint } from '../helpers/folder-fingerprint.js';
 import { type NodeRun, REPO_ROOT, runNodeScript } from '../helpers/run-node.js';
 import { pollUntil, STRUCTURED, spawnScript, tempDir } from './audit/audit-support.js';
-import { OtlpReceiver } from './otlp-receiver.js';
+import { type OtlpReceiver, receiversForFile } from './otlp-receiver.js';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/replay-pipeline.ts', import.meta.url));
 const CLI = join(REPO_ROOT, 'src', 'cli', 'stagetrace.ts');
 const DELIVERY = 'otlp_delivery.jsonl';
 
 const root = tempDir('replay');
-const receivers: OtlpReceiver[] = [];
-afterAll(async () => {
-  await Promise.all(receivers.map((r) => r.close()));
-  root.remove();
-});
-
-async function receiver(): Promise<OtlpReceiver> {
-  const r = await OtlpReceiver.start();
-  receivers.push(r);
-  return r;
-}
+afterAll(() => root.remove());
+const receiver = receiversForFile();
 
 function replay(args: string[], env: Record<string, string> = {}): Promise<NodeRun> {
   return runNodeScript(CLI, { args: ['replay', ...args], env, timeoutMs: 60_000 });

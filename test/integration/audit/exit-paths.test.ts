@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { OtlpReceiver } from '../otlp-receiver.js';
+import { receiversForFile } from '../otlp-receiver.js';
 import {
   ERRORS,
   HUMAN,
@@ -22,11 +22,8 @@ import {
 } from './audit-support.js';
 
 const root = tempDir('exit');
-const receivers: OtlpReceiver[] = [];
-afterAll(async () => {
-  await Promise.all(receivers.map((r) => r.close()));
-  root.remove();
-});
+afterAll(() => root.remove());
+const startReceiver = receiversForFile();
 
 let n = 0;
 function logDir(): string {
@@ -263,8 +260,7 @@ describe('exit paths of a real pipeline process', () => {
   }, 90_000);
 
   it.concurrent('a second SIGINT while shutdown waits on a hanging collector ends the process at once, files written', async () => {
-    const collector = await OtlpReceiver.start('hang');
-    receivers.push(collector);
+    const collector = await startReceiver('hang');
     const dir = logDir();
     const live = spawnScript(
       SCENARIO_SCRIPT,

@@ -8,26 +8,17 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { summarizeAuditLog } from '../../../src/report/summarize-audit-log.js';
 import type { NodeRun } from '../../helpers/run-node.js';
-import { OtlpReceiver, type ReceiverMode } from '../otlp-receiver.js';
+import { receiversForFile } from '../otlp-receiver.js';
 import { PERFORMANCE, readJsonl, runScenario, STRUCTURED, tempDir } from './audit-support.js';
 
 const DELIVERY = 'otlp_delivery.jsonl';
 
 const root = tempDir('otlp');
-const receivers: OtlpReceiver[] = [];
-afterAll(async () => {
-  await Promise.all(receivers.map((r) => r.close()));
-  root.remove();
-});
+afterAll(() => root.remove());
+const receiver = receiversForFile();
 
 type Rec = Record<string, unknown>;
 type Summary = { otlp: { dropped_spans: number; export_errors: number }; audit: { write_errors: number } };
-
-async function receiver(mode: ReceiverMode): Promise<OtlpReceiver> {
-  const r = await OtlpReceiver.start(mode);
-  receivers.push(r);
-  return r;
-}
 
 /** Runs the `otlp` scenario against `endpoint`; returns the run, its folder and the summary it printed. */
 async function runPipeline(name: string, endpoint: string, env: Record<string, string>) {
