@@ -179,7 +179,6 @@ function warnings(s: ReplaySessionResult): string[] {
   return lines;
 }
 
-/** Text from the files or the collector, redacted and bounded (JSON-quoting then escapes what could move the terminal). */
 /** A partial success the collector answered, with its (untrusted, cut) reason. */
 function rejectedLine(s: ReplaySessionResult, what: string, endpoint: string | undefined): string {
   const said =
@@ -187,6 +186,7 @@ function rejectedLine(s: ReplaySessionResult, what: string, endpoint: string | u
   return `stagetrace: replay: session ${s.sessionId}: the collector at ${endpoint} rejected ${what} (partial_success; ${said}); their batches are not recorded as delivered, so the next replay sends them again.`;
 }
 
+/** Text from the files or the collector, redacted and bounded (JSON-quoting then escapes what could move the terminal). */
 function cut(text: string): string {
   return new Redactor().scrubText(text, MAX_REASON_CHARS);
 }

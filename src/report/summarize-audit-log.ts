@@ -166,10 +166,10 @@ async function withForwardEnd(dir: string, sessionId: string, telemetry: Recorde
   };
 }
 
-/** The sum of a count-by-reason object of the delivery file (untrusted: what is not a count adds nothing). */
+/** The sum of a count-by-reason object of the delivery file (the decoder let through whole numbers only). */
 function total(counts: Record<string, number> | undefined): number {
   let sum = 0;
-  for (const count of Object.values(counts ?? {})) sum += Number(count) || 0;
+  for (const count of Object.values(counts ?? {})) sum += count;
   return sum;
 }
 
