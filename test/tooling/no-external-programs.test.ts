@@ -15,11 +15,11 @@ import { REPO_ROOT } from '../helpers/run-node.js';
 
 /** Programs that are not part of Node.js or `npm ci`. */
 const EXTERNAL =
-  /^(?:.*\/)?(chromium|chromium-browser|google-chrome|tmux|redis-server|redis-cli|otelcol(?:-contrib)?|jaeger|prometheus|promtool|docker|docker-compose)$/;
+  /^(?:.*\/)?(chromium|chromium-browser|google-chrome|tmux|redis-server|redis-cli|otelcol(?:-contrib)?|jaeger|victoria-logs|prometheus|promtool|docker|docker-compose)$/;
 /** A child process started with a literal command: spawn('tmux', …), execFileSync("/usr/bin/chromium", …). */
 const LAUNCH = /\b(?:spawn|spawnSync|execFile|execFileSync|exec|execSync)\(\s*(['"`])([^'"`\s]+)/g;
-/** Modules that drive a browser or the stack, or connect to Redis. */
-const DRIVERS = [/from 'playwright-core'/, /helpers\/chromium\.js'/, /from 'bullmq'/, /from 'ioredis'/];
+/** Modules that drive a browser or the stack (whose binaries are started by path, not by name), or connect to Redis. */
+const DRIVERS = [/from 'playwright-core'/, /helpers\/chromium\.js'/, /support\/stack(?:-tools)?\.js'/, /from 'bullmq'/, /from 'ioredis'/];
 /** This file names the programs in order to look for them. */
 const SELF = 'test/tooling/no-external-programs.test.ts';
 
@@ -81,8 +81,9 @@ describe('the unit suite (npm test) on a machine with Node.js alone', () => {
     expect(unit.flatMap((file) => externalUses(file))).toEqual([]);
   });
 
-  it('leaves the tests that need Chromium, tmux or Redis to npm run test:e2e, where the check finds them', () => {
+  it('leaves the tests that need Chromium, tmux, Redis or the stack to npm run test:e2e, where the check finds them', () => {
     for (const file of [
+      'test/e2e/delivery.test.ts',
       'test/e2e/bullmq/redis-server.test.ts',
       'test/e2e/browser/html-report.test.ts',
       'test/e2e/terminal/progress-tmux.test.ts',
